@@ -1,0 +1,20 @@
+// `/retest-required`. Pure: no I/O.
+import type { CommandSpec, ParsedCommand } from './types.ts';
+import { goCommandRegExp, matches } from './targets.ts';
+
+/** Prow's RetestRequiredRe. */
+export const RETEST_REQUIRED_RE = goCommandRegExp(String.raw`(?m)^/retest-required\s*$`);
+
+export function parseRetestRequired(text: string): ParsedCommand[] {
+  return matches(RETEST_REQUIRED_RE, text) ? [{ name: 'retest-required' }] : [];
+}
+
+export const retestRequiredCommand: CommandSpec = {
+  name: 'retest-required',
+  usage: '/retest-required',
+  description: 'Like `/retest`, but skips optional jobs.',
+  examples: ['/retest-required'],
+  whoCanUse: 'Anyone on a trusted PR; trusted users (org members, repo collaborators) on any PR.',
+  featured: false,
+  parse: parseRetestRequired,
+};

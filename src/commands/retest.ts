@@ -1,0 +1,28 @@
+// `/retest`, and `/retest <x>` which is invalid and answered with help. Pure: no I/O.
+import type { CommandSpec, ParsedCommand } from './types.ts';
+import { captures, goCommandRegExp, matches } from './targets.ts';
+
+/** Prow's RetestRe. */
+export const RETEST_RE = goCommandRegExp(String.raw`(?m)^/retest\s*$`);
+/** Prow's RetestWithTargetRe, capturing the first target. */
+export const RETEST_WITH_TARGET_RE = goCommandRegExp(String.raw`(?m)^/retest[ \t]+(\S+)`);
+
+export function parseRetest(text: string): ParsedCommand[] {
+  const out: ParsedCommand[] = [];
+  if (matches(RETEST_RE, text)) out.push({ name: 'retest' });
+  const [target] = captures(RETEST_WITH_TARGET_RE, text);
+  if (target !== undefined) out.push({ name: 'retest-with-target', target });
+  return out;
+}
+
+export const retestCommand: CommandSpec = {
+  name: 'retest',
+  usage: '/retest',
+  description:
+    'Reruns the jobs whose latest result for the head commit failed or errored (check runs and commit ' +
+    'statuses), plus automatic jobs that never ran. Takes no targets: use `/test <job>` for one job.',
+  examples: ['/retest'],
+  whoCanUse: 'Anyone on a trusted PR; trusted users (org members, repo collaborators) on any PR.',
+  featured: true,
+  parse: parseRetest,
+};

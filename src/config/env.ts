@@ -1,0 +1,74 @@
+// Runtime options from the environment (probot's variable names where probot has one). Pure: takes an env map.
+import { randomBytes } from 'node:crypto';
+
+export interface RuntimeOptions {
+  port: number;
+  host: string;
+  /** Every configured secret verifies; a list allows rotation without downtime. */
+  webhookSecrets: string[];
+  /** True when WEBHOOK_SECRET was unset and a development secret was generated. */
+  generatedSecret: boolean;
+  appId?: string;
+  privateKey?: string;
+  privateKeyPath?: string;
+  /** API base URL, e.g. https://api.github.com or https://ghe.example.org/api/v3 */
+  githubApiUrl: string;
+  /** Web URL, for links: https://github.com or https://ghe.example.org */
+  githubWebUrl: string;
+  redisUrl?: string;
+  kubeconfig?: string;
+  prowjobNamespace: string;
+  prowConfig?: string;
+  jobConfig?: string;
+  katabotConfig?: string;
+  /** Largest accepted webhook body; GitHub caps payloads at 25 MB. */
+  maxBodyBytes: number;
+  workerConcurrency: number;
+  logLevel: string;
+  /** Login of the bot when GitHub cannot be asked (dry-run). */
+  botLogin?: string;
+}
+
+export function runtimeOptions(env: Record<string, string | undefined>): RuntimeOptions {
+  const secrets = (env.WEBHOOK_SECRET ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const generatedSecret = secrets.length === 0;
+  if (generatedSecret) secrets.push(`development-${randomBytes(12).toString('hex')}`);
+  const protocol = env.GHE_PROTOCOL ?? 'https';
+  const ghe = env.GHE_HOST?.trim();
+  return {
+    port: intOr(env.PORT, 3000, 'PORT'),
+    host: env.HOST ?? '0.0.0.0',
+    webhookSecrets: secrets,
+    generatedSecret,
+    appId: nonEmpty(env.APP_ID),
+    privateKey: nonEmpty(env.PRIVATE_KEY),
+    privateKeyPath: nonEmpty(env.PRIVATE_KEY_PATH),
+    githubApiUrl: ghe ? `${protocol}://${ghe}/api/v3` : 'https://api.github.com',
+    githubWebUrl: ghe ? `${protocol}://${ghe}` : 'https://github.com',
+    redisUrl: nonEmpty(env.REDIS_URL),
+    kubeconfig: nonEmpty(env.KUBECONFIG),
+    prowjobNamespace: nonEmpty(env.PROWJOB_NAMESPACE) ?? 'default',
+    prowConfig: nonEmpty(env.PROW_CONFIG),
+    jobConfig: nonEmpty(env.JOB_CONFIG),
+    katabotConfig: nonEmpty(env.KATABOT_CONFIG),
+    maxBodyBytes: intOr(env.KATABOT_MAX_BODY_BYTES, 26_214_400, 'KATABOT_MAX_BODY_BYTES'),
+    workerConcurrency: intOr(env.KATABOT_WORKER_CONCURRENCY, 8, 'KATABOT_WORKER_CONCURRENCY'),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    botLogin: nonEmpty(env.KATABOT_BOT_LOGIN),
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+function intOr(v: string | undefined, fallback: number, name: string): number {
+  if (v === undefined || v.trim() === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`environment: ${name}: must be a non-negative integer, got "${v}"`);
+  return n;
+}

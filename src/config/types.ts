@@ -1,0 +1,41 @@
+// katabot's own policy (KATABOT_CONFIG), after defaults are applied.
+export interface TdxPolicy {
+  /** Label that approves TDX jobs for the current head commit. */
+  label: string;
+  /** Logins allowed to say /ok-to-test-tdx. */
+  approvers: string[];
+  /** Regex (source) selecting jobs that need the label to run. */
+  jobs: string;
+  /** false: the label is removed on every new push (approval is per commit). */
+  sticky: boolean;
+}
+
+export interface TracePolicy {
+  /** Tracer sidecar image. */
+  image: string;
+  /** Runtime classes whose pods are VMs (Kata): the tracer runs inside the guest, not on the host. */
+  kata_runtime_classes: string[];
+}
+
+export interface KatabotConfig {
+  orgs: string[];
+  only_org_members: boolean;
+  /** App logins without the [bot] suffix. */
+  trusted_apps: string[];
+  /** true: /ok-to-test is ignored, as Prow's ignore_ok_to_test. */
+  ignore_ok_to_test: boolean;
+  tdx: TdxPolicy;
+  trace: TracePolicy;
+  deck_url?: string;
+  report: { statuses: boolean };
+}
+
+export const DEFAULT_KATABOT_CONFIG: KatabotConfig = {
+  orgs: [],
+  only_org_members: false,
+  trusted_apps: [],
+  ignore_ok_to_test: false,
+  tdx: { label: 'ok-to-test-tdx', approvers: [], jobs: '.*-tdx.*', sticky: false },
+  trace: { image: 'ghcr.io/kata-containers/katabot-tracer:latest', kata_runtime_classes: ['kata', 'kata-qemu', 'kata-clh', 'kata-qemu-tdx', 'kata-qemu-snp', 'kata-fc', 'kata-dragonball'] },
+  report: { statuses: false },
+};

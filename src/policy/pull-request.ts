@@ -1,0 +1,127 @@
+// What a `pull_request` event does: Prow's trigger handlePR (pull-request.go) plus katabot's TDX label
+// handling. Pure: no I/O.
+import type { KatabotConfig } from '../config/types.ts';
+import { LABEL, hasLabel, sameLabel } from './labels.ts';
+import { isTdxApprover, isTdxLabel, tdxLabelsOnPush } from './tdx.ts';
+import { isSelfLogin, pullRequestTrusted } from './trust.ts';
+
+export interface PullRequestEventInput {
+  action: string;
+  draft: boolean;
+  /** userTrustStep ended in trusted for the PR author. */
+  authorTrusted: boolean;
+  /** The PR's labels as in the payload (for `labeled`, including the added one). */
+  labels: readonly string[];
+  /** `label.name` of a `labeled` event. */
+  labelAdded?: string;
+  /** `sender.login`. */
+  sender: string;
+  botLogin: string;
+  /** `edited` with `changes.base.ref.from` or `changes.base.sha.from`. */
+  baseChanged: boolean;
+  /** `pull_request.mergeable`; null while GitHub computes it. */
+  mergeable: boolean | null;
+  policy: KatabotConfig;
+}
+
+export interface PullRequestPlan {
+  /** Abort the PR's unfinished presubmit ProwJobs (state aborted, "Aborted by trigger plugin."-style). */
+  abort: boolean;
+  /** 'all': run the /test all set (Prow's buildAll). Select jobs against the labels after the changes below. */
+  build: 'none' | 'all';
+  /** Post the welcome comment for an untrusted author. */
+  welcome: boolean;
+  /** Post the draft notice. */
+  draftNotice: boolean;
+  addLabels: string[];
+  removeLabels: string[];
+  /** Why, for logs. */
+  reason: string;
+}
+
+function plan(p: Partial<PullRequestPlan> & { reason: string }): PullRequestPlan {
+  return { abort: false, build: 'none', welcome: false, draftNotice: false, addLabels: [], removeLabels: [], ...p };
+}
+
+/** Prow's buildAllButDrafts, plus runRequested's "no jobs for an unmergeable PR". */
+function buildUnlessDraft(i: PullRequestEventInput, why: string, extra: Partial<PullRequestPlan> = {}): PullRequestPlan {
+  if (i.draft) return plan({ ...extra, reason: `${why}; draft PR: no jobs` });
+  if (i.mergeable === false) return plan({ ...extra, reason: `${why}; PR is not mergeable: no jobs` });
+  return plan({ ...extra, build: 'all', reason: why });
+}
+
+/**
+ * Prow's buildAllIfTrusted: when the PR is trusted, drop a stale needs-ok-to-test (even for a draft, as
+ * Prow does) and build unless draft or unmergeable.
+ */
+function buildIfTrusted(i: PullRequestEventInput, why: string, extra: Partial<PullRequestPlan> = {}): PullRequestPlan {
+  if (!pullRequestTrusted(i.authorTrusted, i.labels)) return plan({ ...extra, reason: `${why}; PR is not trusted: no jobs` });
+  const removeLabels = [...(extra.removeLabels ?? [])];
+  if (hasLabel(i.labels, LABEL.needsOkToTest)) removeLabels.push(LABEL.needsOkToTest);
+  return buildUnlessDraft(i, why, { ...extra, removeLabels });
+}
+
+export function planPullRequestEvent(i: PullRequestEventInput): PullRequestPlan {
+  const { policy } = i;
+  switch (i.action) {
+    case 'opened': {
+      if (i.authorTrusted) {
+        if (i.draft) return plan({ draftNotice: true, reason: 'trusted author opened a draft PR' });
+        return buildUnlessDraft(i, 'trusted author opened a PR', {
+          removeLabels: hasLabel(i.labels, LABEL.needsOkToTest) ? [LABEL.needsOkToTest] : [],
+        });
+      }
+      // Untrusted author: welcome, and ask for /ok-to-test unless an automation already added ok-to-test
+      // (Prow builds nothing here even then; the `labeled` event for ok-to-test does) or /ok-to-test is
+      // disabled.
+      const needsLabel =
+        !policy.ignore_ok_to_test && !hasLabel(i.labels, LABEL.okToTest) && !hasLabel(i.labels, LABEL.needsOkToTest);
+      return plan({
+        welcome: true,
+        addLabels: needsLabel ? [LABEL.needsOkToTest] : [],
+        reason: 'untrusted author opened a PR: welcome, no jobs',
+      });
+    }
+    case 'reopened':
+      return buildIfTrusted(i, 'PR reopened');
+    case 'ready_for_review':
+      return buildIfTrusted(i, 'PR ready for review');
+    case 'edited':
+      if (!i.baseChanged) return plan({ reason: 'PR edited without a base change: nothing to do' });
+      return buildIfTrusted(i, 'PR base branch changed');
+    case 'synchronize': {
+      // New commits: abort what runs for the old head, drop a per-commit TDX approval, rebuild if trusted.
+      // Labels are removed before jobs are selected, so TDX jobs never run on the new head unapproved.
+      const tdx = tdxLabelsOnPush(policy).filter((l) => hasLabel(i.labels, l));
+      return buildIfTrusted(i, 'new commits pushed', { abort: true, removeLabels: tdx });
+    }
+    case 'closed':
+      return plan({ abort: true, reason: 'PR closed' });
+    case 'converted_to_draft':
+      return plan({ abort: true, reason: 'PR converted to draft' });
+    case 'labeled': {
+      const label = i.labelAdded ?? '';
+      // GitHub sends the bot's own label changes back; /ok-to-test already ran the jobs.
+      if (isSelfLogin(i.botLogin, i.sender)) return plan({ reason: `label ${label} added by the bot itself: nothing to do` });
+      if (sameLabel(label, LABEL.okToTest)) {
+        // A human added ok-to-test by hand (kubernetes/test-infra#14324).
+        return buildUnlessDraft(i, 'ok-to-test label added by hand', {
+          removeLabels: hasLabel(i.labels, LABEL.needsOkToTest) ? [LABEL.needsOkToTest] : [],
+        });
+      }
+      if (sameLabel(label, LABEL.lgtm)) {
+        if (pullRequestTrusted(i.authorTrusted, i.labels)) return plan({ reason: 'lgtm on a trusted PR: nothing to do' });
+        return buildUnlessDraft(i, 'lgtm on an untrusted PR: run all jobs once');
+      }
+      if (isTdxLabel(policy, label)) {
+        // The TDX label is the approval itself; only tdx.approvers may grant it. Anyone with triage
+        // permission can add labels, so a TDX label from anybody else is taken off again.
+        if (isTdxApprover(policy, i.sender)) return plan({ reason: 'TDX label added by an approver' });
+        return plan({ removeLabels: [policy.tdx.label], reason: `TDX label added by ${i.sender}, who is not a TDX approver: removed` });
+      }
+      return plan({ reason: `label ${label} added: nothing to do` });
+    }
+    default:
+      return plan({ reason: `action ${i.action}: nothing to do` });
+  }
+}

@@ -1,0 +1,263 @@
+// Markdown for every comment katabot posts on a PR. Pure: no I/O.
+//
+// Each comment carries a hidden marker (MARKERS) so the shell can find and prune its own earlier comments.
+// Only trust a marker in a comment the bot itself wrote: anyone can type one.
+import type { CommandSpec } from '../commands/types.ts';
+
+export const MARKERS = {
+  help: '<!-- katabot:help -->',
+  jobList: '<!-- katabot:job-list -->',
+  unknownTargets: '<!-- katabot:unknown-targets -->',
+  welcome: '<!-- katabot:welcome -->',
+  draft: '<!-- katabot:draft -->',
+  untrusted: '<!-- katabot:untrusted -->',
+  okToTestIgnored: '<!-- katabot:ok-to-test-ignored -->',
+  cancelUntrusted: '<!-- katabot:cancel-untrusted -->',
+  tdxNotApprover: '<!-- katabot:tdx-not-approver -->',
+  tdxUntrustedPr: '<!-- katabot:tdx-untrusted-pr -->',
+  tdxBlocked: '<!-- katabot:tdx-blocked -->',
+  traceUntrusted: '<!-- katabot:trace-untrusted -->',
+} as const;
+
+export type MarkerKind = keyof typeof MARKERS;
+
+/** The marker kinds found in a comment body, in MARKERS order. */
+export function markersIn(body: string): MarkerKind[] {
+  return (Object.keys(MARKERS) as MarkerKind[]).filter((k) => body.includes(MARKERS[k]));
+}
+
+export function hasMarker(body: string, kind: MarkerKind): boolean {
+  return body.includes(MARKERS[kind]);
+}
+
+/** Footer in place of Prow's AboutThisBotWithoutCommands. */
+export const ABOUT_THIS_BOT =
+  'Instructions for interacting with me using PR comments are available by commenting `/help` on its own line.';
+
+/** Prow's ShouldRespondWithHelp notes, for jobListHelp's `reason`. */
+export const HELP_NOTES = {
+  testWithoutTarget: 'The `/test` command needs one or more targets.\n',
+  retestWithTarget: 'The `/retest` command does not accept any targets.\n',
+  targetNotFound: 'The specified target(s) for `/test` were not found.\n',
+  noTestAllJobs: 'No jobs can be run with `/test all`.\n',
+} as const;
+
+/** Longest quoted comment in a reply; GitHub rejects comments over 65536 characters. */
+export const MAX_QUOTE_CHARS = 4000;
+
+function withMarker(text: string, kind: MarkerKind): string {
+  return `${text}\n\n${MARKERS[kind]}`;
+}
+
+/** Breaks @mentions (users and teams) so quoting a comment does not notify anyone again. */
+function defuseMentions(text: string): string {
+  return text.replace(/(^|[^A-Za-z0-9`])@(?=[A-Za-z0-9])/g, '$1@\u200b');
+}
+
+/** An inline code span holding `text` verbatim (CommonMark: fence with a longer backtick run). */
+export function code(text: string): string {
+  const clean = text.replace(/[\r\n]+/g, ' ');
+  let longest = 0;
+  for (const m of clean.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  const fence = '`'.repeat(longest + 1);
+  const pad = clean.startsWith('`') || clean.endsWith('`') || clean.trim() === '' ? ' ' : '';
+  return `${fence}${pad}${clean}${pad}${fence}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max) + '…';
+}
+
+/**
+ * Prow's FormatResponseRaw: "@user: reply", then a <details> block quoting the comment being answered
+ * and the instructions footer. The quote is cut to MAX_QUOTE_CHARS and its @mentions are defused.
+ */
+export function formatResponse(user: string, reply: string, commentUrl: string, quotedBody: string): string {
+  const body = truncate(quotedBody.replace(/\r\n?/g, '\n'), MAX_QUOTE_CHARS);
+  const quoted = defuseMentions(body)
+    .split('\n')
+    .map((l) => '>' + l)
+    .join('\n');
+  const reason = `In response to [this](${commentUrl}):\n\n${quoted}\n`;
+  return `@${user}: ${reply}\n\n<details>\n\n${reason}\n\n${ABOUT_THIS_BOT}\n</details>`;
+}
+
+export interface WelcomeOptions {
+  author: string;
+  org: string;
+  ignoreOkToTest: boolean;
+  /** GitHub host for links; default github.com. */
+  host?: string;
+  /** Where regular contributors ask to join; default the org's people page. */
+  joinOrgUrl?: string;
+}
+
+/** Prow's welcomeMsg for an untrusted author's new PR. */
+export function welcomeMessage(o: WelcomeOptions): string {
+  const host = o.host ?? 'github.com';
+  const people = `https://${host}/orgs/${o.org}/people`;
+  const text = o.ignoreOkToTest
+    ? `Hi @${o.author}. Thanks for your PR.\n\n` +
+      'PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in this repo meaning untrusted PR authors can never trigger tests themselves. Collaborators can still trigger tests on the PR using `/test all`.\n\n' +
+      'Comment `/help` on its own line to list the commands I understand.'
+    : `Hi @${o.author}. Thanks for your PR.\n\n` +
+      `I'm waiting for a [${o.org}](${people}) member to verify that this patch is reasonable to test. If it is, they should reply with \`/ok-to-test\` on its own line. Until that is done, I will not automatically test new commits in this PR, but the usual testing commands by org members will still work. Regular contributors should [join the org](${o.joinOrgUrl ?? people}) to skip this step.\n\n` +
+      'Once the patch is verified, the new status will be reflected by the `ok-to-test` label.\n\n' +
+      'Comment `/help` on its own line to list the commands I understand.';
+  return withMarker(text, 'welcome');
+}
+
+/**
+ * Prow's reply to a command from an untrusted user on an untrusted PR (wrap with formatResponse).
+ * `org`, when given, names an org whose members can vouch for the PR.
+ */
+export function untrustedReply(o: { ignoreOkToTest: boolean; org?: string }): string {
+  return withMarker(
+    o.ignoreOkToTest
+      ? 'PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in this repo meaning untrusted PR authors can never trigger tests themselves. Collaborators can still trigger tests on the PR using `/test`.'
+      : 'Cannot trigger testing until a trusted user reviews the PR and leaves an `/ok-to-test` message.' +
+          (o.org ? ` A member of ${code(o.org)} can do that.` : ''),
+    'untrusted',
+  );
+}
+
+/** /ok-to-test (or cancel) while ignore_ok_to_test is set (wrap with formatResponse). */
+export function okToTestIgnoredReply(): string {
+  return withMarker(
+    '`/ok-to-test` is disabled in this repo: PRs from untrusted users cannot be marked as trusted. Collaborators can still trigger tests on the PR using `/test all` or `/test <job>`.',
+    'okToTestIgnored',
+  );
+}
+
+/** Prow's reply to /ok-to-test cancel from an untrusted user (wrap with formatResponse). */
+export function cancelUntrustedReply(): string {
+  return withMarker('Only trusted users can revoke `/ok-to-test`.', 'cancelUntrusted');
+}
+
+/** /ok-to-test-tdx from someone who is not a TDX approver (wrap with formatResponse). Does not @-mention approvers. */
+export function tdxNotApproverReply(approvers: readonly string[]): string {
+  const who =
+    approvers.length === 0
+      ? 'No TDX approvers are configured, so TDX jobs cannot be approved in this repo.'
+      : `The TDX approvers are: ${approvers.map(code).join(', ')}.`;
+  return withMarker(
+    `Only TDX approvers can use \`/ok-to-test-tdx\`: TDX jobs run on confidential hardware and are approved commit by commit. ${who}`,
+    'tdxNotApprover',
+  );
+}
+
+/** /ok-to-test-tdx by an approver on an untrusted PR while ignore_ok_to_test is set (wrap with formatResponse). */
+export function tdxUntrustedPrReply(): string {
+  return withMarker(
+    'TDX jobs only run on trusted PRs, and PRs from untrusted users cannot be marked as trusted in this repo (`/ok-to-test` is disabled). Nothing was started.',
+    'tdxUntrustedPr',
+  );
+}
+
+/** TDX jobs were asked for but the PR lacks the TDX label (wrap with formatResponse). */
+export function tdxBlockedReply(jobs: readonly string[], label: string): string {
+  const list = jobs.slice(0, 20).map(code).join(', ') + (jobs.length > 20 ? `, and ${jobs.length - 20} more` : '');
+  return withMarker(
+    `These jobs run on confidential (TDX) hardware and need the ${code(label)} label, which a TDX approver adds with \`/ok-to-test-tdx\`: ${list}. They were not started.`,
+    'tdxBlocked',
+  );
+}
+
+/** /trace from an untrusted user or on an untrusted PR (wrap with formatResponse). */
+export function traceUntrustedReply(): string {
+  return withMarker(
+    '`/trace` runs a privileged tracer next to the job, so it needs a trusted user on a trusted PR (author trusted, or the `ok-to-test` label).',
+    'traceUntrusted',
+  );
+}
+
+/** Prow's draftMsg. */
+export function draftNotice(): string {
+  return withMarker(
+    'Skipping CI for Draft Pull Request.\nIf you want CI signal for your change, please convert it to an actual PR.\nYou can still manually trigger a test run with `/test all`',
+    'draft',
+  );
+}
+
+export interface JobListHelpInput {
+  org: string;
+  repo: string;
+  branch: string;
+  /** Rerun commands of required jobs ("/test foo"); a bare job name gets "/test " prepended. */
+  required: readonly string[];
+  /** Rerun commands of optional jobs. */
+  optional: readonly string[];
+  /** Names of the jobs `/test all` would run. */
+  automatic: readonly string[];
+  /** A note first, e.g. one of HELP_NOTES. */
+  reason?: string;
+}
+
+function sortedSet(items: readonly string[], map: (s: string) => string = (s) => s): string[] {
+  return [...new Set(items.map(map))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function fencedList(items: readonly string[]): string {
+  return items.map((i) => `\n\`\`\`\n${i.replace(/`{3,}/g, (m) => m.replace(/`/g, "'"))}\n\`\`\``).join('');
+}
+
+/** Prow's pjutil.HelpMessage: the /test commands available on this PR (wrap with formatResponse). */
+export function jobListHelp(i: JobListHelpInput): string {
+  const asCommand = (s: string): string => (s.startsWith('/') ? s : `/test ${s}`);
+  const required = sortedSet(i.required, asCommand);
+  const optional = sortedSet(i.optional, asCommand);
+  const automatic = sortedSet(i.automatic);
+  if (required.length + optional.length + automatic.length === 0) {
+    return withMarker(`No presubmit jobs available for ${i.org}/${i.repo}@${i.branch}`, 'jobList');
+  }
+  let resp = i.reason ?? '';
+  if (resp !== '' && !resp.endsWith('\n')) resp += '\n';
+  if (required.length > 0) {
+    resp += `The following commands are available to trigger required jobs:${fencedList(required)}\n\n`;
+  }
+  if (optional.length > 0) {
+    resp += `The following commands are available to trigger optional jobs:${fencedList(optional)}\n\n`;
+  }
+  // Prow compares counts, not sets.
+  if (automatic.length === optional.length + required.length) {
+    resp += 'Use `/test all` to run all jobs.\n';
+  } else if (automatic.length > 0) {
+    resp += `Use \`/test all\` to run the following jobs that were automatically triggered:${fencedList(automatic)}\n\n`;
+  }
+  return withMarker(resp.trimEnd(), 'jobList');
+}
+
+/** Most unknown targets listed in one reply. */
+export const MAX_UNKNOWN_LISTED = 20;
+
+/** `/test` named jobs that do not exist: name the closest job names; nothing was started (wrap with formatResponse). */
+export function unknownTargetsReply(unknown: readonly string[], suggestions: Readonly<Record<string, readonly string[]>>): string {
+  const shown = unknown.slice(0, MAX_UNKNOWN_LISTED);
+  const lines = shown.map((u) => {
+    const s = Object.hasOwn(suggestions, u) ? (suggestions[u] ?? []) : [];
+    const name = code(truncate(u, 100));
+    return s.length === 0 ? `- ${name}: no similar job` : `- ${name}: did you mean ${s.map(code).join(', ')}?`;
+  });
+  if (unknown.length > shown.length) lines.push(`- and ${unknown.length - shown.length} more`);
+  return withMarker(
+    `The specified target(s) for \`/test\` were not found, so nothing was started:\n\n${lines.join('\n')}\n\nUse \`/test ?\` to list the jobs available for this PR.`,
+    'unknownTargets',
+  );
+}
+
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** Answer to /help: every command, who can use it, and examples. */
+export function commandsHelp(commands: readonly CommandSpec[]): string {
+  const rows = commands.map(
+    (c) =>
+      `| ${cell(code(c.usage))} | ${cell(c.description)} | ${cell(c.whoCanUse)} | ${cell(c.examples.map(code).join('<br>'))} |`,
+  );
+  const text =
+    'These are the commands I understand. Write each on its own line; commands in code blocks, quotes and HTML comments are ignored. Several may go in one comment.\n\n' +
+    '| Command | What it does | Who can use it | Examples |\n| --- | --- | --- | --- |\n' +
+    rows.join('\n');
+  return withMarker(text, 'help');
+}

@@ -1,0 +1,91 @@
+// KATABOT_CONFIG parsing: defaults, and exact one-line errors.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../../src/config/errors.ts';
+import { parseKatabotConfig, tdxJobsRegex } from '../../../src/config/katabot-config.ts';
+import { DEFAULT_KATABOT_CONFIG } from '../../../src/config/types.ts';
+
+const SPEC_EXAMPLE = `orgs: [kata-containers]        # members of these orgs are trusted
+only_org_members: false        # true: repo collaborators are not trusted
+trusted_apps: [dependabot]     # app logins without [bot]
+tdx:
+  label: ok-to-test-tdx
+  approvers: [alice, bob]      # logins allowed to say /ok-to-test-tdx
+  jobs: ".*-tdx.*"             # regex: jobs that need the label to run
+  sticky: false                # false: the label is removed on every new push
+deck_url: https://prow.example.org
+`;
+
+describe('parseKatabotConfig: valid files', () => {
+  it("the spec's example", () => {
+    assert.deepEqual(parseKatabotConfig(SPEC_EXAMPLE, 'katabot.yaml'), {
+      ...DEFAULT_KATABOT_CONFIG,
+      orgs: ['kata-containers'],
+      trusted_apps: ['dependabot'],
+      tdx: { label: 'ok-to-test-tdx', approvers: ['alice', 'bob'], jobs: '.*-tdx.*', sticky: false },
+      deck_url: 'https://prow.example.org',
+    });
+  });
+  const cases: Array<{ name: string; text: string; check: (c: ReturnType<typeof parseKatabotConfig>) => void }> = [
+    { name: 'empty file: all defaults', text: '', check: (c) => assert.deepEqual(c, DEFAULT_KATABOT_CONFIG) },
+    { name: 'comments only: all defaults', text: '# nothing\n', check: (c) => assert.deepEqual(c, DEFAULT_KATABOT_CONFIG) },
+    {
+      name: 'partial tdx keeps the other tdx defaults',
+      text: 'tdx:\n  approvers: [alice]\n',
+      check: (c) => assert.deepEqual(c.tdx, { ...DEFAULT_KATABOT_CONFIG.tdx, approvers: ['alice'] }),
+    },
+    { name: 'a key with no value means unset', text: 'trusted_apps:\ntdx:\n', check: (c) => assert.deepEqual(c, DEFAULT_KATABOT_CONFIG) },
+    { name: 'deck_url trailing slash dropped', text: 'deck_url: https://prow.example.org/\n', check: (c) => assert.equal(c.deck_url, 'https://prow.example.org') },
+    { name: 'trace and report sections', text: 'trace:\n  image: tracer:1\nreport:\n  statuses: true\n', check: (c) => {
+      assert.equal(c.trace.image, 'tracer:1');
+      assert.deepEqual(c.trace.kata_runtime_classes, DEFAULT_KATABOT_CONFIG.trace.kata_runtime_classes);
+      assert.equal(c.report.statuses, true);
+    } },
+  ];
+  for (const c of cases) it(c.name, () => c.check(parseKatabotConfig(c.text, 'katabot.yaml')));
+  it('results do not alias the defaults', () => {
+    const c = parseKatabotConfig('', 'katabot.yaml');
+    c.orgs.push('x');
+    c.tdx.approvers.push('y');
+    assert.deepEqual(DEFAULT_KATABOT_CONFIG.orgs, []);
+    assert.deepEqual(DEFAULT_KATABOT_CONFIG.tdx.approvers, []);
+  });
+  it('tdxJobsRegex selects TDX jobs unanchored', () => {
+    const re = tdxJobsRegex(parseKatabotConfig('', 'katabot.yaml'));
+    assert.equal(re.test('e2e-kata-qemu-tdx'), true);
+    assert.equal(re.test('e2e-kata-qemu'), false);
+  });
+});
+
+describe('parseKatabotConfig: exact one-line errors', () => {
+  const cases: Array<{ name: string; text: string; message: string }> = [
+    { name: 'approvers not a list', text: 'tdx:\n  approvers: alice\n', message: 'katabot.yaml: tdx.approvers: must be an array of strings' },
+    { name: 'approvers with a number', text: 'tdx:\n  approvers: [alice, 7]\n', message: 'katabot.yaml: tdx.approvers: must be an array of strings' },
+    { name: 'approver with @', text: 'tdx:\n  approvers: ["@alice"]\n', message: 'katabot.yaml: tdx.approvers[0]: must be a GitHub login (without @)' },
+    { name: 'unknown top-level key', text: 'org: [kata-containers]\n', message: 'katabot.yaml: org: unknown key (allowed: orgs, only_org_members, trusted_apps, ignore_ok_to_test, tdx, trace, deck_url, report)' },
+    { name: 'unknown nested key', text: 'tdx:\n  approver: [alice]\n', message: 'katabot.yaml: tdx.approver: unknown key (allowed: label, approvers, jobs, sticky)' },
+    { name: 'boolean as string', text: 'only_org_members: "no"\n', message: 'katabot.yaml: only_org_members: must be true or false' },
+    { name: 'tdx not a mapping', text: 'tdx: yes\n', message: 'katabot.yaml: tdx: must be a mapping' },
+    { name: 'empty label', text: 'tdx:\n  label: ""\n', message: 'katabot.yaml: tdx.label: must be a non-empty string' },
+    { name: 'bad tdx.jobs regex', text: 'tdx:\n  jobs: "*-tdx"\n', message: 'katabot.yaml: tdx.jobs: must be a valid regular expression: Nothing to repeat' },
+    { name: 'trusted app with [bot]', text: 'trusted_apps: ["dependabot[bot]"]\n', message: 'katabot.yaml: trusted_apps[0]: must be a GitHub App name without the [bot] suffix' },
+    { name: 'deck_url not http', text: 'deck_url: prow.example.org\n', message: 'katabot.yaml: deck_url: must be an http(s) URL' },
+    { name: 'top level a list', text: '- a\n', message: 'katabot.yaml: must be a mapping' },
+    { name: 'YAML syntax error names the line', text: 'orgs: [kata-containers\ntdx:\n  label: x\n', message: 'katabot.yaml: line 2, column 1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]' },
+    { name: 'duplicate key names the line', text: 'orgs: []\norgs: [a]\n', message: 'katabot.yaml: line 2, column 1: YAML syntax error: Map keys must be unique' },
+    { name: 'tab indentation names the line', text: 'tdx:\n\tlabel: x\n', message: 'katabot.yaml: line 2, column 1: YAML syntax error: Tabs are not allowed as indentation' },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.throws(() => parseKatabotConfig(c.text, 'katabot.yaml'), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, c.message);
+        assert.ok(!err.message.includes('\n'));
+        return true;
+      });
+    });
+  }
+  it('names the file as given', () => {
+    assert.throws(() => parseKatabotConfig('tdx: 1', '/etc/katabot/katabot.yaml'), { message: '/etc/katabot/katabot.yaml: tdx: must be a mapping' });
+  });
+});
