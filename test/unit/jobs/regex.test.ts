@@ -32,9 +32,9 @@ describe('goRegex matches as Go would', () => {
 });
 
 describe('goRegexProblem rejects what Go RE2 rejects', () => {
-  const bad = ['(?=x)', '(?!x)', '(?<=x)', '(?<!x)', '(a)\\1', '(?U)a*', 'a(', 'a)', '[a', '\\', '[[:^alpha:]]', '[[:nope:]]', '(?x)a'];
+  const bad = ['(?=x)', '(?!x)', '(?<=x)', '(?<!x)', '(a)\\1', '\\pL', 'a(', 'a)', '[a', '\\', '[[:^alpha:]]', '[[:nope:]]', '(?x)a'];
   for (const re of bad) it(JSON.stringify(re), () => assert.notEqual(goRegexProblem(re), undefined));
-  const good = ['', 'a|b', '(?m)^/test( | .* )e2e-kata-qemu,?($|\\s.*)', '\\012', 'a{2,3}', '\\pL', '(?:x)'];
+  const good = ['', 'a|b', '(?m)^/test( | .* )e2e-kata-qemu,?($|\\s.*)', '\\012', 'a{2,3}', '(?U)a*', '(?:x)'];
   for (const re of good) it(`accepts ${JSON.stringify(re)}`, () => assert.equal(goRegexProblem(re), undefined));
 });
 

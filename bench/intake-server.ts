@@ -1,0 +1,47 @@
+// One server under test for bench/intake.ts, in its own process so the load generator does not share its
+// event loop. Prints its port on stdout.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { Probot, createNodeMiddleware } from 'probot';
+import { RedisWebhookQueue } from '../src/adapters/queue.ts';
+import { createIntake } from '../src/server/intake.ts';
+import { createMetrics } from '../src/server/metrics.ts';
+
+const [kind, secret, redisUrl, prefix] = process.argv.slice(2) as [string, string, string?, string?];
+const log = pino({ level: 'silent' });
+let handler: (req: IncomingMessage, res: ServerResponse) => void;
+
+if (kind === 'bare') {
+  handler = (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      Buffer.concat(chunks);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+    });
+  };
+} else if (kind === 'probot') {
+  const probot = new Probot({ githubToken: 'bench', secret, log });
+  const middleware = await createNodeMiddleware(
+    (app) => {
+      app.on('issue_comment.created', async () => {});
+    },
+    { probot, webhooksPath: '/' },
+  );
+  handler = (req, res) => void middleware(req, res);
+} else if (kind === 'katabot') {
+  const queue = new RedisWebhookQueue({ redisUrl: redisUrl!, prefix, concurrency: 1, log });
+  await queue.ready();
+  const intake = createIntake({ secrets: () => [secret], queue, metrics: createMetrics(), log, maxBodyBytes: 26_214_400, handledEvents: new Set(['issue_comment']) });
+  handler = (req, res) => void intake(req, res);
+} else {
+  throw new Error(`unknown server kind ${kind}`);
+}
+
+const server = createServer(handler);
+server.keepAliveTimeout = 65_000;
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+});

@@ -1,0 +1,299 @@
+// GitHub adapter: the facts katabot reads and the writes it makes, over probot's Octokit.
+// Each method is one narrow call so handlers stay readable and API usage stays countable.
+import type { ProbotOctokit } from 'probot';
+import { Lru } from 'toad-cache';
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+export interface PullFacts {
+  number: number;
+  state: string;
+  draft: boolean;
+  merged: boolean;
+  mergeable: boolean | null;
+  title: string;
+  author: string;
+  authorLink: string;
+  link: string;
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  baseSha: string;
+  repoLink: string;
+  labels: string[];
+}
+
+export type ResultState = 'success' | 'failure' | 'error' | 'pending';
+
+export interface CheckRunInput {
+  name: string;
+  head_sha: string;
+  external_id: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  details_url?: string;
+  output?: { title: string; summary: string };
+}
+
+/** Trust facts change rarely; caching them keeps a burst of comments from spending the rate limit. */
+const TRUST_TTL_MS = 5 * 60 * 1000;
+const memberCache = new Lru<boolean>(10_000, TRUST_TTL_MS);
+const collaboratorCache = new Lru<boolean>(10_000, TRUST_TTL_MS);
+
+export function clearGitHubCaches(): void {
+  memberCache.clear();
+  collaboratorCache.clear();
+}
+
+function status(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null && 'status' in err ? Number((err as { status: unknown }).status) : undefined;
+}
+
+export class GitHub {
+  readonly #octokit: Octokit;
+  readonly owner: string;
+  readonly repo: string;
+
+  constructor(octokit: Octokit, owner: string, repo: string) {
+    this.#octokit = octokit;
+    this.owner = owner;
+    this.repo = repo;
+  }
+
+  get fullName(): string {
+    return `${this.owner}/${this.repo}`;
+  }
+
+  async pull(number: number): Promise<PullFacts> {
+    const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: number,
+    });
+    return pullFacts(data as unknown as PullPayload);
+  }
+
+  /** The current tip of the base branch, as Prow's trigger uses (not the payload's possibly stale base.sha). */
+  async branchSha(branch: string): Promise<string> {
+    const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', {
+      owner: this.owner,
+      repo: this.repo,
+      ref: `heads/${branch}`,
+    });
+    return data.object.sha;
+  }
+
+  async isOrgMember(org: string, user: string): Promise<boolean> {
+    const key = `${org}\0${user.toLowerCase()}`;
+    const cached = memberCache.get(key);
+    if (cached !== undefined) return cached;
+    let member = false;
+    try {
+      const res = await this.#octokit.request('GET /orgs/{org}/members/{username}', { org, username: user });
+      member = (res.status as number) === 204;
+    } catch (err) {
+      // 404: not a member; 302: the app cannot see private membership, which means not provably a member.
+      if (status(err) !== 404 && status(err) !== 302) throw err;
+    }
+    memberCache.set(key, member);
+    return member;
+  }
+
+  async isCollaborator(user: string): Promise<boolean> {
+    const key = `${this.fullName}\0${user.toLowerCase()}`;
+    const cached = collaboratorCache.get(key);
+    if (cached !== undefined) return cached;
+    let collaborator = false;
+    try {
+      const res = await this.#octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}', {
+        owner: this.owner,
+        repo: this.repo,
+        username: user,
+      });
+      collaborator = (res.status as number) === 204;
+    } catch (err) {
+      if (status(err) !== 404) throw err;
+    }
+    collaboratorCache.set(key, collaborator);
+    return collaborator;
+  }
+
+  /** Changed paths of a PR, all pages; renames contribute both names so run_if_changed sees either. */
+  async changedFiles(number: number): Promise<string[]> {
+    const files = await this.#octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: number,
+      per_page: 100,
+    });
+    const out: string[] = [];
+    for (const f of files) {
+      out.push(f.filename);
+      if (f.previous_filename) out.push(f.previous_filename);
+    }
+    return out;
+  }
+
+  /**
+   * Latest result per context for a commit, from commit statuses and check runs both, so `/retest` sees
+   * jobs reported either way (Prow's crier writes statuses; katabot writes check runs). The newer wins.
+   */
+  async results(sha: string): Promise<Map<string, ResultState>> {
+    const [combined, runs] = await Promise.all([
+      this.#octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/statuses', {
+        owner: this.owner,
+        repo: this.repo,
+        ref: sha,
+        per_page: 100,
+      }),
+      this.#octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+        owner: this.owner,
+        repo: this.repo,
+        ref: sha,
+        per_page: 100,
+        filter: 'latest',
+      }),
+    ]);
+    const latest = new Map<string, { state: ResultState; at: string }>();
+    const consider = (context: string, state: ResultState, at: string) => {
+      const prev = latest.get(context);
+      if (!prev || prev.at < at) latest.set(context, { state, at });
+    };
+    // The statuses list is newest first per context.
+    for (const s of combined) consider(s.context, s.state as ResultState, s.updated_at ?? s.created_at ?? '');
+    for (const r of runs as CheckRunPayload[]) consider(r.name, checkRunState(r), r.completed_at ?? r.started_at ?? '');
+    return new Map([...latest].map(([k, v]) => [k, v.state]));
+  }
+
+  async addLabels(number: number, labels: string[]): Promise<void> {
+    if (labels.length === 0) return;
+    await this.#octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: number,
+      labels,
+    });
+  }
+
+  async removeLabel(number: number, label: string): Promise<void> {
+    try {
+      await this.#octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {
+        owner: this.owner,
+        repo: this.repo,
+        issue_number: number,
+        name: label,
+      });
+    } catch (err) {
+      if (status(err) !== 404) throw err; // already gone: the goal is reached
+    }
+  }
+
+  async comment(number: number, body: string): Promise<{ id: number; url: string }> {
+    const { data } = await this.#octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: number,
+      body,
+    });
+    return { id: Number(data.id), url: data.html_url };
+  }
+
+  /** Finds a comment of ours carrying `marker`, for recovery after a crash between posting and recording. */
+  async findComment(number: number, marker: string, botLogin: string): Promise<{ id: number; url: string } | undefined> {
+    const comments = await this.#octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: number,
+      per_page: 100,
+    });
+    const mine = comments.find((c) => c.body?.includes(marker) && sameBot(c.user?.login, botLogin));
+    return mine ? { id: Number(mine.id), url: mine.html_url } : undefined;
+  }
+
+  async createCheckRun(input: CheckRunInput): Promise<number> {
+    const { data } = await this.#octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+      owner: this.owner,
+      repo: this.repo,
+      ...input,
+    });
+    return Number(data.id);
+  }
+
+  async findCheckRun(sha: string, name: string, externalId: string): Promise<number | undefined> {
+    const runs = await this.#octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+      owner: this.owner,
+      repo: this.repo,
+      ref: sha,
+      check_name: name,
+      filter: 'all',
+      per_page: 100,
+    });
+    return (runs as CheckRunPayload[]).find((r) => r.external_id === externalId)?.id;
+  }
+}
+
+function sameBot(login: string | undefined, bot: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/\[bot\]$/, '');
+  return login !== undefined && norm(login) === norm(bot);
+}
+
+interface CheckRunPayload {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  external_id: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+function checkRunState(r: CheckRunPayload): ResultState {
+  if (r.status !== 'completed') return 'pending';
+  switch (r.conclusion) {
+    case 'success':
+    case 'neutral':
+    case 'skipped':
+      return 'success';
+    case 'cancelled':
+    case 'timed_out':
+    case 'action_required':
+    case 'stale':
+    case 'failure':
+    default:
+      return 'failure';
+  }
+}
+
+/** The subset of GitHub's pull request object katabot reads (webhook payloads and the REST API agree). */
+export interface PullPayload {
+  number: number;
+  state: string;
+  draft?: boolean;
+  merged?: boolean;
+  mergeable?: boolean | null;
+  title: string;
+  html_url: string;
+  user: { login: string; html_url: string } | null;
+  head: { sha: string; ref: string };
+  base: { ref: string; sha: string; repo: { html_url: string } };
+  labels?: Array<{ name?: string } | string>;
+}
+
+export function pullFacts(pr: PullPayload): PullFacts {
+  return {
+    number: pr.number,
+    state: pr.state,
+    draft: pr.draft ?? false,
+    merged: pr.merged ?? false,
+    mergeable: pr.mergeable ?? null,
+    title: pr.title,
+    author: pr.user?.login ?? 'ghost',
+    authorLink: pr.user?.html_url ?? '',
+    link: pr.html_url,
+    headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    baseRef: pr.base.ref,
+    baseSha: pr.base.sha,
+    repoLink: pr.base.repo.html_url,
+    labels: (pr.labels ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+  };
+}

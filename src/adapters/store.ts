@@ -1,0 +1,144 @@
+// Small key-value store for dedupe records, idempotency markers, caches and locks.
+// Redis in production (shared by replicas); an in-memory map for a single development replica.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+export interface Store {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+  /** SET NX: true when this call created the key. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  del(key: string): Promise<void>;
+  /** Runs fn while holding a lease on key, so replicas and workers serialise work on one PR. */
+  withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly kind: 'redis' | 'memory';
+}
+
+const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix = 'katabot:') {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.#redis.get(this.#prefix + key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    if (ttlSeconds) await this.#redis.set(this.#prefix + key, value, 'EX', ttlSeconds);
+    else await this.#redis.set(this.#prefix + key, value);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.#redis.set(this.#prefix + key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  async del(key: string): Promise<void> {
+    await this.#redis.del(this.#prefix + key);
+  }
+
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    const lockKey = `${this.#prefix}lock:${key}`;
+    const token = randomBytes(12).toString('hex');
+    const deadline = Date.now() + ttlMs * 2;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+      if ((await this.#redis.set(lockKey, token, 'PX', ttlMs, 'NX')) === 'OK') break;
+      if (Date.now() > deadline) throw new Error(`lock ${key}: still held after ${ttlMs * 2} ms`);
+      await sleep(delay);
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.#redis.eval(RELEASE_LUA, 1, lockKey, token).catch(() => undefined);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  async close(): Promise<void> {
+    this.#redis.disconnect();
+  }
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  readonly #data = new Map<string, { value: string; expires: number }>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  async get(key: string): Promise<string | undefined> {
+    const e = this.#data.get(key);
+    if (!e) return undefined;
+    if (e.expires && e.expires < Date.now()) {
+      this.#data.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    this.#data.set(key, { value, expires: ttlSeconds ? Date.now() + ttlSeconds * 1000 : 0 });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    if ((await this.get(key)) !== undefined) return false;
+    await this.set(key, value, ttlSeconds);
+    return true;
+  }
+
+  async del(key: string): Promise<void> {
+    this.#data.delete(key);
+  }
+
+  async withLock<T>(key: string, _ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(key) === tail) this.#locks.delete(key);
+    }
+  }
+
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/**
+ * Runs an external side effect (a GitHub write) once per key, across retries and crashes.
+ * `done:` records the result. `intent:` is written before the effect, so a retry after a crash between the
+ * effect and its record knows to look for the effect (`find`) before doing it again.
+ */
+export async function exactlyOnce<T>(
+  store: Store,
+  key: string,
+  ttlSeconds: number,
+  run: () => Promise<T>,
+  find?: () => Promise<T | undefined>,
+): Promise<T> {
+  const done = await store.get(`done:${key}`);
+  if (done !== undefined) return JSON.parse(done) as T;
+  const fresh = await store.setIfAbsent(`intent:${key}`, '1', ttlSeconds);
+  if (!fresh && find) {
+    const found = await find();
+    if (found !== undefined) {
+      await store.set(`done:${key}`, JSON.stringify(found), ttlSeconds);
+      return found;
+    }
+  }
+  const result = await run();
+  await store.set(`done:${key}`, JSON.stringify(result ?? null), ttlSeconds);
+  return result;
+}

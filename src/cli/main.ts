@@ -1,0 +1,21 @@
+// `katabot <verb>`: the command-line entry point.
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './serve.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('katabot')
+    .description('Prow external plugin and GitHub App for Kata Containers CI')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  registerServe(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    // User mistakes (bad config, bad flags) arrive as one-line errors: print them without a stack trace.
+    process.stderr.write(`katabot: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

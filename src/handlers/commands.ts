@@ -1,0 +1,237 @@
+// Orchestrates slash commands from any text a PR can carry (a comment, a review body, the PR body):
+// parse → decide (trust) → select jobs → effects (labels, ProwJobs, check runs, replies).
+import type { GitHub, PullFacts } from '../adapters/github.ts';
+import { exactlyOnce } from '../adapters/store.ts';
+import { commandText } from '../commands/markdown.ts';
+import { COMMANDS, parseCommands } from '../commands/registry.ts';
+import type { ParsedCommand } from '../commands/types.ts';
+import { decideCommand, type ReplyKind } from '../policy/commands.ts';
+import { isTdxJob } from '../policy/tdx.ts';
+import { pullRequestTrusted } from '../policy/trust.ts';
+import {
+  jobLists,
+  needsChangedFiles,
+  presubmitsFor,
+  selectForCommentText,
+  selectForRetest,
+  selectForTestAll,
+  triggerOf,
+  unknownTargets,
+  type SelectedJob,
+} from '../jobs/select.ts';
+import type { Presubmit } from '../jobs/types.ts';
+import {
+  commandsHelp,
+  formatResponse,
+  jobListHelp,
+  cancelUntrustedReply,
+  okToTestIgnoredReply,
+  tdxNotApproverReply,
+  tdxUntrustedPrReply,
+  traceUntrustedReply,
+  unknownTargetsReply,
+  untrustedReply,
+} from '../report/replies.ts';
+import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
+import { runJobs, type JobRequest } from './run-jobs.ts';
+import { isTrusted } from './trust.ts';
+import { tdxApprovalKey, tdxGate } from './tdx.ts';
+
+export interface CommandInput {
+  pr: PullFacts;
+  commenter: string;
+  body: string;
+  /** Link to the comment/review/PR, quoted in replies. */
+  url: string;
+  delivery: string;
+  /** Where the text came from; part of idempotency keys. */
+  source: 'comment' | 'review' | 'body';
+}
+
+export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: CommandInput): Promise<void> {
+  const { pr } = input;
+  const snapshot = deps.config();
+  const policy = snapshot.katabot;
+  const presubmits = presubmitsFor(snapshot.jobs, gh.owner, gh.repo);
+  const text = commandText(input.body);
+  let commands = parseCommands(input.body);
+  // Jobs with a custom `trigger` may be started by text that is no katabot command.
+  const customTriggered = presubmits.some((p) => p.trigger !== undefined && triggerOf(p).test(text));
+  if (customTriggered && !commands.some((c) => c.name === 'test')) commands = [...commands, { name: 'test', targets: [] }];
+  if (commands.length === 0) return;
+
+  const botLogin = await deps.botLogin();
+  const commenterTrusted = await isTrusted(gh, policy, botLogin, input.commenter);
+  const labels = new Set(pr.labels);
+  // The PR author's trust is only needed when the commenter alone does not settle it.
+  const authorTrusted =
+    commenterTrusted && sameUser(input.commenter, pr.author) ? true : await isTrusted(gh, policy, botLogin, pr.author);
+  const prTrusted = pullRequestTrusted(authorTrusted, [...labels]);
+
+  const addLabels = new Set<string>();
+  const removeLabels = new Set<string>();
+  const replies: Array<{ key: string; text: string; oncePerPr?: boolean }> = [];
+  const selected = new Map<string, JobRequest>();
+  let retest = false;
+  let changed: string[] | undefined;
+  const changes = async (jobs: readonly Presubmit[]) => {
+    if (changed === undefined && needsChangedFiles(jobs)) changed = await gh.changedFiles(pr.number);
+    return changed ?? [];
+  };
+  const add = (jobs: readonly SelectedJob[], traced = false) => {
+    for (const { presubmit } of jobs) {
+      const prev = selected.get(presubmit.name);
+      selected.set(presubmit.name, { presubmit, traced: traced || (prev?.traced ?? false) });
+    }
+  };
+
+  for (const cmd of commands) {
+    const decision = decideCommand(cmd, {
+      policy,
+      commenter: input.commenter,
+      commenterTrusted,
+      prTrusted,
+      labels: [...labels],
+    });
+    for (const l of decision.addLabels) {
+      addLabels.add(l);
+      removeLabels.delete(l);
+      labels.add(l);
+    }
+    for (const l of decision.removeLabels) {
+      removeLabels.add(l);
+      addLabels.delete(l);
+      labels.delete(l);
+    }
+    if (decision.reply) replies.push(replyFor(decision.reply, policy.tdx.approvers, gh.owner, policy.ignore_ok_to_test));
+    deps.metrics.commands.inc({ command: cmd.name, outcome: decision.run ? 'run' : decision.reply ? 'denied' : 'noop' });
+    if (!decision.run) continue;
+
+    switch (cmd.name) {
+      case 'test': {
+        // Named jobs are forced: their change rules do not decide, so no PR files are needed.
+        const forced = selectForCommentText(presubmits, pr.baseRef, text);
+        add(forced);
+        const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
+        if (unknown.length > 0) {
+          replies.push({ key: 'unknown-targets', text: unknownTargetsReply(unknown, suggestions) });
+        } else if (forced.length === 0 && cmd.targets.length > 0) {
+          replies.push({ key: 'test-help', text: helpFor(presubmits, gh, pr, 'The specified target(s) for `/test` were not found.') });
+        }
+        break;
+      }
+      case 'test-all':
+      case 'ok-to-test': {
+        const jobs = selectForTestAll(presubmits, pr.baseRef, await changes(presubmits));
+        if (jobs.length === 0 && cmd.name === 'test-all') {
+          replies.push({ key: 'test-help', text: helpFor(presubmits, gh, pr, 'No jobs can be run with `/test all`.') });
+        }
+        add(jobs);
+        break;
+      }
+      case 'ok-to-test-tdx': {
+        const jobs = selectForTestAll(presubmits, pr.baseRef, await changes(presubmits));
+        // An approver vouching for an untrusted PR also makes it ok-to-test: run its automatic jobs too.
+        add(decision.impliesOkToTest ? jobs : jobs.filter((j) => isTdxJob(policy, j.presubmit.name)));
+        await deps.store.set(tdxApprovalKey(gh, pr.number), pr.headSha, RECORD_TTL_SECONDS);
+        break;
+      }
+      case 'retest':
+      case 'retest-required': {
+        const results = await gh.results(pr.headSha);
+        add(
+          selectForRetest(presubmits, pr.baseRef, await changes(presubmits), results, {
+            requiredOnly: cmd.name === 'retest-required',
+          }),
+        );
+        retest = true;
+        break;
+      }
+      case 'trace': {
+        const named = cmd.targets.length
+          ? presubmits.filter((p) => cmd.targets.includes(p.name)).map((presubmit) => ({ presubmit, forced: true }))
+          : selectForTestAll(presubmits, pr.baseRef, await changes(presubmits));
+        const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
+        if (unknown.length > 0) replies.push({ key: 'unknown-targets', text: unknownTargetsReply(unknown, suggestions) });
+        add(named, true);
+        break;
+      }
+      case 'test-help':
+        replies.push({
+          key: 'test-help',
+          text: helpFor(presubmits, gh, pr, cmd.reason === 'empty' ? 'The `/test` command needs one or more targets.' : undefined),
+        });
+        break;
+      case 'retest-with-target':
+        replies.push({ key: 'test-help', text: helpFor(presubmits, gh, pr, 'The `/retest` command does not accept any targets.') });
+        break;
+      case 'help':
+        replies.push({ key: 'help', text: commandsHelp(COMMANDS) });
+        break;
+    }
+  }
+
+  await deps.store.withLock(`pr:${gh.fullName}#${pr.number}`, 30_000, async () => {
+    if (addLabels.size) await gh.addLabels(pr.number, [...addLabels]);
+    for (const l of removeLabels) await gh.removeLabel(pr.number, l);
+
+    const gate = await tdxGate(deps, gh, pr, [...labels]);
+    const jobs = [...selected.values()].filter((j) => gate(j.presubmit.name));
+    if (jobs.length > 0 && pr.mergeable === false) {
+      replies.push({ key: 'unmergeable', text: 'This PR has merge conflicts, so no jobs were started. Rebase it and try again.' });
+    } else {
+      await runJobs(deps, gh, pr, jobs, { delivery: input.delivery, purpose: input.source, retest });
+    }
+
+    for (const r of dedupeReplies(replies)) {
+      const key = r.oncePerPr ? `reply:${gh.fullName}#${pr.number}:${r.key}` : `reply:${input.delivery}:${input.source}:${r.key}`;
+      const marker = `<!-- katabot:reply ${key} -->`;
+      await exactlyOnce(
+        deps.store,
+        key,
+        RECORD_TTL_SECONDS,
+        () => gh.comment(pr.number, `${formatResponse(input.commenter, r.text, input.url, input.body)}\n${marker}`),
+        () => gh.findComment(pr.number, marker, botLogin),
+      );
+    }
+  });
+}
+
+function helpFor(presubmits: readonly Presubmit[], gh: GitHub, pr: PullFacts, reason?: string): string {
+  const lists = jobLists(presubmits, pr.baseRef);
+  return jobListHelp({ org: gh.owner, repo: gh.repo, branch: pr.baseRef, ...lists, reason });
+}
+
+function replyFor(
+  kind: ReplyKind,
+  approvers: readonly string[],
+  org: string,
+  ignoreOkToTest: boolean,
+): { key: string; text: string; oncePerPr?: boolean } {
+  switch (kind) {
+    case 'untrusted':
+      // Reply once per PR, not on every comment an outsider makes.
+      return { key: 'untrusted', text: untrustedReply({ ignoreOkToTest, org }), oncePerPr: true };
+    case 'ok-to-test-ignored':
+      return { key: kind, text: okToTestIgnoredReply() };
+    case 'tdx-not-approver':
+      return { key: kind, text: tdxNotApproverReply([...approvers]) };
+    case 'tdx-untrusted-pr':
+      return { key: kind, text: tdxUntrustedPrReply() };
+    case 'cancel-untrusted':
+      return { key: kind, text: cancelUntrustedReply() };
+    case 'trace-untrusted':
+      return { key: kind, text: traceUntrustedReply() };
+  }
+}
+
+function dedupeReplies<T extends { key: string }>(replies: T[]): T[] {
+  const seen = new Set<string>();
+  return replies.filter((r) => !seen.has(r.key) && seen.add(r.key));
+}
+
+function sameUser(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+export type { ParsedCommand };

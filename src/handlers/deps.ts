@@ -1,0 +1,20 @@
+// What handlers need from the outside world. Built once by the server, passed to every handler.
+import type { Logger } from 'pino';
+import type { ProwJobClient } from '../adapters/kube.ts';
+import type { Store } from '../adapters/store.ts';
+import type { ConfigSnapshot } from '../config/load.ts';
+import type { Metrics } from '../server/metrics.ts';
+
+export interface HandlerDeps {
+  config: () => ConfigSnapshot;
+  prowjobs: ProwJobClient;
+  store: Store;
+  metrics: Metrics;
+  log: Logger;
+  /** The App's own login, e.g. `katabot[bot]`, from GET /app. */
+  botLogin: () => Promise<string>;
+  now: () => Date;
+}
+
+/** How long idempotency records live: longer than GitHub's 3-day redelivery window. */
+export const RECORD_TTL_SECONDS = 8 * 24 * 3600;

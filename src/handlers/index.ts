@@ -1,0 +1,32 @@
+// The probot application: which events katabot listens to, and the handler for each.
+// REGISTRATIONS is also the source of truth for app.yml's default_events.
+import type { ApplicationFunction, Context } from 'probot';
+import type { HandlerDeps } from './deps.ts';
+import { onIssueComment } from './issue-comment.ts';
+import { onPullRequest } from './pull-request.ts';
+import { onPullRequestReview } from './pull-request-review.ts';
+
+export const REGISTRATIONS = {
+  issue_comment: ['issue_comment.created'],
+  pull_request: [
+    'pull_request.opened',
+    'pull_request.reopened',
+    'pull_request.synchronize',
+    'pull_request.edited',
+    'pull_request.closed',
+    'pull_request.ready_for_review',
+    'pull_request.converted_to_draft',
+    'pull_request.labeled',
+  ],
+  pull_request_review: ['pull_request_review.submitted'],
+} as const;
+
+export function katabotApp(deps: HandlerDeps): ApplicationFunction {
+  return (app) => {
+    app.on([...REGISTRATIONS.issue_comment], (ctx) => onIssueComment(deps, ctx as Context<'issue_comment'>));
+    app.on([...REGISTRATIONS.pull_request], (ctx) => onPullRequest(deps, ctx as Context<'pull_request'>));
+    app.on([...REGISTRATIONS.pull_request_review], (ctx) =>
+      onPullRequestReview(deps, ctx as Context<'pull_request_review'>),
+    );
+  };
+}

@@ -1,0 +1,84 @@
+// Effect: create the ProwJobs chosen for a PR and a queued check run for each. Safe to repeat: ProwJob
+// names are derived from the delivery, so a retry finds the same objects, and check runs are created
+// exactly once per ProwJob.
+import type { GitHub, PullFacts } from '../adapters/github.ts';
+import { exactlyOnce } from '../adapters/store.ts';
+import { deckLinkForProwJob } from '../jobs/deck.ts';
+import { prowJobName } from '../jobs/names.ts';
+import { buildPresubmitProwJob } from '../jobs/prowjob.ts';
+import { LABELS, type Presubmit, type ProwJob } from '../jobs/types.ts';
+import { queuedCheckRun } from '../report/check-run.ts';
+import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
+
+export interface JobRequest {
+  presubmit: Presubmit;
+  traced: boolean;
+}
+
+export interface RunOptions {
+  delivery: string;
+  /** Distinguishes several job sets started by one delivery (e.g. the PR body and the PR open). */
+  purpose: string;
+  retest: boolean;
+}
+
+export async function runJobs(
+  deps: HandlerDeps,
+  gh: GitHub,
+  pr: PullFacts,
+  jobs: readonly JobRequest[],
+  opts: RunOptions,
+): Promise<ProwJob[]> {
+  if (jobs.length === 0) return [];
+  const { prow } = deps.config();
+  // Prow's trigger tests against the base branch tip at trigger time, not the payload's base.sha.
+  const baseSha = await gh.branchSha(pr.baseRef).catch(() => pr.baseSha);
+  const created: ProwJob[] = [];
+  for (const { presubmit, traced } of jobs) {
+    const name = prowJobName([opts.delivery, opts.purpose, presubmit.name, pr.headSha, traced ? 'trace' : 'plain']);
+    let pj = buildPresubmitProwJob({
+      presubmit,
+      prow,
+      name,
+      namespace: deps.prowjobs.namespace,
+      org: gh.owner,
+      repo: gh.repo,
+      baseRef: pr.baseRef,
+      baseSha,
+      repoLink: pr.repoLink,
+      pull: {
+        number: pr.number,
+        author: pr.author,
+        sha: pr.headSha,
+        title: pr.title,
+        headRef: pr.headRef,
+        link: pr.link,
+        authorLink: pr.authorLink,
+      },
+      eventGuid: opts.delivery,
+      now: deps.now(),
+      retest: opts.retest,
+      extraLabels: traced ? { [LABELS.trace]: 'true' } : undefined,
+    });
+    const result = await deps.prowjobs.create(pj);
+    deps.metrics.prowjobsCreated.inc({ type: 'presubmit', result });
+    deps.log.info({ prowjob: name, job: presubmit.name, pr: pr.number, result, traced }, 'prowjob created');
+    if (pj.spec.report !== false) await queueCheckRun(deps, gh, pj);
+    created.push(pj);
+  }
+  return created;
+}
+
+async function queueCheckRun(deps: HandlerDeps, gh: GitHub, pj: ProwJob): Promise<void> {
+  const { prow, katabot } = deps.config();
+  const body = queuedCheckRun(pj, deckLinkForProwJob(pj, prow, katabot.deck_url));
+  const id = await exactlyOnce(
+    deps.store,
+    `checkrun:${pj.metadata.name}`,
+    RECORD_TTL_SECONDS,
+    () => gh.createCheckRun(body),
+    () => gh.findCheckRun(body.head_sha, body.name, body.external_id),
+  );
+  // The reporter finds the check run of a ProwJob here.
+  await deps.store.set(`checkrun-id:${pj.metadata.name}`, String(id), RECORD_TTL_SECONDS);
+}

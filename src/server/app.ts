@@ -1,0 +1,195 @@
+// Assembles katabot: config, adapters, probot handlers, the queue worker and the HTTP server.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import express from 'express';
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { createGitHubApp, type GitHubApp } from '../adapters/github-app.ts';
+import { fileProwJobClient, kubeProwJobClient, type ProwJobClient } from '../adapters/kube.ts';
+import { MemoryWebhookQueue, RedisWebhookQueue, type WebhookQueue, type WebhookTask } from '../adapters/queue.ts';
+import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
+import type { RuntimeOptions } from '../config/env.ts';
+import { ConfigSource } from '../config/load.ts';
+import type { HandlerDeps } from '../handlers/deps.ts';
+import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
+import { createIntake, isWebhookRequest } from './intake.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { pluginHelp } from './plugin-help.ts';
+
+export interface Katabot {
+  server: Server;
+  url: string;
+  deps: HandlerDeps;
+  queue: WebhookQueue;
+  github: GitHubApp;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export interface StartOverrides {
+  log?: Logger;
+  now?: () => Date;
+  /** Key prefix in Redis, so parallel tests can share one server. */
+  redisPrefix?: string;
+  /** Do not consume the queue (intake-only replica, or a crash test that kills before handling). */
+  noWorker?: boolean;
+}
+
+export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrides = {}): Promise<Katabot> {
+  const log = overrides.log ?? pino({ level: opts.logLevel, base: { name: 'katabot' } });
+
+  const config = new ConfigSource(
+    { PROW_CONFIG: opts.prowConfig, JOB_CONFIG: opts.jobConfig, KATABOT_CONFIG: opts.katabotConfig },
+    log,
+  );
+  await config.start();
+
+  const prefix = overrides.redisPrefix ?? 'katabot';
+  let store: Store;
+  let queue: WebhookQueue;
+  if (opts.redisUrl) {
+    const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    redis.on('error', (err) => log.debug({ err: err.message }, 'store connection error'));
+    store = new RedisStore(redis, `${prefix}:`);
+    queue = new RedisWebhookQueue({ redisUrl: opts.redisUrl, prefix, concurrency: opts.workerConcurrency, log });
+  } else {
+    log.warn('REDIS_URL is unset: using an in-memory queue and store; run a single replica only, and a crash loses queued events');
+    store = new MemoryStore();
+    queue = new MemoryWebhookQueue(opts.workerConcurrency, log);
+  }
+
+  // Start even when Redis is down (readyz reports it and intake answers 503), but give it a moment first.
+  await queue.ready().catch((err: Error) => log.warn({ err: err.message }, 'queue not ready yet'));
+
+  let prowjobs: ProwJobClient;
+  if (opts.kubeconfig) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(opts.kubeconfig);
+    prowjobs = kubeProwJobClient(kc, opts.prowjobNamespace, log);
+  } else {
+    log.warn('KUBECONFIG is unset: ProwJobs are written as YAML under ./.katabot/prowjobs/');
+    prowjobs = fileProwJobClient('.katabot/prowjobs', opts.prowjobNamespace);
+  }
+
+  const metrics = createMetrics({ defaults: true, queueDepth: () => queue.depth() });
+  const github = await createGitHubApp(opts, log, metrics);
+  if (github.dryRun) log.warn('APP_ID/PRIVATE_KEY are unset: dry-run GitHub, writes are logged and not sent');
+  if (opts.generatedSecret) log.warn({ secret: opts.webhookSecrets[0] }, 'WEBHOOK_SECRET is unset: using a development secret');
+
+  const deps: HandlerDeps = {
+    config: () => config.current(),
+    prowjobs,
+    store,
+    metrics,
+    log,
+    botLogin: () => github.botLogin(),
+    now: overrides.now ?? (() => new Date()),
+  };
+  await github.probot.load(katabotApp(deps));
+
+  if (!overrides.noWorker) queue.consume((task, attempt) => handleTask(task, attempt));
+
+  async function handleTask(task: WebhookTask, attempt: number): Promise<void> {
+    const started = Date.now();
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(task.body) as Record<string, unknown>;
+    } catch {
+      log.error({ delivery: task.id, event: task.name }, 'webhook body is not JSON; dropped');
+      metrics.handlingSeconds.observe({ event: task.name, result: 'invalid' }, 0);
+      return;
+    }
+    await attachInstallation(payload);
+    try {
+      await github.probot.receive({ id: task.id, name: task.name, payload } as never);
+      metrics.handlingSeconds.observe({ event: task.name, result: 'ok' }, (Date.now() - task.receivedAt) / 1000);
+    } catch (err) {
+      metrics.handlingSeconds.observe({ event: task.name, result: 'error' }, (Date.now() - started) / 1000);
+      const errors = (err as { errors?: Error[] }).errors ?? [err as Error];
+      log.warn({ delivery: task.id, event: task.name, attempt, errors: errors.map((e) => e.message) }, 'handler failed; will retry');
+      throw err;
+    }
+  }
+
+  /** Prow's hook may forward repo-webhook payloads without `installation`; find it, and remember it. */
+  async function attachInstallation(payload: Record<string, unknown>): Promise<void> {
+    if (payload.installation || github.dryRun) return;
+    const repo = payload.repository as { name?: string; owner?: { login?: string } } | undefined;
+    if (!repo?.name || !repo.owner?.login) return;
+    const key = `installation:${repo.owner.login}/${repo.name}`.toLowerCase();
+    let id = Number((await store.get(key)) ?? NaN);
+    if (!Number.isInteger(id)) {
+      const found = await github.installationFor(repo.owner.login, repo.name);
+      if (!found) return;
+      id = found;
+      await store.set(key, String(id), 7 * 24 * 3600);
+    }
+    payload.installation = { id };
+  }
+
+  const intake = createIntake({
+    secrets: () => opts.webhookSecrets,
+    queue,
+    metrics,
+    log,
+    maxBodyBytes: opts.maxBodyBytes,
+    handledEvents: new Set(Object.keys(REGISTRATIONS)),
+  });
+
+  const web = express();
+  web.disable('x-powered-by');
+  web.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  web.get('/readyz', async (_req, res) => {
+    const checks = await Promise.allSettled([store.ping(), queue.ready(), prowjobs.ready()]);
+    const names = ['store', 'queue', 'kubernetes'];
+    const failed = checks.flatMap((c, i) => (c.status === 'rejected' ? [`${names[i]}: ${(c.reason as Error).message}`] : []));
+    res.status(failed.length ? 503 : 200).type('text/plain').send(failed.length ? failed.join('\n') + '\n' : 'ready\n');
+  });
+  web.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  web.post('/help', express.json({ limit: '1mb' }), (req, res) => {
+    const repos = Array.isArray(req.body) ? (req.body as Array<{ Org?: string; Repo?: string }>) : [];
+    res.set('cache-control', 'no-cache').json(pluginHelp(config.current().katabot, Object.keys(REGISTRATIONS), repos));
+  });
+  web.get('/', (_req, res) => {
+    res.type('text/plain').send('katabot: POST GitHub webhooks to / or /api/github/webhooks\n');
+  });
+  web.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
+
+  const server = createServer((req, res) => {
+    if (isWebhookRequest(req)) void intake(req, res);
+    else web(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info({ url, redis: store.kind, kubernetes: opts.kubeconfig ? 'kubeconfig' : 'files', dryRun: github.dryRun }, 'katabot listening');
+
+  return {
+    server,
+    url,
+    deps,
+    queue,
+    github,
+    metrics,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await queue.close();
+      await store.close();
+      config.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// Prometheus metrics. One registry per process (per app instance in tests) so tests do not share counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  webhooks: Counter<'event' | 'result'>;
+  commands: Counter<'command' | 'outcome'>;
+  prowjobsCreated: Counter<'type' | 'result'>;
+  queueDepth: Gauge;
+  handlingSeconds: Histogram<'event' | 'result'>;
+  intakeSeconds: Histogram<'result'>;
+  githubCalls: Counter<'method' | 'status'>;
+}
+
+export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Promise<number> } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaults) collectDefaultMetrics({ register: registry, prefix: 'katabot_' });
+  const depth = opts.queueDepth;
+  return {
+    registry,
+    webhooks: new Counter({
+      name: 'katabot_webhooks_total',
+      help: 'Webhook deliveries received, by event and result (accepted, duplicate, ignored, unauthorized, invalid, unavailable).',
+      labelNames: ['event', 'result'],
+      registers: [registry],
+    }),
+    commands: new Counter({
+      name: 'katabot_commands_total',
+      help: 'Slash commands seen, by command and outcome (run, denied, replied).',
+      labelNames: ['command', 'outcome'],
+      registers: [registry],
+    }),
+    prowjobsCreated: new Counter({
+      name: 'katabot_prowjobs_created_total',
+      help: 'ProwJobs created (result=created) or found already present from an earlier attempt (result=exists).',
+      labelNames: ['type', 'result'],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'katabot_queue_depth',
+      help: 'Webhooks waiting or being handled.',
+      registers: [registry],
+      async collect() {
+        if (depth) this.set(await depth().catch(() => -1));
+      },
+    }),
+    handlingSeconds: new Histogram({
+      name: 'katabot_webhook_handling_seconds',
+      help: 'Time from receipt of a webhook to the end of its handling.',
+      labelNames: ['event', 'result'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    intakeSeconds: new Histogram({
+      name: 'katabot_intake_seconds',
+      help: 'Time to verify and persist a webhook before answering.',
+      labelNames: ['result'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    githubCalls: new Counter({
+      name: 'katabot_github_requests_total',
+      help: 'GitHub API requests made, by method and status.',
+      labelNames: ['method', 'status'],
+      registers: [registry],
+    }),
+  };
+}

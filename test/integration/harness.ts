@@ -1,0 +1,201 @@
+// Starts a complete katabot against real Redis, the Kubernetes API-server double and nock'd GitHub.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import nock from 'nock';
+import { pino } from 'pino';
+import { clearGitHubCaches } from '../../src/adapters/github.ts';
+import { runtimeOptions } from '../../src/config/env.ts';
+import type { ProwJob } from '../../src/jobs/types.ts';
+import { startKatabot, type Katabot, type StartOverrides } from '../../src/server/app.ts';
+import { FakeGitHub, deliver } from '../fixtures/github.ts';
+import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
+import { startRedis, type TestRedis } from '../fixtures/redis.ts';
+
+export const SECRET = 'new-secret';
+export const OLD_SECRET = 'old-secret';
+export const ROOT = new URL('../../', import.meta.url).pathname;
+export const CRD = join(ROOT, '../shared/prow/prowjob_customresourcedefinition.yaml');
+export const HAVE_CRD = existsSync(CRD);
+
+export const JOBS_YAML = `
+presubmits:
+  kata-containers/kata-containers:
+  - name: e2e-kata-qemu
+    always_run: true
+    decorate: true
+    spec:
+      containers:
+      - image: quay.io/kata-containers/ci:latest
+        command: [tests/run-e2e.sh]
+        args: [qemu]
+  - name: e2e-kata-clh
+    run_if_changed: '^src/runtime/'
+    decorate: true
+    spec:
+      runtimeClassName: kata-clh
+      containers:
+      - image: quay.io/kata-containers/ci:latest
+        command: [tests/run-e2e.sh]
+  - name: docs-lint
+    skip_if_only_changed: '^src/'
+    optional: true
+    spec:
+      containers:
+      - image: quay.io/kata-containers/lint:latest
+  - name: e2e-kata-qemu-tdx
+    always_run: true
+    decorate: true
+    spec:
+      runtimeClassName: kata-qemu-tdx
+      containers:
+      - image: quay.io/kata-containers/ci:latest
+  - name: stress-manual
+    optional: true
+    spec:
+      containers:
+      - image: quay.io/kata-containers/ci:latest
+  - name: metrics-silent
+    always_run: true
+    skip_report: true
+    spec:
+      containers:
+      - image: quay.io/kata-containers/ci:latest
+  - name: release-only
+    always_run: true
+    branches: [stable-3.2]
+    spec:
+      containers:
+      - image: quay.io/kata-containers/ci:latest
+`;
+
+export const PROW_YAML = `
+prowjob_namespace: prow
+pod_namespace: test-pods
+plank:
+  job_url_prefix_config:
+    '*': https://prow.kata.example/view/
+  default_decoration_config_entries:
+  - config:
+      timeout: 2h
+      grace_period: 15m
+      utility_images:
+        clonerefs: us-docker.pkg.dev/k8s-infra-prow/images/clonerefs:v20260801
+        initupload: us-docker.pkg.dev/k8s-infra-prow/images/initupload:v20260801
+        entrypoint: us-docker.pkg.dev/k8s-infra-prow/images/entrypoint:v20260801
+        sidecar: us-docker.pkg.dev/k8s-infra-prow/images/sidecar:v20260801
+      gcs_configuration:
+        bucket: s3://kata-prow-logs
+        path_strategy: explicit
+      s3_credentials_secret: s3-credentials
+`;
+
+export const KATABOT_YAML = `
+orgs: [kata-containers]
+only_org_members: false
+trusted_apps: [dependabot]
+tdx:
+  label: ok-to-test-tdx
+  approvers: [tdx-approver]
+  jobs: ".*-tdx.*"
+  sticky: false
+deck_url: https://prow.kata.example
+`;
+
+export interface Harness {
+  bot: Katabot;
+  gh: FakeGitHub;
+  kube: KubeApiDouble;
+  redis: TestRedis;
+  dir: string;
+  env: Record<string, string>;
+  send(event: string, payload: unknown, delivery?: string, secret?: string): Promise<Response>;
+  prowjobs(): ProwJob[];
+  settle(): Promise<void>;
+  restart(overrides?: StartOverrides): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: { overrides?: StartOverrides; redis?: TestRedis } = {}): Promise<Harness> {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/);
+  clearGitHubCaches();
+  const redis = opts.redis ?? (await startRedis());
+  const kube = await startKubeApiServer(HAVE_CRD ? { crds: [CRD] } : {});
+  const gh = new FakeGitHub();
+  gh.members.add('kata-containers/maintainer');
+  gh.members.add('kata-containers/tdx-approver');
+  gh.collaborators.add('collaborator');
+  gh.intercept();
+
+  const dir = mkdtempSync(join(tmpdir(), 'katabot-it-'));
+  mkdirSync(join(dir, 'jobs/kata-containers'), { recursive: true });
+  writeFileSync(join(dir, 'jobs/kata-containers/presubmits.yaml'), JOBS_YAML);
+  writeFileSync(join(dir, 'prow.yaml'), PROW_YAML);
+  writeFileSync(join(dir, 'katabot.yaml'), KATABOT_YAML);
+  const env: Record<string, string> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WEBHOOK_SECRET: `${OLD_SECRET},${SECRET}`,
+    APP_ID: '1',
+    PRIVATE_KEY: gh.privateKey,
+    REDIS_URL: redis.url,
+    KUBECONFIG: kube.kubeconfigPath,
+    PROWJOB_NAMESPACE: 'prow',
+    PROW_CONFIG: join(dir, 'prow.yaml'),
+    JOB_CONFIG: join(dir, 'jobs'),
+    KATABOT_CONFIG: join(dir, 'katabot.yaml'),
+    LOG_LEVEL: 'silent',
+    // GitHub's 1 s spacing of writes is production behaviour; tests would only wait for it.
+    KATABOT_GITHUB_WRITE_INTERVAL_MS: '0',
+  };
+  const log = pino({ level: process.env.KATABOT_TEST_LOG ?? 'silent' });
+  const start = (o?: StartOverrides) => startKatabot(runtimeOptions(env), { log, redisPrefix: redis.prefix, ...opts.overrides, ...o });
+  let bot = await start();
+
+  const h: Harness = {
+    get bot() {
+      return bot;
+    },
+    gh,
+    kube,
+    redis,
+    dir,
+    env,
+    send: (event, payload, delivery, secret = SECRET) => deliver(bot.url, secret, event, payload, delivery),
+    prowjobs: () => kube.objects('prowjobs', 'prow') as ProwJob[],
+    async settle() {
+      // Wait until the queue has drained and stayed empty, so "nothing happened" is a real observation.
+      let quiet = 0;
+      for (let i = 0; i < 400 && quiet < 3; i++) {
+        quiet = (await bot.queue.depth()) === 0 ? quiet + 1 : 0;
+        await sleep(25);
+      }
+    },
+    async restart(o) {
+      await bot.close();
+      bot = await start(o);
+    },
+    async close() {
+      await bot.close();
+      await kube.close();
+      if (!opts.redis) await redis.close();
+      rmSync(dir, { recursive: true, force: true });
+      nock.cleanAll();
+      nock.enableNetConnect();
+    },
+  } as Harness;
+  return h;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last as NonNullable<T>;
+    await sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
