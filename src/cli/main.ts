@@ -1,6 +1,7 @@
 // `katabot <verb>`: the command-line entry point.
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.ts';
+import { registerTrace } from './trace.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('katabot')
@@ -9,6 +10,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   registerServe(program);
+  registerTrace(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -6,6 +6,7 @@ import { exactlyOnce } from '../adapters/store.ts';
 import { deckLinkForProwJob } from '../jobs/deck.ts';
 import { prowJobName } from '../jobs/names.ts';
 import { buildPresubmitProwJob } from '../jobs/prowjob.ts';
+import { injectTracer } from '../jobs/trace.ts';
 import { LABELS, type Presubmit, type ProwJob } from '../jobs/types.ts';
 import { queuedCheckRun } from '../report/check-run.ts';
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
@@ -30,7 +31,7 @@ export async function runJobs(
   opts: RunOptions,
 ): Promise<ProwJob[]> {
   if (jobs.length === 0) return [];
-  const { prow } = deps.config();
+  const { prow, katabot } = deps.config();
   // Prow's trigger tests against the base branch tip at trigger time, not the payload's base.sha.
   const baseSha = await gh.branchSha(pr.baseRef).catch(() => pr.baseSha);
   const created: ProwJob[] = [];
@@ -60,6 +61,7 @@ export async function runJobs(
       retest: opts.retest,
       extraLabels: traced ? { [LABELS.trace]: 'true' } : undefined,
     });
+    if (traced) pj = injectTracer(pj, katabot.trace);
     const result = await deps.prowjobs.create(pj);
     deps.metrics.prowjobsCreated.inc({ type: 'presubmit', result });
     deps.log.info({ prowjob: name, job: presubmit.name, pr: pr.number, result, traced }, 'prowjob created');

@@ -67,5 +67,6 @@ describe('katabot serve', () => {
     const r = await run(['--help'], {});
     assert.equal(r.code, 0);
     assert.match(r.stdout, /serve/);
+    assert.match(r.stdout, /trace/);
   });
 });

@@ -1,0 +1,114 @@
+// `katabot trace`: the eBPF tracer's command line.
+//   katabot trace [--out FILE] -- CMD ARGS…                 trace CMD and its descendants, exit with CMD's code
+//   katabot trace --pod NAME --namespace NS | -l SELECTOR    trace pods on this node until interrupted
+//   katabot trace --sidecar                                  trace the pod the tracer runs in (traced ProwJobs)
+import type { Command } from 'commander';
+import { renderSummary, type TraceSummary } from '../trace/summary.ts';
+import type { TraceHeader } from '../trace/format.ts';
+import { traceCommand } from '../tracer/command.ts';
+import { EbpfUnavailableError, TraceUsageError } from '../tracer/errors.ts';
+import { tracePods } from '../tracer/pods.ts';
+
+/** Exit code when tracing itself fails (as env(1) and container runtimes use it). */
+export const TRACER_FAILED = 125;
+
+interface TraceCliOptions {
+  out?: string;
+  pod?: string;
+  namespace?: string;
+  selector?: string;
+  sidecar?: boolean;
+  untilFile?: string[];
+  readyFile?: string;
+  duration?: string;
+  cgroupRoot?: string;
+  linger?: string;
+  summary: boolean;
+}
+
+/** Expands `$ARTIFACTS` / `${ARTIFACTS}` (Prow sets ARTIFACTS=/logs/artifacts in decorated containers). */
+export function expandOutPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.replace(/\$\{?([A-Z_][A-Z0-9_]*)\}?/g, (whole, name: string) => {
+    const value = env[name];
+    if (value === undefined || value === '') throw new TraceUsageError(`--out ${path}: ${name} is not set`);
+    return value;
+  });
+}
+
+function seconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new TraceUsageError(`${flag} wants a number of seconds, got ${JSON.stringify(value)}`);
+  return n * 1000;
+}
+
+function printSummary(summary: TraceSummary, header: TraceHeader, out: string): void {
+  process.stderr.write(renderSummary(summary, header, out, Math.max(60, Math.min(process.stderr.columns ?? 100, 160))));
+}
+
+async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
+  const log = (line: string): void => { process.stderr.write(`katabot trace: ${line}\n`); };
+  const podMode = o.sidecar || o.pod !== undefined || o.selector !== undefined;
+  if (podMode && commandArgs.length > 0) throw new TraceUsageError('give either a command (after --) or --pod/-l/--sidecar, not both');
+  if (o.pod !== undefined && o.selector !== undefined) throw new TraceUsageError('--pod and -l are exclusive');
+  if (!podMode && commandArgs.length === 0) throw new TraceUsageError('nothing to trace: katabot trace [--out FILE] -- CMD ARGS…');
+  const out = expandOutPath(o.out ?? (o.sidecar ? '$ARTIFACTS/katabot/trace.jsonl' : 'trace.jsonl'));
+
+  if (!podMode) {
+    const linger = seconds(o.linger, '--linger');
+    const r = await traceCommand({ argv: commandArgs, out, log, ...(linger !== undefined ? { lingerMs: linger } : {}) });
+    if (o.summary) printSummary(r.summary, r.header, out);
+    return r.exitCode;
+  }
+  const durationMs = seconds(o.duration, '--duration');
+  const r = await tracePods({
+    out,
+    log,
+    ...(o.sidecar ? { sidecar: true } : {}),
+    ...(o.pod !== undefined ? { pod: o.pod } : {}),
+    ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+    ...(o.selector !== undefined ? { selector: o.selector } : {}),
+    ...(o.untilFile ? { untilFiles: o.untilFile } : {}),
+    ...(o.readyFile !== undefined ? { readyFile: o.readyFile } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
+    onReady: () => log(`tracing ${o.sidecar ? 'this pod' : o.pod ?? o.selector}; stop with SIGINT or SIGTERM`),
+  });
+  if (o.summary) printSummary(r.summary, r.header, out);
+  return 0;
+}
+
+export function registerTrace(program: Command): void {
+  program
+    .command('trace')
+    .description('trace what a command or pod really does (execs, exits, opens, TCP, DNS) with eBPF into a JSONL trace')
+    .argument('[command...]', 'command to run and trace, after --')
+    .option('--out <file>', 'trace file; $ARTIFACTS is expanded (default: trace.jsonl, $ARTIFACTS/katabot/trace.jsonl with --sidecar)')
+    .option('--pod <name>', 'trace this pod (run on its node)')
+    .option('--namespace <ns>', 'namespace of --pod or -l', undefined)
+    .option('-l, --selector <selector>', 'trace the pods matching this label selector')
+    .option('--sidecar', 'trace the pod this tracer runs in (POD_NAME/POD_NAMESPACE from the downward API)')
+    .option('--until-file <path...>', 'stop once these files exist (Prow entrypoint marker files)')
+    .option('--ready-file <path>', 'create this file once the probes are attached')
+    .option('--duration <seconds>', 'stop after this long (pod mode)')
+    .option('--cgroup-root <dir>', 'cgroup v2 hierarchy to resolve cgroup paths in (default: the mounted one)')
+    .option('--linger <seconds>', 'keep tracing descendants that outlive the command this long (default 1)')
+    .option('--no-summary', 'do not print the summary on stderr')
+    .addHelpText('after', '\nExamples:\n  katabot trace --out run.jsonl -- make test\n  katabot trace --pod test-pod --namespace test-pods --duration 60\n')
+    .action(async (commandArgs: string[], options: TraceCliOptions) => {
+      try {
+        process.exitCode = await run(commandArgs, options);
+      } catch (err) {
+        if (err instanceof EbpfUnavailableError) {
+          process.stderr.write(`${err.message}\n`);
+          // A traced ProwJob must not fail because its tracer could not run: the reason is in --ready-file.failed.
+          process.exitCode = options.sidecar ? 0 : TRACER_FAILED;
+        } else if (err instanceof TraceUsageError) {
+          process.stderr.write(`katabot trace: ${err.message}\n`);
+          process.exitCode = err.exitCode;
+        } else {
+          throw err;
+        }
+      }
+    });
+}

@@ -1,0 +1,105 @@
+// Traced ProwJobs: the job's ProwJob with katabot's tracer injected as a second container of the test pod.
+// Prow decorates every container of pod_spec (entrypoint wrapper, ARTIFACTS=/logs/artifacts, a marker file per
+// container) and its sidecar uploads /logs/artifacts only after all of them exit, so the tracer writes
+// $ARTIFACTS/katabot/trace.jsonl and stops when the test containers' marker files appear.
+// Runtime matters (docs/tracing-kata-and-runc.md): host eBPF cannot see inside a Kata VM, so for Kata the tracer
+// runs in the pod, sharing the guest kernel; for runc it shares the host PID namespace and filters by the pod's
+// cgroup in the kernel.
+import type { TracePolicy } from '../config/types.ts';
+import type { V1Container, V1PodSpec, V1Volume } from '@kubernetes/client-node';
+import { LABELS, type ProwJob } from './types.ts';
+
+export const TRACER_CONTAINER = 'katabot-tracer';
+export const TRACE_VOLUME = 'katabot-trace';
+/** Shared between the tracer and the test containers: the tracer's ready file lives here. */
+export const TRACE_SHARED_DIR = '/var/run/katabot';
+export const TRACE_READY_FILE = `${TRACE_SHARED_DIR}/ready`;
+/** The trace inside the job's artifacts; Prow's decoration sets ARTIFACTS=/logs/artifacts. */
+export const TRACE_ARTIFACT = 'katabot/trace.jsonl';
+export const TRACE_RUNTIME_ANNOTATION = 'katabot.dev/trace-runtime';
+/** Prow's log mount in decorated containers; entrypoint writes `<container>-marker.txt` there on exit. */
+const PROW_LOG_DIR = '/logs';
+/** How long a test container waits for the tracer before it starts anyway. */
+export const READY_WAIT_SECONDS = 60;
+
+export type TraceRuntime = 'kata' | 'runc';
+
+export function traceRuntime(spec: V1PodSpec, policy: TracePolicy): TraceRuntime {
+  return spec.runtimeClassName !== undefined && policy.kata_runtime_classes.includes(spec.runtimeClassName) ? 'kata' : 'runc';
+}
+
+/** Shell prefix for a test container: wait (bounded) until the tracer is attached, then exec the real command. */
+export const WAIT_FOR_TRACER_SCRIPT =
+  `i=0; while [ ! -e ${TRACE_READY_FILE} ] && [ ! -e ${TRACE_READY_FILE}.failed ] && [ "$i" -lt ${READY_WAIT_SECONDS * 5} ]; `
+  + 'do sleep 0.2; i=$((i+1)); done; exec "$@"';
+
+function tracerContainer(policy: TracePolicy, runtime: TraceRuntime, markerFiles: string[]): V1Container {
+  const args = ['trace', '--sidecar', '--out', `$ARTIFACTS/${TRACE_ARTIFACT}`, '--ready-file', TRACE_READY_FILE];
+  if (markerFiles.length > 0) args.push('--until-file', ...markerFiles);
+  if (runtime === 'runc') args.push('--cgroup-root', '/host/sys/fs/cgroup');
+  const mounts: V1Container['volumeMounts'] = [{ name: TRACE_VOLUME, mountPath: TRACE_SHARED_DIR }];
+  // Kata: hostPath volumes would come from the host through virtio-fs, not from the guest the tracer sees.
+  if (runtime === 'runc') mounts.push({ name: `${TRACE_VOLUME}-cgroup`, mountPath: '/host/sys/fs/cgroup', readOnly: true });
+  return {
+    name: TRACER_CONTAINER,
+    image: policy.image,
+    // Prow's decoration refuses containers without a command.
+    command: ['katabot'],
+    args,
+    env: [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'KATABOT_TRACE_RUNTIME', value: runtime },
+    ],
+    // Privileged: loading BPF programs and mounting tracefs. For Kata this is privileged inside the guest VM only.
+    securityContext: { privileged: true, runAsUser: 0 },
+    resources: { requests: { cpu: '100m', memory: '128Mi' } },
+    volumeMounts: mounts,
+  };
+}
+
+function withWaitForTracer(c: V1Container): V1Container {
+  const mounts = [...(c.volumeMounts ?? []), { name: TRACE_VOLUME, mountPath: TRACE_SHARED_DIR, readOnly: true }];
+  if (!c.command || c.command.length === 0) {
+    // Without a command the image's entrypoint runs and cannot be wrapped; Prow rejects such containers anyway.
+    return { ...c, volumeMounts: mounts };
+  }
+  const { args, ...rest } = c;
+  return { ...rest, command: ['/bin/sh', '-c', WAIT_FOR_TRACER_SCRIPT, 'katabot-wait-for-tracer', ...c.command, ...(args ?? [])], volumeMounts: mounts };
+}
+
+/**
+ * Returns a new ProwJob whose pod runs katabot's tracer next to the test containers. Throws when the job cannot
+ * be traced: no pod_spec (not a Kubernetes job) or no decoration (nothing would upload the trace).
+ */
+export function injectTracer(pj: ProwJob, policy: TracePolicy): ProwJob {
+  const spec = pj.spec.pod_spec;
+  if (!spec) throw new Error(`job ${pj.spec.job} has no pod_spec: only Kubernetes jobs can be traced`);
+  if (!pj.spec.decoration_config) {
+    throw new Error(`job ${pj.spec.job} is not decorated: Prow would not upload $ARTIFACTS/${TRACE_ARTIFACT}`);
+  }
+  const out: ProwJob = structuredClone(pj);
+  const pod = out.spec.pod_spec!;
+  out.metadata.labels = { ...out.metadata.labels, [LABELS.trace]: 'true' };
+  if (pod.containers.some((c) => c.name === TRACER_CONTAINER)) return out; // already traced
+
+  const runtime = traceRuntime(pod, policy);
+  out.metadata.annotations = { ...out.metadata.annotations, [TRACE_RUNTIME_ANNOTATION]: runtime };
+  // With more than one container, Prow names marker files after containers, so every container needs a name.
+  const testContainers = pod.containers.map((c, i) => withWaitForTracer({ ...c, name: c.name || (i === 0 ? 'test' : `test-${i}`) }));
+  const markers = testContainers.map((c) => `${PROW_LOG_DIR}/${c.name}-marker.txt`);
+  pod.containers = [...testContainers, tracerContainer(policy, runtime, markers)];
+
+  const volumes: V1Volume[] = [...(pod.volumes ?? []).filter((v) => v.name !== TRACE_VOLUME), { name: TRACE_VOLUME, emptyDir: {} }];
+  if (runtime === 'kata') {
+    // The tracer sees the test processes through the guest kernel; a shared PID namespace lets it read their /proc.
+    pod.shareProcessNamespace = true;
+  } else {
+    // runc/kind: one kernel for the whole node. Host PIDs and the host's cgroup tree let the tracer resolve the
+    // pod's cgroups; the kernel-side filter keeps only this pod's processes.
+    pod.hostPID = true;
+    volumes.push({ name: `${TRACE_VOLUME}-cgroup`, hostPath: { path: '/sys/fs/cgroup', type: 'Directory' } });
+  }
+  pod.volumes = volumes;
+  return out;
+}

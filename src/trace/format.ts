@@ -1,0 +1,264 @@
+// katabot trace format (docs/trace-format.md): JSONL, one header, events, one footer.
+// Records are written with a fixed key order so two traces of the same behaviour diff line by line.
+import type { OpenFlag } from './linux.ts';
+
+export const TRACE_FORMAT = 'katabot-trace';
+/** Bump the major on any change that breaks readers; add a minor for new optional fields. */
+export const TRACE_FORMAT_VERSION = '1.0';
+
+export const EVENT_KINDS = ['exec', 'exit', 'open', 'connect', 'accept', 'listen', 'dns'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export type TraceSource = 'bpftrace' | 'tetragon' | 'inspektor-gadget' | 'kubearmor';
+
+export interface TraceTarget {
+  /** command: `katabot trace -- CMD`; pod: a pod (sidecar or node agent); import: converted from another tracer. */
+  mode: 'command' | 'pod' | 'import';
+  argv?: string[];
+  /** cgroup v2 path of the traced scope, when known. */
+  cgroup?: string;
+  pods?: Array<{ namespace: string; name: string; uid?: string }>;
+  selector?: string;
+  namespace?: string;
+  /** kata: traced from inside the guest; runc: from the host kernel. */
+  runtime?: 'kata' | 'runc';
+}
+
+export interface TraceHeader {
+  type: 'header';
+  format: typeof TRACE_FORMAT;
+  version: string;
+  katabot: string;
+  source: TraceSource;
+  /** `v0.17.0`; null when the trace was imported from another tracer. */
+  bpftrace: string | null;
+  kernel: string | null;
+  host: string | null;
+  /** ISO 8601 wall-clock start; event `ts` counts nanoseconds from here. */
+  start: string;
+  target: TraceTarget;
+  /** Limits that can truncate strings: argv and paths longer than these are marked `truncated: true`. */
+  limits?: { strlen: number; max_args: number };
+}
+
+export interface TraceEvent {
+  type: 'event';
+  /** Nanoseconds since the header's `start`. */
+  ts: number;
+  kind: EventKind;
+  pid: number;
+  ppid?: number;
+  comm?: string;
+  exe?: string;
+  /** Executable of the parent, when the parent's exec was seen (or the source reports it). */
+  parent_exe?: string;
+  argv?: string[];
+  uid?: number;
+  cwd?: string;
+  path?: string;
+  flags?: OpenFlag[];
+  /** Syscall result: 0/fd on success, -errno on failure; exit status for `exit`; 0/-1 for `connect`. */
+  result?: number;
+  /** errno name when `result` is an error, e.g. `ENOENT`. */
+  error?: string;
+  /** Terminating signal for `exit`, e.g. `SIGKILL`. */
+  signal?: string;
+  proto?: 'tcp' | 'udp';
+  saddr?: string;
+  sport?: number;
+  daddr?: string;
+  dport?: number;
+  /** DNS question name and type (`A`, `AAAA`, ...). */
+  query?: string;
+  qtype?: string;
+  cgroup?: string;
+  /** Container name when the pod is known, otherwise the runtime's container id. */
+  container?: string;
+  container_id?: string;
+  pod?: string;
+  namespace?: string;
+  /** Aggregated sources (KubeArmor summary) report how many times the record was seen. */
+  count?: number;
+  /** argv or path was cut by a string or argument limit. */
+  truncated?: true;
+}
+
+export type KindCounts = Record<EventKind, number>;
+
+export interface TraceFooter {
+  type: 'footer';
+  counts: KindCounts;
+  lost: {
+    /** Sum of bpftrace `lost_events` records (perf buffer overruns). */
+    reported: number;
+    /** Records the kernel side counted as sent minus records received (covers drops bpftrace did not report). */
+    gap: number;
+    /** Events begun but never completed (an exec whose return was lost). */
+    incomplete: number;
+    total: number;
+  };
+  /** Lines of the bpftrace stream that could not be parsed. */
+  malformed: number;
+  truncated: number;
+  duration_ms: number;
+  end: string;
+  /** Exit code of the traced command (command mode), else null. */
+  exit_code: number | null;
+}
+
+export type TraceRecord = TraceHeader | TraceEvent | TraceFooter;
+
+export interface Trace {
+  header: TraceHeader;
+  events: TraceEvent[];
+  footer: TraceFooter;
+}
+
+export function emptyCounts(): KindCounts {
+  return { exec: 0, exit: 0, open: 0, connect: 0, accept: 0, listen: 0, dns: 0 };
+}
+
+export function countKinds(events: Iterable<TraceEvent>): KindCounts {
+  const counts = emptyCounts();
+  for (const e of events) counts[e.kind] += e.count ?? 1;
+  return counts;
+}
+
+const EVENT_KEY_ORDER = [
+  'type', 'ts', 'kind', 'pid', 'ppid', 'comm', 'exe', 'parent_exe', 'argv', 'uid', 'cwd', 'path', 'flags', 'result',
+  'error', 'signal', 'proto', 'saddr', 'sport', 'daddr', 'dport', 'query', 'qtype', 'cgroup', 'container',
+  'container_id', 'pod', 'namespace', 'count', 'truncated',
+] as const satisfies ReadonlyArray<keyof TraceEvent>;
+
+const HEADER_KEY_ORDER = [
+  'type', 'format', 'version', 'katabot', 'source', 'bpftrace', 'kernel', 'host', 'start', 'target', 'limits',
+] as const satisfies ReadonlyArray<keyof TraceHeader>;
+
+const TARGET_KEY_ORDER = ['mode', 'argv', 'cgroup', 'pods', 'selector', 'namespace', 'runtime'] as const;
+
+const FOOTER_KEY_ORDER = [
+  'type', 'counts', 'lost', 'malformed', 'truncated', 'duration_ms', 'end', 'exit_code',
+] as const satisfies ReadonlyArray<keyof TraceFooter>;
+
+function ordered<T extends object>(value: T, keys: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  const source = value as Record<string, unknown>;
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out as T;
+}
+
+/** Same event with keys in canonical order and undefined fields dropped. */
+export function canonicalEvent(event: TraceEvent): TraceEvent {
+  return ordered(event, EVENT_KEY_ORDER);
+}
+
+export function canonicalHeader(header: TraceHeader): TraceHeader {
+  const h = ordered(header, HEADER_KEY_ORDER);
+  h.target = ordered(header.target, TARGET_KEY_ORDER);
+  return h;
+}
+
+export function canonicalFooter(footer: TraceFooter): TraceFooter {
+  const f = ordered(footer, FOOTER_KEY_ORDER);
+  f.counts = ordered(footer.counts, EVENT_KINDS);
+  f.lost = ordered(footer.lost, ['reported', 'gap', 'incomplete', 'total']);
+  return f;
+}
+
+/** One JSONL line (without the newline). */
+export function serializeRecord(record: TraceRecord): string {
+  switch (record.type) {
+    case 'header': return JSON.stringify(canonicalHeader(record));
+    case 'event': return JSON.stringify(canonicalEvent(record));
+    case 'footer': return JSON.stringify(canonicalFooter(record));
+  }
+}
+
+export function serializeTrace(trace: Trace): string {
+  const lines = [serializeRecord(trace.header), ...trace.events.map(serializeRecord), serializeRecord(trace.footer)];
+  return lines.join('\n') + '\n';
+}
+
+/** A malformed input line; `line` is 1-based. */
+export class TraceParseError extends Error {
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(`line ${line}: ${message}`);
+    this.name = 'TraceParseError';
+    this.line = line;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks one event object; returns a reason when it is not a valid event. */
+export function eventProblem(value: Record<string, unknown>): string | undefined {
+  if (typeof value['ts'] !== 'number' || !Number.isFinite(value['ts'])) return 'event without a numeric ts';
+  if (!EVENT_KINDS.includes(value['kind'] as EventKind)) return `unknown event kind ${JSON.stringify(value['kind'])}`;
+  if (typeof value['pid'] !== 'number') return 'event without a numeric pid';
+  if (value['argv'] !== undefined && !(Array.isArray(value['argv']) && value['argv'].every((a) => typeof a === 'string'))) {
+    return 'argv is not a list of strings';
+  }
+  return undefined;
+}
+
+/** Parses a katabot trace (JSONL). Throws TraceParseError naming the first bad line. A trace without footer
+ * (the tracer was killed) is accepted; its footer is rebuilt and `lost.incomplete` is set to -1 to say so. */
+export function parseTrace(text: string): Trace {
+  const lines = text.split('\n');
+  let header: TraceHeader | undefined;
+  let footer: TraceFooter | undefined;
+  const events: TraceEvent[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    const lineNo = i + 1;
+    if (raw === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new TraceParseError(lineNo, `not JSON: ${(err as Error).message}`);
+    }
+    if (!isObject(value)) throw new TraceParseError(lineNo, 'not a JSON object');
+    if (footer) throw new TraceParseError(lineNo, 'record after the footer');
+    switch (value['type']) {
+      case 'header': {
+        if (header) throw new TraceParseError(lineNo, 'second header');
+        if (value['format'] !== TRACE_FORMAT) throw new TraceParseError(lineNo, `format is ${JSON.stringify(value['format'])}, expected ${TRACE_FORMAT}`);
+        const version = String(value['version'] ?? '');
+        if (version.split('.')[0] !== TRACE_FORMAT_VERSION.split('.')[0]) {
+          throw new TraceParseError(lineNo, `unsupported trace format version ${version} (this katabot reads ${TRACE_FORMAT_VERSION.split('.')[0]}.x)`);
+        }
+        header = value as unknown as TraceHeader;
+        break;
+      }
+      case 'event': {
+        if (!header) throw new TraceParseError(lineNo, 'event before the header');
+        const problem = eventProblem(value);
+        if (problem) throw new TraceParseError(lineNo, problem);
+        events.push(value as unknown as TraceEvent);
+        break;
+      }
+      case 'footer':
+        if (!header) throw new TraceParseError(lineNo, 'footer before the header');
+        footer = value as unknown as TraceFooter;
+        break;
+      default:
+        throw new TraceParseError(lineNo, `unknown record type ${JSON.stringify(value['type'])}`);
+    }
+  }
+  if (!header) throw new TraceParseError(1, 'no header');
+  footer ??= {
+    type: 'footer',
+    counts: countKinds(events),
+    lost: { reported: 0, gap: 0, incomplete: -1, total: 0 },
+    malformed: 0,
+    truncated: events.filter((e) => e.truncated).length,
+    duration_ms: 0,
+    end: header.start,
+    exit_code: null,
+  };
+  return { header, events, footer };
+}

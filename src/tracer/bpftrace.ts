@@ -1,0 +1,144 @@
+// Finding, checking and starting bpftrace.
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { EbpfUnavailableError } from './errors.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** The versions the generated program and the JSON parser are written for. v0.17.0 is the tested one; later
+ * 0.x releases renamed `args->` to `args.` and changed JSON records, so they need a new review first. */
+export const SUPPORTED_BPFTRACE = { min: [0, 17, 0], below: [0, 20, 0], tested: 'v0.17.0' } as const;
+
+export interface BpftraceVersion {
+  raw: string;
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+export function parseBpftraceVersion(output: string): BpftraceVersion | undefined {
+  const m = /bpftrace v?(\d+)\.(\d+)\.(\d+)\S*/.exec(output);
+  if (!m) return undefined;
+  return { raw: m[0].replace(/^bpftrace /, ''), major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+}
+
+function compare(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+export function isSupportedVersion(v: BpftraceVersion): boolean {
+  const n = [v.major, v.minor, v.patch];
+  return compare(n, SUPPORTED_BPFTRACE.min) >= 0 && compare(n, SUPPORTED_BPFTRACE.below) < 0;
+}
+
+export function bpftraceBinary(): string {
+  return process.env['KATABOT_BPFTRACE'] ?? 'bpftrace';
+}
+
+/** Runs `bpftrace --version` and pins the version; throws EbpfUnavailableError when it cannot be used. */
+export async function checkBpftrace(bin = bpftraceBinary()): Promise<BpftraceVersion> {
+  let out: string;
+  try {
+    const r = await execFileAsync(bin, ['--version'], { timeout: 10_000 });
+    out = `${r.stdout}${r.stderr}`;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new EbpfUnavailableError(`${bin} not found (install the bpftrace package ${SUPPORTED_BPFTRACE.tested})`);
+    throw new EbpfUnavailableError(`${bin} --version failed: ${e.message.split('\n')[0]}`);
+  }
+  const version = parseBpftraceVersion(out);
+  if (!version) throw new EbpfUnavailableError(`cannot read the bpftrace version from ${JSON.stringify(out.trim().slice(0, 80))}`);
+  if (!isSupportedVersion(version) && process.env['KATABOT_BPFTRACE_ANY_VERSION'] !== '1') {
+    throw new EbpfUnavailableError(
+      `bpftrace ${version.raw} is not supported: katabot's program is written for v0.17.x–v0.19.x (tested ${SUPPORTED_BPFTRACE.tested}); `
+      + 'set KATABOT_BPFTRACE_ANY_VERSION=1 to try anyway');
+  }
+  return version;
+}
+
+/** Linux 6.15 renamed kernfs_node.parent to __parent; the BTF says which one this kernel has. */
+export async function kernfsParentField(bin = bpftraceBinary()): Promise<'__parent' | 'parent'> {
+  try {
+    const r = await execFileAsync(bin, ['-lv', 'struct kernfs_node'], { timeout: 20_000 });
+    if (/\b__parent\b/.test(r.stdout)) return '__parent';
+    if (/\bparent\b/.test(r.stdout)) return 'parent';
+  } catch {
+    // fall through to the kernel version
+  }
+  const [major = 0, minor = 0] = (await import('node:os')).release().split('.').map(Number);
+  return major > 6 || (major === 6 && minor >= 15) ? '__parent' : 'parent';
+}
+
+const TRACEFS_EVENTS = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'];
+
+export function tracefsMounted(): boolean {
+  return TRACEFS_EVENTS.some((p) => existsSync(p));
+}
+
+export interface BpftraceLaunch {
+  command: string;
+  args: string[];
+  /** tracefs is mounted for bpftrace only, in a private mount namespace */
+  privateTracefs: boolean;
+}
+
+/**
+ * How to start bpftrace. Tracepoints need tracefs; when it is not mounted (a minimal VM or container) it is
+ * mounted in a private mount namespace that only bpftrace sees, so the host's mounts stay untouched.
+ */
+export function bpftraceLaunch(bin: string, bpftraceArgs: string[]): BpftraceLaunch {
+  if (tracefsMounted()) return { command: bin, args: bpftraceArgs, privateTracefs: false };
+  const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p));
+  if (!unshare) {
+    throw new EbpfUnavailableError('tracefs is not mounted and unshare(1) is missing: mount -t tracefs nodev /sys/kernel/tracing');
+  }
+  const script = 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || mount -t tracefs nodev /sys/kernel/debug/tracing || exit 97; exec "$0" "$@"';
+  return { command: unshare, args: ['--mount', '--propagation', 'private', '/bin/sh', '-c', script, bin, ...bpftraceArgs], privateTracefs: true };
+}
+
+export type BpftraceChild = ChildProcessByStdio<null, Readable, Readable>;
+
+export interface BpftraceEnv {
+  strlen: number;
+  /** perf ring pages per CPU (power of two) */
+  perfPages: number;
+}
+
+export function startBpftrace(bin: string, programPath: string, env: BpftraceEnv): BpftraceChild {
+  const launch = bpftraceLaunch(bin, ['-f', 'json', programPath]);
+  return spawn(launch.command, launch.args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: {
+      ...process.env,
+      BPFTRACE_STRLEN: String(env.strlen),
+      BPFTRACE_PERF_RB_PAGES: String(env.perfPages),
+    },
+  });
+}
+
+/** Lines of bpftrace's stderr that are noise: warnings about memlock (kernels ≥5.11 account BPF memory to the
+ * cgroup instead) and address-space hints for user pointers. */
+export function isBenignStderrLine(line: string): boolean {
+  return line.trim() === ''
+    || /RLIMIT_MEMLOCK/.test(line)
+    || /Addrspace mismatch/.test(line)
+    || /^\s*(tracepoint|BEGIN|END|\s*~|\s*\^)/.test(line)
+    || /WARNING: .*(available_filter_functions|available_events)/.test(line)
+    || /^sh: .*ulimit/.test(line)
+    || /^Attaching \d+ probes/.test(line);
+}
+
+/** Condenses bpftrace's stderr into the reason shown after `eBPF unavailable:`. */
+export function failureReason(stderr: string, exitCode: number | null): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !isBenignStderrLine(l));
+  const error = lines.find((l) => /error/i.test(l)) ?? lines[0];
+  if (exitCode === 97) return 'tracefs could not be mounted (needs CAP_SYS_ADMIN)';
+  if (!error) return `bpftrace exited with code ${exitCode ?? 'signal'} before attaching its probes`;
+  if (/tracepoint not found/.test(error)) return `bpftrace cannot find tracepoints (${error})`;
+  if (/Operation not permitted|permission/i.test(error)) return `not permitted: run as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN) — ${error}`;
+  return error.replace(/^ERROR:\s*/, '');
+}

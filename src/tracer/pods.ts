@@ -1,0 +1,248 @@
+// Kubernetes mode: trace one or more pods, as a sidecar inside the pod or as an agent on the pod's node.
+// Attribution: cgroup id → cgroup path (CgroupIndex) → pod UID and container id (src/trace/cgroup.ts) → pod and
+// container names (from the API server when reachable).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { bareContainerId, parseCgroupPath } from '../trace/cgroup.ts';
+import type { TraceEvent, TraceTarget } from '../trace/format.ts';
+import type { Attribution } from '../trace/normalize.ts';
+import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
+import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
+import { TraceEngine, preflight, type EngineResult } from './engine.ts';
+import { EbpfUnavailableError, TraceUsageError } from './errors.ts';
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  uid: string;
+  runtimeClassName?: string;
+  /** container id (bare, without `containerd://`) → container name */
+  containers: Map<string, string>;
+}
+
+/** Where pod facts come from; the default asks the API server with @kubernetes/client-node. */
+export interface PodSource {
+  getPod(namespace: string, name: string): Promise<PodInfo>;
+  listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
+}
+
+interface PodLike {
+  metadata?: { name?: string; namespace?: string; uid?: string };
+  spec?: { runtimeClassName?: string };
+  status?: {
+    containerStatuses?: Array<{ name: string; containerID?: string }>;
+    initContainerStatuses?: Array<{ name: string; containerID?: string }>;
+    ephemeralContainerStatuses?: Array<{ name: string; containerID?: string }>;
+  };
+}
+
+export function podInfoFromObject(pod: PodLike): PodInfo {
+  const containers = new Map<string, string>();
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? []),
+  ];
+  for (const s of statuses) if (s.containerID) containers.set(bareContainerId(s.containerID), s.name);
+  const info: PodInfo = {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    containers,
+  };
+  if (pod.spec?.runtimeClassName) info.runtimeClassName = pod.spec.runtimeClassName;
+  return info;
+}
+
+/** PodSource backed by the API server (the given kubeconfig, else KUBECONFIG / in-cluster service account). */
+export async function kubernetesPodSource(kubeConfig?: import('@kubernetes/client-node').KubeConfig): Promise<PodSource> {
+  const k8s = await import('@kubernetes/client-node');
+  let kc = kubeConfig;
+  if (!kc) {
+    kc = new k8s.KubeConfig();
+    kc.loadFromDefault();
+  }
+  const api = kc.makeApiClient(k8s.CoreV1Api);
+  return {
+    async getPod(namespace, name) {
+      return podInfoFromObject(await api.readNamespacedPod({ name, namespace }));
+    },
+    async listPods(namespace, labelSelector) {
+      const list = await api.listNamespacedPod({ namespace, labelSelector });
+      return list.items.map((p) => podInfoFromObject(p));
+    },
+  };
+}
+
+export interface TracePodsOptions {
+  out: string;
+  /** Trace the pod this process runs in (the sidecar), scoped in the kernel to the tracer's parent cgroup. */
+  sidecar?: boolean;
+  pod?: string;
+  namespace?: string;
+  selector?: string;
+  /** Stop once all of these files exist (Prow's entrypoint marker files of the test containers). */
+  untilFiles?: string[];
+  /** Created when the probes are attached; `<file>.failed` holds the reason when tracing cannot start. */
+  readyFile?: string;
+  durationMs?: number;
+  /** cgroup2 root used to map ids to paths (a sidecar can mount the host's at e.g. /host/sys/fs/cgroup). */
+  cgroupRoot?: string;
+  runtime?: 'kata' | 'runc';
+  pods?: PodSource;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onEvent?: (event: TraceEvent) => void;
+  onReady?: () => void;
+}
+
+export interface TracePodsResult extends EngineResult {
+  summary: TraceSummary;
+  pods: PodInfo[];
+}
+
+/** Finds the pod-level cgroups (kubepods…pod<uid>) of the given pod UIDs. */
+export function findPodCgroups(index: CgroupIndex, uids: Set<string>): Map<string, bigint> {
+  index.scan();
+  const found = new Map<string, bigint>();
+  for (const [id, path] of index.entries()) {
+    const a = parseCgroupPath(path);
+    if (a?.kind === 'pod' && a.podUid && uids.has(a.podUid) && !found.has(a.podUid)) found.set(a.podUid, BigInt(id));
+  }
+  return found;
+}
+
+export function markReady(file: string | undefined): void {
+  if (!file) return;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${new Date().toISOString()}\n`);
+}
+
+export function markFailed(file: string | undefined, reason: string): void {
+  if (!file) return;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.failed`, `${reason}\n`);
+}
+
+export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
+  const log = opts.log ?? (() => {});
+  const pre = await preflight();
+  const index = new CgroupIndex(opts.cgroupRoot !== undefined ? cgroup2Dir(opts.cgroupRoot) : pre.cgroupRoot);
+  let pods: PodInfo[] = [];
+  let source: PodSource | undefined = opts.pods;
+  const getSource = async (): Promise<PodSource> => (source ??= await kubernetesPodSource());
+
+  if (opts.sidecar) {
+    const name = opts.pod ?? process.env['POD_NAME'];
+    const namespace = opts.namespace ?? process.env['POD_NAMESPACE'];
+    if (name && namespace) {
+      try {
+        pods = [await (await getSource()).getPod(namespace, name)];
+      } catch (err) {
+        // Test pods often run without API access: the trace is then attributed by cgroup path and env only.
+        log(`pod ${namespace}/${name} not readable from the API server (${(err as Error).message.split('\n')[0]}); container names stay unresolved`);
+        pods = [{ namespace, name, uid: '', containers: new Map() }];
+      }
+    }
+  } else {
+    const namespace = opts.namespace ?? 'default';
+    if (!opts.pod && !opts.selector) throw new TraceUsageError('give --pod NAME, -l SELECTOR or --sidecar');
+    try {
+      const src = await getSource();
+      pods = opts.pod ? [await src.getPod(namespace, opts.pod)] : await src.listPods(namespace, opts.selector!);
+    } catch (err) {
+      const what = opts.pod ? `pod ${namespace}/${opts.pod}` : `pods ${opts.selector} in ${namespace}`;
+      throw new TraceUsageError(`cannot read ${what} from the API server: ${(err as Error).message.split('\n')[0]}`, 1);
+    }
+    if (pods.length === 0) throw new TraceUsageError(`no pod in ${namespace} matches ${opts.selector}`);
+  }
+
+  let targets: bigint[] = [];
+  if (!opts.sidecar) {
+    const found = findPodCgroups(index, new Set(pods.map((p) => p.uid)));
+    const missing = pods.filter((p) => !found.has(p.uid));
+    if (found.size === 0) {
+      throw new TraceUsageError(`no cgroup of ${pods.map((p) => `${p.namespace}/${p.name}`).join(', ')} under ${index.root}: run the tracer on the pod's node (or pass --cgroup-root)`);
+    }
+    for (const p of missing) log(`pod ${p.namespace}/${p.name} has no cgroup on this node; not traced`);
+    targets = [...found.values()];
+  }
+
+  const byUid = new Map(pods.filter((p) => p.uid).map((p) => [p.uid, p]));
+  const ownPod = opts.sidecar ? pods[0] : undefined;
+  const cache = new Map<string, Attribution>();
+  const attribute = (id: string): Attribution | undefined => {
+    const known = cache.get(id);
+    if (known) return known;
+    const path = index.lookup(id);
+    const who: Attribution = {};
+    const a = path === undefined ? undefined : parseCgroupPath(path);
+    who.cgroup = path ?? `id:${id}`;
+    const pod = (a?.podUid ? byUid.get(a.podUid) : undefined) ?? ownPod;
+    if (a?.containerId) {
+      const name = pod?.containers.get(a.containerId);
+      who.container = name ?? a.containerId;
+      who.container_id = a.containerId;
+    }
+    if (pod) {
+      who.pod = pod.name;
+      who.namespace = pod.namespace;
+    }
+    if (path !== undefined) cache.set(id, who); // unresolved ids are retried after the next rescan
+    return who;
+  };
+
+  const target: TraceTarget = {
+    mode: 'pod',
+    pods: pods.map((p) => (p.uid ? { namespace: p.namespace, name: p.name, uid: p.uid } : { namespace: p.namespace, name: p.name })),
+  };
+  if (opts.selector) target.selector = opts.selector;
+  if (opts.namespace) target.namespace = opts.namespace;
+  const runtime = opts.runtime ?? (process.env['KATABOT_TRACE_RUNTIME'] === 'kata' ? 'kata' : process.env['KATABOT_TRACE_RUNTIME'] === 'runc' ? 'runc' : undefined);
+  if (runtime) target.runtime = runtime;
+
+  const summary = new SummaryBuilder();
+  let engine: TraceEngine;
+  try {
+    engine = await TraceEngine.start({
+      preflight: pre,
+      scope: opts.sidecar ? { kind: 'own-pod' } : { kind: 'cgroups', targets },
+      target,
+      out: opts.out,
+      attribute,
+      onEvent: (e) => {
+        summary.add(e);
+        opts.onEvent?.(e);
+      },
+      onBegin: (b) => {
+        if (opts.sidecar && b.selflevel <= 1) {
+          log('the tracer runs in a top-level cgroup: its parent is the whole machine, not a pod');
+        }
+      },
+      log,
+    });
+  } catch (err) {
+    if (err instanceof EbpfUnavailableError) markFailed(opts.readyFile, err.message);
+    throw err;
+  }
+  markReady(opts.readyFile);
+  opts.onReady?.();
+
+  const deadline = opts.durationMs !== undefined ? Date.now() + opts.durationMs : Infinity;
+  let stopRequested = false;
+  const requestStop = (): void => { stopRequested = true; };
+  process.on('SIGINT', requestStop);
+  process.on('SIGTERM', requestStop);
+  opts.signal?.addEventListener('abort', requestStop);
+  const untilFiles = opts.untilFiles ?? [];
+  try {
+    while (!stopRequested && Date.now() < deadline) {
+      if (untilFiles.length > 0 && untilFiles.every((f) => existsSync(f))) break;
+      await delay(Math.min(250, Math.max(1, deadline - Date.now())));
+    }
+  } finally {
+    process.off('SIGINT', requestStop);
+    process.off('SIGTERM', requestStop);
+  }
+  const result = await engine.stop(null);
+  return { ...result, summary: summary.build(result.footer), pods };
+}

@@ -1,0 +1,60 @@
+// The generated bpftrace program: each record printf matches the protocol's field list, the scope filter is
+// built for the requested cgroups, and helper maps are cleared so only @sent is printed at exit.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RECORD_FIELDS } from '../../../src/trace/protocol.ts';
+import { DEFAULT_PROGRAM_OPTIONS, generateProgram, type ProgramOptions } from '../../../src/tracer/program.ts';
+
+const opts = (o: Partial<ProgramOptions> = {}): ProgramOptions => ({
+  ...DEFAULT_PROGRAM_OPTIONS, scope: { kind: 'cgroups', targets: [1234n] }, agentPid: 4321, ...o,
+});
+
+describe('generateProgram', () => {
+  const program = generateProgram(opts());
+
+  it('prints every record with as many conversions as the protocol has fields', () => {
+    const printfs = [...program.matchAll(/printf\("([A-Z])((?:\\x1f%[a-z]+)*)\\n"/g)];
+    const tags = new Set(printfs.map((m) => m[1]));
+    assert.deepEqual([...tags].sort(), Object.keys(RECORD_FIELDS).sort());
+    for (const m of printfs) {
+      const n = (m[2]!.match(/%/g) ?? []).length;
+      assert.equal(n, RECORD_FIELDS[m[1] as keyof typeof RECORD_FIELDS].length, `record ${m[1]}`);
+    }
+  });
+
+  it('counts each record in @sent by tag code (integer keys keep the BPF stack small)', () => {
+    assert.doesNotMatch(program, /@sent\["/);
+    for (const tag of Object.keys(RECORD_FIELDS)) assert.match(program, new RegExp(`@sent\\[${tag.charCodeAt(0)}\\] = sum\\(1\\)`));
+  });
+
+  it('filters by cgroup id and by ancestors of the event cgroup', () => {
+    const two = generateProgram(opts({ scope: { kind: 'cgroups', targets: [11n, 22n] } }));
+    assert.match(two, /if \(cgroup == 11 \|\| cgroup == 22\) \{ \$in = 1; \}/);
+    assert.match(two, /\$kn->__parent/);
+    assert.match(two, /\$kn->id == 11 \|\| \$kn->id == 22/);
+    assert.match(generateProgram(opts({ kernfsParentField: 'parent' })), /\$kn->parent;/);
+  });
+
+  it('sidecar scope: records its own cgroup and pod cgroup in BEGIN and excludes itself', () => {
+    const own = generateProgram(opts({ scope: { kind: 'own-pod' } }));
+    assert.match(own, /@self_cg = cgroup;/);
+    assert.match(own, /@pod_cg = \$parent->id;/);
+    assert.match(own, /if \(cgroup != @self_cg\)/);
+    assert.match(own, /clear\(@self_cg\);/);
+  });
+
+  it('triggers the flush marker only from the agent', () => {
+    assert.match(program, /sys_enter_kill \/pid == 4321 && args->sig == 0 && args->pid >= 4194304\//);
+  });
+
+  it('leaves out probes for kinds not asked for', () => {
+    const execOnly = generateProgram(opts({ kinds: ['exec'] }));
+    assert.match(execOnly, /sys_enter_execve/);
+    assert.doesNotMatch(execOnly, /openat|inet_sock_set_state|sendmmsg|accept4/);
+    assert.doesNotMatch(execOnly, /clear\(@open_tid\)/);
+  });
+
+  it('refuses an empty scope', () => {
+    assert.throws(() => generateProgram(opts({ scope: { kind: 'cgroups', targets: [] } })), /no cgroup to trace/);
+  });
+});
