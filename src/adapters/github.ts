@@ -25,13 +25,39 @@ export interface PullFacts {
 
 export type ResultState = 'success' | 'failure' | 'error' | 'pending';
 
+export interface CheckRunAction {
+  label: string;
+  description: string;
+  identifier: string;
+}
+
 export interface CheckRunInput {
   name: string;
   head_sha: string;
   external_id: string;
   status: 'queued' | 'in_progress' | 'completed';
+  conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
+  started_at?: string;
+  completed_at?: string;
   details_url?: string;
-  output?: { title: string; summary: string };
+  output?: { title: string; summary: string; text?: string };
+  actions?: CheckRunAction[];
+}
+
+export type CheckRunUpdate = Omit<CheckRunInput, 'name' | 'head_sha' | 'external_id'>;
+
+export interface StatusInput {
+  state: 'pending' | 'success' | 'failure' | 'error';
+  description: string;
+  context: string;
+  target_url?: string;
+}
+
+/** A failed GitHub Actions workflow run whose failed jobs were re-run. */
+export interface WorkflowRunRef {
+  id: number;
+  name: string;
+  url: string;
 }
 
 /** Trust facts change rarely; caching them keeps a burst of comments from spending the rate limit. */
@@ -218,6 +244,104 @@ export class GitHub {
     return Number(data.id);
   }
 
+  async updateCheckRun(id: number, update: CheckRunUpdate): Promise<void> {
+    await this.#octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      owner: this.owner,
+      repo: this.repo,
+      check_run_id: id,
+      ...update,
+    });
+  }
+
+  /** Names of the check runs of one suite (latest per name) that did not succeed. */
+  async failedCheckRunsInSuite(suiteId: number): Promise<Array<{ id: number; name: string; external_id: string | null }>> {
+    const runs = await this.#octokit.paginate('GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs', {
+      owner: this.owner,
+      repo: this.repo,
+      check_suite_id: suiteId,
+      filter: 'latest',
+      per_page: 100,
+    });
+    return (runs as CheckRunPayload[])
+      .filter((r) => r.status === 'completed' && checkRunState(r) === 'failure')
+      .map((r) => ({ id: r.id, name: r.name, external_id: r.external_id }));
+  }
+
+  /** A commit status, as crier writes them. */
+  async createStatus(sha: string, input: StatusInput): Promise<void> {
+    await this.#octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+      owner: this.owner,
+      repo: this.repo,
+      sha,
+      ...input,
+    });
+  }
+
+  async editComment(id: number, body: string): Promise<void> {
+    await this.#octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+      owner: this.owner,
+      repo: this.repo,
+      comment_id: id,
+      body,
+    });
+  }
+
+  /** Open PRs whose head is `sha`: the commit's associated PRs (works for forks), else a scan of open PRs. */
+  async openPullsForSha(sha: string): Promise<number[]> {
+    try {
+      const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
+        owner: this.owner,
+        repo: this.repo,
+        commit_sha: sha,
+        per_page: 100,
+      });
+      const found = (data as Array<{ number: number; state: string; head: { sha: string } }>)
+        .filter((p) => p.state === 'open' && p.head.sha === sha)
+        .map((p) => p.number);
+      if (found.length > 0) return found;
+    } catch (err) {
+      if (status(err) !== 404 && status(err) !== 422) throw err;
+    }
+    const open = await this.#octokit.paginate('GET /repos/{owner}/{repo}/pulls', {
+      owner: this.owner,
+      repo: this.repo,
+      state: 'open',
+      per_page: 100,
+    });
+    return (open as Array<{ number: number; head: { sha: string } }>).filter((p) => p.head.sha === sha).map((p) => p.number);
+  }
+
+  /**
+   * Workflow runs for `sha` whose latest run (per workflow and triggering event) failed: older failures that a
+   * newer run of the same workflow already fixed are not re-run.
+   */
+  async failedWorkflowRuns(sha: string): Promise<WorkflowRunRef[]> {
+    const runs = await this.#octokit.paginate('GET /repos/{owner}/{repo}/actions/runs', {
+      owner: this.owner,
+      repo: this.repo,
+      head_sha: sha,
+      per_page: 100,
+    });
+    const latest = new Map<string, WorkflowRunPayload>();
+    for (const r of runs as unknown as WorkflowRunPayload[]) {
+      const key = `${r.workflow_id}\0${r.event}`;
+      const prev = latest.get(key);
+      if (!prev || prev.created_at < r.created_at || (prev.created_at === r.created_at && prev.id < r.id)) latest.set(key, r);
+    }
+    return [...latest.values()]
+      .filter((r) => r.status === 'completed' && (r.conclusion === 'failure' || r.conclusion === 'timed_out' || r.conclusion === 'startup_failure'))
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({ id: r.id, name: r.name ?? `run ${r.id}`, url: r.html_url }));
+  }
+
+  async rerunFailedJobs(runId: number): Promise<void> {
+    await this.#octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs', {
+      owner: this.owner,
+      repo: this.repo,
+      run_id: runId,
+    });
+  }
+
   async findCheckRun(sha: string, name: string, externalId: string): Promise<number | undefined> {
     const runs = await this.#octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
       owner: this.owner,
@@ -229,6 +353,10 @@ export class GitHub {
     });
     return (runs as CheckRunPayload[]).find((r) => r.external_id === externalId)?.id;
   }
+}
+
+export function httpStatus(err: unknown): number | undefined {
+  return status(err);
 }
 
 function sameBot(login: string | undefined, bot: string): boolean {
@@ -244,6 +372,17 @@ interface CheckRunPayload {
   external_id: string | null;
   started_at: string | null;
   completed_at: string | null;
+}
+
+interface WorkflowRunPayload {
+  id: number;
+  name?: string | null;
+  workflow_id: number;
+  event: string;
+  status: string | null;
+  conclusion: string | null;
+  created_at: string;
+  html_url: string;
 }
 
 function checkRunState(r: CheckRunPayload): ResultState {

@@ -10,6 +10,16 @@ export interface Store {
   /** SET NX: true when this call created the key. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   del(key: string): Promise<void>;
+  /** Several keys in one round trip, in order. */
+  mget(keys: readonly string[]): Promise<Array<string | undefined>>;
+  /** SET only while `guard.key` still holds `guard.value` (a fencing check, atomic with the write). */
+  setGuarded(key: string, value: string, ttlSeconds: number, guard: { key: string; value: string }): Promise<boolean>;
+  /** INCR: a fresh, ever-increasing number (fencing tokens). */
+  incr(key: string): Promise<number>;
+  /** Lease primitives: acquire (SET NX PX), renew (only by its holder), release (only by its holder). */
+  acquireLease(key: string, value: string, ttlMs: number): Promise<boolean>;
+  renewLease(key: string, value: string, ttlMs: number): Promise<boolean>;
+  releaseLease(key: string, value: string): Promise<void>;
   /** Runs fn while holding a lease on key, so replicas and workers serialise work on one PR. */
   withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -18,6 +28,8 @@ export interface Store {
 }
 
 const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RENEW_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const SET_GUARDED_LUA = `if redis.call('get', KEYS[2]) == ARGV[3] then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 else return 0 end`;
 
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
@@ -44,6 +56,42 @@ export class RedisStore implements Store {
 
   async del(key: string): Promise<void> {
     await this.#redis.del(this.#prefix + key);
+  }
+
+  async mget(keys: readonly string[]): Promise<Array<string | undefined>> {
+    if (keys.length === 0) return [];
+    const values = await this.#redis.mget(...keys.map((k) => this.#prefix + k));
+    return values.map((v) => v ?? undefined);
+  }
+
+  async setGuarded(key: string, value: string, ttlSeconds: number, guard: { key: string; value: string }): Promise<boolean> {
+    const r = await this.#redis.eval(SET_GUARDED_LUA, 2, this.#prefix + key, this.#prefix + guard.key, value, String(ttlSeconds), guard.value);
+    return Number(r) === 1;
+  }
+
+  async incr(key: string): Promise<number> {
+    return this.#redis.incr(this.#prefix + key);
+  }
+
+  async acquireLease(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.#redis.set(this.#prefix + key, value, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async renewLease(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.#redis.eval(RENEW_LUA, 1, this.#prefix + key, value, String(ttlMs))) === 1;
+  }
+
+  async releaseLease(key: string, value: string): Promise<void> {
+    await this.#redis.eval(RELEASE_LUA, 1, this.#prefix + key, value);
+  }
+
+  /** The connection, for adapters that keep richer structures next to the store (results). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  get prefix(): string {
+    return this.#prefix;
   }
 
   async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
@@ -98,6 +146,39 @@ export class MemoryStore implements Store {
 
   async del(key: string): Promise<void> {
     this.#data.delete(key);
+  }
+
+  async mget(keys: readonly string[]): Promise<Array<string | undefined>> {
+    return Promise.all(keys.map((k) => this.get(k)));
+  }
+
+  async setGuarded(key: string, value: string, ttlSeconds: number, guard: { key: string; value: string }): Promise<boolean> {
+    if ((await this.get(guard.key)) !== guard.value) return false;
+    await this.set(key, value, ttlSeconds);
+    return true;
+  }
+
+  async incr(key: string): Promise<number> {
+    const n = Number((await this.get(key)) ?? '0') + 1;
+    const e = this.#data.get(key);
+    this.#data.set(key, { value: String(n), expires: e?.expires ?? 0 });
+    return n;
+  }
+
+  async acquireLease(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if ((await this.get(key)) !== undefined) return false;
+    this.#data.set(key, { value, expires: Date.now() + ttlMs });
+    return true;
+  }
+
+  async renewLease(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if ((await this.get(key)) !== value) return false;
+    this.#data.set(key, { value, expires: Date.now() + ttlMs });
+    return true;
+  }
+
+  async releaseLease(key: string, value: string): Promise<void> {
+    if ((await this.get(key)) === value) this.#data.delete(key);
   }
 
   async withLock<T>(key: string, _ttlMs: number, fn: () => Promise<T>): Promise<T> {

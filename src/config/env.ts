@@ -29,6 +29,18 @@ export interface RuntimeOptions {
   logLevel: string;
   /** Login of the bot when GitHub cannot be asked (dry-run). */
   botLogin?: string;
+  /** Run the leader-elected ProwJob reporter (check runs, statuses, failure comment). */
+  reporter: boolean;
+  /** Reporter lease in Redis: one replica reports; another takes over this long after it dies. */
+  reporterLeaseMs: number;
+  /** ProwJobs reported in parallel by the leader. */
+  reporterConcurrency: number;
+  /** Every known ProwJob is reconciled again this often (also after every watch gap). */
+  reporterResyncSeconds: number;
+  /** ProwJobs first seen this long after they completed are recorded but not reported (history, e.g. crier's). */
+  reportMaxAgeHours: number;
+  /** How long job results and attempts are kept for rerun counts, flakiness and the dashboard. */
+  resultsRetentionDays: number;
 }
 
 export function runtimeOptions(env: Record<string, string | undefined>): RuntimeOptions {
@@ -61,12 +73,32 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     githubWriteIntervalMs: intOr(env.KATABOT_GITHUB_WRITE_INTERVAL_MS, 1000, 'KATABOT_GITHUB_WRITE_INTERVAL_MS'),
     logLevel: env.LOG_LEVEL ?? 'info',
     botLogin: nonEmpty(env.KATABOT_BOT_LOGIN),
+    reporter: boolOr(env.KATABOT_REPORTER, true, 'KATABOT_REPORTER'),
+    reporterLeaseMs: positiveOr(env.KATABOT_REPORTER_LEASE_MS, 15_000, 'KATABOT_REPORTER_LEASE_MS'),
+    reporterConcurrency: positiveOr(env.KATABOT_REPORTER_CONCURRENCY, 4, 'KATABOT_REPORTER_CONCURRENCY'),
+    reporterResyncSeconds: intOr(env.KATABOT_REPORTER_RESYNC_SECONDS, 600, 'KATABOT_REPORTER_RESYNC_SECONDS'),
+    reportMaxAgeHours: positiveOr(env.KATABOT_REPORT_MAX_AGE_HOURS, 24, 'KATABOT_REPORT_MAX_AGE_HOURS'),
+    resultsRetentionDays: positiveOr(env.KATABOT_RESULTS_RETENTION_DAYS, 90, 'KATABOT_RESULTS_RETENTION_DAYS'),
   };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
   const t = v?.trim();
   return t ? t : undefined;
+}
+
+function boolOr(v: string | undefined, fallback: boolean, name: string): boolean {
+  if (v === undefined || v.trim() === '') return fallback;
+  const t = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off'].includes(t)) return false;
+  throw new Error(`environment: ${name}: must be true or false, got "${v}"`);
+}
+
+function positiveOr(v: string | undefined, fallback: number, name: string): number {
+  const n = intOr(v, fallback, name);
+  if (n === 0) throw new Error(`environment: ${name}: must be a positive integer, got "${v}"`);
+  return n;
 }
 
 function intOr(v: string | undefined, fallback: number, name: string): number {

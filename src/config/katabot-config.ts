@@ -70,6 +70,12 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
       'x-message': 'must be a mapping',
       properties: { statuses: bool },
     },
+    retest: {
+      type: 'object',
+      additionalProperties: false,
+      'x-message': 'must be a mapping',
+      properties: { github_actions: bool },
+    },
   },
 };
 
@@ -134,10 +140,11 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     const first = validate.errors?.[0];
     throw first ? schemaError(file, KATABOT_CONFIG_SCHEMA, first, data) : new ConfigError(file, '', 'invalid configuration');
   }
-  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report'>> & {
+  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest'>> & {
     tdx?: Partial<KatabotConfig['tdx']>;
     trace?: Partial<KatabotConfig['trace']>;
     report?: Partial<KatabotConfig['report']>;
+    retest?: Partial<KatabotConfig['retest']>;
   };
   const d = structuredClone(DEFAULT_KATABOT_CONFIG);
   const out: KatabotConfig = {
@@ -148,6 +155,7 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     tdx: { ...d.tdx, ...c.tdx },
     trace: { ...d.trace, ...c.trace },
     report: { ...d.report, ...c.report },
+    retest: { ...d.retest, ...c.retest },
   };
   const deckUrl = c.deck_url ?? d.deck_url;
   if (deckUrl !== undefined) {

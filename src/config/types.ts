@@ -28,6 +28,8 @@ export interface KatabotConfig {
   trace: TracePolicy;
   deck_url?: string;
   report: { statuses: boolean };
+  /** `/retest` also re-runs the failed jobs of the PR head's failed GitHub Actions workflow runs. */
+  retest: { github_actions: boolean };
 }
 
 export const DEFAULT_KATABOT_CONFIG: KatabotConfig = {
@@ -38,4 +40,5 @@ export const DEFAULT_KATABOT_CONFIG: KatabotConfig = {
   tdx: { label: 'ok-to-test-tdx', approvers: [], jobs: '.*-tdx.*', sticky: false },
   trace: { image: 'ghcr.io/kata-containers/katabot-tracer:latest', kata_runtime_classes: ['kata', 'kata-qemu', 'kata-clh', 'kata-qemu-tdx', 'kata-qemu-snp', 'kata-fc', 'kata-dragonball'] },
   report: { statuses: false },
+  retest: { github_actions: true },
 };

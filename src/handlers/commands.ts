@@ -1,6 +1,6 @@
 // Orchestrates slash commands from any text a PR can carry (a comment, a review body, the PR body):
 // parse → decide (trust) → select jobs → effects (labels, ProwJobs, check runs, replies).
-import type { GitHub, PullFacts } from '../adapters/github.ts';
+import { httpStatus, type GitHub, type PullFacts, type WorkflowRunRef } from '../adapters/github.ts';
 import { exactlyOnce } from '../adapters/store.ts';
 import { commandText } from '../commands/markdown.ts';
 import { COMMANDS, parseCommands } from '../commands/registry.ts';
@@ -26,6 +26,7 @@ import {
   jobListHelp,
   cancelUntrustedReply,
   okToTestIgnoredReply,
+  retestReply,
   tdxNotApproverReply,
   tdxUntrustedPrReply,
   traceUntrustedReply,
@@ -73,6 +74,7 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
   const replies: Array<{ key: string; text: string; oncePerPr?: boolean }> = [];
   const selected = new Map<string, JobRequest>();
   let retest = false;
+  let retestCommand: 'retest' | 'retest-required' | undefined;
   let changed: string[] | undefined;
   const changes = async (jobs: readonly Presubmit[]) => {
     if (changed === undefined && needsChangedFiles(jobs)) changed = await gh.changedFiles(pr.number);
@@ -145,6 +147,7 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
           }),
         );
         retest = true;
+        if (retestCommand !== 'retest') retestCommand = cmd.name;
         break;
       }
       case 'trace': {
@@ -180,7 +183,30 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
     if (jobs.length > 0 && pr.mergeable === false) {
       replies.push({ key: 'unmergeable', text: 'This PR has merge conflicts, so no jobs were started. Rebase it and try again.' });
     } else {
-      await runJobs(deps, gh, pr, jobs, { delivery: input.delivery, purpose: input.source, retest });
+      const ran = await runJobs(deps, gh, pr, jobs, { delivery: input.delivery, purpose: input.source, retest });
+      if (retestCommand) {
+        // /retest also re-runs failed GitHub Actions jobs of the head commit, and says what it re-ran where.
+        let actions: WorkflowRunRef[] | undefined;
+        let actionsError: string | undefined;
+        if (retestCommand === 'retest' && policy.retest.github_actions) {
+          try {
+            actions = await rerunFailedActions(deps, gh, pr.headSha, input.delivery);
+          } catch (err) {
+            const code = httpStatus(err);
+            actionsError = code === 403 ? 'katabot lacks the `actions: write` permission here' : `GitHub answered ${code ?? (err as Error).message}`;
+            deps.log.warn({ pr: pr.number, err: (err as Error).message, status: code }, 'could not re-run GitHub Actions jobs');
+          }
+        }
+        replies.push({
+          key: 'retest',
+          text: retestReply({
+            sha: pr.headSha,
+            prow: ran.map((pj) => pj.spec.job),
+            ...(actions ? { actions } : {}),
+            ...(actionsError ? { actionsError } : {}),
+          }),
+        });
+      }
     }
 
     for (const r of dedupeReplies(replies)) {
@@ -195,6 +221,19 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
       );
     }
   });
+}
+
+/** Re-runs the failed jobs of the head commit's failed workflow runs, once per run and delivery. */
+async function rerunFailedActions(deps: HandlerDeps, gh: GitHub, sha: string, delivery: string): Promise<WorkflowRunRef[]> {
+  const runs = await gh.failedWorkflowRuns(sha);
+  for (const run of runs) {
+    await exactlyOnce(deps.store, `actions-rerun:${delivery}:${run.id}`, RECORD_TTL_SECONDS, async () => {
+      await gh.rerunFailedJobs(run.id);
+      return true;
+    });
+  }
+  if (runs.length) deps.log.info({ sha, runs: runs.map((r) => r.id) }, 're-ran failed GitHub Actions jobs');
+  return runs;
 }
 
 function helpFor(presubmits: readonly Presubmit[], gh: GitHub, pr: PullFacts, reason?: string): string {

@@ -1,6 +1,8 @@
 // What handlers need from the outside world. Built once by the server, passed to every handler.
 import type { Logger } from 'pino';
 import type { ProwJobClient } from '../adapters/kube.ts';
+import type { ReportState } from '../adapters/report-state.ts';
+import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
 import type { Metrics } from '../server/metrics.ts';
@@ -9,6 +11,10 @@ export interface HandlerDeps {
   config: () => ConfigSnapshot;
   prowjobs: ProwJobClient;
   store: Store;
+  /** Job results and attempts (rerun counts, flakiness, the dashboard). */
+  results: ResultsStore;
+  /** What has been reported to GitHub per ProwJob (check-run ids, reported states). */
+  reports: ReportState;
   metrics: Metrics;
   log: Logger;
   /** The App's own login, e.g. `katabot[bot]`, from GET /app. */

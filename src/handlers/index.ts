@@ -1,6 +1,8 @@
 // The probot application: which events katabot listens to, and the handler for each.
 // REGISTRATIONS is also the source of truth for app.yml's default_events.
 import type { ApplicationFunction, Context } from 'probot';
+import { onCheckRun } from './check-run.ts';
+import { onCheckSuite } from './check-suite.ts';
 import type { HandlerDeps } from './deps.ts';
 import { onIssueComment } from './issue-comment.ts';
 import { onPullRequest } from './pull-request.ts';
@@ -19,6 +21,8 @@ export const REGISTRATIONS = {
     'pull_request.labeled',
   ],
   pull_request_review: ['pull_request_review.submitted'],
+  check_run: ['check_run.rerequested', 'check_run.requested_action'],
+  check_suite: ['check_suite.rerequested'],
 } as const;
 
 export function katabotApp(deps: HandlerDeps): ApplicationFunction {
@@ -28,5 +32,7 @@ export function katabotApp(deps: HandlerDeps): ApplicationFunction {
     app.on([...REGISTRATIONS.pull_request_review], (ctx) =>
       onPullRequestReview(deps, ctx as Context<'pull_request_review'>),
     );
+    app.on([...REGISTRATIONS.check_run], (ctx) => onCheckRun(deps, ctx as Context<'check_run'>));
+    app.on([...REGISTRATIONS.check_suite], (ctx) => onCheckSuite(deps, ctx as Context<'check_suite'>));
   };
 }

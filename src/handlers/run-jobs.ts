@@ -1,15 +1,14 @@
 // Effect: create the ProwJobs chosen for a PR and a queued check run for each. Safe to repeat: ProwJob
 // names are derived from the delivery, so a retry finds the same objects, and check runs are created
-// exactly once per ProwJob.
+// exactly once per ProwJob (shared with the reporter, which may see the ProwJob first).
 import type { GitHub, PullFacts } from '../adapters/github.ts';
-import { exactlyOnce } from '../adapters/store.ts';
 import { deckLinkForProwJob } from '../jobs/deck.ts';
 import { prowJobName } from '../jobs/names.ts';
 import { buildPresubmitProwJob } from '../jobs/prowjob.ts';
 import { injectTracer } from '../jobs/trace.ts';
 import { LABELS, type Presubmit, type ProwJob } from '../jobs/types.ts';
 import { queuedCheckRun } from '../report/check-run.ts';
-import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
+import type { HandlerDeps } from './deps.ts';
 
 export interface JobRequest {
   presubmit: Presubmit;
@@ -73,14 +72,11 @@ export async function runJobs(
 
 async function queueCheckRun(deps: HandlerDeps, gh: GitHub, pj: ProwJob): Promise<void> {
   const { prow, katabot } = deps.config();
-  const body = queuedCheckRun(pj, deckLinkForProwJob(pj, prow, katabot.deck_url));
-  const id = await exactlyOnce(
-    deps.store,
-    `checkrun:${pj.metadata.name}`,
-    RECORD_TTL_SECONDS,
-    () => gh.createCheckRun(body),
-    () => gh.findCheckRun(body.head_sha, body.name, body.external_id),
-  );
-  // The reporter finds the check run of a ProwJob here.
-  await deps.store.set(`checkrun-id:${pj.metadata.name}`, String(id), RECORD_TTL_SECONDS);
+  const url = deckLinkForProwJob(pj, prow, katabot.deck_url);
+  // The attempt number is assigned here, at creation, so the queued check run already shows it.
+  const { attempt } = await deps.results.record(pj, url);
+  const body = queuedCheckRun(pj, url, attempt);
+  // Records the check run (checkrun-id:<name>) and that `triggered` is reported, so the reporter only PATCHes
+  // on the next state change.
+  await deps.reports.ensureCheckRun(gh, pj, body, { state: pj.status?.state ?? 'triggered' });
 }

@@ -17,6 +17,7 @@ export const MARKERS = {
   tdxUntrustedPr: '<!-- katabot:tdx-untrusted-pr -->',
   tdxBlocked: '<!-- katabot:tdx-blocked -->',
   traceUntrusted: '<!-- katabot:trace-untrusted -->',
+  retest: '<!-- katabot:retest -->',
 } as const;
 
 export type MarkerKind = keyof typeof MARKERS;
@@ -169,6 +170,32 @@ export function traceUntrustedReply(): string {
     '`/trace` runs a privileged tracer next to the job, so it needs a trusted user on a trusted PR (author trusted, or the `ok-to-test` label).',
     'traceUntrusted',
   );
+}
+
+export interface RetestSummary {
+  /** The head commit the reruns are for. */
+  sha: string;
+  /** Prow jobs started. */
+  prow: readonly string[];
+  /** GitHub Actions workflow runs whose failed jobs were re-run; undefined when Actions were not asked. */
+  actions?: ReadonlyArray<{ name: string; url: string }>;
+  /** Why Actions could not be re-run (e.g. a missing permission). */
+  actionsError?: string;
+}
+
+/** /retest's answer: what it re-ran on each CI system (wrap with formatResponse). */
+export function retestReply(s: RetestSummary): string {
+  const lines = [`Re-running the failed jobs of \`${s.sha.slice(0, 12)}\`:`, ''];
+  lines.push(s.prow.length ? `- **Prow**: ${s.prow.map(code).join(', ')}` : '- **Prow**: nothing to re-run (no failed or missing jobs)');
+  if (s.actionsError) lines.push(`- **GitHub Actions**: could not re-run failed jobs: ${s.actionsError}`);
+  else if (s.actions) {
+    lines.push(
+      s.actions.length
+        ? `- **GitHub Actions**: failed jobs of ${s.actions.map((a) => `[${a.name.replace(/[[\]]/g, '')}](${a.url})`).join(', ')}`
+        : '- **GitHub Actions**: no failed workflow runs',
+    );
+  }
+  return withMarker(lines.join('\n'), 'retest');
 }
 
 /** Prow's draftMsg. */

@@ -8,11 +8,15 @@ import { pino, type Logger } from 'pino';
 import { createGitHubApp, type GitHubApp } from '../adapters/github-app.ts';
 import { fileProwJobClient, kubeProwJobClient, type ProwJobClient } from '../adapters/kube.ts';
 import { MemoryWebhookQueue, RedisWebhookQueue, type WebhookQueue, type WebhookTask } from '../adapters/queue.ts';
+import { ReportState } from '../adapters/report-state.ts';
+import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../adapters/results-store.ts';
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
+import { createReporterService, type ReporterService } from '../reporter/index.ts';
+import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { pluginHelp } from './plugin-help.ts';
@@ -24,6 +28,8 @@ export interface Katabot {
   queue: WebhookQueue;
   github: GitHubApp;
   metrics: Metrics;
+  /** The leader-elected ProwJob reporter (undefined when KATABOT_REPORTER=false). */
+  reporter?: ReporterService;
   close(): Promise<void>;
 }
 
@@ -34,6 +40,8 @@ export interface StartOverrides {
   redisPrefix?: string;
   /** Do not consume the queue (intake-only replica, or a crash test that kills before handling). */
   noWorker?: boolean;
+  /** Do not run the reporter on this replica. */
+  noReporter?: boolean;
 }
 
 export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrides = {}): Promise<Katabot> {
@@ -48,28 +56,35 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   const prefix = overrides.redisPrefix ?? 'katabot';
   let store: Store;
   let queue: WebhookQueue;
+  let results: ResultsStore;
   if (opts.redisUrl) {
     const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 100, 1000) });
     redis.on('error', (err) => log.debug({ err: err.message }, 'store connection error'));
     store = new RedisStore(redis, `${prefix}:`);
+    results = new RedisResultsStore(redis, `${prefix}:`, opts.resultsRetentionDays);
     queue = new RedisWebhookQueue({ redisUrl: opts.redisUrl, prefix, concurrency: opts.workerConcurrency, log });
   } else {
     log.warn('REDIS_URL is unset: using an in-memory queue and store; run a single replica only, and a crash loses queued events');
     store = new MemoryStore();
+    results = new MemoryResultsStore();
     queue = new MemoryWebhookQueue(opts.workerConcurrency, log);
   }
+  const reports = new ReportState(store);
 
   // Start even when Redis is down (readyz reports it and intake answers 503), but give it a moment first.
   await queue.ready().catch((err: Error) => log.warn({ err: err.message }, 'queue not ready yet'));
 
   let prowjobs: ProwJobClient;
+  let source: ProwJobSource;
   if (opts.kubeconfig) {
     const kc = new KubeConfig();
     kc.loadFromFile(opts.kubeconfig);
     prowjobs = kubeProwJobClient(kc, opts.prowjobNamespace, log);
+    source = informerSource(kc, opts.prowjobNamespace, log.child({ component: 'prowjob-watch' }), { resyncMs: opts.reporterResyncSeconds * 1000 });
   } else {
     log.warn('KUBECONFIG is unset: ProwJobs are written as YAML under ./.katabot/prowjobs/');
     prowjobs = fileProwJobClient('.katabot/prowjobs', opts.prowjobNamespace);
+    source = pollingSource(prowjobs, 2000, log.child({ component: 'prowjob-poll' }));
   }
 
   const metrics = createMetrics({ defaults: true, queueDepth: () => queue.depth() });
@@ -81,6 +96,8 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     config: () => config.current(),
     prowjobs,
     store,
+    results,
+    reports,
     metrics,
     log,
     botLogin: () => github.botLogin(),
@@ -112,12 +129,21 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     }
   }
 
-  /** Prow's hook may forward repo-webhook payloads without `installation`; find it, and remember it. */
+  /**
+   * Prow's hook may forward repo-webhook payloads without `installation`; find it, and remember it. Ids that
+   * payloads carry are remembered too, so the reporter rarely has to ask GitHub.
+   */
   async function attachInstallation(payload: Record<string, unknown>): Promise<void> {
-    if (payload.installation || github.dryRun) return;
+    if (github.dryRun) return;
     const repo = payload.repository as { name?: string; owner?: { login?: string } } | undefined;
     if (!repo?.name || !repo.owner?.login) return;
     const key = `installation:${repo.owner.login}/${repo.name}`.toLowerCase();
+    const carried = (payload.installation as { id?: unknown } | undefined)?.id;
+    if (carried !== undefined) {
+      // Overwritten, not set-if-absent: a reinstalled App has a new id.
+      if (Number.isInteger(carried)) await store.set(key, String(carried), 7 * 24 * 3600).catch(() => undefined);
+      return;
+    }
     let id = Number((await store.get(key)) ?? NaN);
     if (!Number.isInteger(id)) {
       const found = await github.installationFor(repo.owner.login, repo.name);
@@ -175,6 +201,25 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.info({ url, redis: store.kind, kubernetes: opts.kubeconfig ? 'kubeconfig' : 'files', dryRun: github.dryRun }, 'katabot listening');
 
+  // The reporter starts once the server is up; every replica campaigns, one reports.
+  let reporter: ReporterService | undefined;
+  if (opts.reporter && !overrides.noReporter) {
+    reporter = createReporterService({
+      config: () => config.current(),
+      store,
+      reports,
+      results,
+      github,
+      source,
+      log,
+      metrics,
+      leaseMs: opts.reporterLeaseMs,
+      concurrency: opts.reporterConcurrency,
+      maxAgeMs: opts.reportMaxAgeHours * 3600 * 1000,
+    });
+    reporter.start();
+  }
+
   return {
     server,
     url,
@@ -182,12 +227,15 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     queue,
     github,
     metrics,
+    ...(reporter ? { reporter } : {}),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await queue.close();
+      // Stops reporting and releases the lease, so another replica takes over at once.
+      await reporter?.stop();
       await store.close();
       config.close();
     },

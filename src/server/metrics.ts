@@ -10,6 +10,9 @@ export interface Metrics {
   handlingSeconds: Histogram<'event' | 'result'>;
   intakeSeconds: Histogram<'result'>;
   githubCalls: Counter<'method' | 'status'>;
+  reports: Counter<'channel' | 'result'>;
+  reporterLeader: Gauge;
+  reporterBacklog: Gauge;
 }
 
 export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Promise<number> } = {}): Metrics {
@@ -62,6 +65,22 @@ export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Pro
       name: 'katabot_github_requests_total',
       help: 'GitHub API requests made, by method and status.',
       labelNames: ['method', 'status'],
+      registers: [registry],
+    }),
+    reports: new Counter({
+      name: 'katabot_reports_total',
+      help: 'ProwJob reports to GitHub, by channel (check, status, comment) and result (created, updated, unchanged, skipped, error).',
+      labelNames: ['channel', 'result'],
+      registers: [registry],
+    }),
+    reporterLeader: new Gauge({
+      name: 'katabot_reporter_leader',
+      help: '1 while this replica holds the reporter lease and reports ProwJobs to GitHub.',
+      registers: [registry],
+    }),
+    reporterBacklog: new Gauge({
+      name: 'katabot_reporter_backlog',
+      help: 'ProwJobs waiting to be reconciled by the reporter.',
       registers: [registry],
     }),
   };

@@ -114,10 +114,24 @@ export interface Harness {
   prowjobs(): ProwJob[];
   settle(): Promise<void>;
   restart(overrides?: StartOverrides): Promise<void>;
+  /** Stops the bot (as a shutdown would); start() brings up a new one on the same Redis, cluster and GitHub. */
+  stop(): Promise<void>;
+  start(overrides?: StartOverrides): Promise<void>;
+  /** Another replica on the same Redis, cluster and GitHub; closed by close() unless closed before. */
+  replica(overrides?: StartOverrides): Promise<Katabot>;
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { overrides?: StartOverrides; redis?: TestRedis } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  overrides?: StartOverrides;
+  redis?: TestRedis;
+  /** Extra environment, e.g. reporter knobs. */
+  env?: Record<string, string>;
+  /** Appended to KATABOT_YAML. */
+  katabotYaml?: string;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   nock.disableNetConnect();
   nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/);
   clearGitHubCaches();
@@ -133,7 +147,7 @@ export async function startHarness(opts: { overrides?: StartOverrides; redis?: T
   mkdirSync(join(dir, 'jobs/kata-containers'), { recursive: true });
   writeFileSync(join(dir, 'jobs/kata-containers/presubmits.yaml'), JOBS_YAML);
   writeFileSync(join(dir, 'prow.yaml'), PROW_YAML);
-  writeFileSync(join(dir, 'katabot.yaml'), KATABOT_YAML);
+  writeFileSync(join(dir, 'katabot.yaml'), KATABOT_YAML + (opts.katabotYaml ?? ''));
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -149,10 +163,13 @@ export async function startHarness(opts: { overrides?: StartOverrides; redis?: T
     LOG_LEVEL: 'silent',
     // GitHub's 1 s spacing of writes is production behaviour; tests would only wait for it.
     KATABOT_GITHUB_WRITE_INTERVAL_MS: '0',
+    ...opts.env,
   };
   const log = pino({ level: process.env.KATABOT_TEST_LOG ?? 'silent' });
   const start = (o?: StartOverrides) => startKatabot(runtimeOptions(env), { log, redisPrefix: redis.prefix, ...opts.overrides, ...o });
   let bot = await start();
+  let running = true;
+  const replicas: Katabot[] = [];
 
   const h: Harness = {
     get bot() {
@@ -177,8 +194,30 @@ export async function startHarness(opts: { overrides?: StartOverrides; redis?: T
       await bot.close();
       bot = await start(o);
     },
-    async close() {
+    async stop() {
+      if (!running) return;
+      running = false;
       await bot.close();
+    },
+    async start(o) {
+      bot = await start(o);
+      running = true;
+    },
+    async replica(o) {
+      const r = await start(o);
+      const close = r.close.bind(r);
+      let closed = false;
+      r.close = async () => {
+        if (closed) return;
+        closed = true;
+        await close();
+      };
+      replicas.push(r);
+      return r;
+    },
+    async close() {
+      for (const r of replicas) await r.close();
+      if (running) await bot.close();
       await kube.close();
       if (!opts.redis) await redis.close();
       rmSync(dir, { recursive: true, force: true });

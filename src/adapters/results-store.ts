@@ -1,0 +1,196 @@
+// Results of every ProwJob katabot sees (presubmit, postsubmit, periodic, batch), and the attempts of each job on
+// each commit: the data behind rerun counts, flakiness, the failure comment's Attempts column and the dashboard.
+//
+// Redis layout (under the store prefix, every key expiring after the retention):
+//   results:pj:<prowjob>                    JSON JobResult
+//   results:attempt-no:<repo>:<job>:<sha>   hash prowjob → attempt number (assigned once, in order of first sight)
+//   results:attempts:<repo>:<job>:<sha>     hash prowjob → JSON AttemptRecord
+//   results:job:<job>                       zset prowjob by start time (job history; periodics too)
+//   results:pull:<repo>#<n>                 zset prowjob by start time (a PR's runs)
+//   results:sha-pr:<repo>:<sha>             PR number (head SHA → PR, for check events from forks)
+//   results:jobs                            zset job name by last start time
+import type { Redis } from 'ioredis';
+import type { ProwJob } from '../jobs/types.ts';
+import { attemptKeyOf, attemptOf, isRegression, jobResultOf, sameResult, type AttemptRecord, type JobResult } from '../report/results.ts';
+
+export type { AttemptRecord, JobResult } from '../report/results.ts';
+
+export interface ResultsStore {
+  /**
+   * Records a ProwJob's current result and returns it. The first call for a ProwJob assigns its attempt number
+   * (1 + the attempts already recorded for its job and commit); later calls keep it. Nothing is written when the
+   * result is unchanged.
+   */
+  record(pj: ProwJob, url: string | undefined): Promise<JobResult>;
+  /** Read API (the dashboard's): one ProwJob's result. */
+  get(name: string): Promise<JobResult | undefined>;
+  /** Attempts of `job` on commit `sha` of `repo` (`org/repo`), by attempt number. */
+  attempts(repo: string, job: string, sha: string): Promise<AttemptRecord[]>;
+  /** The newest results of a job (any type), newest first; `before` (ISO time) pages back. */
+  jobHistory(job: string, opts?: { limit?: number; before?: string }): Promise<JobResult[]>;
+  /** Results of a PR's jobs, newest first. */
+  pullResults(repo: string, pull: number): Promise<JobResult[]>;
+  /** The PR whose head was `sha` when katabot last saw a job for it. */
+  pullForSha(repo: string, sha: string): Promise<number | undefined>;
+  /** Job names seen within the retention, most recently run first. */
+  jobNames(limit?: number): Promise<string[]>;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+function scoreOf(r: JobResult): number {
+  const t = Date.parse(r.start ?? r.pending ?? r.end ?? '');
+  return Number.isFinite(t) ? t : Date.now();
+}
+
+function attemptsKey(repo: string, job: string, sha: string): string {
+  return `${repo.toLowerCase()}:${job}:${sha}`;
+}
+
+const ASSIGN_ATTEMPT_LUA = `
+local cur = redis.call('hget', KEYS[1], ARGV[1])
+if cur then return tonumber(cur) end
+local n = redis.call('hlen', KEYS[1]) + 1
+redis.call('hset', KEYS[1], ARGV[1], n)
+redis.call('pexpire', KEYS[1], ARGV[2])
+return n`;
+
+export class RedisResultsStore implements ResultsStore {
+  readonly #redis: Redis;
+  readonly #p: string;
+  readonly #retentionMs: number;
+
+  constructor(redis: Redis, prefix: string, retentionDays = 90) {
+    this.#redis = redis;
+    this.#p = `${prefix}results:`;
+    this.#retentionMs = retentionDays * DAY_MS;
+  }
+
+  async record(pj: ProwJob, url: string | undefined): Promise<JobResult> {
+    const name = pj.metadata.name;
+    const existing = await this.get(name);
+    const k = attemptKeyOf(pj);
+    const key = attemptsKey(k.repo, k.job, k.sha);
+    const attempt =
+      existing?.attempt ?? Number(await this.#redis.eval(ASSIGN_ATTEMPT_LUA, 1, `${this.#p}attempt-no:${key}`, name, String(this.#retentionMs)));
+    const result = jobResultOf(pj, url, attempt);
+    if (sameResult(existing, result) || isRegression(existing, result)) return existing!;
+    const ttl = this.#retentionMs;
+    const score = scoreOf(result);
+    const m = this.#redis.multi();
+    m.set(`${this.#p}pj:${name}`, JSON.stringify(result), 'PX', ttl);
+    m.hset(`${this.#p}attempts:${key}`, name, JSON.stringify(attemptOf(result)));
+    m.pexpire(`${this.#p}attempts:${key}`, ttl);
+    m.zadd(`${this.#p}job:${result.job}`, score, name);
+    m.zremrangebyscore(`${this.#p}job:${result.job}`, '-inf', Date.now() - ttl);
+    m.pexpire(`${this.#p}job:${result.job}`, ttl);
+    m.zadd(`${this.#p}jobs`, score, result.job);
+    m.zremrangebyscore(`${this.#p}jobs`, '-inf', Date.now() - ttl);
+    if (result.org && result.repo && result.pull !== undefined) {
+      const repo = `${result.org}/${result.repo}`.toLowerCase();
+      m.zadd(`${this.#p}pull:${repo}#${result.pull}`, score, name);
+      m.pexpire(`${this.#p}pull:${repo}#${result.pull}`, ttl);
+      if (result.sha) m.set(`${this.#p}sha-pr:${repo}:${result.sha}`, String(result.pull), 'PX', ttl);
+    }
+    await m.exec();
+    return result;
+  }
+
+  async get(name: string): Promise<JobResult | undefined> {
+    const raw = await this.#redis.get(`${this.#p}pj:${name}`);
+    return raw ? (JSON.parse(raw) as JobResult) : undefined;
+  }
+
+  async attempts(repo: string, job: string, sha: string): Promise<AttemptRecord[]> {
+    const all = await this.#redis.hvals(`${this.#p}attempts:${attemptsKey(repo, job, sha)}`);
+    return all.map((v) => JSON.parse(v) as AttemptRecord).sort((a, b) => a.attempt - b.attempt);
+  }
+
+  async #many(names: string[]): Promise<JobResult[]> {
+    if (names.length === 0) return [];
+    const raws = await this.#redis.mget(...names.map((n) => `${this.#p}pj:${n}`));
+    return raws.flatMap((r) => (r ? [JSON.parse(r) as JobResult] : []));
+  }
+
+  async jobHistory(job: string, opts: { limit?: number; before?: string } = {}): Promise<JobResult[]> {
+    const max = opts.before ? `(${Date.parse(opts.before)}` : '+inf';
+    const names = await this.#redis.zrevrangebyscore(`${this.#p}job:${job}`, max, '-inf', 'LIMIT', 0, opts.limit ?? 100);
+    return this.#many(names);
+  }
+
+  async pullResults(repo: string, pull: number): Promise<JobResult[]> {
+    const names = await this.#redis.zrevrange(`${this.#p}pull:${repo.toLowerCase()}#${pull}`, 0, -1);
+    return this.#many(names);
+  }
+
+  async pullForSha(repo: string, sha: string): Promise<number | undefined> {
+    const n = await this.#redis.get(`${this.#p}sha-pr:${repo.toLowerCase()}:${sha}`);
+    return n ? Number(n) : undefined;
+  }
+
+  async jobNames(limit = 1000): Promise<string[]> {
+    return this.#redis.zrevrange(`${this.#p}jobs`, 0, limit - 1);
+  }
+}
+
+/** The same, in memory, for a single development replica. */
+export class MemoryResultsStore implements ResultsStore {
+  readonly #results = new Map<string, JobResult>();
+  readonly #attempts = new Map<string, Map<string, AttemptRecord>>();
+  readonly #attemptNo = new Map<string, Map<string, number>>();
+  readonly #shaPr = new Map<string, number>();
+
+  async record(pj: ProwJob, url: string | undefined): Promise<JobResult> {
+    const name = pj.metadata.name;
+    const existing = this.#results.get(name);
+    const k = attemptKeyOf(pj);
+    const key = attemptsKey(k.repo, k.job, k.sha);
+    let numbers = this.#attemptNo.get(key);
+    if (!numbers) this.#attemptNo.set(key, (numbers = new Map()));
+    let attempt = existing?.attempt ?? numbers.get(name);
+    if (attempt === undefined) {
+      attempt = numbers.size + 1;
+      numbers.set(name, attempt);
+    }
+    const result = jobResultOf(pj, url, attempt);
+    if (sameResult(existing, result) || isRegression(existing, result)) return existing!;
+    this.#results.set(name, structuredClone(result));
+    let attempts = this.#attempts.get(key);
+    if (!attempts) this.#attempts.set(key, (attempts = new Map()));
+    attempts.set(name, attemptOf(result));
+    if (result.org && result.repo && result.pull !== undefined && result.sha) {
+      this.#shaPr.set(`${result.org}/${result.repo}`.toLowerCase() + ':' + result.sha, result.pull);
+    }
+    return result;
+  }
+
+  async get(name: string): Promise<JobResult | undefined> {
+    const r = this.#results.get(name);
+    return r ? structuredClone(r) : undefined;
+  }
+
+  async attempts(repo: string, job: string, sha: string): Promise<AttemptRecord[]> {
+    return [...(this.#attempts.get(attemptsKey(repo, job, sha))?.values() ?? [])].sort((a, b) => a.attempt - b.attempt);
+  }
+
+  #sorted(filter: (r: JobResult) => boolean): JobResult[] {
+    return [...this.#results.values()].filter(filter).sort((a, b) => scoreOf(b) - scoreOf(a));
+  }
+
+  async jobHistory(job: string, opts: { limit?: number; before?: string } = {}): Promise<JobResult[]> {
+    const before = opts.before ? Date.parse(opts.before) : Infinity;
+    return this.#sorted((r) => r.job === job && scoreOf(r) < before).slice(0, opts.limit ?? 100);
+  }
+
+  async pullResults(repo: string, pull: number): Promise<JobResult[]> {
+    return this.#sorted((r) => `${r.org}/${r.repo}`.toLowerCase() === repo.toLowerCase() && r.pull === pull);
+  }
+
+  async pullForSha(repo: string, sha: string): Promise<number | undefined> {
+    return this.#shaPr.get(`${repo.toLowerCase()}:${sha}`);
+  }
+
+  async jobNames(limit = 1000): Promise<string[]> {
+    return [...new Set(this.#sorted(() => true).map((r) => r.job))].slice(0, limit);
+  }
+}
