@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   githubWebUrl: string;
   redisUrl?: string;
   kubeconfig?: string;
+  /** Running in a Kubernetes pod (service account credentials available) and KUBECONFIG unset. */
+  inCluster: boolean;
   prowjobNamespace: string;
   prowConfig?: string;
   jobConfig?: string;
@@ -64,6 +66,7 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     githubWebUrl: ghe ? `${protocol}://${ghe}` : 'https://github.com',
     redisUrl: nonEmpty(env.REDIS_URL),
     kubeconfig: nonEmpty(env.KUBECONFIG),
+    inCluster: !nonEmpty(env.KUBECONFIG) && Boolean(nonEmpty(env.KUBERNETES_SERVICE_HOST)),
     prowjobNamespace: nonEmpty(env.PROWJOB_NAMESPACE) ?? 'default',
     prowConfig: nonEmpty(env.PROW_CONFIG),
     jobConfig: nonEmpty(env.JOB_CONFIG),

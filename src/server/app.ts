@@ -76,13 +76,15 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
 
   let prowjobs: ProwJobClient;
   let source: ProwJobSource;
-  if (opts.kubeconfig) {
+  if (opts.kubeconfig || opts.inCluster) {
     const kc = new KubeConfig();
-    kc.loadFromFile(opts.kubeconfig);
+    // In a pod without KUBECONFIG, use the ServiceAccount (its token file is re-read as it rotates).
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromCluster();
     prowjobs = kubeProwJobClient(kc, opts.prowjobNamespace, log);
     source = informerSource(kc, opts.prowjobNamespace, log.child({ component: 'prowjob-watch' }), { resyncMs: opts.reporterResyncSeconds * 1000 });
   } else {
-    log.warn('KUBECONFIG is unset: ProwJobs are written as YAML under ./.katabot/prowjobs/');
+    log.warn('KUBECONFIG is unset and not in a cluster: ProwJobs are written as YAML under ./.katabot/prowjobs/');
     prowjobs = fileProwJobClient('.katabot/prowjobs', opts.prowjobNamespace);
     source = pollingSource(prowjobs, 2000, log.child({ component: 'prowjob-poll' }));
   }
@@ -199,7 +201,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  log.info({ url, redis: store.kind, kubernetes: opts.kubeconfig ? 'kubeconfig' : 'files', dryRun: github.dryRun }, 'katabot listening');
+  log.info({ url, redis: store.kind, kubernetes: opts.kubeconfig ? 'kubeconfig' : opts.inCluster ? 'in-cluster' : 'files', dryRun: github.dryRun }, 'katabot listening');
 
   // The reporter starts once the server is up; every replica campaigns, one reports.
   let reporter: ReporterService | undefined;

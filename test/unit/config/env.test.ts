@@ -27,6 +27,12 @@ describe('runtimeOptions', () => {
     assert.equal(runtimeOptions({ GHE_HOST: 'ghe.local', GHE_PROTOCOL: 'http' }).githubApiUrl, 'http://ghe.local/api/v3');
   });
 
+  it('uses the pod ServiceAccount only in a cluster and only without KUBECONFIG', () => {
+    assert.equal(runtimeOptions({}).inCluster, false);
+    assert.equal(runtimeOptions({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }).inCluster, true);
+    assert.equal(runtimeOptions({ KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBECONFIG: '/k' }).inCluster, false);
+  });
+
   it('names the variable when a number is malformed', () => {
     assert.throws(() => runtimeOptions({ PORT: 'eighty' }), /PORT: must be a non-negative integer/);
   });
