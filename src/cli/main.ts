@@ -1,5 +1,8 @@
 // `katabot <verb>`: the command-line entry point.
 import { Command, CommanderError } from 'commander';
+import { registerApis } from './apis.ts';
+import { registerDiff } from './diff.ts';
+import { registerProfile } from './profile.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
 
@@ -11,6 +14,9 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError();
   registerServe(program);
   registerTrace(program);
+  registerDiff(program);
+  registerProfile(program);
+  registerApis(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,0 +1,185 @@
+// What the reporter calls when a traced ProwJob finishes (onTracedJobFinished):
+//   - a successful traced run without a PR (postsubmit, periodic, or the base-SHA run /trace starts) becomes a
+//     baseline of its branch, and PR jobs that were waiting for it get their report;
+//   - a PR's traced job is diffed against the newest baselines of its base branch: the comment markdown, the
+//     check run `katabot / behavior (<job>)` and the full HTML report come back for the reporter to post.
+// Traces are fetched through the artifact storage adapter and read in chunks.
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import type { Store } from '../adapters/store.ts';
+import {
+  jobBuildPath, openArtifactStore, storageUrlFromBucket, traceArtifactPath, ArtifactNotFoundError, type ArtifactStore, type JobRef, type PathOptions,
+} from '../artifacts/index.ts';
+import { LABELS, type ProwJob } from '../jobs/types.ts';
+import { behaviorCheckRun, behaviorCommentMarker, renderBehaviorComment, type BehaviorCheckRun } from '../report/behavior.ts';
+import { renderBehaviorHtml } from '../report/behavior-html.ts';
+import { diffProfiles, diffToJson, type DiffJson } from '../trace/diff.ts';
+import type { OpenApiIndex } from '../trace/openapi.ts';
+import { ProfileBuilder, type BehaviorProfile } from '../trace/profile.ts';
+import type { IgnoreRules } from '../trace/profile-rules.ts';
+import {
+  addPending, cachedProfile, findBaselines, recordBaseline, reportId, saveBehaviorHtml, takePending,
+  type BaselineEntry, type PendingHead, type TracedRun,
+} from './baseline.ts';
+import { bufferChunks, readAuditInto, readTraceInto } from './read.ts';
+
+export interface BehaviorDeps {
+  store: Store;
+  /** Opens a bucket (default: openArtifactStore with default credentials). */
+  artifacts?: (storageUrl: string) => ArtifactStore;
+  /** The cluster's OpenAPI index, to map audit logs to operations (optional). */
+  openapi?: () => Promise<OpenApiIndex | undefined>;
+  /** URL of a stored HTML report (served from readBehaviorHtml); the comment links it. */
+  reportUrl?: (id: string) => string;
+  ignore?: IgnoreRules;
+  /** Base runs to diff against (several: items varying between them are flaky). Default 3. */
+  maxBaselines?: number;
+  /** Show discovery requests in comments. */
+  showDiscovery?: boolean;
+}
+
+export interface BehaviorReport {
+  org: string;
+  repo: string;
+  pull: number;
+  job: string;
+  /** The PR head commit the check run belongs to. */
+  headSha: string;
+  /** PR comment, one per PR and job: find the bot's comment containing `marker` and edit it, else create it. */
+  comment: { marker: string; body: string };
+  checkRun: BehaviorCheckRun & { head_sha: string };
+  /** The full report, also stored under `htmlId` (readBehaviorHtml). */
+  html: string;
+  htmlId: string;
+  diff: DiffJson;
+  baselines: Array<Pick<BaselineEntry, 'prowjob' | 'sha'>>;
+}
+
+export type BehaviorOutcome =
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'baseline'; entry: BaselineEntry; reports: BehaviorReport[] }
+  | { kind: 'no-baseline'; org: string; repo: string; job: string; baseRef: string; baseSha: string; pull: number }
+  | { kind: 'report'; report: BehaviorReport };
+
+const FINAL = new Set(['success', 'failure', 'aborted', 'error']);
+
+/** Where a ProwJob's artifacts are, from its decoration config; undefined when it has no bucket. */
+export function tracedRunOf(pj: ProwJob): TracedRun | undefined {
+  const gcs = pj.spec.decoration_config?.gcs_configuration;
+  const buildId = pj.status?.build_id;
+  if (!gcs?.bucket || !buildId) return undefined;
+  const refs = pj.spec.refs ?? pj.spec.extra_refs?.[0];
+  const ref: JobRef = { type: pj.spec.type, job: pj.spec.job, buildId };
+  if (refs?.org) ref.org = refs.org;
+  if (refs?.repo) ref.repo = refs.repo;
+  const pull = pj.spec.refs?.pulls?.[0]?.number;
+  if (pull !== undefined) ref.pull = pull;
+  const paths: PathOptions = {};
+  if (gcs.path_strategy) paths.pathStrategy = gcs.path_strategy;
+  if (gcs.default_org) paths.defaultOrg = gcs.default_org;
+  if (gcs.default_repo) paths.defaultRepo = gcs.default_repo;
+  if (gcs.path_prefix) paths.pathPrefix = gcs.path_prefix;
+  return { storage: storageUrlFromBucket(gcs.bucket), ref, paths, prowjob: pj.metadata.name };
+}
+
+/** Chunks of an artifact: streamed from disk for file:// stores, else the downloaded buffer in slices. */
+async function artifactChunks(store: ArtifactStore, key: string): Promise<AsyncIterable<Buffer>> {
+  if (store.location.startsWith('file://')) {
+    const path = join(store.location.slice('file://'.length), key);
+    if (!(await store.exists(key))) throw new ArtifactNotFoundError(store.location, key);
+    const s = createReadStream(path, { highWaterMark: 1 << 20 });
+    return key.endsWith('.gz') ? s.pipe(createGunzip()) : s;
+  }
+  return bufferChunks(await store.read(key));
+}
+
+const AUDIT_ARTIFACT = /(^|\/)[^/]*audit[^/]*\.(log|jsonl)(\.gz)?$/i;
+
+/** The profile of one traced run: its trace, plus any apiserver audit logs among its artifacts. */
+export async function profileOfRun(store: ArtifactStore, run: TracedRun, deps: Pick<BehaviorDeps, 'openapi' | 'ignore'>): Promise<BehaviorProfile> {
+  const builder = new ProfileBuilder(deps.ignore ? { ignore: deps.ignore } : {});
+  const traceKey = traceArtifactPath(run.ref, run.paths);
+  await readTraceInto(builder, await artifactChunks(store, traceKey), traceKey);
+  const artifacts = `${jobBuildPath(run.ref, run.paths)}/artifacts/`;
+  const audits = (await store.list(artifacts)).filter((k) => AUDIT_ARTIFACT.test(k.slice(artifacts.length)));
+  if (audits.length > 0) {
+    const index = deps.openapi ? await deps.openapi() : undefined;
+    for (const key of audits) await readAuditInto(builder, await artifactChunks(store, key), index, key);
+  }
+  return builder.build();
+}
+
+async function diffAndRender(deps: BehaviorDeps, head: PendingHead, baselines: BaselineEntry[]): Promise<BehaviorReport> {
+  const open = deps.artifacts ?? ((url: string) => openArtifactStore(url));
+  const headProfile = await profileOfRun(open(head.storage), head, deps);
+  const bases: BehaviorProfile[] = [];
+  for (const b of baselines) {
+    bases.push(await cachedProfile(deps.store, b, () => profileOfRun(open(b.storage), b, deps)));
+  }
+  const d = diffProfiles(bases, headProfile, deps.ignore ? { ignore: deps.ignore } : {});
+  const htmlId = reportId(head.org, head.repo, head.pull, head.ref.job, head.ref.buildId);
+  const ctx = {
+    job: head.ref.job, baseRef: head.baseRef, baseSha: baselines[0]?.sha ?? head.baseSha, headSha: head.headSha,
+    ...(deps.reportUrl ? { reportUrl: deps.reportUrl(htmlId) } : {}),
+    ...(deps.showDiscovery ? { showDiscovery: true } : {}),
+  };
+  const html = renderBehaviorHtml(d, { ...ctx, title: `${head.org}/${head.repo}#${head.pull}` });
+  await saveBehaviorHtml(deps.store, htmlId, html);
+  const run = behaviorCheckRun(d, ctx);
+  return {
+    org: head.org, repo: head.repo, pull: head.pull, job: head.ref.job, headSha: head.headSha,
+    comment: { marker: behaviorCommentMarker(head.ref.job), body: renderBehaviorComment(d, ctx) },
+    checkRun: { ...run, head_sha: head.headSha },
+    html,
+    htmlId,
+    diff: diffToJson(d),
+    baselines: baselines.map((b) => ({ prowjob: b.prowjob, sha: b.sha })),
+  };
+}
+
+/**
+ * Call once when a ProwJob labelled katabot.dev/trace=true reaches a final state. Idempotent per ProwJob: calling
+ * it again recomputes the same report (post it with the comment marker and the check-run name so it is edited, not
+ * duplicated).
+ */
+export async function onTracedJobFinished(deps: BehaviorDeps, pj: ProwJob): Promise<BehaviorOutcome> {
+  if (pj.metadata.labels?.[LABELS.trace] !== 'true') return { kind: 'skipped', reason: 'not a traced job' };
+  const state = pj.status?.state;
+  if (!state || !FINAL.has(state)) return { kind: 'skipped', reason: `not finished (${state ?? 'no state'})` };
+  const run = tracedRunOf(pj);
+  if (!run) return { kind: 'skipped', reason: 'no artifact bucket or build id' };
+  const refs = pj.spec.refs ?? pj.spec.extra_refs?.[0];
+  if (!refs?.org || !refs.repo || !refs.base_ref) return { kind: 'skipped', reason: 'no repository refs' };
+  const repo = `${refs.org}/${refs.repo}`;
+  const pull = pj.spec.refs?.pulls?.length === 1 ? pj.spec.refs.pulls[0] : undefined;
+
+  if (!pull) {
+    if (state !== 'success') return { kind: 'skipped', reason: `a ${state} run is no baseline` };
+    if (!refs.base_sha) return { kind: 'skipped', reason: 'no base_sha' };
+    const entry: BaselineEntry = { ...run, sha: refs.base_sha, finishedAt: pj.status?.completionTime ?? new Date().toISOString() };
+    const open = deps.artifacts ?? ((url: string) => openArtifactStore(url));
+    // only runs whose trace is really there become baselines
+    if (!(await open(run.storage).exists(traceArtifactPath(run.ref, run.paths)))) return { kind: 'skipped', reason: 'the run uploaded no trace' };
+    await recordBaseline(deps.store, repo, refs.base_ref, entry);
+    const waiting = await takePending(deps.store, repo, run.ref.job, refs.base_sha);
+    const reports: BehaviorReport[] = [];
+    for (const head of waiting) {
+      const baselines = await findBaselines(deps.store, repo, head.baseRef, head.ref.job, head.baseSha, deps.maxBaselines ?? 3);
+      reports.push(await diffAndRender(deps, head, baselines));
+    }
+    return { kind: 'baseline', entry, reports };
+  }
+
+  const open = deps.artifacts ?? ((url: string) => openArtifactStore(url));
+  if (!(await open(run.storage).exists(traceArtifactPath(run.ref, run.paths)))) return { kind: 'skipped', reason: 'the run uploaded no trace' };
+  const head: PendingHead = {
+    ...run, org: refs.org, repo: refs.repo, pull: pull.number, headSha: pull.sha, baseRef: refs.base_ref, baseSha: refs.base_sha ?? '',
+  };
+  const baselines = await findBaselines(deps.store, repo, refs.base_ref, run.ref.job, refs.base_sha, deps.maxBaselines ?? 3);
+  if (baselines.length === 0) {
+    if (refs.base_sha) await addPending(deps.store, head);
+    return { kind: 'no-baseline', org: refs.org, repo: refs.repo, job: run.ref.job, baseRef: refs.base_ref, baseSha: refs.base_sha ?? '', pull: pull.number };
+  }
+  return { kind: 'report', report: await diffAndRender(deps, head, baselines) };
+}
