@@ -9,6 +9,10 @@
 //   reported:<prowjob>:check|status|comment   the ProwJob state last reported on that channel
 //   checkrun-id:<prowjob>                      the check run of a ProwJob (also written by the trigger path)
 //   report-comment:<org/repo>#<n>              the PR's failure comment: id, rows, generation
+//   reported:<prowjob>:behavior                a traced ProwJob's behavior outcome was handled (src/reporter/behavior.ts)
+//   behavior-outbox:<prowjob>                  its computed outcome, kept until posted (a retry posts it, not a recomputation)
+//   behavior-checkrun:<prowjob>                the `katabot / behavior (<job>)` check run of a traced PR ProwJob
+//   behavior-comment:<org/repo>#<n>:<job>      the PR's behavior comment for one job: id, generation
 import type { FailureRow } from '../report/failure-comment.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 import type { CheckRunInput, GitHub } from './github.ts';
@@ -118,6 +122,11 @@ export class ReportState {
       if (created) await this.markReported(name, 'check', opts.state, opts.fence);
       return { id, created };
     });
+  }
+
+  /** A fenced write of any reporter record (the behavior channel's keys above). */
+  async put(key: string, value: string, ttl: number, fence: Fence | undefined, what: string): Promise<void> {
+    await this.#set(key, value, ttl, fence, what);
   }
 
   async prComment(repo: string, pull: number): Promise<PrCommentState | undefined> {

@@ -44,6 +44,8 @@ export interface BehaviorReport {
   repo: string;
   pull: number;
   job: string;
+  /** The traced PR ProwJob the report is about (the check run's external_id derives from it). */
+  prowjob: string;
   /** The PR head commit the check run belongs to. */
   headSha: string;
   /** PR comment, one per PR and job: find the bot's comment containing `marker` and edit it, else create it. */
@@ -128,7 +130,7 @@ async function diffAndRender(deps: BehaviorDeps, head: PendingHead, baselines: B
   await saveBehaviorHtml(deps.store, htmlId, html);
   const run = behaviorCheckRun(d, ctx);
   return {
-    org: head.org, repo: head.repo, pull: head.pull, job: head.ref.job, headSha: head.headSha,
+    org: head.org, repo: head.repo, pull: head.pull, job: head.ref.job, prowjob: head.prowjob, headSha: head.headSha,
     comment: { marker: behaviorCommentMarker(head.ref.job), body: renderBehaviorComment(d, ctx) },
     checkRun: { ...run, head_sha: head.headSha },
     html,

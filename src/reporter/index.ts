@@ -3,11 +3,14 @@
 import type { Logger } from 'pino';
 import type { GitHubApp } from '../adapters/github-app.ts';
 import { GitHub, type Octokit } from '../adapters/github.ts';
+import type { ProwJobClient } from '../adapters/kube.ts';
 import type { ReportState } from '../adapters/report-state.ts';
 import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
+import type { BehaviorDeps } from '../behavior/report.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
 import type { Metrics } from '../server/metrics.ts';
+import { BehaviorReporter } from './behavior.ts';
 import { LeaderElector } from './leader.ts';
 import { Reporter } from './reporter.ts';
 import type { ProwJobSource } from './watcher.ts';
@@ -24,6 +27,10 @@ export interface ReporterServiceOptions {
   leaseMs: number;
   concurrency: number;
   maxAgeMs: number;
+  /** Where the behavior channel creates the traced base-SHA run of a PR job without a baseline. */
+  prowjobs?: ProwJobClient;
+  /** Options of the behavior diff (artifact stores default to openArtifactStore with default credentials). */
+  behavior?: Omit<BehaviorDeps, 'store'>;
 }
 
 export interface ReporterService {
@@ -64,12 +71,24 @@ export function installationGitHub(app: GitHubApp, store: Store): (owner: string
 export function createReporterService(o: ReporterServiceOptions): ReporterService {
   const log = o.log.child({ component: 'reporter' });
   let elector: LeaderElector;
+  const github = installationGitHub(o.github, o.store);
+  const behavior = new BehaviorReporter({
+    config: o.config,
+    store: o.store,
+    reports: o.reports,
+    github,
+    botLogin: () => o.github.botLogin(),
+    log,
+    metrics: o.metrics,
+    ...(o.prowjobs ? { prowjobs: o.prowjobs } : {}),
+    ...(o.behavior ? { behavior: o.behavior } : {}),
+  });
   const reporter = new Reporter({
     config: o.config,
     store: o.store,
     reports: o.reports,
     results: o.results,
-    github: installationGitHub(o.github, o.store),
+    github,
     botLogin: () => o.github.botLogin(),
     log,
     metrics: o.metrics,
@@ -80,6 +99,7 @@ export function createReporterService(o: ReporterServiceOptions): ReporterServic
     maxAgeMs: o.maxAgeMs,
     concurrency: o.concurrency,
     latest: (name) => o.source.get(name),
+    behavior,
   });
 
   elector = new LeaderElector({

@@ -3,6 +3,7 @@
 //   check    the job's check run (created exactly once if Prow made the job; PATCHed on every state change)
 //   status   a commit status as crier writes it (report.statuses: true)
 //   comment  the PR's one failure comment (completed jobs only), serialised per PR
+//   behavior traced jobs (any type) that finished: the behavior diff, once per ProwJob (src/reporter/behavior.ts)
 // Results of every ProwJob (any type) are recorded first (src/adapters/results-store.ts).
 //
 // Work is keyed by ProwJob name: a job changing while it is being reported is reconciled again afterwards with its
@@ -11,6 +12,7 @@
 //
 // GitHub calls per state change (the Octokit retry and throttling plugins stay on): one check-run PATCH, plus one
 // status when statuses are on, plus one comment create/edit when a completed job changes the failure table: ≤3.
+// A traced PR job adds, once when it finishes, its behavior comment and behavior check run: ≤2.
 import type { Logger } from 'pino';
 import { httpStatus, type GitHub } from '../adapters/github.ts';
 import { FencedOut, PR_COMMENT_TTL_SECONDS, type Fence, type PrCommentState, type ReportState, type Reported } from '../adapters/report-state.ts';
@@ -24,6 +26,7 @@ import { FAILURE_COMMENT_MARKER, mergeRows, planFailureComment, rowFor } from '.
 import { isFinalState, summarizeAttempts } from '../report/results.ts';
 import { commitStatusFor } from '../report/status.ts';
 import type { Metrics } from '../server/metrics.ts';
+import { isTracedAndFinal, type BehaviorReporter } from './behavior.ts';
 import { NotLeader } from './leader.ts';
 
 export interface ReporterDeps {
@@ -42,6 +45,8 @@ export interface ReporterDeps {
   concurrency: number;
   /** The latest version of a job, when a source knows it. */
   latest?: (name: string) => ProwJob | undefined;
+  /** The behavior channel for traced jobs (none: traced jobs get no behavior report). */
+  behavior?: BehaviorReporter;
 }
 
 /** crier's ShouldReport for GitHub, narrowed to what katabot reports: presubmits of one PR with spec.report. */
@@ -169,8 +174,18 @@ export class Reporter {
     const name = pj.metadata.name;
     const url = deckLinkForProwJob(pj, prow, katabot.deck_url);
     const result = await this.#d.results.record(pj, url);
-    if (!isReportable(pj)) return;
+    if (isReportable(pj)) await this.#reportChannels(pj, url, result.attempt);
+    if (this.#d.behavior && isTracedAndFinal(pj)) {
+      const fence = this.#d.leader.fence();
+      if (!fence) throw new NotLeader();
+      await this.#d.behavior.reconcile(pj, { fence, assert: () => this.#d.leader.assertLeading(), history: this.#finishedLongAgo(pj), detailsUrl: url });
+    }
+  }
 
+  /** The check, status and comment channels of a reportable presubmit. */
+  async #reportChannels(pj: ProwJob, url: string | undefined, attempt: number | undefined): Promise<void> {
+    const { katabot } = this.#d.config();
+    const name = pj.metadata.name;
     const state: ProwJobState = pj.status?.state ?? 'triggered';
     const reported = await this.#d.reports.reported(name);
     const want = {
@@ -206,7 +221,7 @@ export class Reporter {
     const refs = pj.spec.refs!;
     const gh = await this.#d.github(refs.org, refs.repo);
     const assert = () => this.#d.leader.assertLeading();
-    if (want.check) await this.#reportCheck(gh, pj, state, reported, { detailsUrl: url, attempt: result.attempt }, fence, assert);
+    if (want.check) await this.#reportCheck(gh, pj, state, reported, { detailsUrl: url, attempt }, fence, assert);
     if (want.status) await this.#reportStatus(gh, pj, state, fence, assert);
     if (want.comment) await this.#reportComment(gh, pj, state, url, fence, assert);
   }

@@ -218,6 +218,8 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       leaseMs: opts.reporterLeaseMs,
       concurrency: opts.reporterConcurrency,
       maxAgeMs: opts.reportMaxAgeHours * 3600 * 1000,
+      // traced jobs without a baseline get a traced base-SHA run (src/reporter/behavior.ts)
+      prowjobs,
     });
     reporter.start();
   }

@@ -129,6 +129,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Appended to KATABOT_YAML. */
   katabotYaml?: string;
+  /** Replaces PROW_YAML (e.g. a file:// artifact bucket). */
+  prowYaml?: string;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -146,7 +148,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const dir = mkdtempSync(join(tmpdir(), 'katabot-it-'));
   mkdirSync(join(dir, 'jobs/kata-containers'), { recursive: true });
   writeFileSync(join(dir, 'jobs/kata-containers/presubmits.yaml'), JOBS_YAML);
-  writeFileSync(join(dir, 'prow.yaml'), PROW_YAML);
+  writeFileSync(join(dir, 'prow.yaml'), opts.prowYaml ?? PROW_YAML);
   writeFileSync(join(dir, 'katabot.yaml'), KATABOT_YAML + (opts.katabotYaml ?? ''));
   const env: Record<string, string> = {
     PORT: '0',
