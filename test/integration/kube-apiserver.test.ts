@@ -218,7 +218,9 @@ describe('kube-apiserver double: core protocol', () => {
     assert.deepEqual(events.slice(0, 2), ['ADDED w-a ConfigMap', 'BOOKMARK true']);
     await core.patchNamespacedConfigMap({ namespace: 'wt', name: 'w-a', body: { metadata: { labels: { app: 'other' } } } }, merge);
     await core.patchNamespacedConfigMap({ namespace: 'wt', name: 'w-a', body: { metadata: { labels: { app: 'w' } } } }, merge);
+    // A periodic bookmark can arrive before the re-entry event is streamed: wait for both.
     await until('periodic bookmark', () => events.filter((e) => e === 'BOOKMARK').length > 0);
+    await until('re-entry event', () => events.filter((e) => !e.startsWith('BOOKMARK')).length >= 3);
     assert.deepEqual(
       events.filter((e) => !e.startsWith('BOOKMARK')),
       ['ADDED w-a ConfigMap', 'DELETED w-a ConfigMap', 'ADDED w-a ConfigMap'],
