@@ -3,7 +3,8 @@
 #   scripts/katabot.sh start    # install, then start the bot
 #   scripts/katabot.sh test     # install, then run the whole test suite
 # Installs, only when missing: Node 24 (from the npm registry, into ~/.cache/katabot-node),
-# redis-server and bpftrace (Debian packages), and node_modules (npm ci).
+# redis-server, bpftrace and chromium (Debian packages; chromium runs the dashboard's browser tests), and
+# node_modules (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v bpftrace >/dev/null 2>&1 || missing+=(bpftrace)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
@@ -43,4 +45,8 @@ fi
 
 script="${1:-test}"
 shift || true
+if [ "$script" = start ] && [ ! -f dist/web/manifest.json ]; then
+  log "building the dashboard front end (npm run build:web)"
+  npm run build:web >&2
+fi
 exec npm run "$script" -- "$@"

@@ -43,6 +43,16 @@ export interface RuntimeOptions {
   reportMaxAgeHours: number;
   /** How long job results and attempts are kept for rerun counts, flakiness and the dashboard. */
   resultsRetentionDays: number;
+  /** Serve the dashboard (/dashboard) and its JSON API (/api/). */
+  dashboard: boolean;
+  /** Kata's gatekeeper required-tests.yaml: which jobs the dashboard marks required. */
+  requiredTests?: string;
+  /** Kata's maintainers.yml: owners per job on the dashboard. */
+  maintainers?: string;
+  /** The built front end (default: dist/web beside the code). */
+  dashboardAssets?: string;
+  /** katabot's external URL: GitHub links to its dashboard (the behavior diff's check run and comment). */
+  publicUrl?: string;
 }
 
 export function runtimeOptions(env: Record<string, string | undefined>): RuntimeOptions {
@@ -82,6 +92,11 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     reporterResyncSeconds: intOr(env.KATABOT_REPORTER_RESYNC_SECONDS, 600, 'KATABOT_REPORTER_RESYNC_SECONDS'),
     reportMaxAgeHours: positiveOr(env.KATABOT_REPORT_MAX_AGE_HOURS, 24, 'KATABOT_REPORT_MAX_AGE_HOURS'),
     resultsRetentionDays: positiveOr(env.KATABOT_RESULTS_RETENTION_DAYS, 90, 'KATABOT_RESULTS_RETENTION_DAYS'),
+    dashboard: boolOr(env.KATABOT_DASHBOARD, true, 'KATABOT_DASHBOARD'),
+    requiredTests: nonEmpty(env.KATABOT_REQUIRED_TESTS),
+    maintainers: nonEmpty(env.KATABOT_MAINTAINERS),
+    dashboardAssets: nonEmpty(env.KATABOT_DASHBOARD_ASSETS),
+    publicUrl: nonEmpty(env.KATABOT_PUBLIC_URL)?.replace(/\/+$/, ''),
   };
 }
 

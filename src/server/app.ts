@@ -17,6 +17,9 @@ import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
+import { createApiRouter } from './api.ts';
+import { createDashboardRouter } from './dashboard.ts';
+import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { pluginHelp } from './plugin-help.ts';
@@ -183,8 +186,22 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     const repos = Array.isArray(req.body) ? (req.body as Array<{ Org?: string; Repo?: string }>) : [];
     res.set('cache-control', 'no-cache').json(pluginHelp(config.current().katabot, Object.keys(REGISTRATIONS), repos));
   });
+  if (opts.dashboard) {
+    // Read-only views of the results store; webhooks never reach express (see createServer below).
+    const dashboard = new DashboardData({
+      results,
+      store,
+      jobs: () => config.current().jobs,
+      githubWebUrl: opts.githubWebUrl,
+      requiredTestsPath: opts.requiredTests,
+      maintainersPath: opts.maintainers,
+      log: log.child({ component: 'dashboard' }),
+    });
+    web.use('/api', createApiRouter(dashboard, log.child({ component: 'dashboard-api' })));
+    web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }) }));
+  }
   web.get('/', (_req, res) => {
-    res.type('text/plain').send('katabot: POST GitHub webhooks to / or /api/github/webhooks\n');
+    res.type('text/plain').send(`katabot: POST GitHub webhooks to / or /api/github/webhooks${opts.dashboard ? '; the CI dashboard is at /dashboard' : ''}\n`);
   });
   web.use((_req, res) => {
     res.status(404).type('text/plain').send('not found\n');
@@ -220,6 +237,10 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       maxAgeMs: opts.reportMaxAgeHours * 3600 * 1000,
       // traced jobs without a baseline get a traced base-SHA run (src/reporter/behavior.ts)
       prowjobs,
+      // the behavior comment and check run link the report on the dashboard's Behavior page
+      ...(opts.publicUrl && opts.dashboard
+        ? { behavior: { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } }
+        : {}),
     });
     reporter.start();
   }
