@@ -3,6 +3,14 @@
 import type { ProbotOctokit } from 'probot';
 import { Lru } from 'toad-cache';
 
+
+/**
+ * Creating requests are not retried blindly by Octokit: a 5xx whose request did land would then create a
+ * second check run or comment. Callers retry through exactlyOnce/ensureCheckRun, which look for the
+ * earlier attempt's result before creating again.
+ */
+const NO_BLIND_RETRY = { retries: 0 } as const;
+
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
 export interface PullFacts {
@@ -219,6 +227,7 @@ export class GitHub {
       repo: this.repo,
       issue_number: number,
       body,
+      request: NO_BLIND_RETRY,
     });
     return { id: Number(data.id), url: data.html_url };
   }
@@ -240,6 +249,7 @@ export class GitHub {
       owner: this.owner,
       repo: this.repo,
       ...input,
+      request: NO_BLIND_RETRY,
     });
     return Number(data.id);
   }

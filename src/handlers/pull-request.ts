@@ -91,7 +91,14 @@ export async function onPullRequest(deps: HandlerDeps, context: Context<'pull_re
       );
     }
     if (plan.draftNotice) {
-      await exactlyOnce(deps.store, `draft:${context.id}`, RECORD_TTL_SECONDS, () => gh.comment(pr.number, draftNotice()));
+      const marker = `<!-- katabot:draft ${context.id} -->`;
+      await exactlyOnce(
+        deps.store,
+        `draft:${context.id}`,
+        RECORD_TTL_SECONDS,
+        () => gh.comment(pr.number, `${draftNotice()}\n${marker}`),
+        () => gh.findComment(pr.number, marker, botLogin),
+      );
     }
     if (plan.build === 'all') {
       const changed = needsChangedFiles(presubmits) ? await gh.changedFiles(pr.number) : [];
