@@ -2,11 +2,16 @@
 //   katabot trace [--out FILE] -- CMD ARGS…                 trace CMD and its descendants, exit with CMD's code
 //   katabot trace --pod NAME --namespace NS | -l SELECTOR    trace pods on this node until interrupted
 //   katabot trace --sidecar                                  trace the pod the tracer runs in (traced ProwJobs)
+//   … --probe dns,tcp,syscount                               trace with these eBPF packages only (docs/bpf-packages.md)
 import type { Command } from 'commander';
+import { findProbesDir, resolvePackage } from '../adapters/bpf-packages.ts';
+import { isBuiltinName } from '../bpf/builtin.ts';
+import { PACKAGES_ENV, PackageError, parsePackageRef, resolveParams, unbundlePackages, type BpfPackage } from '../bpf/package.ts';
+import type { SessionPackage } from '../tracer/session.ts';
 import { renderSummary, type TraceSummary } from '../trace/summary.ts';
 import type { TraceHeader } from '../trace/format.ts';
 import { traceCommand } from '../tracer/command.ts';
-import { EbpfUnavailableError, TraceUsageError } from '../tracer/errors.ts';
+import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from '../tracer/errors.ts';
 import { tracePods } from '../tracer/pods.ts';
 
 /** Exit code when tracing itself fails (as env(1) and container runtimes use it). */
@@ -23,7 +28,42 @@ interface TraceCliOptions {
   duration?: string;
   cgroupRoot?: string;
   linger?: string;
+  probe?: string;
   summary: boolean;
+}
+
+/** `--probe LIST`: built-in packages by name; custom ones from KATABOT_BPF_PACKAGES (a traced job's sidecar), else
+ * from the repository's .katabot/probes. Every custom package runs with its parameters' defaults. */
+export async function resolveProbes(
+  list: string, o: { optional?: boolean; log?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ builtins: string[]; packages: SessionPackage[] }> {
+  const env = o.env ?? process.env;
+  const builtins: string[] = [];
+  const packages: SessionPackage[] = [];
+  let bundled: BpfPackage[] = [];
+  try {
+    bundled = env[PACKAGES_ENV] ? unbundlePackages(env[PACKAGES_ENV]) : [];
+  } catch (err) {
+    if (!o.optional || !(err instanceof PackageError)) throw err;
+    o.log?.(`${PACKAGES_ENV} ignored: ${err.message}`);
+  }
+  for (const ref of list.split(',').map((r) => r.trim()).filter((r) => r !== '')) {
+    const r = parsePackageRef(ref);
+    if (r.kind === 'name' && isBuiltinName(r.name)) {
+      if (!builtins.includes(r.name)) builtins.push(r.name);
+      continue;
+    }
+    try {
+      const pkg = (r.kind === 'name' ? bundled.find((p) => p.meta.name === r.name && (r.version === undefined || p.meta.version === r.version)) : undefined)
+        ?? await resolvePackage(ref, { ...(findProbesDir() ? { probesDir: findProbesDir()! } : {}) });
+      if (pkg.builtin) builtins.push(pkg.meta.name);
+      else packages.push({ pkg, params: resolveParams(pkg.meta, {}) });
+    } catch (err) {
+      if (!o.optional || !(err instanceof PackageError)) throw err;
+      o.log?.(`--probe ${ref} left out: ${err.message}`);
+    }
+  }
+  return { builtins, packages };
 }
 
 /** Expands `$ARTIFACTS` / `${ARTIFACTS}` (Prow sets ARTIFACTS=/logs/artifacts in decorated containers). */
@@ -53,10 +93,11 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
   if (o.pod !== undefined && o.selector !== undefined) throw new TraceUsageError('--pod and -l are exclusive');
   if (!podMode && commandArgs.length === 0) throw new TraceUsageError('nothing to trace: katabot trace [--out FILE] -- CMD ARGS…');
   const out = expandOutPath(o.out ?? (o.sidecar ? '$ARTIFACTS/katabot/trace.jsonl' : 'trace.jsonl'));
+  const probes = o.probe !== undefined ? await resolveProbes(o.probe, { optional: o.sidecar === true, log }) : undefined;
 
   if (!podMode) {
     const linger = seconds(o.linger, '--linger');
-    const r = await traceCommand({ argv: commandArgs, out, log, ...(linger !== undefined ? { lingerMs: linger } : {}) });
+    const r = await traceCommand({ argv: commandArgs, out, log, ...(linger !== undefined ? { lingerMs: linger } : {}), ...(probes ?? {}) });
     if (o.summary) printSummary(r.summary, r.header, out);
     return r.exitCode;
   }
@@ -72,6 +113,9 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
     ...(o.readyFile !== undefined ? { readyFile: o.readyFile } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
+    ...(probes ?? {}),
+    // in a traced job, a custom package that does not start must not cost the default trace
+    ...(probes && o.sidecar ? { optionalPackages: true } : {}),
     onReady: () => log(`tracing ${o.sidecar ? 'this pod' : o.pod ?? o.selector}; stop with SIGINT or SIGTERM`),
   });
   if (o.summary) printSummary(r.summary, r.header, out);
@@ -93,13 +137,17 @@ export function registerTrace(program: Command): void {
     .option('--duration <seconds>', 'stop after this long (pod mode)')
     .option('--cgroup-root <dir>', 'cgroup v2 hierarchy to resolve cgroup paths in (default: the mounted one)')
     .option('--linger <seconds>', 'keep tracing descendants that outlive the command this long (default 1)')
+    .option('--probe <packages>', 'trace with these eBPF packages only: built-in exec, files, tcp, dns, and custom ones (comma-separated)')
     .option('--no-summary', 'do not print the summary on stderr')
     .addHelpText('after', '\nExamples:\n  katabot trace --out run.jsonl -- make test\n  katabot trace --pod test-pod --namespace test-pods --duration 60\n')
     .action(async (commandArgs: string[], options: TraceCliOptions) => {
       try {
         process.exitCode = await run(commandArgs, options);
       } catch (err) {
-        if (err instanceof EbpfUnavailableError) {
+        if (err instanceof PackageError || err instanceof PackageProgramError) {
+          process.stderr.write(`katabot trace: ${err.message}\n`);
+          process.exitCode = options.sidecar ? 0 : TRACER_FAILED;
+        } else if (err instanceof EbpfUnavailableError) {
           process.stderr.write(`${err.message}\n`);
           // A traced ProwJob must not fail because its tracer could not run: the reason is in --ready-file.failed.
           process.exitCode = options.sidecar ? 0 : TRACER_FAILED;

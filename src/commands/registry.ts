@@ -8,7 +8,7 @@ import { retestRequiredCommand } from './retest-required.ts';
 import { retestCommand } from './retest.ts';
 import { testCommand } from './test.ts';
 import { traceCommand } from './trace.ts';
-import { MAX_TARGETS, type CommandSpec, type ParsedCommand, type ParsedCommandName } from './types.ts';
+import { MAX_PROBES, MAX_TARGETS, type CommandSpec, type ParsedCommand, type ParsedCommandName } from './types.ts';
 
 export type { CommandSpec, ParsedCommand, ParsedCommandName } from './types.ts';
 export { GoRegExpError } from './go-regexp.ts';
@@ -33,6 +33,12 @@ function unionTargets(a: readonly string[], b: readonly string[]): string[] {
   return [...seen];
 }
 
+function unionProbes(a: readonly string[] | undefined, b: readonly string[] | undefined): string[] {
+  const out = [...(a ?? [])];
+  for (const p of b ?? []) if (!out.includes(p) && out.length < MAX_PROBES) out.push(p);
+  return out;
+}
+
 /**
  * Every command in a comment body, each kind once, in registry order. `test` and `trace` carry the union
  * of their targets; `test-help` prefers 'question' over 'empty'; `retest-with-target` keeps the first
@@ -46,7 +52,10 @@ export function parseCommands(body: string): ParsedCommand[] {
       const prev = byName.get(cmd.name);
       if (prev === undefined) {
         byName.set(cmd.name, cmd);
-      } else if ((prev.name === 'test' && cmd.name === 'test') || (prev.name === 'trace' && cmd.name === 'trace')) {
+      } else if (prev.name === 'trace' && cmd.name === 'trace') {
+        const probes = unionProbes(prev.probes, cmd.probes);
+        byName.set(cmd.name, { name: 'trace', targets: unionTargets(prev.targets, cmd.targets), ...(probes.length > 0 ? { probes } : {}) });
+      } else if (prev.name === 'test' && cmd.name === 'test') {
         byName.set(cmd.name, { name: prev.name, targets: unionTargets(prev.targets, cmd.targets) } as ParsedCommand);
       } else if (prev.name === 'test-help' && cmd.name === 'test-help' && cmd.reason === 'question') {
         byName.set(cmd.name, cmd);

@@ -11,7 +11,7 @@ export type ParsedCommand =
   | { name: 'ok-to-test' }
   | { name: 'ok-to-test-cancel' }
   | { name: 'ok-to-test-tdx' }
-  | { name: 'trace'; targets: string[] } // "/trace" → targets []
+  | { name: 'trace'; targets: string[]; probes?: string[] } // "/trace" → targets []; "/trace --probe dns,tcp" → probes
   | { name: 'help' };
 
 export type ParsedCommandName = ParsedCommand['name'];
@@ -35,3 +35,6 @@ export interface CommandSpec {
 
 /** Most targets kept per command kind and comment; bounds the work (lookups, suggestions) a comment can cause. */
 export const MAX_TARGETS = 50;
+
+/** Most eBPF packages one /trace may ask for. */
+export const MAX_PROBES = 10;

@@ -7,6 +7,7 @@
 // cgroup in the kernel.
 import type { TracePolicy } from '../config/types.ts';
 import type { V1Container, V1PodSpec, V1Volume } from '@kubernetes/client-node';
+import { PACKAGES_ENV, bundlePackages, packageId, type BpfPackage } from '../bpf/package.ts';
 import { LABELS, type ProwJob } from './types.ts';
 
 export const TRACER_CONTAINER = 'katabot-tracer';
@@ -33,8 +34,21 @@ export const WAIT_FOR_TRACER_SCRIPT =
   `i=0; while [ ! -e ${TRACE_READY_FILE} ] && [ ! -e ${TRACE_READY_FILE}.failed ] && [ "$i" -lt ${READY_WAIT_SECONDS * 5} ]; `
   + 'do sleep 0.2; i=$((i+1)); done; exec "$@"';
 
-function tracerContainer(policy: TracePolicy, runtime: TraceRuntime, markerFiles: string[]): V1Container {
+/** What the tracer traces with: `/trace --probe dns,tcp,syscount`. */
+export interface TraceProbes {
+  /** Package references (built-in names, custom `name[@version]`); absent or empty: all of katabot's probes. */
+  probes?: readonly string[];
+  /** The custom packages among `probes`, with their program and metadata (the handler reads them from the base
+   * branch's .katabot/probes); they reach the sidecar in the KATABOT_BPF_PACKAGES variable. */
+  packages?: readonly BpfPackage[];
+}
+
+/** Custom packages travel in the pod spec; a pod object must stay far below etcd's 1.5 MiB. */
+export const MAX_PACKAGES_BYTES = 256 * 1024;
+
+function tracerContainer(policy: TracePolicy, runtime: TraceRuntime, markerFiles: string[], probes: TraceProbes): V1Container {
   const args = ['trace', '--sidecar', '--out', `$ARTIFACTS/${TRACE_ARTIFACT}`, '--ready-file', TRACE_READY_FILE];
+  if (probes.probes && probes.probes.length > 0) args.push('--probe', probes.probes.join(','));
   if (markerFiles.length > 0) args.push('--until-file', ...markerFiles);
   if (runtime === 'runc') args.push('--cgroup-root', '/host/sys/fs/cgroup');
   const mounts: V1Container['volumeMounts'] = [{ name: TRACE_VOLUME, mountPath: TRACE_SHARED_DIR }];
@@ -50,6 +64,7 @@ function tracerContainer(policy: TracePolicy, runtime: TraceRuntime, markerFiles
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       { name: 'KATABOT_TRACE_RUNTIME', value: runtime },
+      ...(probes.packages && probes.packages.length > 0 ? [{ name: PACKAGES_ENV, value: bundlePackages(probes.packages) }] : []),
     ],
     // Privileged: loading BPF programs and mounting tracefs. For Kata this is privileged inside the guest VM only.
     securityContext: { privileged: true, runAsUser: 0 },
@@ -72,11 +87,18 @@ function withWaitForTracer(c: V1Container): V1Container {
  * Returns a new ProwJob whose pod runs katabot's tracer next to the test containers. Throws when the job cannot
  * be traced: no pod_spec (not a Kubernetes job) or no decoration (nothing would upload the trace).
  */
-export function injectTracer(pj: ProwJob, policy: TracePolicy): ProwJob {
+export function injectTracer(pj: ProwJob, policy: TracePolicy, probes: TraceProbes = {}): ProwJob {
   const spec = pj.spec.pod_spec;
   if (!spec) throw new Error(`job ${pj.spec.job} has no pod_spec: only Kubernetes jobs can be traced`);
   if (!pj.spec.decoration_config) {
     throw new Error(`job ${pj.spec.job} is not decorated: Prow would not upload $ARTIFACTS/${TRACE_ARTIFACT}`);
+  }
+  const names = new Set((probes.probes ?? []).map((p) => p.split('@')[0]));
+  for (const p of probes.packages ?? []) {
+    if (!names.has(p.meta.name)) throw new Error(`package ${packageId(p.meta)} is given but not among the probes ${[...names].join(',')}`);
+  }
+  if (probes.packages && bundlePackages(probes.packages).length > MAX_PACKAGES_BYTES) {
+    throw new Error(`the custom packages are larger than ${MAX_PACKAGES_BYTES / 1024} KiB: too big to pass in the pod spec`);
   }
   const out: ProwJob = structuredClone(pj);
   const pod = out.spec.pod_spec!;
@@ -88,7 +110,7 @@ export function injectTracer(pj: ProwJob, policy: TracePolicy): ProwJob {
   // With more than one container, Prow names marker files after containers, so every container needs a name.
   const testContainers = pod.containers.map((c, i) => withWaitForTracer({ ...c, name: c.name || (i === 0 ? 'test' : `test-${i}`) }));
   const markers = testContainers.map((c) => `${PROW_LOG_DIR}/${c.name}-marker.txt`);
-  pod.containers = [...testContainers, tracerContainer(policy, runtime, markers)];
+  pod.containers = [...testContainers, tracerContainer(policy, runtime, markers, probes)];
 
   const volumes: V1Volume[] = [...(pod.volumes ?? []).filter((v) => v.name !== TRACE_VOLUME), { name: TRACE_VOLUME, emptyDir: {} }];
   if (runtime === 'kata') {

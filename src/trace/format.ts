@@ -5,6 +5,9 @@ import type { OpenFlag } from './linux.ts';
 export const TRACE_FORMAT = 'katabot-trace';
 /** Bump the major on any change that breaks readers; add a minor for new optional fields. */
 export const TRACE_FORMAT_VERSION = '1.0';
+/** Format 1.1 adds eBPF packages: `header.packages`, events of kind `custom`, and `footer.custom`. A trace that
+ * uses none of them is still written as 1.0. */
+export const TRACE_FORMAT_VERSION_PACKAGES = '1.1';
 
 export const EVENT_KINDS = ['exec', 'exit', 'open', 'connect', 'accept', 'listen', 'dns'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -39,6 +42,51 @@ export interface TraceHeader {
   target: TraceTarget;
   /** Limits that can truncate strings: argv and paths longer than these are marked `truncated: true`. */
   limits?: { strlen: number; max_args: number };
+  /** 1.1: the eBPF packages that produced the events (docs/bpf-packages.md). */
+  packages?: TracePackageInfo[];
+}
+
+/** 1.1: one package of a trace and the events it declares. */
+export interface TracePackageInfo {
+  name: string;
+  version: string;
+  /** builtin, repo (.katabot/probes), cluster (a ConfigMap), file (a path) */
+  origin: 'builtin' | 'repo' | 'cluster' | 'file';
+  /** sha256 of the program text (not for built-in packages, whose program is generated). */
+  sha256?: string;
+  events: Array<{ name: string; kind: EventKind | 'custom'; identity?: string[] }>;
+}
+
+export const CUSTOM_EVENT_KIND = 'custom';
+
+/** A JSON value a custom event field can hold (numbers, strings, and maps' histograms and stats). */
+export type CustomFieldValue = string | number | boolean | null | CustomFieldValue[] | { [key: string]: CustomFieldValue };
+
+/**
+ * 1.1: an event a package declared as custom. Its process fields sit where an event's do; everything else is in
+ * `fields`. Parsers keep custom events apart from `Trace.events` (in `Trace.custom`), so code written for the seven
+ * kinds never sees them.
+ */
+export interface CustomTraceEvent {
+  type: 'event';
+  ts: number;
+  kind: typeof CUSTOM_EVENT_KIND;
+  /** 0 when the event is not about one process (a map total). */
+  pid: number;
+  ppid?: number;
+  comm?: string;
+  exe?: string;
+  uid?: number;
+  cgroup?: string;
+  container?: string;
+  container_id?: string;
+  pod?: string;
+  namespace?: string;
+  /** The package's name. */
+  package: string;
+  /** The event's name in the package's metadata. */
+  name: string;
+  fields: Record<string, CustomFieldValue>;
 }
 
 export interface TraceEvent {
@@ -104,14 +152,19 @@ export interface TraceFooter {
   end: string;
   /** Exit code of the traced command (command mode), else null. */
   exit_code: number | null;
+  /** 1.1: custom events by `<package>/<name>`, what the packages' own bpftrace processes lost or garbled, and the
+   * packages that did not start (`name@version: reason`; a traced job goes on without them). */
+  custom?: { counts: Record<string, number>; lost: number; malformed: number; failed?: string[] };
 }
 
-export type TraceRecord = TraceHeader | TraceEvent | TraceFooter;
+export type TraceRecord = TraceHeader | TraceEvent | CustomTraceEvent | TraceFooter;
 
 export interface Trace {
   header: TraceHeader;
   events: TraceEvent[];
   footer: TraceFooter;
+  /** 1.1: custom events, in file order; absent when there are none. */
+  custom?: CustomTraceEvent[];
 }
 
 export function emptyCounts(): KindCounts {
@@ -130,14 +183,19 @@ const EVENT_KEY_ORDER = [
   'container_id', 'pod', 'namespace', 'count', 'truncated',
 ] as const satisfies ReadonlyArray<keyof TraceEvent>;
 
+const CUSTOM_EVENT_KEY_ORDER = [
+  'type', 'ts', 'kind', 'pid', 'ppid', 'comm', 'exe', 'uid', 'cgroup', 'container', 'container_id', 'pod', 'namespace',
+  'package', 'name', 'fields',
+] as const satisfies ReadonlyArray<keyof CustomTraceEvent>;
+
 const HEADER_KEY_ORDER = [
-  'type', 'format', 'version', 'katabot', 'source', 'bpftrace', 'kernel', 'host', 'start', 'target', 'limits',
+  'type', 'format', 'version', 'katabot', 'source', 'bpftrace', 'kernel', 'host', 'start', 'target', 'limits', 'packages',
 ] as const satisfies ReadonlyArray<keyof TraceHeader>;
 
 const TARGET_KEY_ORDER = ['mode', 'argv', 'cgroup', 'pods', 'selector', 'namespace', 'runtime'] as const;
 
 const FOOTER_KEY_ORDER = [
-  'type', 'counts', 'lost', 'malformed', 'truncated', 'duration_ms', 'end', 'exit_code',
+  'type', 'counts', 'lost', 'malformed', 'truncated', 'duration_ms', 'end', 'exit_code', 'custom',
 ] as const satisfies ReadonlyArray<keyof TraceFooter>;
 
 function ordered<T extends object>(value: T, keys: readonly string[]): T {
@@ -150,6 +208,15 @@ function ordered<T extends object>(value: T, keys: readonly string[]): T {
 /** Same event with keys in canonical order and undefined fields dropped. */
 export function canonicalEvent(event: TraceEvent): TraceEvent {
   return ordered(event, EVENT_KEY_ORDER);
+}
+
+/** A custom event with keys in canonical order (its `fields` keep the order the package declared). */
+export function canonicalCustomEvent(event: CustomTraceEvent): CustomTraceEvent {
+  return ordered(event, CUSTOM_EVENT_KEY_ORDER);
+}
+
+export function isCustomEvent(event: TraceEvent | CustomTraceEvent): event is CustomTraceEvent {
+  return event.kind === CUSTOM_EVENT_KIND;
 }
 
 export function canonicalHeader(header: TraceHeader): TraceHeader {
@@ -169,13 +236,18 @@ export function canonicalFooter(footer: TraceFooter): TraceFooter {
 export function serializeRecord(record: TraceRecord): string {
   switch (record.type) {
     case 'header': return JSON.stringify(canonicalHeader(record));
-    case 'event': return JSON.stringify(canonicalEvent(record));
+    case 'event': return JSON.stringify(isCustomEvent(record) ? canonicalCustomEvent(record) : canonicalEvent(record));
     case 'footer': return JSON.stringify(canonicalFooter(record));
   }
 }
 
 export function serializeTrace(trace: Trace): string {
-  const lines = [serializeRecord(trace.header), ...trace.events.map(serializeRecord), serializeRecord(trace.footer)];
+  let events: Array<TraceEvent | CustomTraceEvent> = trace.events;
+  if (trace.custom && trace.custom.length > 0) {
+    // merged by ts; at equal ts the seven kinds come first (a stable order, so a round trip is byte-identical)
+    events = [...trace.events, ...trace.custom].sort((a, b) => a.ts - b.ts || Number(isCustomEvent(a)) - Number(isCustomEvent(b)));
+  }
+  const lines = [serializeRecord(trace.header), ...events.map(serializeRecord), serializeRecord(trace.footer)];
   return lines.join('\n') + '\n';
 }
 
@@ -204,6 +276,23 @@ export function eventProblem(value: Record<string, unknown>): string | undefined
   return undefined;
 }
 
+/** Checks a record of kind `custom` (format 1.1); returns a reason when it is not a valid custom event. */
+export function customEventProblem(value: Record<string, unknown>): string | undefined {
+  if (typeof value['ts'] !== 'number' || !Number.isFinite(value['ts'])) return 'event without a numeric ts';
+  if (value['kind'] !== CUSTOM_EVENT_KIND) return `not a custom event (kind ${JSON.stringify(value['kind'])})`;
+  if (typeof value['pid'] !== 'number') return 'event without a numeric pid';
+  if (typeof value['package'] !== 'string' || value['package'] === '') return 'custom event without a package';
+  if (typeof value['name'] !== 'string' || value['name'] === '') return 'custom event without a name';
+  if (!isObject(value['fields'])) return 'custom event whose fields are not an object';
+  return undefined;
+}
+
+/** True for a parsed JSON record that is a custom event (kind `custom`, format 1.1). Readers written for 1.0 check
+ * this before eventProblem, which knows only the seven kinds. */
+export function isCustomEventRecord(value: Record<string, unknown>): boolean {
+  return value['type'] === 'event' && value['kind'] === CUSTOM_EVENT_KIND;
+}
+
 /** Parses a katabot trace (JSONL). Throws TraceParseError naming the first bad line. A trace without footer
  * (the tracer was killed) is accepted; its footer is rebuilt and `lost.incomplete` is set to -1 to say so. */
 export function parseTrace(text: string): Trace {
@@ -211,6 +300,7 @@ export function parseTrace(text: string): Trace {
   let header: TraceHeader | undefined;
   let footer: TraceFooter | undefined;
   const events: TraceEvent[] = [];
+  const custom: CustomTraceEvent[] = [];
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     const lineNo = i + 1;
@@ -236,6 +326,12 @@ export function parseTrace(text: string): Trace {
       }
       case 'event': {
         if (!header) throw new TraceParseError(lineNo, 'event before the header');
+        if (isCustomEventRecord(value)) {
+          const problem = customEventProblem(value);
+          if (problem) throw new TraceParseError(lineNo, problem);
+          custom.push(value as unknown as CustomTraceEvent);
+          break;
+        }
         const problem = eventProblem(value);
         if (problem) throw new TraceParseError(lineNo, problem);
         events.push(value as unknown as TraceEvent);
@@ -260,5 +356,5 @@ export function parseTrace(text: string): Trace {
     end: header.start,
     exit_code: null,
   };
-  return { header, events, footer };
+  return custom.length > 0 ? { header, events, footer, custom } : { header, events, footer };
 }

@@ -142,3 +142,22 @@ export function failureReason(stderr: string, exitCode: number | null): string {
   if (/Operation not permitted|permission/i.test(error)) return `not permitted: run as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN) — ${error}`;
   return error.replace(/^ERROR:\s*/, '');
 }
+
+/**
+ * Stops bpftrace the way that makes it run END and print its maps: SIGINT. bpftrace v0.17 looks at its exit flag
+ * only when epoll_wait returns, so a SIGINT that lands while it handles events (not while it waits) is noticed at
+ * the next event — never, for a program with no more output (seen about once in 25 stops). SIGINT is therefore
+ * repeated until it exits: the next one interrupts epoll_wait. Repeating is safe, the handler only sets the flag.
+ * SIGKILL after `killAfterMs`.
+ */
+export async function interruptBpftrace(child: BpftraceChild, exited: Promise<unknown>, killAfterMs = 15_000): Promise<void> {
+  child.kill('SIGINT');
+  const again = setInterval(() => child.kill('SIGINT'), 500);
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  try {
+    await exited;
+  } finally {
+    clearInterval(again);
+    clearTimeout(killer);
+  }
+}

@@ -9,6 +9,7 @@ import { signalNumber } from '../trace/linux.ts';
 import { CgroupIndex, cgroupPopulated, createTraceCgroup, ownCgroupDir, removeCgroup } from './cgroups.ts';
 import { TraceEngine, preflight, type EngineResult } from './engine.ts';
 import { TraceUsageError } from './errors.ts';
+import { TraceSession, type SessionPackage, type SessionResult } from './session.ts';
 
 export interface TraceCommandOptions {
   argv: string[];
@@ -20,6 +21,10 @@ export interface TraceCommandOptions {
   onEvent?: (event: TraceEvent) => void;
   /** Called once the probes are attached, just before CMD starts. */
   onReady?: () => void;
+  /** Trace with these built-in packages only (exec, files, tcp, dns) instead of all of katabot's probes. */
+  builtins?: readonly string[];
+  /** Custom packages to run next to the tracer, scoped to CMD's cgroup. */
+  packages?: readonly SessionPackage[];
 }
 
 export interface TraceCommandResult extends EngineResult {
@@ -29,6 +34,8 @@ export interface TraceCommandResult extends EngineResult {
   leftover: number[];
   /** Wall time of CMD alone, from spawn to exit. */
   commandMs: number;
+  /** Custom packages' results (with builtins/packages). */
+  packages?: SessionResult['packages'];
 }
 
 function isExecutableFile(path: string): boolean {
@@ -66,25 +73,29 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
   const cg = createTraceCgroup(pre.cgroupRoot);
   const index = new CgroupIndex(pre.cgroupRoot, { subtree: cg.path, minRescanMs: 200 });
   const summary = new SummaryBuilder();
-  let engine: TraceEngine;
+  let engine: TraceEngine | TraceSession;
+  const usePackages = opts.builtins !== undefined || opts.packages !== undefined;
   try {
-    engine = await TraceEngine.start({
+    const engineOptions = {
       preflight: pre,
       scope: { kind: 'cgroups', targets: [cg.id] },
       target: { mode: 'command', argv: opts.argv, cgroup: cg.path },
       out: opts.out,
       // Events in CMD's own cgroup carry no cgroup field; sub-cgroups CMD creates are named relative to it.
-      attribute: (id) => {
+      attribute: (id: string) => {
         if (id === cg.id.toString()) return undefined;
         const path = index.lookup(id);
         return path === undefined ? { cgroup: `id:${id}` } : { cgroup: relative(cg.path, path) };
       },
-      onEvent: (e) => {
+      onEvent: (e: TraceEvent) => {
         summary.add(e);
         opts.onEvent?.(e);
       },
       log: opts.log,
-    });
+    } satisfies Parameters<typeof TraceEngine.start>[0];
+    engine = usePackages
+      ? await TraceSession.start({ ...engineOptions, builtins: opts.builtins ?? [], packages: opts.packages ?? [] })
+      : await TraceEngine.start(engineOptions);
   } catch (err) {
     removeCgroup(cg.dir, ownCgroupDir(pre.cgroupRoot));
     throw err;
@@ -115,7 +126,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
   const lingerUntil = Date.now() + (opts.lingerMs ?? 1000);
   while (cgroupPopulated(cg.dir) && Date.now() < lingerUntil) await delay(20);
 
-  const result = await engine.stop(exitCode);
+  const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(exitCode);
   const leftover = removeCgroup(cg.dir, ownCgroupDir(pre.cgroupRoot));
   if (leftover.length > 0) opts.log?.(`still running after ${cmd} exited, no longer traced: pids ${leftover.join(' ')}`);
   return { ...result, exitCode, summary: summary.build(result.footer), leftover, commandMs };

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BpftraceJsonStream } from '../trace/bpftrace-stream.ts';
 import {
-  TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceEvent, type TraceFooter, type TraceHeader, type TraceTarget,
+  TRACE_FORMAT, TRACE_FORMAT_VERSION, TRACE_FORMAT_VERSION_PACKAGES, type CustomTraceEvent, type EventKind, type KindCounts,
+  type TraceEvent, type TraceFooter, type TraceHeader, type TracePackageInfo, type TraceTarget,
 } from '../trace/format.ts';
 import { TraceNormalizer, type Attribution, type NormalizerStats } from '../trace/normalize.ts';
 import type { BeginRecord } from '../trace/protocol.ts';
 import {
-  bpftraceBinary, checkBpftrace, failureReason, isBenignStderrLine, kernfsParentField, startBpftrace,
+  bpftraceBinary, checkBpftrace, failureReason, interruptBpftrace, isBenignStderrLine, kernfsParentField, startBpftrace,
   type BpftraceChild, type BpftraceVersion,
 } from './bpftrace.ts';
 import { cgroup2Root } from './cgroups.ts';
@@ -55,6 +56,20 @@ export interface EngineOptions {
   /** perf ring pages per CPU; 1024 pages = 4 MiB, enough for bursts of ~50k events/s on one CPU. */
   perfPages?: number;
   attachTimeoutMs?: number;
+  /** Trace kinds of the program (the built-in packages asked for); all by default. */
+  kinds?: readonly EventKind[];
+  /** The packages behind the trace, for the header (format 1.1). */
+  packages?: TracePackageInfo[];
+  /** Events from elsewhere (packages' own bpftrace processes) merged into the trace in time order. */
+  extra?: ExtraEvents;
+}
+
+/** Events the engine writes among its own: before each of its events, those up to its ts; the rest at the end. */
+export interface ExtraEvents {
+  takeUpTo(ts: number): Array<TraceEvent | CustomTraceEvent>;
+  takeAll(): Array<TraceEvent | CustomTraceEvent>;
+  /** Counts for the footer: events of the seven kinds, and the custom section. */
+  footer(): { kinds: Partial<KindCounts>; custom?: TraceFooter['custom'] };
 }
 
 export interface EngineResult {
@@ -75,6 +90,8 @@ function clockTicksToSeconds(statLine: string): number {
 
 export class TraceEngine {
   readonly header: TraceHeader;
+  /** CLOCK_MONOTONIC (bpftrace's `nsecs`) at the header's start. */
+  readonly startNs: bigint;
   readonly #opts: EngineOptions;
   readonly #child: BpftraceChild;
   readonly #normalizer: TraceNormalizer;
@@ -93,6 +110,7 @@ export class TraceEngine {
   #cpuAtAttach = { bpftrace: 0, agent: 0 };
   /** Attached and not yet asked to stop: an exit now is a crash worth reporting. */
   #running = false;
+  #stopping = false;
 
   private constructor(opts: EngineOptions) {
     this.#opts = opts;
@@ -105,6 +123,7 @@ export class TraceEngine {
       scope: opts.scope,
       agentPid: process.pid,
       kernfsParentField: opts.preflight.kernfsParent,
+      ...(opts.kinds ? { kinds: opts.kinds } : {}),
     });
     this.#programDir = mkdtempSync(join(tmpdir(), 'katabot-trace-'));
     const programPath = join(this.#programDir, 'trace.bt');
@@ -112,11 +131,12 @@ export class TraceEngine {
 
     this.#cpuStart = process.cpuUsage();
     const startNs = process.hrtime.bigint(); // CLOCK_MONOTONIC, the clock of bpftrace's nsecs
+    this.startNs = startNs;
     this.#startWall = Date.now();
     this.header = {
       type: 'header',
       format: TRACE_FORMAT,
-      version: TRACE_FORMAT_VERSION,
+      version: opts.packages ? TRACE_FORMAT_VERSION_PACKAGES : TRACE_FORMAT_VERSION,
       katabot: katabotVersion(),
       source: 'bpftrace',
       bpftrace: opts.preflight.version.raw,
@@ -125,6 +145,7 @@ export class TraceEngine {
       start: new Date(this.#startWall).toISOString(),
       target: opts.target,
       limits: { strlen, max_args: maxArgs },
+      ...(opts.packages ? { packages: opts.packages } : {}),
     };
     this.#writer = new TraceWriter(opts.out);
     this.#writer.write(this.header);
@@ -137,6 +158,7 @@ export class TraceEngine {
       strlen,
       attribute: opts.attribute,
       emit: (event) => {
+        if (opts.extra) for (const x of opts.extra.takeUpTo(event.ts)) this.#writer.write(x);
         this.#writer.write(event);
         opts.onEvent?.(event);
       },
@@ -221,12 +243,20 @@ export class TraceEngine {
     return (u.user + u.system) / 1e6;
   }
 
+  /** Writes extra events up to `upToTs` and hands buffered lines to the output (for a trace read while it grows). */
+  flush(upToTs?: number): void {
+    if (this.#stopping) return;
+    if (this.#opts.extra && upToTs !== undefined) for (const x of this.#opts.extra.takeUpTo(upToTs)) this.#writer.write(x);
+    this.#writer.flush();
+  }
+
   get bpftracePid(): number | undefined {
     return this.#child.pid;
   }
 
   /** Kills bpftrace and removes partial output after a failed start. */
   async abort(): Promise<void> {
+    this.#stopping = true;
     if (this.#exitCode === undefined) this.#child.kill('SIGKILL');
     await this.#exited;
     await this.#writer.close();
@@ -237,6 +267,7 @@ export class TraceEngine {
   /** Waits until bpftrace has delivered everything the kernel produced so far, then stops it and writes the footer. */
   async stop(exitCode: number | null = null): Promise<EngineResult> {
     this.#running = false;
+    this.#stopping = true;
     if (this.#exitCode === undefined) {
       // A record triggered now is read after every record the probes printed before it on this CPU; other CPUs'
       // rings are polled in the same pass, so a short wait after it covers them.
@@ -247,19 +278,26 @@ export class TraceEngine {
       } catch {
         // ESRCH is expected: no such process; the probe has fired anyway
       }
-      await Promise.race([seen, delay(3000)]);
+      // the timeout must not keep the process alive once the marker came
+      const timeout = new AbortController();
+      await Promise.race([seen, delay(3000, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+      timeout.abort();
       await delay(100);
     }
     const bpftraceCpu = this.#bpftraceCpu();
     if (this.#exitCode === undefined) {
-      this.#child.kill('SIGINT'); // bpftrace runs END and prints @sent
-      const killer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000);
-      await this.#exited;
-      clearTimeout(killer);
+      await interruptBpftrace(this.#child, this.#exited); // bpftrace runs END and prints @sent
     }
     // 'close' fires after stdout ended, so every chunk has been pushed
     for (const record of this.#stream.end()) this.#normalizer.push(record);
     const stats = this.#normalizer.finish();
+    let custom: TraceFooter['custom'];
+    if (this.#opts.extra) {
+      for (const x of this.#opts.extra.takeAll()) this.#writer.write(x);
+      const extra = this.#opts.extra.footer();
+      for (const [k, n] of Object.entries(extra.kinds)) stats.counts[k as EventKind] += n;
+      custom = extra.custom;
+    }
     const lostTotal = Math.max(stats.lostReported, stats.gap) + stats.incomplete;
     const footer: TraceFooter = {
       type: 'footer',
@@ -270,6 +308,7 @@ export class TraceEngine {
       duration_ms: Date.now() - this.#startWall,
       end: new Date().toISOString(),
       exit_code: exitCode,
+      ...(custom ? { custom } : {}),
     };
     if (!stats.sentByTag) this.#opts.log?.('bpftrace ended without printing its record counters; lost events may be undercounted');
     this.#writer.write(footer);

@@ -19,3 +19,14 @@ export class TraceUsageError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** A package's program does not compile, attach or keep its output contract. `problems` are compiler-style lines
+ * (`program.bt:4:3: error: …`). */
+export class PackageProgramError extends Error {
+  readonly problems: string[];
+  constructor(pkg: string, problems: string[]) {
+    super(`${pkg}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join('\n  ')}`}`);
+    this.name = 'PackageProgramError';
+    this.problems = problems;
+  }
+}

@@ -9,8 +9,9 @@ import type { TraceEvent, TraceTarget } from '../trace/format.ts';
 import type { Attribution } from '../trace/normalize.ts';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
-import { TraceEngine, preflight, type EngineResult } from './engine.ts';
-import { EbpfUnavailableError, TraceUsageError } from './errors.ts';
+import { TraceEngine, preflight, type EngineResult, type Preflight } from './engine.ts';
+import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
+import { TraceSession, type SessionPackage, type SessionResult } from './session.ts';
 
 export interface PodInfo {
   namespace: string;
@@ -93,11 +94,26 @@ export interface TracePodsOptions {
   log?: (line: string) => void;
   onEvent?: (event: TraceEvent) => void;
   onReady?: () => void;
+  /** Trace the whole node (a node-wide package instance), not pods. */
+  node?: boolean;
+  /** The pod's UID, known to the caller: its cgroups are found without asking the API server. */
+  podUid?: string;
+  /** Trace with these built-in packages only (exec, files, tcp, dns) instead of all of katabot's probes. */
+  builtins?: readonly string[];
+  /** Custom packages to run next to the tracer, in the same scope. */
+  packages?: readonly SessionPackage[];
+  /** Hand events to the output this often (a trace read while it grows, such as a pod's log). */
+  flushEveryMs?: number;
+  /** A custom package that does not start is left out instead of failing the trace (a traced job's sidecar). */
+  optionalPackages?: boolean;
+  /** Preflight already done by the caller. */
+  preflight?: Preflight;
 }
 
 export interface TracePodsResult extends EngineResult {
   summary: TraceSummary;
   pods: PodInfo[];
+  packages?: SessionResult['packages'];
 }
 
 /** Finds the pod-level cgroups (kubepods…pod<uid>) of the given pod UIDs. */
@@ -125,13 +141,23 @@ export function markFailed(file: string | undefined, reason: string): void {
 
 export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
   const log = opts.log ?? (() => {});
-  const pre = await preflight();
+  let pre: Preflight;
+  try {
+    pre = opts.preflight ?? await preflight();
+  } catch (err) {
+    if (err instanceof EbpfUnavailableError) markFailed(opts.readyFile, err.message);
+    throw err;
+  }
   const index = new CgroupIndex(opts.cgroupRoot !== undefined ? cgroup2Dir(opts.cgroupRoot) : pre.cgroupRoot);
   let pods: PodInfo[] = [];
   let source: PodSource | undefined = opts.pods;
   const getSource = async (): Promise<PodSource> => (source ??= await kubernetesPodSource());
 
-  if (opts.sidecar) {
+  if (opts.node) {
+    // node-wide: no pods to resolve
+  } else if (opts.podUid) {
+    pods = [{ namespace: opts.namespace ?? 'default', name: opts.pod ?? opts.podUid, uid: opts.podUid, containers: new Map() }];
+  } else if (opts.sidecar) {
     const name = opts.pod ?? process.env['POD_NAME'];
     const namespace = opts.namespace ?? process.env['POD_NAMESPACE'];
     if (name && namespace) {
@@ -157,7 +183,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   }
 
   let targets: bigint[] = [];
-  if (!opts.sidecar) {
+  if (!opts.sidecar && !opts.node) {
     const found = findPodCgroups(index, new Set(pods.map((p) => p.uid)));
     const missing = pods.filter((p) => !found.has(p.uid));
     if (found.size === 0) {
@@ -193,6 +219,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
 
   const target: TraceTarget = {
     mode: 'pod',
+    ...(opts.node ? { cgroup: '/' } : {}),
     pods: pods.map((p) => (p.uid ? { namespace: p.namespace, name: p.name, uid: p.uid } : { namespace: p.namespace, name: p.name })),
   };
   if (opts.selector) target.selector = opts.selector;
@@ -201,29 +228,41 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   if (runtime) target.runtime = runtime;
 
   const summary = new SummaryBuilder();
-  let engine: TraceEngine;
+  let engine: TraceEngine | TraceSession;
+  const usePackages = opts.builtins !== undefined || opts.packages !== undefined;
   try {
-    engine = await TraceEngine.start({
+    const engineOptions = {
       preflight: pre,
-      scope: opts.sidecar ? { kind: 'own-pod' } : { kind: 'cgroups', targets },
+      scope: opts.node ? { kind: 'all' as const } : opts.sidecar ? { kind: 'own-pod' as const } : { kind: 'cgroups' as const, targets },
       target,
       out: opts.out,
       attribute,
-      onEvent: (e) => {
+      onEvent: (e: TraceEvent) => {
         summary.add(e);
         opts.onEvent?.(e);
       },
-      onBegin: (b) => {
+      onBegin: (b: { selflevel: number }) => {
         if (opts.sidecar && b.selflevel <= 1) {
           log('the tracer runs in a top-level cgroup: its parent is the whole machine, not a pod');
         }
       },
       log,
-    });
+    } satisfies Parameters<typeof TraceEngine.start>[0];
+    engine = usePackages
+      ? await TraceSession.start({
+        ...engineOptions,
+        builtins: opts.builtins ?? [],
+        packages: opts.packages ?? [],
+        ...(opts.flushEveryMs !== undefined ? { flushEveryMs: opts.flushEveryMs } : {}),
+        ...(opts.optionalPackages ? { optionalPackages: true } : {}),
+      })
+      : await TraceEngine.start(engineOptions);
   } catch (err) {
-    if (err instanceof EbpfUnavailableError) markFailed(opts.readyFile, err.message);
+    if (err instanceof EbpfUnavailableError || err instanceof PackageProgramError) markFailed(opts.readyFile, err.message);
     throw err;
   }
+  // a trace read while it grows (a pod log) starts with its header as soon as the probes are in
+  if (opts.flushEveryMs !== undefined) (engine instanceof TraceSession ? engine.engine : engine).flush();
   markReady(opts.readyFile);
   opts.onReady?.();
 
@@ -233,7 +272,15 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   process.on('SIGINT', requestStop);
   process.on('SIGTERM', requestStop);
   opts.signal?.addEventListener('abort', requestStop);
+  if (opts.signal?.aborted) requestStop();
   const untilFiles = opts.untilFiles ?? [];
+  // a package whose program ends by itself (exit() in a probe) ends the trace
+  if (engine instanceof TraceSession) void engine.packageExited().then((name) => { log(`package ${name} ended`); requestStop(); });
+  let flusher: NodeJS.Timeout | undefined;
+  if (engine instanceof TraceEngine && opts.flushEveryMs !== undefined) {
+    const e = engine;
+    flusher = setInterval(() => e.flush(), opts.flushEveryMs);
+  }
   try {
     while (!stopRequested && Date.now() < deadline) {
       if (untilFiles.length > 0 && untilFiles.every((f) => existsSync(f))) break;
@@ -242,7 +289,8 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   } finally {
     process.off('SIGINT', requestStop);
     process.off('SIGTERM', requestStop);
+    clearInterval(flusher);
   }
-  const result = await engine.stop(null);
+  const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(null);
   return { ...result, summary: summary.build(result.footer), pods };
 }

@@ -68,6 +68,12 @@ const cases: Array<{ name: string; body: string; want: ParsedCommand[] }> = [
   { name: '/trace', body: '/trace', want: [{ name: 'trace', targets: [] }] },
   { name: '/trace jobs', body: '/trace a, b', want: [{ name: 'trace', targets: ['a', 'b'] }] },
   { name: '/trace twice', body: '/trace\n/trace a\n/trace b a', want: [{ name: 'trace', targets: ['a', 'b'] }] },
+  { name: '/trace --probe list', body: '/trace --probe dns,tcp', want: [{ name: 'trace', targets: [], probes: ['dns', 'tcp'] }] },
+  { name: '/trace --probe list and jobs', body: '/trace --probe dns,tcp e2e-a, e2e-b', want: [{ name: 'trace', targets: ['e2e-a', 'e2e-b'], probes: ['dns', 'tcp'] }] },
+  { name: '/trace jobs then --probe=', body: '/trace e2e-a --probe=syscount@1.2.0', want: [{ name: 'trace', targets: ['e2e-a'], probes: ['syscount@1.2.0'] }] },
+  { name: '/trace --probe twice merges', body: '/trace --probe dns a\n/trace --probe tcp,dns b', want: [{ name: 'trace', targets: ['a', 'b'], probes: ['dns', 'tcp'] }] },
+  { name: '/trace --probe drops what is not a package name', body: '/trace --probe DNS,../x,tcp', want: [{ name: 'trace', targets: [], probes: ['tcp'] }] },
+  { name: '/trace --probe without a list is a plain /trace', body: '/trace --probe', want: [{ name: 'trace', targets: [] }] },
   { name: '/help', body: '/help', want: [{ name: 'help' }] },
   { name: '/help with trailing blanks', body: '/help  ', want: [{ name: 'help' }] },
   // Several commands.

@@ -1,0 +1,430 @@
+// The built-in packages `exec`, `files`, `tcp` and `dns`: katabot's own tracer program (bpftrace v0.17 syntax),
+// as packages. Pure: no I/O. Only tracepoints are used, so it runs where kprobes cannot.
+// Every probe prints records of the protocol in src/trace/protocol.ts and counts them in @sent, so the agent can
+// tell records the kernel produced from records it received (lost events "from gaps"). Each built-in package
+// contributes the probes of its trace kinds; generateProgram (re-exported by src/tracer/program.ts) joins the
+// packages asked for into one program with one scope filter, one BEGIN and one END.
+import { EVENT_KINDS, type EventKind } from '../trace/format.ts';
+import { RECORD_FIELDS, type RecordTag } from '../trace/protocol.ts';
+import { DEFAULT_MIN_BPFTRACE, type BpfPackage, type EventSpec, type PackageMeta } from './package.ts';
+
+/** Which cgroups are traced. The filter runs in the kernel on the event's own cgroup. */
+export type TraceScope =
+  /** These cgroups and everything below them (command mode; node agent for given pods). */
+  | { kind: 'cgroups'; targets: bigint[] }
+  /** The pod the tracer runs in (sidecar): its own cgroup's parent, minus its own cgroup. */
+  | { kind: 'own-pod' }
+  /** Everything on the machine (a node-wide instance of a package). */
+  | { kind: 'all' };
+
+export interface ProgramOptions {
+  scope: TraceScope;
+  /** pid of the agent: it triggers the flush marker with kill(MARKER_BASE + n, 0). */
+  agentPid: number;
+  /** BPFTRACE_STRLEN the program runs with (v0.17 allows up to 200). */
+  strlen: number;
+  /** argv elements copied per exec. */
+  maxArgs: number;
+  /** bytes of a DNS message copied (the question sits at the start). */
+  dnsBytes: number;
+  /** kernfs_node's parent field: `__parent` since Linux 6.15, `parent` before. */
+  kernfsParentField: '__parent' | 'parent';
+  /** How many levels below a target cgroup are still matched. */
+  maxCgroupDepth: number;
+  kinds?: readonly EventKind[];
+}
+
+/** Pids above the kernel's pid_max limit (2^22), so kill() fails fast with ESRCH and hits no process. */
+export const MARKER_BASE = 4194304;
+
+export const DEFAULT_PROGRAM_OPTIONS = {
+  strlen: 200,
+  maxArgs: 32,
+  dnsBytes: 128,
+  kernfsParentField: '__parent',
+  maxCgroupDepth: 8,
+} as const satisfies Partial<ProgramOptions>;
+
+const S = '\\x1f'; // field separator, as a bpftrace string escape
+
+const FORMATS: Record<string, string> = {
+  ts: '%llu', cgid: '%llu', sk: '%llu', selfcg: '%llu', parentcg: '%llu', a0: '%u', a1: '%u', a2: '%u', a3: '%u',
+};
+const STRING_NAMES = new Set(['comm', 'filename', 'arg', 'path', 'saddr', 'daddr']);
+
+/** printf for one record tag; `values` follow RECORD_FIELDS order. */
+function emit(tag: RecordTag, values: string[], indent = '    '): string {
+  const names = RECORD_FIELDS[tag];
+  if (names.length !== values.length) throw new Error(`record ${tag}: ${values.length} values for ${names.length} fields`);
+  const specs = names.map((n) => (n === 'payload' ? '%r' : STRING_NAMES.has(n) ? '%s' : FORMATS[n] ?? '%d'));
+  const format = [tag, ...specs].join(S) + '\\n';
+  // Keyed by the tag's character code: string keys cost BPF stack in v0.17.
+  return `${indent}printf("${format}", ${values.join(', ')});\n${indent}@sent[${tag.charCodeAt(0)}] = sum(1);\n`;
+}
+
+const COMMON = ['nsecs', 'pid', '$ppid', 'uid', 'cgroup'];
+
+/** Sets `$in` to 1 when the current task's cgroup is a traced cgroup or lies below one. The walk compares
+ * ancestors' ids rather than levels, so it also works when the agent sits in a cgroup namespace. */
+function filterCode(o: ProgramOptions): string {
+  const walk = (match: (id: string) => string): string => `
+    $kn = (struct kernfs_node *)((struct cgroup *)curtask->cgroups->dfl_cgrp)->kn;
+    unroll(${o.maxCgroupDepth}) {
+      if ($in == 0 && $kn != 0) {
+        $kn = (struct kernfs_node *)$kn->${o.kernfsParentField};
+        if ($kn != 0) { if (${match('$kn->id')}) { $in = 1; } }
+      }
+    }`;
+  let code = '  $in = 0;\n';
+  if (o.scope.kind === 'all') {
+    code = '  $in = 1;\n';
+  } else if (o.scope.kind === 'own-pod') {
+    // the tracer's own container is left out, or it would trace itself
+    code += `  if (cgroup != @self_cg) {
+    $pod = @pod_cg;${walk((id) => `${id} == $pod`)}
+  }\n`;
+  } else {
+    const ids = o.scope.targets;
+    if (ids.length === 0) throw new Error('no cgroup to trace');
+    const any = (expr: string): string => ids.map((id) => `${expr} == ${id}`).join(' || ');
+    code += `  if (${any('cgroup')}) { $in = 1; }
+  if ($in == 0) {${walk(any)}
+  }\n`;
+  }
+  code += '  $ppid = curtask->real_parent->tgid;\n';
+  return code;
+}
+
+function sockFromFd(fdExpr: string): string {
+  return `    $files = (struct files_struct *)curtask->files;
+    $fdt = (struct fdtable *)$files->fdt;
+    $file = (struct file *)*($fdt->fd + ${fdExpr});
+    $sock = (struct socket *)$file->private_data;
+    $sk = (struct sock *)$sock->sk;
+    $family = $sk->__sk_common.skc_family;
+`;
+}
+
+function execProbes(o: ProgramOptions, f: string): string {
+  return `
+tracepoint:syscalls:sys_enter_execve, tracepoint:syscalls:sys_enter_execveat {
+${f}  if ($in) {
+${emit('N', ['tid', 'str(args->filename)'])}    $i = 0;
+    while ($i < ${o.maxArgs}) {
+      $p = *(args->argv + $i);
+      if ($p == 0) { break; }
+${emit('A', ['tid', '$i', 'str($p)'], '      ')}      $i++;
+    }
+    // one more than copied says the argv was longer than the limit
+    if ($i == ${o.maxArgs}) { if (*(args->argv + ${o.maxArgs}) != 0) { $i++; } }
+${emit('E', ['nsecs', 'tid', 'pid', '$ppid', 'uid', 'cgroup', '$i', 'comm'])}  }
+}
+
+tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat {
+${f}  if ($in) {
+${emit('R', ['nsecs', 'tid', 'pid', 'args->ret', 'comm'])}  }
+}
+
+tracepoint:sched:sched_process_fork {
+${f}  if ($in) {
+${emit('F', ['nsecs', 'pid', 'args->child_pid'])}  }
+}
+`;
+}
+
+function exitProbe(f: string): string {
+  return `
+tracepoint:sched:sched_process_exit {
+${f}  if ($in && pid == tid) {
+${emit('X', [...COMMON.slice(0, 4), 'cgroup', 'curtask->exit_code', 'comm'])}  }
+}
+`;
+}
+
+// Open flags are saved with bit 62 set, so O_RDONLY (0) still marks "entry seen".
+const OPEN_SEEN = '0x4000000000000000';
+
+function openProbes(f: string): string {
+  const entry = (flags: string): string => `${f}  if ($in) {
+    @open_path[tid] = (uint64)args->filename;
+    @open_flags[tid] = ${flags} | ${OPEN_SEEN};
+  }
+`;
+  return `
+tracepoint:syscalls:sys_enter_openat, tracepoint:syscalls:sys_enter_open {
+${entry('(uint64)args->flags')}}
+
+tracepoint:syscalls:sys_enter_openat2 {
+${entry('*(uint64 *)uptr(args->how)')}}
+
+tracepoint:syscalls:sys_exit_openat, tracepoint:syscalls:sys_exit_open, tracepoint:syscalls:sys_exit_openat2 {
+  $flags = @open_flags[tid];
+  if ($flags != 0) {
+    $ppid = curtask->real_parent->tgid;
+${emit('O', [...COMMON, `$flags & ~${OPEN_SEEN}`, 'args->ret', 'comm', 'str(@open_path[tid])'])}    delete(@open_flags[tid]);
+    delete(@open_path[tid]);
+  }
+}
+`;
+}
+
+function tcpStateProbe(f: string, kinds: ReadonlySet<EventKind>): string {
+  const connect = kinds.has('connect');
+  const listen = kinds.has('listen');
+  let body = '';
+  if (connect) {
+    body += `  if (args->oldstate == 7 && args->newstate == 2) {
+${f.replace(/^/gm, '  ')}    if ($in) {
+      @syn[args->skaddr] = 1;
+      if (args->family == 10) {
+${emit('C', [...COMMON, '(uint64)args->skaddr', 'args->family', 'args->dport', 'ntop(args->saddr_v6)', 'ntop(args->daddr_v6)', 'comm'], '        ')}      } else {
+${emit('C', [...COMMON, '(uint64)args->skaddr', 'args->family', 'args->dport', 'ntop(args->saddr)', 'ntop(args->daddr)', 'comm'], '        ')}      }
+    }
+  }
+  // the outcome arrives in softirq context: match it to a traced connect by socket address, not by cgroup
+  if (args->oldstate == 2 && @syn[args->skaddr] == 1) {
+${emit('S', ['nsecs', '(uint64)args->skaddr', 'args->newstate', 'args->sport'], '    ')}    delete(@syn[args->skaddr]);
+  }
+`;
+  }
+  if (listen) {
+    body += `  if (args->oldstate == 7 && args->newstate == 10) {
+${f.replace(/^/gm, '  ')}    if ($in) {
+      if (args->family == 10) {
+${emit('L', [...COMMON, 'args->family', 'args->sport', 'ntop(args->saddr_v6)', 'comm'], '        ')}      } else {
+${emit('L', [...COMMON, 'args->family', 'args->sport', 'ntop(args->saddr)', 'comm'], '        ')}      }
+    }
+  }
+`;
+  }
+  return `
+tracepoint:sock:inet_sock_set_state {
+  if (args->protocol == 6) {
+${body}  }
+}
+`;
+}
+
+function acceptProbe(f: string): string {
+  return `
+tracepoint:syscalls:sys_exit_accept, tracepoint:syscalls:sys_exit_accept4 {
+${f}  if ($in && args->ret >= 0) {
+${sockFromFd('args->ret')}    if ($sk->sk_protocol == 6) {
+      if ($family == 2) {
+${emit('K', [...COMMON, '$family', '$sk->__sk_common.skc_num', 'bswap($sk->__sk_common.skc_dport)', 'ntop($sk->__sk_common.skc_rcv_saddr)', 'ntop($sk->__sk_common.skc_daddr)', 'comm'], '        ')}      }
+      if ($family == 10) {
+${emit('K', [...COMMON, '$family', '$sk->__sk_common.skc_num', 'bswap($sk->__sk_common.skc_dport)', 'ntop($sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8)', 'ntop($sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8)', 'comm'], '        ')}      }
+    }
+  }
+}
+`;
+}
+
+/** One DNS send: `$sk` is the socket, `$name` a user sockaddr or 0, `$data`/`$len` the first buffer.
+ * The address is printed as four raw u32 words and formatted by the agent: one printf call site is all the BPF
+ * stack allows here. buf() copies a constant length because a variable one reserves BPFTRACE_STRLEN bytes of
+ * stack in v0.17; the agent cuts the copy to `len`. */
+function dnsEmit(o: ProgramOptions): string {
+  return `    $dport = bswap($sk->__sk_common.skc_dport);
+    $dfamily = $family;
+    if ($dport == 0 && $name != 0) {
+      $dport = bswap(((struct sockaddr_in *)$name)->sin_port);
+      $dfamily = ((struct sockaddr_in *)$name)->sin_family;
+    }
+    if ($dport == 53 && ($sk->sk_protocol == 17 || $sk->sk_protocol == 6)) {
+      $a0 = (uint32)0; $a1 = (uint32)0; $a2 = (uint32)0; $a3 = (uint32)0;
+      if ($name != 0) {
+        if ($dfamily == 10) {
+          $a0 = ((struct sockaddr_in6 *)$name)->sin6_addr.in6_u.u6_addr32[0];
+          $a1 = ((struct sockaddr_in6 *)$name)->sin6_addr.in6_u.u6_addr32[1];
+          $a2 = ((struct sockaddr_in6 *)$name)->sin6_addr.in6_u.u6_addr32[2];
+          $a3 = ((struct sockaddr_in6 *)$name)->sin6_addr.in6_u.u6_addr32[3];
+        } else {
+          $a0 = ((struct sockaddr_in *)$name)->sin_addr.s_addr;
+        }
+      } else {
+        if ($dfamily == 10) {
+          $a0 = $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
+          $a1 = $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
+          $a2 = $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
+          $a3 = $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
+        } else {
+          $a0 = $sk->__sk_common.skc_daddr;
+        }
+      }
+${emit('D', [...COMMON, '$dfamily', '$sk->sk_protocol', '$dport', '$len', '$a0', '$a1', '$a2', '$a3', 'comm', `buf($data, ${o.dnsBytes})`], '      ')}    }
+`;
+}
+
+function dnsProbes(o: ProgramOptions, f: string): string {
+  return `
+tracepoint:syscalls:sys_enter_sendto {
+${f}  if ($in) {
+${sockFromFd('args->fd')}    $name = (uint64)args->addr;
+    $data = args->buff;
+    $len = args->len;
+${dnsEmit(o)}  }
+}
+
+tracepoint:syscalls:sys_enter_sendmsg {
+${f}  if ($in) {
+${sockFromFd('args->fd')}    $msg = (struct user_msghdr *)args->msg;
+    $name = (uint64)$msg->msg_name;
+    $iov = (struct iovec *)$msg->msg_iov;
+    $data = $iov->iov_base;
+    $len = $iov->iov_len;
+${dnsEmit(o)}  }
+}
+
+tracepoint:syscalls:sys_enter_sendmmsg {
+${f}  if ($in) {
+${sockFromFd('args->fd')}    $m = (struct mmsghdr *)args->mmsg;
+    $name = (uint64)$m->msg_hdr.msg_name;
+    $iov = (struct iovec *)$m->msg_hdr.msg_iov;
+    $data = $iov->iov_base;
+    $len = $iov->iov_len;
+${dnsEmit(o)}    // glibc sends the A and AAAA questions in one sendmmsg
+    if (args->vlen > 1) {
+      $m = $m + 1;
+      $name = (uint64)$m->msg_hdr.msg_name;
+      $iov = (struct iovec *)$m->msg_hdr.msg_iov;
+      $data = $iov->iov_base;
+      $len = $iov->iov_len;
+${dnsEmit(o).replace(/^/gm, '  ')}    }
+  }
+}
+`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The built-in packages
+
+/** What a built-in package adds to the joint program. `kinds` is every kind asked for, across packages. */
+interface BuiltinPart {
+  meta: PackageMeta;
+  kinds: readonly EventKind[];
+  probes(o: ProgramOptions, filter: string, kinds: ReadonlySet<EventKind>): string;
+  /** Maps the probes keep state in, cleared in END so they are not printed. */
+  helperMaps(kinds: ReadonlySet<EventKind>): string[];
+}
+
+/** Version of the built-in packages: bumped when their probes or their output change. */
+export const BUILTIN_VERSION = '1.0.0';
+
+function builtinMeta(name: string, description: string, events: EventSpec[]): PackageMeta {
+  return { name, version: BUILTIN_VERSION, description, events, parameters: [], requires: { bpftrace: DEFAULT_MIN_BPFTRACE, kernel: '5.8' }, program: PROGRAM_NAME };
+}
+
+const PROGRAM_NAME = 'generated';
+
+function kindEvent(kind: EventKind, fields: string[]): EventSpec {
+  return { name: kind, kind, source: 'printf', fields: fields.map((n) => ({ name: n, type: ['path', 'comm', 'exe', 'saddr', 'daddr', 'query', 'qtype', 'proto', 'signal', 'argv'].includes(n) ? 'string' : 'int' })), identity: [] };
+}
+
+const PARTS: readonly BuiltinPart[] = [
+  {
+    meta: builtinMeta('exec', 'Program executions (successful and failed) and process exits, with parentage', [
+      kindEvent('exec', ['ts', 'pid', 'ppid', 'uid', 'comm', 'exe', 'argv', 'result']),
+      kindEvent('exit', ['ts', 'pid', 'ppid', 'uid', 'comm', 'result', 'signal']),
+    ]),
+    kinds: ['exec', 'exit'],
+    probes: (o, f, kinds) => (kinds.has('exec') ? execProbes(o, f) : '') + (kinds.has('exit') ? exitProbe(f) : ''),
+    helperMaps: () => [],
+  },
+  {
+    meta: builtinMeta('files', 'File opens (open, openat, openat2) with flags and result', [
+      kindEvent('open', ['ts', 'pid', 'ppid', 'uid', 'comm', 'path', 'flags', 'result']),
+    ]),
+    kinds: ['open'],
+    probes: (_o, f, kinds) => (kinds.has('open') ? openProbes(f) : ''),
+    helperMaps: (kinds) => (kinds.has('open') ? ['@open_path', '@open_flags'] : []),
+  },
+  {
+    meta: builtinMeta('tcp', 'TCP connects with their outcome, accepts and listens', [
+      kindEvent('connect', ['ts', 'pid', 'ppid', 'uid', 'comm', 'saddr', 'sport', 'daddr', 'dport', 'result']),
+      kindEvent('accept', ['ts', 'pid', 'ppid', 'uid', 'comm', 'saddr', 'sport', 'daddr', 'dport']),
+      kindEvent('listen', ['ts', 'pid', 'ppid', 'uid', 'comm', 'saddr', 'sport']),
+    ]),
+    kinds: ['connect', 'accept', 'listen'],
+    probes: (_o, f, kinds) => (kinds.has('connect') || kinds.has('listen') ? tcpStateProbe(f, kinds) : '') + (kinds.has('accept') ? acceptProbe(f) : ''),
+    helperMaps: (kinds) => (kinds.has('connect') ? ['@syn'] : []),
+  },
+  {
+    meta: builtinMeta('dns', 'DNS questions sent to port 53 over UDP or TCP (name and type)', [
+      kindEvent('dns', ['ts', 'pid', 'ppid', 'uid', 'comm', 'proto', 'daddr', 'dport', 'query', 'qtype']),
+    ]),
+    kinds: ['dns'],
+    probes: (o, f, kinds) => (kinds.has('dns') ? dnsProbes(o, f) : ''),
+    helperMaps: () => [],
+  },
+];
+
+export const BUILTIN_NAMES: readonly string[] = PARTS.map((p) => p.meta.name);
+
+export function isBuiltinName(name: string): boolean {
+  return BUILTIN_NAMES.includes(name);
+}
+
+/** The trace kinds the named built-in packages turn on, in EVENT_KINDS order. Throws on an unknown name. */
+export function builtinKinds(names: readonly string[]): EventKind[] {
+  const kinds = new Set<EventKind>();
+  for (const n of names) {
+    const part = PARTS.find((p) => p.meta.name === n);
+    if (!part) throw new Error(`${n} is not a built-in package (${BUILTIN_NAMES.join(', ')})`);
+    for (const k of part.kinds) kinds.add(k);
+  }
+  return EVENT_KINDS.filter((k) => kinds.has(k));
+}
+
+/** The built-in packages that produce any of `kinds`. */
+export function builtinsFor(kinds: readonly EventKind[]): string[] {
+  return PARTS.filter((p) => p.kinds.some((k) => kinds.includes(k))).map((p) => p.meta.name);
+}
+
+/** A built-in package; its source is its part of the program for an example scope (shown by `katabot bpf show`). */
+export function builtinPackage(name: string): BpfPackage | undefined {
+  const part = PARTS.find((p) => p.meta.name === name);
+  if (!part) return undefined;
+  const source = generateProgram({ ...DEFAULT_PROGRAM_OPTIONS, scope: { kind: 'cgroups', targets: [1234n] }, agentPid: 4321, kinds: part.kinds });
+  return { meta: structuredClone(part.meta), source, origin: { kind: 'builtin' }, builtin: { kinds: part.kinds } };
+}
+
+export function builtinPackages(): BpfPackage[] {
+  return BUILTIN_NAMES.map((n) => builtinPackage(n)!);
+}
+
+/** The whole program text: the packages that produce the requested kinds (all kinds by default), one scope filter,
+ * the BEGIN record, the flush marker and END. */
+export function generateProgram(options: ProgramOptions): string {
+  const o = options;
+  const kinds = new Set<EventKind>(o.kinds ?? EVENT_KINDS);
+  const f = filterCode(o);
+  let program = `// generated by katabot; record protocol: src/trace/protocol.ts
+BEGIN {
+  $cg = (struct cgroup *)curtask->cgroups->dfl_cgrp;
+  $kn = (struct kernfs_node *)$cg->kn;
+  $parent = (struct kernfs_node *)$kn->${o.kernfsParentField};
+`;
+  if (o.scope.kind === 'own-pod') {
+    program += `  @self_cg = cgroup;
+  @pod_cg = $parent->id;
+`;
+  }
+  program += `${emit('B', ['cgroup', '$cg->level', '$parent->id'], '  ')}}
+`;
+  for (const part of PARTS) program += part.probes(o, f, kinds);
+  program += `
+tracepoint:syscalls:sys_enter_kill /pid == ${o.agentPid} && args->sig == 0 && args->pid >= ${MARKER_BASE}/ {
+${emit('M', ['nsecs', 'args->pid - ' + MARKER_BASE], '  ')}}
+
+END {
+`;
+  const helperMaps = [
+    ...PARTS.flatMap((part) => part.helperMaps(kinds)),
+    ...(o.scope.kind === 'own-pod' ? ['@self_cg', '@pod_cg'] : []),
+  ];
+  // Only @sent is printed at exit: the agent reads it to count records lost on the way.
+  for (const m of helperMaps) program += `  clear(${m});\n`;
+  program += '}\n';
+  return program;
+}
