@@ -52,7 +52,13 @@ async function assertExactlyOnce(accepted: Iterable<string>, refused: Iterable<s
     assert.equal(names.length, 1, `delivery ${d}: ${names.length} ProwJobs`);
     assert.equal(h.gh.checkRuns.filter((r) => r.external_id === names[0]).length, 1, `delivery ${d}: one check run`);
   }
-  for (const d of refused) assert.equal(got.has(d), false, `refused delivery ${d} must not run`);
+  // A 503 means "not known to be persisted": the enqueue may have reached Redis just before the connection
+  // died. Such a delivery may run (GitHub's redelivery of it is then deduplicated), but never twice.
+  for (const d of refused) {
+    const names = got.get(d) ?? [];
+    assert.ok(names.length <= 1, `refused delivery ${d}: ${names.length} ProwJobs`);
+    if (names.length === 1) assert.equal(h.gh.checkRuns.filter((r) => r.external_id === names[0]).length, 1, `refused delivery ${d}: one check run`);
+  }
 }
 
 describe('faults', () => {
