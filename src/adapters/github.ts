@@ -116,6 +116,36 @@ export class GitHub {
     return data.object.sha;
   }
 
+  /**
+   * The eBPF package directories under `dir` (`.katabot/probes`) at `ref`, each as its files (`package.yaml` and
+   * `.bt` programs) by name, read through the contents API. The caller passes the base branch: the tracer sidecar
+   * is privileged, so a PR's head never chooses what it runs. No such directory: no packages.
+   */
+  async probePackageFiles(dir: string, ref: string): Promise<Array<{ path: string; files: Record<string, string> }>> {
+    const list = async (path: string): Promise<Array<{ type: string; name: string; path: string }> | undefined> => {
+      try {
+        const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner: this.owner, repo: this.repo, path, ref });
+        return Array.isArray(data) ? data.map((e) => ({ type: e.type, name: e.name, path: e.path })) : undefined;
+      } catch (err) {
+        if (status(err) === 404) return undefined;
+        throw err;
+      }
+    };
+    const out: Array<{ path: string; files: Record<string, string> }> = [];
+    const entries = (await list(dir)) ?? [];
+    for (const d of entries.filter((e) => e.type === 'dir').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const files: Record<string, string> = {};
+      for (const f of (await list(d.path)) ?? []) {
+        if (f.type !== 'file' || (f.name !== 'package.yaml' && !f.name.endsWith('.bt'))) continue;
+        const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner: this.owner, repo: this.repo, path: f.path, ref });
+        if (Array.isArray(data) || data.type !== 'file' || typeof data.content !== 'string') continue;
+        files[f.name] = Buffer.from(data.content, (data.encoding ?? 'base64') as BufferEncoding).toString('utf8');
+      }
+      if (files['package.yaml'] !== undefined) out.push({ path: d.path, files });
+    }
+    return out;
+  }
+
   async isOrgMember(org: string, user: string): Promise<boolean> {
     const key = `${org}\0${user.toLowerCase()}`;
     const cached = memberCache.get(key);

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { auditEventsOf, AuditDeduper, classifyRequest, isAuditEvent, type AuditEvent } from '../trace/audit.ts';
 import {
-  countKinds, eventProblem, TRACE_FORMAT, TRACE_FORMAT_VERSION, TraceParseError, type TraceEvent, type TraceFooter, type TraceHeader,
+  countKinds, customEventProblem, eventProblem, isCustomEventRecord, TRACE_FORMAT, TRACE_FORMAT_VERSION, TraceParseError, type CustomTraceEvent, type TraceEvent, type TraceFooter, type TraceHeader,
 } from '../trace/format.ts';
 import type { OpenApiIndex } from '../trace/openapi.ts';
 import { isProfile, mergeProfiles, ProfileBuilder, type BehaviorProfile, type ProfileOptions } from '../trace/profile.ts';
@@ -116,8 +116,13 @@ export async function readTraceInto(builder: ProfileBuilder, chunks: AsyncIterab
       const type = v['type'];
       if (type === 'event') {
         if (!header) throw new TraceParseError(lineNo, 'event before the header');
-        // format 1.1 `custom` events (eBPF packages) are not part of behavior profiles (yet)
-        if (v['kind'] === 'custom') return;
+        // format 1.1: custom events of eBPF packages are a category of their own
+        if (isCustomEventRecord(v)) {
+          const p = customEventProblem(v);
+          if (p) throw new TraceParseError(lineNo, p);
+          builder.addCustom(v as unknown as CustomTraceEvent);
+          return;
+        }
         const problem = eventProblem(v);
         if (problem) throw new TraceParseError(lineNo, problem);
         const e = v as unknown as TraceEvent;

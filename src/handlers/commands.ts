@@ -1,7 +1,11 @@
 // Orchestrates slash commands from any text a PR can carry (a comment, a review body, the PR body):
 // parse → decide (trust) → select jobs → effects (labels, ProwJobs, check runs, replies).
 import { httpStatus, type GitHub, type PullFacts, type WorkflowRunRef } from '../adapters/github.ts';
+import { PROBES_DIR } from '../adapters/bpf-packages.ts';
 import { exactlyOnce } from '../adapters/store.ts';
+import { isBuiltinName } from '../bpf/builtin.ts';
+import { PackageError, packageFromFiles, type BpfPackage } from '../bpf/package.ts';
+import { selectProbes } from '../bpf/select.ts';
 import { commandText } from '../commands/markdown.ts';
 import { COMMANDS, parseCommands } from '../commands/registry.ts';
 import type { ParsedCommand } from '../commands/types.ts';
@@ -30,6 +34,7 @@ import {
   tdxNotApproverReply,
   tdxUntrustedPrReply,
   traceUntrustedReply,
+  unknownProbesReply,
   unknownTargetsReply,
   untrustedReply,
 } from '../report/replies.ts';
@@ -80,11 +85,32 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
     if (changed === undefined && needsChangedFiles(jobs)) changed = await gh.changedFiles(pr.number);
     return changed ?? [];
   };
-  const add = (jobs: readonly SelectedJob[], traced = false) => {
+  const add = (jobs: readonly SelectedJob[], traced = false, probes?: JobRequest['probes']) => {
     for (const { presubmit } of jobs) {
       const prev = selected.get(presubmit.name);
-      selected.set(presubmit.name, { presubmit, traced: traced || (prev?.traced ?? false) });
+      const req: JobRequest = { presubmit, traced: traced || (prev?.traced ?? false) };
+      // A later /trace --probe decides the probes of a job traced twice in one text.
+      const p = traced ? (probes ?? prev?.probes) : prev?.probes;
+      selected.set(presubmit.name, p ? { ...req, probes: p } : req);
     }
+  };
+  let repoPackages: { packages: BpfPackage[]; problems: string[] } | undefined;
+  // Read once per text, from the base branch only: the tracer sidecar is privileged, so the PR head must not
+  // choose what it runs.
+  const basePackages = async () => {
+    if (repoPackages) return repoPackages;
+    const found: { packages: BpfPackage[]; problems: string[] } = { packages: [], problems: [] };
+    for (const dir of await gh.probePackageFiles(PROBES_DIR, pr.baseRef)) {
+      try {
+        const pkg = packageFromFiles(dir.files, { kind: 'repo', path: dir.path }, dir.path);
+        if (isBuiltinName(pkg.meta.name)) throw new PackageError(dir.path, [`name ${pkg.meta.name} is reserved for a built-in package`]);
+        found.packages.push(pkg);
+      } catch (err) {
+        if (!(err instanceof PackageError)) throw err;
+        found.problems.push(err.message);
+      }
+    }
+    return (repoPackages = found);
   };
 
   for (const cmd of commands) {
@@ -156,7 +182,23 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
           : selectForTestAll(presubmits, pr.baseRef, await changes(presubmits));
         const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
         if (unknown.length > 0) replies.push({ key: 'unknown-targets', text: unknownTargetsReply(unknown, suggestions) });
-        add(named, true);
+        const asked = cmd.probes ?? [];
+        if (asked.length === 0) {
+          add(named, true);
+          break;
+        }
+        // Built-in probes alone need nothing from the repository.
+        const repo = asked.every((p) => isBuiltinName(p)) ? { packages: [], problems: [] } : await basePackages();
+        const sel = selectProbes(asked, repo.packages);
+        if (sel.unknown.length > 0 || sel.problems.length > 0) {
+          // Broken package directories are named too: one of them may be the probe that was asked for.
+          replies.push({
+            key: 'unknown-probes',
+            text: unknownProbesReply({ unknown: sel.unknown, known: sel.known, problems: [...sel.problems, ...repo.problems], baseRef: pr.baseRef }),
+          });
+          break;
+        }
+        add(named, true, { probes: sel.probes, packages: sel.packages });
         break;
       }
       case 'test-help':

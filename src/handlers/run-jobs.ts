@@ -5,7 +5,7 @@ import type { GitHub, PullFacts } from '../adapters/github.ts';
 import { deckLinkForProwJob } from '../jobs/deck.ts';
 import { prowJobName } from '../jobs/names.ts';
 import { buildPresubmitProwJob } from '../jobs/prowjob.ts';
-import { injectTracer } from '../jobs/trace.ts';
+import { injectTracer, type TraceProbes } from '../jobs/trace.ts';
 import { LABELS, type Presubmit, type ProwJob } from '../jobs/types.ts';
 import { queuedCheckRun } from '../report/check-run.ts';
 import type { HandlerDeps } from './deps.ts';
@@ -13,6 +13,8 @@ import type { HandlerDeps } from './deps.ts';
 export interface JobRequest {
   presubmit: Presubmit;
   traced: boolean;
+  /** `/trace --probe …`: the probes and custom packages the tracer runs (absent: all of katabot's built-ins). */
+  probes?: TraceProbes;
 }
 
 export interface RunOptions {
@@ -34,8 +36,10 @@ export async function runJobs(
   // Prow's trigger tests against the base branch tip at trigger time, not the payload's base.sha.
   const baseSha = await gh.branchSha(pr.baseRef).catch(() => pr.baseSha);
   const created: ProwJob[] = [];
-  for (const { presubmit, traced } of jobs) {
-    const name = prowJobName([opts.delivery, opts.purpose, presubmit.name, pr.headSha, traced ? 'trace' : 'plain']);
+  for (const { presubmit, traced, probes } of jobs) {
+    // The probe list is a name part only when probes were asked for, so names of other jobs stay as they were.
+    const probeList = traced && probes?.probes && probes.probes.length > 0 ? [probes.probes.join(',')] : [];
+    const name = prowJobName([opts.delivery, opts.purpose, presubmit.name, pr.headSha, traced ? 'trace' : 'plain', ...probeList]);
     let pj = buildPresubmitProwJob({
       presubmit,
       prow,
@@ -60,7 +64,7 @@ export async function runJobs(
       retest: opts.retest,
       extraLabels: traced ? { [LABELS.trace]: 'true' } : undefined,
     });
-    if (traced) pj = injectTracer(pj, katabot.trace);
+    if (traced) pj = injectTracer(pj, katabot.trace, probes ?? {});
     const result = await deps.prowjobs.create(pj);
     deps.metrics.prowjobsCreated.inc({ type: 'presubmit', result });
     deps.log.info({ prowjob: name, job: presubmit.name, pr: pr.number, result, traced }, 'prowjob created');

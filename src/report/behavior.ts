@@ -15,6 +15,10 @@ export const CATEGORY_TITLES: Record<Category, string> = {
   k8sApi: 'Kubernetes API',
 };
 
+/** Custom events of eBPF packages (trace format 1.1): compared like the others, never risky. */
+export const CUSTOM_TITLE = 'Custom events (eBPF packages)';
+const NO_ITEMS: CategoryDiff = { added: [], removed: [], flaky: [], unchanged: 0 };
+
 export interface BehaviorRenderContext {
   job: string;
   /** e.g. `main`; shown as what the head was compared with. */
@@ -47,7 +51,7 @@ function escapeText(s: string): string {
 }
 
 /** The diff as shown: discovery requests hidden unless asked for. */
-function visible(d: BehaviorDiff, showDiscovery: boolean): Record<Category, CategoryDiff> & { hiddenDiscovery: number } {
+function visible(d: BehaviorDiff, showDiscovery: boolean): Record<Category, CategoryDiff> & { custom: CategoryDiff; hiddenDiscovery: number } {
   const hide = (c: CategoryDiff): CategoryDiff => ({
     added: c.added.filter((e) => !(e.item as ApiItem).discovery),
     removed: c.removed.filter((e) => !(e.item as ApiItem).discovery),
@@ -57,7 +61,7 @@ function visible(d: BehaviorDiff, showDiscovery: boolean): Record<Category, Cate
   const k8sApi = showDiscovery ? d.k8sApi : hide(d.k8sApi);
   const hiddenDiscovery = showDiscovery ? 0
     : (d.k8sApi.added.length - k8sApi.added.length) + (d.k8sApi.removed.length - k8sApi.removed.length) + (d.k8sApi.flaky.length - k8sApi.flaky.length);
-  return { processes: d.processes, files: d.files, network: d.network, k8sApi, hiddenDiscovery };
+  return { processes: d.processes, files: d.files, network: d.network, k8sApi, custom: d.custom ?? NO_ITEMS, hiddenDiscovery };
 }
 
 function lostWarning(d: BehaviorDiff): string | undefined {
@@ -77,12 +81,21 @@ function comparedWith(d: BehaviorDiff, ctx: BehaviorRenderContext): string {
   return `Compared with ${base}${runs}${head}.`;
 }
 
-function summaryTable(v: Record<Category, CategoryDiff>, showFlaky: boolean): string {
+function anyCustom(c: CategoryDiff): boolean {
+  return c.added.length + c.removed.length + c.flaky.length + c.unchanged > 0;
+}
+
+function summaryTable(v: Record<Category, CategoryDiff> & { custom: CategoryDiff }, showFlaky: boolean): string {
   const rows = [showFlaky ? '| | Added | Removed | Flaky | Unchanged |' : '| | Added | Removed | Unchanged |', showFlaky ? '|---|---:|---:|---:|---:|' : '|---|---:|---:|---:|'];
   for (const c of CATEGORIES) {
     const d = v[c];
     const cells = [CATEGORY_TITLES[c], String(d.added.length), String(d.removed.length), ...(showFlaky ? [String(d.flaky.length)] : []), String(d.unchanged)];
     rows.push(`| ${cells.join(' | ')} |`);
+  }
+  // Only for traces with custom events, so other comments stay as they were.
+  if (anyCustom(v.custom)) {
+    const d = v.custom;
+    rows.push(`| ${[CUSTOM_TITLE, String(d.added.length), String(d.removed.length), ...(showFlaky ? [String(d.flaky.length)] : []), String(d.unchanged)].join(' | ')} |`);
   }
   return rows.join('\n');
 }
@@ -124,9 +137,9 @@ function head(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typeof 
   const parts = [`### Behavior diff · \`${ctx.job}\``, comparedWith(d, ctx)];
   const lost = lostWarning(d);
   if (lost) parts.push(lost);
-  const changed = CATEGORIES.some((c) => v[c].added.length > 0 || v[c].removed.length > 0);
+  const changed = CATEGORIES.some((c) => v[c].added.length > 0 || v[c].removed.length > 0) || v.custom.added.length + v.custom.removed.length > 0;
   if (!changed) parts.push('**No behavior changes.**');
-  const anyFlaky = CATEGORIES.some((c) => v[c].flaky.length > 0);
+  const anyFlaky = CATEGORIES.some((c) => v[c].flaky.length > 0) || v.custom.flaky.length > 0;
   parts.push(summaryTable(v, anyFlaky || d.baseRuns > 1));
   const risky = riskyAdditions({ ...d, ...v } as BehaviorDiff);
   if (risky.length > 0) parts.push(`**Risky additions (${risky.length})**\n\n${riskLines(risky, maxRisk)}`);
@@ -146,14 +159,19 @@ function sections(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typ
     body.push(itemRows(cd, shape.maxRows, note));
     out.push(section(CATEGORY_TITLES[c], `+${cd.added.length} −${cd.removed.length}`, body.join('\n\n')));
   }
+  if (v.custom.added.length + v.custom.removed.length > 0) {
+    // Items are `<package>/<event> field=value …`; the count (events behind the item) is shown, not compared.
+    out.push(section(CUSTOM_TITLE, `+${v.custom.added.length} −${v.custom.removed.length}`, itemRows(v.custom, shape.maxRows, note)));
+  }
   const flaky: string[] = [];
   let nFlaky = 0;
-  for (const c of CATEGORIES) {
-    for (const e of v[c].flaky) {
+  const flakyGroups: Array<[string, CategoryDiff]> = [...CATEGORIES.map((c) => [CATEGORY_TITLES[c], v[c]] as [string, CategoryDiff]), [CUSTOM_TITLE, v.custom]];
+  for (const [title, cd] of flakyGroups) {
+    for (const e of cd.flaky) {
       nFlaky++;
       if (flaky.length < shape.maxRows) {
         const p = e.presence;
-        flaky.push(`| ${CATEGORY_TITLES[c]} | ${code(e.item.key)} | ${p ? `${p.base}/${p.of}` : ''} | ${p?.head ? 'yes' : 'no'} |`);
+        flaky.push(`| ${title} | ${code(e.item.key)} | ${p ? `${p.base}/${p.of}` : ''} | ${p?.head ? 'yes' : 'no'} |`);
       }
     }
   }
@@ -231,10 +249,12 @@ export function behaviorCheckRun(d: BehaviorDiff, ctx: BehaviorRenderContext): B
   let added = 0;
   let removed = 0;
   for (const c of CATEGORIES) { added += v[c].added.length; removed += v[c].removed.length; }
+  added += v.custom.added.length;
+  removed += v.custom.removed.length;
   const title = risky.length > 0 ? `${risky.length} risky addition${risky.length === 1 ? '' : 's'}, ${added} added, ${removed} removed`
     : added + removed === 0 ? 'No behavior changes' : `${added} added, ${removed} removed`;
   const summary = fit((shape) => head(d, ctx, v, Number.isFinite(shape.maxRows) ? Math.max(5, shape.maxRows) : 1000), ctx, limit);
-  const text = added + removed + CATEGORIES.reduce((a, c) => a + v[c].flaky.length, 0) > 0
+  const text = added + removed + CATEGORIES.reduce((a, c) => a + v[c].flaky.length, 0) + v.custom.flaky.length > 0
     ? fit((shape) => sections(d, ctx, v, shape), ctx, limit) : undefined;
   const run: BehaviorCheckRun = {
     name: behaviorCheckRunName(ctx.job),

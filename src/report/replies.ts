@@ -17,6 +17,7 @@ export const MARKERS = {
   tdxUntrustedPr: '<!-- katabot:tdx-untrusted-pr -->',
   tdxBlocked: '<!-- katabot:tdx-blocked -->',
   traceUntrusted: '<!-- katabot:trace-untrusted -->',
+  unknownProbes: '<!-- katabot:unknown-probes -->',
   retest: '<!-- katabot:retest -->',
 } as const;
 
@@ -269,6 +270,25 @@ export function unknownTargetsReply(unknown: readonly string[], suggestions: Rea
   return withMarker(
     `The specified target(s) for \`/test\` were not found, so nothing was started:\n\n${lines.join('\n')}\n\nUse \`/test ?\` to list the jobs available for this PR.`,
     'unknownTargets',
+  );
+}
+
+/** `/trace --probe …` named probes that do not exist or do not pass the static checks: nothing was traced. */
+export function unknownProbesReply(opts: { unknown: readonly string[]; known: readonly string[]; problems: readonly string[]; baseRef: string }): string {
+  const lines: string[] = [];
+  const shown = opts.unknown.slice(0, MAX_UNKNOWN_LISTED);
+  if (shown.length > 0) {
+    lines.push(`Unknown probe(s): ${shown.map((u) => code(truncate(u, 100))).join(', ')}${opts.unknown.length > shown.length ? ` and ${opts.unknown.length - shown.length} more` : ''}.`);
+    lines.push('', `Known probes (built-in, and \`.katabot/probes\` on ${code(truncate(opts.baseRef, 100))}): ${opts.known.map(code).join(', ') || 'none'}.`);
+  }
+  if (opts.problems.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push('Package problems:', '', ...opts.problems.slice(0, 20).map((p) => `- ${code(truncate(p, 300))}`));
+    if (opts.problems.length > 20) lines.push(`- and ${opts.problems.length - 20} more`);
+  }
+  return withMarker(
+    `The probes asked for with \`/trace --probe\` cannot be used, so no traced job was started:\n\n${lines.join('\n')}\n\nProbes are read from the PR's base branch, never from the PR itself.`,
+    'unknownProbes',
   );
 }
 

@@ -3,7 +3,7 @@
 // Added items carry risk hints. See docs/diff-format.md.
 import {
   collapseProfiles, type AnyItem, type ApiItem, type BehaviorProfile, type CollapseOptions, type FileItem,
-  type NetworkItem, type ProcessItem,
+  type CustomProfileItem, type NetworkItem, type ProcessItem,
 } from './profile.ts';
 import {
   CATEGORIES, isPrivilegedExec, isSecretPath, isShell, isSystemPath, type Category, type IgnoreRules,
@@ -31,6 +31,8 @@ export interface BehaviorDiff {
   files: CategoryDiff<FileItem>;
   network: CategoryDiff<NetworkItem>;
   k8sApi: CategoryDiff<ApiItem>;
+  /** Custom events of eBPF packages (format 1.1), by `<package>/<event>` and identity fields. No risk hints. */
+  custom: CategoryDiff<CustomProfileItem>;
   lostEvents: { base: number; head: number };
   baseRuns: number;
   /** The compared profiles after directory collapse (renderers draw full trees and graphs from them). */
@@ -56,6 +58,7 @@ export interface DiffJson {
   files: DiffJsonCategory;
   network: DiffJsonCategory;
   k8sApi: DiffJsonCategory;
+  custom: DiffJsonCategory;
   summary: { added: number; removed: number; lostEvents: { base: number; head: number } };
 }
 
@@ -105,8 +108,9 @@ function apiRisk(it: ApiItem): string[] {
   return [];
 }
 
-function riskOf(cat: Category, it: AnyItem, head: BehaviorProfile): string[] {
+function riskOf(cat: DiffCategory, it: AnyItem, head: BehaviorProfile): string[] {
   switch (cat) {
+    case 'custom': return [];
     case 'processes': return processRisk(it as ProcessItem, head);
     case 'files': return fileRisk(it as FileItem);
     case 'network': return networkRisk(it as NetworkItem);
@@ -114,8 +118,16 @@ function riskOf(cat: Category, it: AnyItem, head: BehaviorProfile): string[] {
   }
 }
 
-function keep(cat: Category, it: AnyItem, ignore: IgnoreRules | undefined): boolean {
-  if (!ignore) return true;
+/** The diffed categories: the behaviour categories of ignore rules, and custom events. */
+type DiffCategory = Category | 'custom';
+const DIFF_CATEGORIES: readonly DiffCategory[] = [...CATEGORIES, 'custom'];
+
+function itemsOf(p: BehaviorProfile, cat: DiffCategory): AnyItem[] {
+  return cat === 'custom' ? (p.custom ?? []) : (p[cat] as AnyItem[]);
+}
+
+function keep(cat: DiffCategory, it: AnyItem, ignore: IgnoreRules | undefined): boolean {
+  if (!ignore || cat === 'custom') return true;
   if (ignore.keys[cat].some((re) => re.test(it.key))) return false;
   if (cat === 'files' && ignore.paths.some((re) => re.test((it as FileItem).path))) return false;
   return true;
@@ -125,19 +137,19 @@ function byEntryKey(a: DiffEntry, b: DiffEntry): number {
   return a.item.key < b.item.key ? -1 : a.item.key > b.item.key ? 1 : 0;
 }
 
-function diffCategory(cat: Category, bases: readonly BehaviorProfile[], head: BehaviorProfile, o: DiffOptions): CategoryDiff {
+function diffCategory(cat: DiffCategory, bases: readonly BehaviorProfile[], head: BehaviorProfile, o: DiffOptions): CategoryDiff {
   const out: CategoryDiff = { added: [], removed: [], flaky: [], unchanged: 0 };
   const n = bases.length;
   const presence = new Map<string, { runs: number; item: AnyItem; max: number }>();
   for (const b of bases) {
-    for (const it of b[cat] as AnyItem[]) {
+    for (const it of itemsOf(b, cat)) {
       if (!keep(cat, it, o.ignore)) continue;
       const p = presence.get(it.key);
       if (p) { p.runs++; p.max = Math.max(p.max, it.count); } else presence.set(it.key, { runs: 1, item: it, max: it.count });
     }
   }
   const inHead = new Set<string>();
-  for (const it of head[cat] as AnyItem[]) {
+  for (const it of itemsOf(head, cat)) {
     if (!keep(cat, it, o.ignore)) continue;
     inHead.add(it.key);
     const p = presence.get(it.key);
@@ -182,7 +194,7 @@ export function diffProfiles(bases: readonly BehaviorProfile[], head: BehaviorPr
     head: h,
     bases: bs,
   } as BehaviorDiff;
-  for (const cat of CATEGORIES) (d as unknown as Record<Category, CategoryDiff>)[cat] = diffCategory(cat, bs, h, o);
+  for (const cat of DIFF_CATEGORIES) (d as unknown as Record<DiffCategory, CategoryDiff>)[cat] = diffCategory(cat, bs, h, o);
   dropDuplicateExecs(d.files as CategoryDiff, d.processes as CategoryDiff);
   return d;
 }
@@ -195,12 +207,13 @@ export function diffToJson(d: BehaviorDiff): DiffJson {
   const cat = (c: CategoryDiff): DiffJsonCategory => ({ added: c.added.map(jsonItem), removed: c.removed.map(jsonItem), flaky: c.flaky.map(jsonItem) });
   let added = 0;
   let removed = 0;
-  for (const c of CATEGORIES) { added += d[c].added.length; removed += d[c].removed.length; }
+  for (const c of DIFF_CATEGORIES) { added += d[c].added.length; removed += d[c].removed.length; }
   return {
     processes: cat(d.processes),
     files: cat(d.files),
     network: cat(d.network),
     k8sApi: cat(d.k8sApi),
+    custom: cat(d.custom),
     summary: { added, removed, lostEvents: { ...d.lostEvents } },
   };
 }
@@ -213,5 +226,5 @@ export function riskyAdditions(d: BehaviorDiff): Array<{ category: Category; ent
 }
 
 export function hasChanges(d: BehaviorDiff): boolean {
-  return CATEGORIES.some((c) => d[c].added.length > 0 || d[c].removed.length > 0);
+  return DIFF_CATEGORIES.some((c) => d[c].added.length > 0 || d[c].removed.length > 0);
 }

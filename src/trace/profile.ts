@@ -1,6 +1,7 @@
 // Behavior profile: a trace reduced to what it did, keyed by normalised identities (never pids), built one event
 // at a time so a trace of any length is never held in memory. See docs/diff-format.md.
-import type { TraceEvent, TraceFooter, TraceHeader } from './format.ts';
+import { customItemKey, identityIndex, identityOf, type CustomItem } from '../bpf/diff-keys.ts';
+import type { CustomTraceEvent, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
 import {
   addressIdentity, defaultIgnores, isSecretPath, normalizeArgs, normalizeDnsName, normalizeExe, normalizePath,
   normalizePort, scopeOf, unmapIpv4, type AddressClass, type Category, type IgnoreRules,
@@ -69,7 +70,14 @@ export interface ApiItem extends ItemBase {
   by: string[];
 }
 
-export type AnyItem = ProcessItem | FileItem | NetworkItem | ApiItem;
+/** Format 1.1: custom events of eBPF packages folded by their identity fields (src/bpf/diff-keys.ts), e.g.
+ * `syscount/syscalls comm=curl`. The count (events behind the item) is shown, not compared. */
+export interface CustomProfileItem extends CustomItem {
+  /** Unused for now (custom items are not scoped); here so every item has the ItemBase fields. */
+  scope?: string;
+}
+
+export type AnyItem = ProcessItem | FileItem | NetworkItem | ApiItem | CustomProfileItem;
 
 export interface ProfileSource {
   source: string;
@@ -96,6 +104,8 @@ export interface BehaviorProfile {
   files: FileItem[];
   network: NetworkItem[];
   k8sApi: ApiItem[];
+  /** Custom events (trace format 1.1); absent in profiles of traces without any, and in older saved profiles. */
+  custom?: CustomProfileItem[];
 }
 
 export function emptyProfile(): BehaviorProfile {
@@ -187,6 +197,9 @@ export class ProfileBuilder {
   readonly #files = new Map<string, FileItem>();
   readonly #network = new Map<string, NetworkItem>();
   readonly #api = new Map<string, ApiItem>();
+  readonly #custom = new Map<string, CustomProfileItem>();
+  /** Identity fields of the current trace's custom events, from its header's packages. */
+  #identity = new Map<string, string[]>();
   readonly #servers = new Set<string>();
   readonly #exeByPid = new Map<number, string>();
   readonly #pathCache = new Map<string, string | null>();
@@ -220,6 +233,7 @@ export class ProfileBuilder {
       lost: 0, events: 0,
     };
     this.#traces.push(this.#current);
+    this.#identity = identityIndex(header.packages);
     this.#exeByPid.clear();
     this.#dnsByPid.clear();
   }
@@ -246,6 +260,16 @@ export class ProfileBuilder {
       case 'listen': this.#listen(e, n); break;
       case 'dns': this.#dns(e, n); break;
     }
+  }
+
+  /** Adds one custom event (format 1.1), as an item keyed by its package, event and identity fields. */
+  addCustom(e: CustomTraceEvent): void {
+    const category = `${e.package}/${e.name}`;
+    const identity = identityOf(e, this.#identity.get(category));
+    const key = customItemKey(category, identity);
+    const it = this.#custom.get(key);
+    if (it) it.count++;
+    else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1 });
   }
 
   /** Adds one Kubernetes API request (see audit.ts). */
@@ -529,15 +553,20 @@ export class ProfileBuilder {
     p.files = [...this.#files.values()].sort(byKey);
     p.network = [...this.#network.values()].sort(byKey);
     p.k8sApi = [...this.#api.values()].sort(byKey);
+    if (this.#custom.size > 0) p.custom = [...this.#custom.values()].map((c) => ({ ...c, identity: { ...c.identity } })).sort(byKey);
     return p;
   }
 }
 
 /** Profile of an in-memory trace (tests, small traces). */
-export function profileTrace(trace: { header: TraceHeader; events: Iterable<TraceEvent>; footer: TraceFooter }, options: ProfileOptions = {}): BehaviorProfile {
+export function profileTrace(
+  trace: { header: TraceHeader; events: Iterable<TraceEvent>; footer: TraceFooter; custom?: Iterable<CustomTraceEvent> },
+  options: ProfileOptions = {},
+): BehaviorProfile {
   const b = new ProfileBuilder(options);
   b.begin(trace.header);
   for (const e of trace.events) b.add(e);
+  for (const e of trace.custom ?? []) b.addCustom(e);
   b.end(trace.footer);
   return b.build();
 }
@@ -627,7 +656,13 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   const out = emptyProfile();
   const maps = { processes: new Map<string, AnyItem>(), files: new Map<string, AnyItem>(), network: new Map<string, AnyItem>(), k8sApi: new Map<string, AnyItem>() };
   const servers = new Set<string>();
+  const custom = new Map<string, CustomProfileItem>();
   for (const p of profiles) {
+    for (const it of p.custom ?? []) {
+      const into = custom.get(it.key);
+      if (into) into.count += it.count;
+      else custom.set(it.key, { ...it, identity: { ...it.identity } });
+    }
     out.traces.push(...p.traces);
     out.lostEvents += p.lostEvents;
     out.events += p.events;
@@ -650,6 +685,7 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   out.files = ([...maps.files.values()] as FileItem[]).sort(byKey);
   out.network = ([...maps.network.values()] as NetworkItem[]).sort(byKey);
   out.k8sApi = ([...maps.k8sApi.values()] as ApiItem[]).sort(byKey);
+  if (custom.size > 0) out.custom = [...custom.values()].sort(byKey);
   return out;
 }
 

@@ -113,7 +113,7 @@ describe('behavior diff of real traces (katabot trace, real bpftrace)', () => {
     assert.equal(r.code, 0, r.stderr);
     const d = JSON.parse(r.stdout) as DiffJson;
     const empty = { added: [], removed: [], flaky: [] };
-    assert.deepEqual(d, { processes: empty, files: empty, network: empty, k8sApi: empty, summary: { added: 0, removed: 0, lostEvents: d.summary.lostEvents } });
+    assert.deepEqual(d, { processes: empty, files: empty, network: empty, k8sApi: empty, custom: empty, summary: { added: 0, removed: 0, lostEvents: d.summary.lostEvents } });
     // the runs really differed in what the profile normalises away
     const profile = JSON.parse((await katabot(['profile', traces[0]!, '--format', 'json'])).stdout) as { processes: Array<{ key: string }>; network: Array<{ key: string }>; files: Array<{ key: string }> };
     assert.ok(profile.files.some((f) => /\/tmp\/tmp\.<tmp>\/state-<n>\.txt$/.test(f.key)), 'random temp dir and pid file name');

@@ -78,7 +78,7 @@ describe('katabot diff / profile (CLI)', () => {
     const r = await katabot(['diff', base, same, '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const empty = { added: [], removed: [], flaky: [] };
-    assert.deepEqual(JSON.parse(r.stdout), { processes: empty, files: empty, network: empty, k8sApi: empty, summary: { added: 0, removed: 0, lostEvents: { base: 0, head: 0 } } });
+    assert.deepEqual(JSON.parse(r.stdout), { processes: empty, files: empty, network: empty, k8sApi: empty, custom: empty, summary: { added: 0, removed: 0, lostEvents: { base: 0, head: 0 } } });
   });
 
   it('json: additions with risk hints and lost events; --exit-code', async () => {

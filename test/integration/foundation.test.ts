@@ -3,6 +3,9 @@
 // check runs, labels and comments on nock'd GitHub.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { PACKAGES_ENV, unbundlePackages } from '../../src/bpf/package.ts';
+import { TRACER_CONTAINER } from '../../src/jobs/trace.ts';
 import { LABELS } from '../../src/jobs/types.ts';
 import { HAVE_CRD, OLD_SECRET, SECRET, startHarness, waitFor, type Harness } from './harness.ts';
 
@@ -330,6 +333,47 @@ describe('/trace', () => {
     await h.send('issue_comment', h.gh.commentEvent(untrusted.number, 'stranger', '/trace e2e-kata-qemu'));
     await h.settle();
     assert.deepEqual(names(untrusted.number), [], 'the privileged tracer never runs for an untrusted commenter');
+  });
+});
+
+describe('/trace --probe', () => {
+  const probeFile = (f: string) => readFileSync(new URL(`../../.katabot/probes/syscount/${f}`, import.meta.url), 'utf8');
+  const tracer = (pj: { spec: { pod_spec?: { containers: Array<{ name: string; args?: string[]; env?: Array<{ name: string; value?: string }> }> } } }) =>
+    pj.spec.pod_spec?.containers.find((c) => c.name === TRACER_CONTAINER);
+
+  it('runs a package from the base branch in the tracer sidecar', async () => {
+    for (const f of ['package.yaml', 'program.bt']) h.gh.contents.set(`.katabot/probes/syscount/${f}@main`, probeFile(f));
+    const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
+    await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/trace --probe exec,syscount e2e-kata-qemu'));
+    const [pj] = await waitFor('traced job', () => (jobsFor(pr.number).length ? jobsFor(pr.number) : undefined));
+    assert.equal(pj!.spec.job, 'e2e-kata-qemu');
+    assert.equal(pj!.metadata.labels?.[LABELS.trace], 'true');
+    const c = tracer(pj!);
+    assert.ok(c, 'the pod has the tracer sidecar');
+    const args = c.args ?? [];
+    assert.equal(args[args.indexOf('--probe') + 1], 'exec,syscount@1.0.0');
+    const bundle = c.env?.find((e) => e.name === PACKAGES_ENV)?.value;
+    assert.ok(bundle, `${PACKAGES_ENV} is set`);
+    const [pkg, ...more] = unbundlePackages(bundle);
+    assert.deepEqual(more, []);
+    assert.equal(pkg!.meta.name, 'syscount');
+    assert.equal(pkg!.source, probeFile('program.bt'));
+    assert.ok(h.gh.calls.some((call) => call.method === 'GET' && call.path.includes('/contents/') && call.path.includes('ref=main')));
+    assert.ok(!h.gh.calls.some((call) => call.path.includes('/contents/') && call.path.includes(pr.headSha)), 'the PR head is never read');
+  });
+
+  it('ignores a package that exists only on the PR head: reply, no job', async () => {
+    const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
+    for (const ref of [pr.headSha, pr.headRef]) {
+      h.gh.contents.set(`.katabot/probes/evil/package.yaml@${ref}`, probeFile('package.yaml').replace('name: syscount', 'name: evil'));
+      h.gh.contents.set(`.katabot/probes/evil/program.bt@${ref}`, probeFile('program.bt'));
+    }
+    await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/trace --probe evil e2e-kata-qemu'));
+    const reply = await waitFor('unknown-probe reply', () => h.gh.comments.find((c) => c.issue === pr.number && c.body.includes('katabot:unknown-probes')));
+    assert.match(reply.body, /`evil`/);
+    assert.match(reply.body, /Known probes.*`exec`/);
+    await h.settle();
+    assert.deepEqual(names(pr.number), [], 'no traced job for an unknown probe');
   });
 });
 

@@ -136,6 +136,7 @@ describe('diff', () => {
       files: { added: [], removed: [], flaky: [] },
       network: { added: [], removed: [], flaky: [] },
       k8sApi: { added: [], removed: [], flaky: [] },
+      custom: { added: [], removed: [], flaky: [] },
       summary: { added: 0, removed: 0, lostEvents: { base: 0, head: 0 } },
     });
   });

@@ -1,0 +1,96 @@
+// Custom events (trace format 1.1) in the behavior diff: read by readTraceInto, folded by identity fields into
+// `<package>/<event> field=value` items, compared by key (counts shown, not compared), rendered as a section.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bufferChunks, readTraceInto } from '../../../src/behavior/read.ts';
+import {
+  TRACE_FORMAT_VERSION_PACKAGES, countKinds, serializeTrace, type CustomTraceEvent, type Trace, type TraceEvent,
+} from '../../../src/trace/format.ts';
+import { diffProfiles, diffToJson, hasChanges } from '../../../src/trace/diff.ts';
+import { ProfileBuilder, profileTrace } from '../../../src/trace/profile.ts';
+import { CUSTOM_TITLE, renderBehaviorComment } from '../../../src/report/behavior.ts';
+
+const header = {
+  type: 'header', format: 'katabot-trace', version: TRACE_FORMAT_VERSION_PACKAGES, katabot: '0.1.0', source: 'bpftrace', bpftrace: 'v0.17.0',
+  kernel: '6.18.0', host: 'vm', start: '2025-01-01T00:00:00.000Z', target: { mode: 'command', argv: ['make'] },
+  packages: [
+    { name: 'exec', version: '1.0.0', origin: 'builtin', events: [{ name: 'exec', kind: 'exec' }, { name: 'exit', kind: 'exit' }] },
+    { name: 'syscount', version: '1.0.0', origin: 'repo', sha256: 'ab', events: [{ name: 'syscalls', kind: 'custom', identity: ['comm'] }] },
+  ],
+} as const;
+
+const exec: TraceEvent = { type: 'event', ts: 5, kind: 'exec', pid: 2, exe: '/bin/cat', argv: ['cat'], result: 0 };
+const calls = (ts: number, comm: string, count: number): CustomTraceEvent => ({ type: 'event', ts, kind: 'custom', pid: 0, comm, package: 'syscount', name: 'syscalls', fields: { count } });
+
+function trace(custom: CustomTraceEvent[]): Trace {
+  return {
+    header: structuredClone(header) as unknown as Trace['header'],
+    events: [exec],
+    custom,
+    footer: {
+      type: 'footer', counts: countKinds([exec]), lost: { reported: 0, gap: 0, incomplete: 0, total: 0 }, malformed: 0, truncated: 0,
+      duration_ms: 5, end: '2025-01-01T00:00:00.005Z', exit_code: 0, custom: { counts: { 'syscount/syscalls': custom.length }, lost: 0, malformed: 0 },
+    },
+  };
+}
+
+/** Through the streaming reader the behavior report uses (src/behavior/report.ts). */
+async function profileOf(t: Trace) {
+  const b = new ProfileBuilder();
+  await readTraceInto(b, bufferChunks(Buffer.from(serializeTrace(t))), 'trace');
+  return b.build();
+}
+
+describe('custom events in the behavior diff', () => {
+  it('readTraceInto folds custom events into items by their identity fields', async () => {
+    const p = await profileOf(trace([calls(3, 'sh', 3), calls(9, 'cat', 118), calls(10, 'cat', 7)]));
+    assert.deepEqual(p.custom?.map((c) => [c.key, c.count]), [['syscount/syscalls comm=cat', 2], ['syscount/syscalls comm=sh', 1]]);
+    assert.equal(p.processes.length, 1, 'the seven kinds are profiled as before');
+  });
+
+  it('readTraceInto still rejects a malformed custom event, naming the line', async () => {
+    const text = serializeTrace(trace([calls(3, 'sh', 3)])).replace('"package":"syscount",', '');
+    await assert.rejects(readTraceInto(new ProfileBuilder(), bufferChunks(Buffer.from(text)), 't'), /t: line 2: custom event without a package/);
+  });
+
+  it('a trace whose custom events differ in one item: exactly that item is added', async () => {
+    const base = await profileOf(trace([calls(3, 'sh', 3), calls(9, 'cat', 118)]));
+    // Different counts (measurements) for sh and cat are not changes; curl is new.
+    const head = await profileOf(trace([calls(3, 'sh', 40), calls(9, 'cat', 1), calls(11, 'curl', 5)]));
+    const d = diffProfiles([base], head);
+    assert.deepEqual(d.custom.added.map((e) => e.item.key), ['syscount/syscalls comm=curl']);
+    assert.deepEqual(d.custom.removed, []);
+    assert.equal(d.custom.unchanged, 2);
+    for (const c of ['processes', 'files', 'network', 'k8sApi'] as const) assert.deepEqual([d[c].added, d[c].removed], [[], []], c);
+    const json = diffToJson(d);
+    assert.deepEqual(Object.keys(json), ['processes', 'files', 'network', 'k8sApi', 'custom', 'summary']);
+    assert.deepEqual(json.custom, { added: [{ key: 'syscount/syscalls comm=curl', count: 1, risk: [] }], removed: [], flaky: [] });
+    assert.equal(json.summary.added, 1);
+    assert.ok(hasChanges(d));
+    const comment = renderBehaviorComment(d, { job: 'e2e' });
+    assert.ok(comment.includes(CUSTOM_TITLE), comment);
+    assert.ok(comment.includes('<code>syscount/syscalls comm=curl</code>'), comment);
+    assert.ok(!comment.includes('No behavior changes'));
+  });
+
+  it('identical custom events: empty diff', async () => {
+    const t = trace([calls(3, 'sh', 3), calls(9, 'cat', 118)]);
+    const d = diffProfiles([await profileOf(t)], await profileOf(t));
+    assert.deepEqual([d.custom.added, d.custom.removed, d.custom.flaky], [[], [], []]);
+    assert.equal(hasChanges(d), false);
+    assert.deepEqual(diffToJson(d).custom, { added: [], removed: [], flaky: [] });
+    assert.ok(renderBehaviorComment(d, { job: 'e2e' }).includes('No behavior changes'));
+  });
+
+  it('profileTrace (in memory) agrees with the streaming reader', async () => {
+    const t = trace([calls(3, 'sh', 3), calls(9, 'cat', 118)]);
+    assert.deepEqual(profileTrace(t).custom, (await profileOf(t)).custom);
+  });
+
+  it('traces without custom events: no custom items, an empty custom category', () => {
+    const t = trace([]);
+    const p = profileTrace(t);
+    assert.equal('custom' in p, false);
+    assert.deepEqual(diffToJson(diffProfiles([p], p)).custom, { added: [], removed: [], flaky: [] });
+  });
+});
