@@ -65,7 +65,8 @@ async function measure(kind: string, extra: string[] = []) {
   }
 }
 
-const redis = await startRedis();
+// The same AOF policy as the deployed Redis (deploy/prow/redis/redis.conf).
+const redis = await startRedis({ appendfsync: 'everysec' });
 try {
   const bare = await measure('bare');
   const probot = await measure('probot');
