@@ -54,16 +54,24 @@ export interface CommandInput {
   source: 'comment' | 'review' | 'body';
 }
 
-export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: CommandInput): Promise<void> {
-  const { pr } = input;
-  const snapshot = deps.config();
-  const policy = snapshot.katabot;
-  const presubmits = presubmitsFor(snapshot.jobs, gh.owner, gh.repo);
-  const text = commandText(input.body);
-  let commands = parseCommands(input.body);
+/**
+ * The commands a text carries for this repo, a job's custom `trigger` counting as `/test`. Pure over the
+ * config, so callers can drop ordinary comments before any GitHub call.
+ */
+export function commandsIn(deps: HandlerDeps, owner: string, repo: string, body: string): { commands: ParsedCommand[]; text: string; presubmits: Presubmit[] } {
+  const presubmits = presubmitsFor(deps.config().jobs, owner, repo);
+  const text = commandText(body);
+  let commands = parseCommands(body);
   // Jobs with a custom `trigger` may be started by text that is no katabot command.
   const customTriggered = presubmits.some((p) => p.trigger !== undefined && triggerOf(p).test(text));
   if (customTriggered && !commands.some((c) => c.name === 'test')) commands = [...commands, { name: 'test', targets: [] }];
+  return { commands, text, presubmits };
+}
+
+export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: CommandInput): Promise<void> {
+  const { pr } = input;
+  const policy = deps.config().katabot;
+  const { commands, text, presubmits } = commandsIn(deps, gh.owner, gh.repo, input.body);
   if (commands.length === 0) return;
 
   const botLogin = await deps.botLogin();

@@ -3,7 +3,7 @@
 import type { Context } from 'probot';
 import { GitHub } from '../adapters/github.ts';
 import { isSelfLogin } from '../policy/trust.ts';
-import { handleCommands } from './commands.ts';
+import { commandsIn, handleCommands } from './commands.ts';
 import type { HandlerDeps } from './deps.ts';
 
 export async function onIssueComment(deps: HandlerDeps, context: Context<'issue_comment'>): Promise<void> {
@@ -12,8 +12,9 @@ export async function onIssueComment(deps: HandlerDeps, context: Context<'issue_
   if (!payload.issue.pull_request || payload.issue.state !== 'open') return;
   const commenter = payload.comment.user?.login ?? '';
   if (isSelfLogin(await deps.botLogin(), commenter)) return;
-  // Cheap filter before any API call: no slash at a line start and no custom trigger means nothing to do.
-  if (!mightHoldCommand(payload.comment.body)) return;
+  // Most comments carry no command: drop them before any GitHub call (the PR lookup below).
+  const body = payload.comment.body ?? '';
+  if (commandsIn(deps, payload.repository.owner.login, payload.repository.name, body).commands.length === 0) return;
 
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
   const pr = await gh.pull(payload.issue.number);
@@ -21,14 +22,9 @@ export async function onIssueComment(deps: HandlerDeps, context: Context<'issue_
   await handleCommands(deps, gh, {
     pr,
     commenter,
-    body: payload.comment.body,
+    body,
     url: payload.comment.html_url,
     delivery: context.id,
     source: 'comment',
   });
-}
-
-/** A command or a custom trigger needs some non-space text; an empty body needs no PR lookup. */
-export function mightHoldCommand(body: string | null | undefined): boolean {
-  return typeof body === 'string' && body.trim().length > 0;
 }

@@ -171,6 +171,14 @@ describe('/test', () => {
     assert.doesNotMatch(reply.body, /release-only/, 'jobs of other branches are not offered');
   });
 
+  it('an ordinary comment costs no GitHub call', async () => {
+    const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
+    await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', 'Thanks! Looks good to me.\n\n> /test all (quoted)'));
+    await h.settle();
+    assert.deepEqual(h.gh.calls.filter((c) => c.path.includes(`/${pr.number}`)), []);
+    assert.deepEqual(names(pr.number), []);
+  });
+
   it('ignores the bot’s own comments', async () => {
     const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
     await h.send('issue_comment', h.gh.commentEvent(pr.number, h.gh.botLogin, '/test all'));
