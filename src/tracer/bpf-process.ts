@@ -10,7 +10,7 @@ import { formatProblems, hasErrors, parseBpftraceDiagnostics } from '../bpf/vali
 import { BpftraceJsonStream } from '../trace/bpftrace-stream.ts';
 import type { CustomTraceEvent, TraceEvent } from '../trace/format.ts';
 import type { Attribution } from '../trace/normalize.ts';
-import { failureReason, interruptBpftrace, startBpftrace, type BpftraceChild } from './bpftrace.ts';
+import { awaitAttached, failureReason, interruptBpftrace, startBpftrace, type BpftraceChild } from './bpftrace.ts';
 import type { Preflight } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError } from './errors.ts';
 
@@ -114,21 +114,7 @@ export class PackageProcess {
   /** Starts bpftrace and resolves once every probe is attached (BEGIN printed katabot's marker). */
   static async start(o: PackageProcessOptions): Promise<PackageProcess> {
     const p = new PackageProcess(o);
-    const timeout = o.attachTimeoutMs ?? 120_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        p.#attached,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new EbpfUnavailableError(`${packageId(o.pkg.meta)}: bpftrace did not attach its probes within ${timeout / 1000} s`)), timeout);
-        }),
-      ]);
-    } catch (err) {
-      await p.#kill();
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+    await awaitAttached(p.#attached, o.attachTimeoutMs ?? 120_000, `${packageId(o.pkg.meta)}: bpftrace`, () => p.#kill());
     p.#running = true;
     return p;
   }

@@ -161,3 +161,24 @@ export async function interruptBpftrace(child: BpftraceChild, exited: Promise<un
     clearTimeout(killer);
   }
 }
+
+/**
+ * Waits for a bpftrace child to report its probes attached, for at most `timeoutMs`. On a timeout or an
+ * early exit it calls `cleanup` (kill the child) before rethrowing, so no bpftrace is left behind.
+ */
+export async function awaitAttached(attached: Promise<void>, timeoutMs: number, what: string, cleanup: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      attached,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EbpfUnavailableError(`${what} did not attach its probes within ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

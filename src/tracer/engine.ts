@@ -12,7 +12,7 @@ import {
 import { TraceNormalizer, type Attribution, type NormalizerStats } from '../trace/normalize.ts';
 import type { BeginRecord } from '../trace/protocol.ts';
 import {
-  bpftraceBinary, checkBpftrace, failureReason, interruptBpftrace, isBenignStderrLine, kernfsParentField, startBpftrace,
+  awaitAttached, bpftraceBinary, checkBpftrace, failureReason, interruptBpftrace, isBenignStderrLine, kernfsParentField, startBpftrace,
   type BpftraceChild, type BpftraceVersion,
 } from './bpftrace.ts';
 import { cgroup2Root } from './cgroups.ts';
@@ -211,21 +211,7 @@ export class TraceEngine {
   /** Starts bpftrace and resolves once its probes are attached. */
   static async start(opts: EngineOptions): Promise<TraceEngine> {
     const engine = new TraceEngine(opts);
-    const timeout = opts.attachTimeoutMs ?? 120_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        engine.#attached,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new EbpfUnavailableError(`bpftrace did not attach its probes within ${timeout / 1000} s`)), timeout);
-        }),
-      ]);
-    } catch (err) {
-      await engine.abort();
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+    await awaitAttached(engine.#attached, opts.attachTimeoutMs ?? 120_000, 'bpftrace', () => engine.abort());
     engine.#running = true;
     return engine;
   }
