@@ -170,18 +170,9 @@ interface EndpointHits {
   principals: Map<string, number>;
 }
 
-export interface EndpointUsage {
+/** An operation of the spec with its usage; `endpoint` is the operationId, as APISnoop names it. */
+export interface EndpointUsage extends Omit<OpenApiOperation, 'operationId'> {
   endpoint: string;
-  level: ApiLevel;
-  category: string;
-  group: string;
-  version: string;
-  kind: string;
-  action: string;
-  path: string;
-  method: string;
-  deprecated: boolean;
-  discovery: boolean;
   hits: number;
   userAgents: Array<{ name: string; hits: number }>;
   serviceAccounts: Array<{ name: string; hits: number }>;
