@@ -15,6 +15,7 @@ import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
+import { payloadProblem } from '../handlers/payloads.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createApiRouter } from './api.ts';
@@ -23,6 +24,18 @@ import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { pluginHelp } from './plugin-help.ts';
+
+const HANDLED_ACTIONS: ReadonlySet<string> = new Set(Object.values(REGISTRATIONS).flat());
+
+/**
+ * An answer no retry changes: GitHub's 404/410 (the PR, comment or repository is gone) and 422 (refused as
+ * invalid), and Kubernetes' 422 (an invalid object). Rate limits, 5xx and network errors stay retryable.
+ */
+export function isPermanentFailure(err: unknown): boolean {
+  const e = err as { name?: string; status?: unknown; code?: unknown };
+  if (e?.name === 'HttpError' && typeof e.status === 'number') return e.status === 404 || e.status === 410 || e.status === 422;
+  return e?.code === 422;
+}
 
 export interface Katabot {
   server: Server;
@@ -122,13 +135,26 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       metrics.handlingSeconds.observe({ event: task.name, result: 'invalid' }, 0);
       return;
     }
+    // A payload that lacks what the handlers read can never be handled: one line naming the field, no retries.
+    const problem = payloadProblem(task.name, payload, HANDLED_ACTIONS);
+    if (problem) {
+      log.warn({ delivery: task.id, event: task.name, problem }, 'webhook payload cannot be handled; dropped');
+      metrics.handlingSeconds.observe({ event: task.name, result: 'invalid' }, 0);
+      return;
+    }
     await attachInstallation(payload);
     try {
       await github.probot.receive({ id: task.id, name: task.name, payload } as never);
       metrics.handlingSeconds.observe({ event: task.name, result: 'ok' }, (Date.now() - task.receivedAt) / 1000);
     } catch (err) {
-      metrics.handlingSeconds.observe({ event: task.name, result: 'error' }, (Date.now() - started) / 1000);
       const errors = (err as { errors?: Error[] }).errors ?? [err as Error];
+      // Retrying cannot change GitHub's or Kubernetes' answer about a deleted PR or an invalid object.
+      if (errors.every(isPermanentFailure)) {
+        log.warn({ delivery: task.id, event: task.name, errors: errors.map((e) => e.message) }, 'handling refused for good; dropped');
+        metrics.handlingSeconds.observe({ event: task.name, result: 'dropped' }, (Date.now() - started) / 1000);
+        return;
+      }
+      metrics.handlingSeconds.observe({ event: task.name, result: 'error' }, (Date.now() - started) / 1000);
       log.warn({ delivery: task.id, event: task.name, attempt, errors: errors.map((e) => e.message) }, 'handler failed; will retry');
       throw err;
     }

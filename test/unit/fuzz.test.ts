@@ -1,7 +1,7 @@
 // Bounded fuzzing (fast-check): every input gets a value or a clean, typed error, never another exception.
 // Comment bodies (100k, incl. huge ones, control characters, nested fences, look-alikes of '/'), job config and
-// KATABOT_CONFIG files, trace JSONL and audit logs. Webhook payloads through the handlers: authz-matrix and
-// faults tests drive the real handlers; odd payload fields are covered in test/integration (see docs/security.md).
+// KATABOT_CONFIG files, trace JSONL and audit logs. Webhook payloads with missing or odd fields go through the
+// real intake, queue and handlers in test/integration/payload-fuzz.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
