@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { Redis } from 'ioredis';
 import { Probot, createNodeMiddleware } from 'probot';
 import { RedisWebhookQueue } from '../src/adapters/queue.ts';
 import { createIntake } from '../src/server/intake.ts';
@@ -22,6 +23,28 @@ if (kind === 'bare') {
       res.end('ok\n');
     });
   };
+} else if (kind === 'floor') {
+  // The least any intake that persists before acknowledging can do: one Redis write of the raw body, no
+  // verification, no dedupe, no queue. Measured so katabot's figure can be read against what the machine allows.
+  const redis = new Redis(redisUrl!, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  await new Promise((resolve) => redis.once('ready', resolve));
+  let n = 0;
+  handler = (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      redis.set(`${prefix}:floor:${n++}`, Buffer.concat(chunks)).then(
+        () => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('ok\n');
+        },
+        () => {
+          res.writeHead(503);
+          res.end();
+        },
+      );
+    });
+  };
 } else if (kind === 'probot') {
   const probot = new Probot({ githubToken: 'bench', secret, log });
   const middleware = await createNodeMiddleware(
@@ -31,9 +54,11 @@ if (kind === 'bare') {
     { probot, webhooksPath: '/' },
   );
   handler = (req, res) => void middleware(req, res);
-} else if (kind === 'katabot') {
-  const queue = new RedisWebhookQueue({ redisUrl: redisUrl!, prefix, concurrency: 1, log });
+} else if (kind === 'katabot' || kind === 'katabot+pump') {
+  const queue = new RedisWebhookQueue({ redisUrl: redisUrl!, prefix, concurrency: 8, log });
   await queue.ready();
+  // With the pump, the same process also moves deliveries into BullMQ and runs a no-op handler on them.
+  if (kind === 'katabot+pump') queue.consume(async () => {});
   const intake = createIntake({ secrets: () => [secret], queue, metrics: createMetrics(), log, maxBodyBytes: 26_214_400, handledEvents: new Set(['issue_comment']) });
   handler = (req, res) => void intake(req, res);
 } else {

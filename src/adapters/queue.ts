@@ -1,6 +1,8 @@
 // Durable webhook queue. Intake acknowledges a delivery only after it is persisted here, so a crash after
-// the 2xx loses nothing. BullMQ on Redis in production; an in-process queue for a single dev replica.
-import { Queue, Worker, type Job } from 'bullmq';
+// the 2xx loses nothing. A Redis stream feeding BullMQ in production; an in-process queue for a single dev replica.
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -31,24 +33,55 @@ export interface WebhookQueue {
 export const DEDUPE_TTL_MS = 3 * 24 * 3600 * 1000;
 const QUEUE_NAME = 'katabot-webhooks';
 const ATTEMPTS = 8;
+const PUMP_GROUP = 'pump';
+/** Entries read by a replica that died are taken over after this long without an acknowledgement. */
+const CLAIM_IDLE_MS = 60_000;
+const PUMP_BATCH = 200;
+
+// The intake's only Redis call: refuse a delivery id seen in the last 3 days, else append the delivery to the
+// intake stream and remember its id. The append comes before the remembering, so a failed append (out of memory)
+// leaves nothing behind that would refuse GitHub's redelivery. One script: atomic, one round trip.
+const INTAKE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'name', ARGV[3], 'at', ARGV[4], 'body', ARGV[5])
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 1`;
 
 export interface RedisQueueOptions {
   redisUrl: string;
   prefix?: string;
   concurrency: number;
   log: Logger;
+  /** This replica's name in the pump's consumer group (default: the host name, stable across container restarts). */
+  replica?: string;
+  /** How long an entry another replica read may go unacknowledged before this one takes it over. */
+  claimIdleMs?: number;
 }
 
+/**
+ * Two stages. Intake appends each delivery to a Redis stream (one small script: dedupe + XADD), which is all a
+ * webhook waits for. A pump on every consuming replica moves stream entries into BullMQ in batches (retries,
+ * backoff, stalled-job recovery, concurrency) and only then acknowledges them; a crash between the two re-adds
+ * the same job ids, which BullMQ ignores. BullMQ's own add, one Lua script per job, costs about twice the
+ * append (npm run bench:intake), so it stays off the webhook's path.
+ */
 export class RedisWebhookQueue implements WebhookQueue {
   readonly kind = 'redis' as const;
-  readonly #queue: Queue;
   readonly #producer: Redis;
+  readonly #connection: Redis;
+  readonly #queue: Queue;
   readonly #opts: RedisQueueOptions;
+  readonly #keys: { stream: string; seen: (id: string) => string };
   #worker?: Worker;
   #workerConnection?: Redis;
+  #pump?: Promise<void>;
+  #pumpConnection?: Redis;
+  #closing = false;
 
   constructor(opts: RedisQueueOptions) {
     this.#opts = opts;
+    const prefix = opts.prefix ?? 'katabot';
+    this.#keys = { stream: `${prefix}:intake`, seen: (id) => `${prefix}:delivery:${id}` };
     // Fail fast while Redis is down, so intake answers 503 instead of acknowledging what it cannot persist.
     this.#producer = new Redis(opts.redisUrl, {
       enableOfflineQueue: false,
@@ -57,21 +90,27 @@ export class RedisWebhookQueue implements WebhookQueue {
       commandTimeout: 2000,
       retryStrategy: (n) => Math.min(n * 100, 1000),
     } satisfies RedisOptions);
-    this.#producer.on('error', (err) => opts.log.debug({ err: err.message }, 'queue producer connection error'));
-    this.#queue = new Queue(QUEUE_NAME, { connection: this.#producer, prefix: opts.prefix ?? 'katabot' });
+    this.#producer.on('error', (err) => opts.log.debug({ err: err.message }, 'intake connection error'));
+    this.#producer.defineCommand('katabotIntake', { numberOfKeys: 2, lua: INTAKE_LUA });
+    // BullMQ adds and queue statistics: they fail after one reconnection attempt rather than hang while Redis is
+    // down (the pump retries; /metrics and /readyz answer).
+    this.#connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    this.#connection.on('error', (err) => opts.log.debug({ err: err.message }, 'queue connection error'));
+    this.#queue = new Queue(QUEUE_NAME, { connection: this.#connection, prefix });
     this.#queue.on('error', (err) => opts.log.debug({ err: err.message }, 'queue error'));
   }
 
   async enqueue(task: WebhookTask): Promise<void> {
-    await this.#queue.add(task.name, task, {
-      // The delivery id is the identity: the same delivery arriving twice, even concurrently, is one job.
-      jobId: task.id,
-      deduplication: { id: task.id, ttl: DEDUPE_TTL_MS },
-      attempts: ATTEMPTS,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: { age: 3600, count: 5000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    });
+    // The delivery id is the identity: the same delivery arriving twice, even concurrently, is appended once.
+    await (this.#producer as Redis & { katabotIntake: (...args: Array<string | number>) => Promise<number> }).katabotIntake(
+      this.#keys.seen(task.id),
+      this.#keys.stream,
+      DEDUPE_TTL_MS,
+      task.id,
+      task.name,
+      task.receivedAt,
+      task.body,
+    );
   }
 
   consume(handler: TaskHandler): void {
@@ -97,11 +136,73 @@ export class RedisWebhookQueue implements WebhookQueue {
       this.#opts.log.warn({ delivery: job?.id, attempt: job?.attemptsMade, err: err.message }, 'webhook handling failed'),
     );
     this.#worker.on('error', (err) => this.#opts.log.debug({ err: err.message }, 'worker error'));
+    this.#pump = this.#runPump();
+  }
+
+  /** Moves intake stream entries into BullMQ until closed; survives Redis restarts. */
+  async #runPump(): Promise<void> {
+    const log = this.#opts.log;
+    const { stream } = this.#keys;
+    const consumer = this.#opts.replica ?? hostname();
+    // XREADGROUP BLOCK holds its connection, so the pump reads on one of its own.
+    const conn = new Redis(this.#opts.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    conn.on('error', (err) => log.debug({ err: err.message }, 'pump connection error'));
+    this.#pumpConnection = conn;
+    let ownPending = true; // first what this replica read before a restart and did not acknowledge
+    const claimIdle = this.#opts.claimIdleMs ?? CLAIM_IDLE_MS;
+    let claimCursor = '0-0';
+    let nextClaim = 0;
+    while (!this.#closing) {
+      try {
+        await conn.xgroup('CREATE', stream, PUMP_GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+          if (!/BUSYGROUP/.test(err.message)) throw err;
+        });
+        while (!this.#closing) {
+          let entries: StreamEntry[];
+          if (ownPending) {
+            entries = readGroupEntries(await conn.xreadgroup('GROUP', PUMP_GROUP, consumer, 'COUNT', PUMP_BATCH, 'STREAMS', stream, '0'));
+            if (entries.length === 0) ownPending = false;
+          } else if (Date.now() >= nextClaim) {
+            // Entries another replica read and never acknowledged (it died between reading and moving them).
+            const [cursor, claimed] = (await conn.xautoclaim(stream, PUMP_GROUP, consumer, claimIdle, claimCursor, 'COUNT', PUMP_BATCH)) as [string, RawEntry[]];
+            claimCursor = cursor;
+            if (cursor === '0-0') nextClaim = Date.now() + claimIdle / 4;
+            entries = claimed.flatMap(toEntry);
+          } else {
+            entries = readGroupEntries(await conn.xreadgroup('GROUP', PUMP_GROUP, consumer, 'COUNT', PUMP_BATCH, 'BLOCK', 500, 'STREAMS', stream, '>'));
+          }
+          if (entries.length) await this.#move(conn, entries);
+        }
+      } catch (err) {
+        if (this.#closing) break;
+        log.debug({ err: (err as Error).message }, 'intake pump: retrying');
+        ownPending = true;
+        await sleep(250);
+      }
+    }
+  }
+
+  async #move(conn: Redis, entries: StreamEntry[]): Promise<void> {
+    const { stream } = this.#keys;
+    const jobs = entries.flatMap((e) => {
+      const task = taskOf(e.fields);
+      if (!task) {
+        this.#opts.log.error({ entry: e.id }, 'intake stream entry without delivery id, event or body; dropped');
+        return [];
+      }
+      return [{ name: task.name, data: task, opts: jobOptions(task.id) }];
+    });
+    if (jobs.length) await this.#queue.addBulk(jobs);
+    const ids = entries.map((e) => e.id);
+    await conn.multi().xack(stream, PUMP_GROUP, ...ids).xdel(stream, ...ids).exec();
   }
 
   async depth(): Promise<number> {
-    const counts = await this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return Object.values(counts).reduce((a, b) => a + b, 0);
+    const [counts, unmoved] = await Promise.all([
+      this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+      this.#connection.xlen(this.#keys.stream),
+    ]);
+    return Object.values(counts).reduce((a, b) => a + b, 0) + unmoved;
   }
 
   async ready(): Promise<void> {
@@ -110,11 +211,51 @@ export class RedisWebhookQueue implements WebhookQueue {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
+    // Ends a blocked XREADGROUP at once; the pump loop then stops.
+    this.#pumpConnection?.disconnect();
+    await this.#pump;
     await this.#worker?.close();
     await this.#queue.close();
     this.#producer.disconnect();
+    this.#connection.disconnect();
     this.#workerConnection?.disconnect();
   }
+}
+
+function jobOptions(id: string): JobsOptions {
+  return {
+    // The delivery id is the job id, and deduplicated for GitHub's redelivery window: a re-added entry is a no-op.
+    jobId: id,
+    deduplication: { id, ttl: DEDUPE_TTL_MS },
+    attempts: ATTEMPTS,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: { age: 3600, count: 5000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+type RawEntry = [id: string, fields: string[] | null];
+interface StreamEntry {
+  id: string;
+  fields: string[];
+}
+
+function toEntry([id, fields]: RawEntry): StreamEntry[] {
+  // XAUTOCLAIM reports entries deleted meanwhile with no fields; they need no moving.
+  return fields ? [{ id, fields }] : [];
+}
+
+function readGroupEntries(reply: unknown): StreamEntry[] {
+  const streams = reply as Array<[key: string, entries: RawEntry[]]> | null;
+  return streams ? streams.flatMap(([, entries]) => entries.flatMap(toEntry)) : [];
+}
+
+function taskOf(fields: string[]): WebhookTask | undefined {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  if (!f.id || !f.name || f.body === undefined) return undefined;
+  return { id: f.id, name: f.name, body: f.body, receivedAt: Number(f.at) || Date.now() };
 }
 
 /** Waits for a fail-fast connection to come up (it rejects commands until then). */
