@@ -1,11 +1,11 @@
-// Pieces every view uses: the header with its tabs, the filter bar, owners, the required badge, run squares.
-import type { ComponentChildren } from 'preact';
+// Pieces every view uses: the header with its tabs, the filter bar, the job table, owners, the required badge, run squares.
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { pageUrl, type DashboardQuery, type Display } from '../../src/dashboard/query.ts';
 import { describeRequirement } from '../../src/dashboard/required-text.ts';
 import type { AttemptChip, MaintainerGroup, Outcome, Requirement } from '../../src/dashboard/types.ts';
 import { ago, when } from './format.ts';
-import { ExternalIcon, OUTCOME_LABELS, OutcomeIcon } from './icons.tsx';
+import { Chevron, ExternalIcon, OUTCOME_LABELS, OutcomeIcon } from './icons.tsx';
 import { currentQuery, navigate } from './router.ts';
 
 const TABS: Array<[Display, string]> = [
@@ -105,6 +105,94 @@ export function FilterBar({ q, regexError, children, summary }: { q: DashboardQu
         </p>
       )}
     </section>
+  );
+}
+
+/** How many runs or PRs a view covers: the usual choices and the one in the URL, written to the URL as it changes. */
+export function WindowSelect({ q, param, label, choices }: { q: DashboardQuery; param: 'runs' | 'prs'; label: string; choices: number[] }) {
+  return (
+    <label class="select">
+      <span>{label}</span>
+      <select name={param} value={String(q[param])} onChange={(e) => navigate(pageUrl({ ...q, [param]: Number((e.currentTarget as HTMLSelectElement).value) }))}>
+        {[...new Set([...choices, q[param]])].sort((a, b) => a - b).map((n) => (
+          <option value={String(n)}>last {n}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/**
+ * A table of jobs, one row each, that opens into details. The view gives the header cells and, per row, the lead
+ * cell, the tags after the job name, the cells between it and the maintainers, and the details. It stays mounted
+ * while no row matches (and renders nothing), so rows a maintainer opened stay open across a filter that matched none.
+ */
+export function JobTable<R extends { job: string; maintainers: string[] }>({
+  class: tableClass,
+  head,
+  rows,
+  columns,
+  groups,
+  lead,
+  tags,
+  cells,
+  details,
+  rowAttrs,
+}: {
+  class: string;
+  head: ComponentChildren;
+  rows: R[];
+  /** Columns in all, for the details row to span. */
+  columns: number;
+  groups: Record<string, MaintainerGroup>;
+  lead: (r: R) => ComponentChildren;
+  tags: (r: R) => ComponentChildren;
+  cells: (r: R) => ComponentChildren;
+  details: (r: R) => ComponentChildren;
+  rowAttrs?: (r: R) => Record<`data-${string}`, string>;
+}) {
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  if (rows.length === 0) return null;
+  const toggle = (job: string) => {
+    const next = new Set(open);
+    if (next.has(job)) next.delete(job);
+    else next.add(job);
+    setOpen(next);
+  };
+  return (
+    <table class={tableClass}>
+      <thead>
+        <tr>{head}</tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => {
+          const isOpen = open.has(r.job);
+          return (
+            <Fragment key={r.job}>
+              <tr class={`row${isOpen ? ' open' : ''}`} data-job={r.job} {...rowAttrs?.(r)}>
+                {lead(r)}
+                <td class="c-job">
+                  <button type="button" class="expander" aria-expanded={isOpen} onClick={() => toggle(r.job)}>
+                    <Chevron open={isOpen} />
+                    <span class="job-name">{r.job}</span>
+                  </button>
+                  <span class="tags">{tags(r)}</span>
+                </td>
+                {cells(r)}
+                <td class="c-owners" data-label="Maintainers">
+                  <Owners names={r.maintainers} groups={groups} />
+                </td>
+              </tr>
+              {isOpen && (
+                <tr class="details">
+                  <td colSpan={columns}>{details(r)}</td>
+                </tr>
+              )}
+            </Fragment>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 

@@ -1,15 +1,13 @@
 // Nightly: periodic jobs with their last runs and Kata's weather, worst first; owners per job.
-import { Fragment } from 'preact';
-import { useMemo, useState } from 'preact/hooks';
-import { filterRows, jobRegex, pageUrl, type DashboardQuery } from '../../../src/dashboard/query.ts';
+import { useMemo } from 'preact/hooks';
+import { filterRows, jobRegex, type DashboardQuery } from '../../../src/dashboard/query.ts';
 import { describeRequirement } from '../../../src/dashboard/required-text.ts';
 import type { NightlyRow, NightlyView } from '../../../src/dashboard/types.ts';
 import { weatherRank, WEATHER_LABELS, WEATHERS } from '../../../src/dashboard/weather.ts';
 import type { ApiState } from '../api.ts';
-import { FilterBar, Loading, Notice, Owners, OwnersPanel, RequiredBadge, RunSquares, SortHeader, Stat } from '../components.tsx';
+import { FilterBar, JobTable, Loading, Notice, OwnersPanel, RequiredBadge, RunSquares, SortHeader, Stat, WindowSelect } from '../components.tsx';
 import { ago, duration, percent, plural, when } from '../format.ts';
-import { Chevron, ExternalIcon, OUTCOME_LABELS, OutcomeIcon, WeatherIcon } from '../icons.tsx';
-import { navigate } from '../router.ts';
+import { ExternalIcon, OUTCOME_LABELS, OutcomeIcon, WeatherIcon } from '../icons.tsx';
 
 const WINDOWS = [5, 10, 20, 30, 50];
 
@@ -81,7 +79,6 @@ function Details({ row, groups }: { row: NightlyRow; groups: NightlyView['groups
 }
 
 export function Nightly({ q, api }: { q: DashboardQuery; api: ApiState<NightlyView> }) {
-  const [open, setOpen] = useState<Set<string>>(new Set());
   const { re, error } = jobRegex(q.job);
   const v = api.data;
   const rows = useMemo(() => {
@@ -89,12 +86,6 @@ export function Nightly({ q, api }: { q: DashboardQuery; api: ApiState<NightlyVi
     const filtered = filterRows(v.jobs, { ...(re ? { matches: (n: string) => re.test(n) } : {}), requiredOnly: q.requiredOnly });
     return sortRows(filtered, q.sort, SORTS);
   }, [v, q.job, q.requiredOnly, q.sort]);
-  const toggle = (job: string) => {
-    const next = new Set(open);
-    if (next.has(job)) next.delete(job);
-    else next.add(job);
-    setOpen(next);
-  };
   const weatherCounts = WEATHERS.map((w) => [w, rows.filter((r) => r.weather === w).length] as const).filter(([, n]) => n > 0);
   return (
     <>
@@ -122,79 +113,57 @@ export function Nightly({ q, api }: { q: DashboardQuery; api: ApiState<NightlyVi
           )
         }
       >
-        <label class="select">
-          <span>Runs</span>
-          <select name="runs" value={String(q.runs)} onChange={(e) => navigate(pageUrl({ ...q, runs: Number((e.currentTarget as HTMLSelectElement).value) }))}>
-            {[...new Set([...WINDOWS, q.runs])].sort((a, b) => a - b).map((n) => (
-              <option value={String(n)}>last {n}</option>
-            ))}
-          </select>
-        </label>
+        <WindowSelect q={q} param="runs" label="Runs" choices={WINDOWS} />
       </FilterBar>
       {api.error && !v && <Notice kind="error" title="Cannot load the nightly jobs">{api.error}</Notice>}
       {!v && !api.error && <Loading />}
       {v && v.jobs.length === 0 && <Notice title="No periodic jobs yet">katabot shows periodic jobs once the reporter has recorded a run.</Notice>}
       {v && v.jobs.length > 0 && rows.length === 0 && <Notice title="No job matches the filters" />}
-      {rows.length > 0 && (
-        <table class="grid nightly">
-          <thead>
-            <tr>
-              <SortHeader q={q} col="weather" label="Weather" numeric />
-              <SortHeader q={q} col="job" label="Job" />
-              <th scope="col">Last runs</th>
-              <SortHeader q={q} col="runs" label="Runs" numeric />
-              <SortHeader q={q} col="passes" label="Pass" numeric />
-              <SortHeader q={q} col="fails" label="Fail" numeric />
-              <SortHeader q={q} col="skips" label="Skip" numeric title="Aborted runs (superseded or stopped)" />
-              <SortHeader q={q} col="rate" label="Fail rate" numeric />
-              <th scope="col">Maintainers</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => {
-              const isOpen = open.has(r.job);
-              return (
-                <Fragment key={r.job}>
-                  <tr class={`row${isOpen ? ' open' : ''}`} data-job={r.job} data-weather={r.weather}>
-                    <td class="c-weather" data-label="Weather">
-                      <WeatherIcon weather={r.weather} title={weatherTitle(r)} />
-                    </td>
-                    <td class="c-job">
-                      <button type="button" class="expander" aria-expanded={isOpen} onClick={() => toggle(r.job)}>
-                        <Chevron open={isOpen} />
-                        <span class="job-name">{r.job}</span>
-                      </button>
-                      <span class="tags">
-                        <RequiredBadge requirement={r.requirement} />
-                        {r.failStreak >= 2 && <span class="badge streak">failed {r.failStreak}× in a row</span>}
-                        {r.last[0]?.outcome === 'running' && <span class="badge running">running</span>}
-                      </span>
-                    </td>
-                    <td class="c-runs" data-label="Last runs">
-                      <RunSquares runs={r.last} label={`Last runs of ${r.job}, newest first`} />
-                    </td>
-                    <td class="num c-count" data-label="Runs">{r.runs}</td>
-                    <td class="num c-count pass-text" data-label="Pass">{r.passes}</td>
-                    <td class="num c-count fail-text" data-label="Fail">{r.fails}</td>
-                    <td class="num c-count skip-text" data-label="Skip">{r.skips}</td>
-                    <td class="num c-rate" data-label="Fail rate">{percent(r.failRate)}</td>
-                    <td class="c-owners" data-label="Maintainers">
-                      <Owners names={r.maintainers} groups={v!.groups} />
-                    </td>
-                  </tr>
-                  {isOpen && (
-                    <tr class="details">
-                      <td colSpan={9}>
-                        <Details row={r} groups={v!.groups} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+      <JobTable
+        class="grid nightly"
+        rows={rows}
+        columns={9}
+        groups={v?.groups ?? {}}
+        head={
+          <>
+            <SortHeader q={q} col="weather" label="Weather" numeric />
+            <SortHeader q={q} col="job" label="Job" />
+            <th scope="col">Last runs</th>
+            <SortHeader q={q} col="runs" label="Runs" numeric />
+            <SortHeader q={q} col="passes" label="Pass" numeric />
+            <SortHeader q={q} col="fails" label="Fail" numeric />
+            <SortHeader q={q} col="skips" label="Skip" numeric title="Aborted runs (superseded or stopped)" />
+            <SortHeader q={q} col="rate" label="Fail rate" numeric />
+            <th scope="col">Maintainers</th>
+          </>
+        }
+        rowAttrs={(r) => ({ 'data-weather': r.weather })}
+        lead={(r) => (
+          <td class="c-weather" data-label="Weather">
+            <WeatherIcon weather={r.weather} title={weatherTitle(r)} />
+          </td>
+        )}
+        tags={(r) => (
+          <>
+            <RequiredBadge requirement={r.requirement} />
+            {r.failStreak >= 2 && <span class="badge streak">failed {r.failStreak}× in a row</span>}
+            {r.last[0]?.outcome === 'running' && <span class="badge running">running</span>}
+          </>
+        )}
+        cells={(r) => (
+          <>
+            <td class="c-runs" data-label="Last runs">
+              <RunSquares runs={r.last} label={`Last runs of ${r.job}, newest first`} />
+            </td>
+            <td class="num c-count" data-label="Runs">{r.runs}</td>
+            <td class="num c-count pass-text" data-label="Pass">{r.passes}</td>
+            <td class="num c-count fail-text" data-label="Fail">{r.fails}</td>
+            <td class="num c-count skip-text" data-label="Skip">{r.skips}</td>
+            <td class="num c-rate" data-label="Fail rate">{percent(r.failRate)}</td>
+          </>
+        )}
+        details={(r) => <Details row={r} groups={v!.groups} />}
+      />
       {v && <p class="foot-note">{plural(v.totals.jobs, 'periodic job')} in katabot's store; each run links to its Deck page.</p>}
     </>
   );

@@ -1,14 +1,11 @@
 // PR checks: presubmits over recent PRs, by job: runs, failures, reruns, and flakiness (failed, then passed on the
 // same commit). Flakiest first.
-import { Fragment } from 'preact';
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
 import { filterRows, jobRegex, pageUrl, type DashboardQuery } from '../../../src/dashboard/query.ts';
 import type { PrChecksView, PresubmitRow } from '../../../src/dashboard/types.ts';
 import type { ApiState } from '../api.ts';
-import { Attempt, FilterBar, Loading, Notice, Owners, OwnersPanel, RequiredBadge, SortHeader, Stat } from '../components.tsx';
+import { Attempt, FilterBar, JobTable, Loading, Notice, OwnersPanel, RequiredBadge, SortHeader, Stat, WindowSelect } from '../components.tsx';
 import { percent, plural, shortSha } from '../format.ts';
-import { Chevron } from '../icons.tsx';
-import { navigate } from '../router.ts';
 import { sortRows } from './Nightly.tsx';
 
 const WINDOWS = [10, 20, 50, 100];
@@ -102,7 +99,6 @@ function Details({ row, groups }: { row: PresubmitRow; groups: PrChecksView['gro
 }
 
 export function PrChecks({ q, api }: { q: DashboardQuery; api: ApiState<PrChecksView> }) {
-  const [open, setOpen] = useState<Set<string>>(new Set());
   const { re, error } = jobRegex(q.job);
   const v = api.data;
   const rows = useMemo(() => {
@@ -110,12 +106,6 @@ export function PrChecks({ q, api }: { q: DashboardQuery; api: ApiState<PrChecks
     const filtered = filterRows(v.jobs, { ...(re ? { matches: (n: string) => re.test(n) } : {}), requiredOnly: q.requiredOnly });
     return sortRows(filtered, q.sort, SORTS);
   }, [v, q.job, q.requiredOnly, q.sort]);
-  const toggle = (job: string) => {
-    const next = new Set(open);
-    if (next.has(job)) next.delete(job);
-    else next.add(job);
-    setOpen(next);
-  };
   return (
     <>
       <div class="view-head">
@@ -139,76 +129,53 @@ export function PrChecks({ q, api }: { q: DashboardQuery; api: ApiState<PrChecks
           )
         }
       >
-        <label class="select">
-          <span>PRs</span>
-          <select name="prs" value={String(q.prs)} onChange={(e) => navigate(pageUrl({ ...q, prs: Number((e.currentTarget as HTMLSelectElement).value) }))}>
-            {[...new Set([...WINDOWS, q.prs])].sort((a, b) => a - b).map((n) => (
-              <option value={String(n)}>last {n}</option>
-            ))}
-          </select>
-        </label>
+        <WindowSelect q={q} param="prs" label="PRs" choices={WINDOWS} />
       </FilterBar>
       {api.error && !v && <Notice kind="error" title="Cannot load the PR checks">{api.error}</Notice>}
       {!v && !api.error && <Loading />}
       {v && v.jobs.length === 0 && <Notice title="No PR jobs yet">katabot shows presubmits once the reporter has recorded a run.</Notice>}
       {v && v.jobs.length > 0 && rows.length === 0 && <Notice title="No job matches the filters" />}
-      {rows.length > 0 && (
-        <table class="grid prchecks">
-          <thead>
-            <tr>
-              <SortHeader q={q} col="flaky" label="Flakiness" numeric title="Commits that failed and then passed, of all commits" />
-              <SortHeader q={q} col="job" label="Job" />
-              <th scope="col">Attempts per commit</th>
-              <SortHeader q={q} col="prs" label="PRs" numeric />
-              <SortHeader q={q} col="runs" label="Runs" numeric />
-              <SortHeader q={q} col="failures" label="Failures" numeric />
-              <SortHeader q={q} col="reruns" label="Reruns" numeric />
-              <th scope="col">Maintainers</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => {
-              const isOpen = open.has(r.job);
-              return (
-                <Fragment key={r.job}>
-                  <tr class={`row${isOpen ? ' open' : ''}`} data-job={r.job}>
-                    <td class="c-flake" data-label="Flakiness">
-                      <FlakeBar row={r} />
-                    </td>
-                    <td class="c-job">
-                      <button type="button" class="expander" aria-expanded={isOpen} onClick={() => toggle(r.job)}>
-                        <Chevron open={isOpen} />
-                        <span class="job-name">{r.job}</span>
-                      </button>
-                      <span class="tags">
-                        <RequiredBadge requirement={r.requirement} />
-                        {r.flakyCommits > 0 && <span class="badge flaky">flaky on {plural(r.flakyCommits, 'commit')}</span>}
-                      </span>
-                    </td>
-                    <td class="c-runs" data-label="Attempts">
-                      <HistoryStrip row={r} />
-                    </td>
-                    <td class="num c-count" data-label="PRs">{r.prs}</td>
-                    <td class="num c-count" data-label="Runs">{r.runs}</td>
-                    <td class="num c-count fail-text" data-label="Failures">{r.failures}</td>
-                    <td class="num c-count" data-label="Reruns">{r.reruns}</td>
-                    <td class="c-owners" data-label="Maintainers">
-                      <Owners names={r.maintainers} groups={v!.groups} />
-                    </td>
-                  </tr>
-                  {isOpen && (
-                    <tr class="details">
-                      <td colSpan={8}>
-                        <Details row={r} groups={v!.groups} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+      <JobTable
+        class="grid prchecks"
+        rows={rows}
+        columns={8}
+        groups={v?.groups ?? {}}
+        head={
+          <>
+            <SortHeader q={q} col="flaky" label="Flakiness" numeric title="Commits that failed and then passed, of all commits" />
+            <SortHeader q={q} col="job" label="Job" />
+            <th scope="col">Attempts per commit</th>
+            <SortHeader q={q} col="prs" label="PRs" numeric />
+            <SortHeader q={q} col="runs" label="Runs" numeric />
+            <SortHeader q={q} col="failures" label="Failures" numeric />
+            <SortHeader q={q} col="reruns" label="Reruns" numeric />
+            <th scope="col">Maintainers</th>
+          </>
+        }
+        lead={(r) => (
+          <td class="c-flake" data-label="Flakiness">
+            <FlakeBar row={r} />
+          </td>
+        )}
+        tags={(r) => (
+          <>
+            <RequiredBadge requirement={r.requirement} />
+            {r.flakyCommits > 0 && <span class="badge flaky">flaky on {plural(r.flakyCommits, 'commit')}</span>}
+          </>
+        )}
+        cells={(r) => (
+          <>
+            <td class="c-runs" data-label="Attempts">
+              <HistoryStrip row={r} />
+            </td>
+            <td class="num c-count" data-label="PRs">{r.prs}</td>
+            <td class="num c-count" data-label="Runs">{r.runs}</td>
+            <td class="num c-count fail-text" data-label="Failures">{r.failures}</td>
+            <td class="num c-count" data-label="Reruns">{r.reruns}</td>
+          </>
+        )}
+        details={(r) => <Details row={r} groups={v!.groups} />}
+      />
       {v && (
         <p class="foot-note">
           {v.totals.flaky} of {plural(v.totals.jobs, 'job')} ({percent(v.totals.jobs ? v.totals.flaky / v.totals.jobs : 0)}) failed and then passed on the same
