@@ -86,6 +86,15 @@ export class AbortIncompleteError extends AggregateError {
 }
 
 /** A failed Kubernetes API call, with the HTTP code and Status reason when there was an answer. */
+/** The name of a ProwJob that may be created in `namespace`; both clients refuse the same mistakes. */
+function creatableName(pj: ProwJob, namespace: string): string {
+  const name = pj.metadata?.name;
+  if (!name) throw new Error('create prowjob: metadata.name is required (names are precomputed so retries are idempotent)');
+  if (pj.metadata.namespace && pj.metadata.namespace !== namespace)
+    throw new Error(`create prowjob ${name}: metadata.namespace ${pj.metadata.namespace} differs from the client's namespace ${namespace}`);
+  return name;
+}
+
 export class KubeApiError extends Error {
   code: number | undefined;
   reason: string | undefined;
@@ -288,10 +297,7 @@ export function kubeProwJobClient(kc: KubeConfig, namespace: string, log?: Logge
     namespace,
 
     async create(pj) {
-      const name = pj.metadata?.name;
-      if (!name) throw new Error('create prowjob: metadata.name is required (names are precomputed so retries are idempotent)');
-      if (pj.metadata.namespace && pj.metadata.namespace !== namespace)
-        throw new Error(`create prowjob ${name}: metadata.namespace ${pj.metadata.namespace} differs from the client's namespace ${namespace}`);
+      const name = creatableName(pj, namespace);
       const body = structuredClone(pj);
       body.metadata.namespace = namespace;
       for (const f of ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields']) delete body.metadata[f];
@@ -442,10 +448,7 @@ export function fileProwJobClient(dir: string, namespace: string): ProwJobClient
     namespace,
 
     async create(pj) {
-      const name = pj.metadata?.name;
-      if (!name) throw new Error('create prowjob: metadata.name is required');
-      if (pj.metadata.namespace && pj.metadata.namespace !== namespace)
-        throw new Error(`create prowjob ${name}: metadata.namespace ${pj.metadata.namespace} differs from the client's namespace ${namespace}`);
+      const name = creatableName(pj, namespace);
       await mkdir(dir, { recursive: true });
       const body = structuredClone(pj);
       body.metadata.namespace = namespace;

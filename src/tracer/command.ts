@@ -9,7 +9,7 @@ import { signalNumber } from '../trace/linux.ts';
 import { CgroupIndex, cgroupPopulated, createTraceCgroup, ownCgroupDir, removeCgroup } from './cgroups.ts';
 import { TraceEngine, preflight, type EngineResult } from './engine.ts';
 import { TraceUsageError } from './errors.ts';
-import { TraceSession, type SessionPackage, type SessionResult } from './session.ts';
+import { startTracer, type SessionPackage, type SessionResult, type TraceSession } from './session.ts';
 
 export interface TraceCommandOptions {
   argv: string[];
@@ -74,7 +74,6 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
   const index = new CgroupIndex(pre.cgroupRoot, { subtree: cg.path, minRescanMs: 200 });
   const summary = new SummaryBuilder();
   let engine: TraceEngine | TraceSession;
-  const usePackages = opts.builtins !== undefined || opts.packages !== undefined;
   try {
     const engineOptions = {
       preflight: pre,
@@ -93,9 +92,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
       },
       log: opts.log,
     } satisfies Parameters<typeof TraceEngine.start>[0];
-    engine = usePackages
-      ? await TraceSession.start({ ...engineOptions, builtins: opts.builtins ?? [], packages: opts.packages ?? [] })
-      : await TraceEngine.start(engineOptions);
+    engine = await startTracer(engineOptions, { builtins: opts.builtins, packages: opts.packages });
   } catch (err) {
     removeCgroup(cg.dir, ownCgroupDir(pre.cgroupRoot));
     throw err;

@@ -11,7 +11,7 @@ import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
 import { TraceEngine, preflight, type EngineResult, type Preflight } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
-import { TraceSession, type SessionPackage, type SessionResult } from './session.ts';
+import { TraceSession, startTracer, type SessionPackage, type SessionResult } from './session.ts';
 
 export interface PodInfo {
   namespace: string;
@@ -229,7 +229,6 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
 
   const summary = new SummaryBuilder();
   let engine: TraceEngine | TraceSession;
-  const usePackages = opts.builtins !== undefined || opts.packages !== undefined;
   try {
     const engineOptions = {
       preflight: pre,
@@ -248,15 +247,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
       },
       log,
     } satisfies Parameters<typeof TraceEngine.start>[0];
-    engine = usePackages
-      ? await TraceSession.start({
-        ...engineOptions,
-        builtins: opts.builtins ?? [],
-        packages: opts.packages ?? [],
-        ...(opts.flushEveryMs !== undefined ? { flushEveryMs: opts.flushEveryMs } : {}),
-        ...(opts.optionalPackages ? { optionalPackages: true } : {}),
-      })
-      : await TraceEngine.start(engineOptions);
+    engine = await startTracer(engineOptions, opts);
   } catch (err) {
     if (err instanceof EbpfUnavailableError || err instanceof PackageProgramError) markFailed(opts.readyFile, err.message);
     throw err;

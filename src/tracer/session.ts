@@ -27,6 +27,29 @@ export interface SessionOptions extends Omit<EngineOptions, 'kinds' | 'packages'
   optionalPackages?: boolean;
 }
 
+/** What a trace asks for besides the engine's options; with neither builtins nor packages, the plain engine. */
+export interface PackageChoice {
+  builtins?: readonly string[] | undefined;
+  packages?: readonly SessionPackage[] | undefined;
+  flushEveryMs?: number | undefined;
+  optionalPackages?: boolean | undefined;
+}
+
+/**
+ * Starts the plain engine when no package was asked for (its one fixed program needs no session around it),
+ * else a session that runs the built-in program and each custom package side by side.
+ */
+export async function startTracer(options: Omit<EngineOptions, 'kinds' | 'packages' | 'extra'>, choice: PackageChoice): Promise<TraceEngine | TraceSession> {
+  if (choice.builtins === undefined && choice.packages === undefined) return TraceEngine.start(options);
+  return TraceSession.start({
+    ...options,
+    builtins: choice.builtins ?? [],
+    packages: choice.packages ?? [],
+    ...(choice.flushEveryMs !== undefined ? { flushEveryMs: choice.flushEveryMs } : {}),
+    ...(choice.optionalPackages ? { optionalPackages: true } : {}),
+  });
+}
+
 export interface SessionResult extends EngineResult {
   packages: Array<{ name: string; version: string; stats: DecoderStats; exitCode: number | null }>;
 }
