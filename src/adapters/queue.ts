@@ -17,10 +17,15 @@ export interface WebhookTask {
   receivedAt: number;
 }
 
+/** A delivery as intake persists it: the body bytes exactly as received and signed (no decode/encode round trip). */
+export interface InboundDelivery extends Omit<WebhookTask, 'body'> {
+  body: Buffer;
+}
+
 export type TaskHandler = (task: WebhookTask, attempt: number) => Promise<void>;
 
 export interface WebhookQueue {
-  enqueue(task: WebhookTask): Promise<void>;
+  enqueue(delivery: InboundDelivery): Promise<void>;
   /** Starts consuming; handler errors are retried with backoff. */
   consume(handler: TaskHandler): void;
   depth(): Promise<number>;
@@ -100,9 +105,9 @@ export class RedisWebhookQueue implements WebhookQueue {
     this.#queue.on('error', (err) => opts.log.debug({ err: err.message }, 'queue error'));
   }
 
-  async enqueue(task: WebhookTask): Promise<void> {
+  async enqueue(task: InboundDelivery): Promise<void> {
     // The delivery id is the identity: the same delivery arriving twice, even concurrently, is appended once.
-    await (this.#producer as Redis & { katabotIntake: (...args: Array<string | number>) => Promise<number> }).katabotIntake(
+    await (this.#producer as Redis & { katabotIntake: (...args: Array<string | number | Buffer>) => Promise<number> }).katabotIntake(
       this.#keys.seen(task.id),
       this.#keys.stream,
       DEDUPE_TTL_MS,
@@ -287,7 +292,8 @@ export class MemoryWebhookQueue implements WebhookQueue {
     this.#log = log;
   }
 
-  async enqueue(task: WebhookTask): Promise<void> {
+  async enqueue(delivery: InboundDelivery): Promise<void> {
+    const task: WebhookTask = { ...delivery, body: delivery.body.toString('utf8') };
     const now = Date.now();
     const seen = this.#seen.get(task.id);
     if (seen && now - seen < DEDUPE_TTL_MS) return;

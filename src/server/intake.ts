@@ -52,7 +52,7 @@ export function createIntake(deps: IntakeDeps) {
         return reply(res, 200, 'Event ignored: katabot does not handle it.');
       }
       try {
-        await deps.queue.enqueue({ id: delivery, name: event, body: body.toString('utf8'), receivedAt: Date.now() });
+        await deps.queue.enqueue({ id: delivery, name: event, body, receivedAt: Date.now() });
       } catch (err) {
         deps.log.warn({ delivery, err: (err as Error).message }, 'cannot persist webhook; answering 503');
         throw new HttpError(503, 'cannot persist the event right now; please redeliver');

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { RedisWebhookQueue, type WebhookTask } from '../../src/adapters/queue.ts';
+import { RedisWebhookQueue, type InboundDelivery, type WebhookTask } from '../../src/adapters/queue.ts';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
 import { waitFor } from './harness.ts';
 
@@ -33,8 +33,8 @@ async function queue(prefix: string, opts: { replica?: string; claimIdleMs?: num
   return { q, handled, consume };
 }
 
-function task(id: string): WebhookTask {
-  return { id, name: 'issue_comment', body: JSON.stringify({ action: 'created', n: id }), receivedAt: Date.now() };
+function task(id: string): InboundDelivery {
+  return { id, name: 'issue_comment', body: Buffer.from(JSON.stringify({ action: 'created', n: id })), receivedAt: Date.now() };
 }
 
 function prefix(): string {
@@ -128,6 +128,7 @@ describe('redis webhook queue', () => {
       // Replay the window: the same entry is back in the stream, as if its acknowledgement had been lost.
       const t = task('m1');
       await raw.xadd(`${p}:intake`, '*', 'id', t.id, 'name', t.name, 'at', String(t.receivedAt), 'body', t.body);
+      assert.equal(typeof handled[0]!.body, 'string', 'handlers get the body as text');
       await waitFor('the replayed entry moved', async () => (await raw.xlen(`${p}:intake`)) === 0);
       await sleep(500);
       assert.equal(handled.length, 1);

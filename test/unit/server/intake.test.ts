@@ -4,12 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { WebhookQueue, WebhookTask } from '../../../src/adapters/queue.ts';
+import type { InboundDelivery, WebhookQueue } from '../../../src/adapters/queue.ts';
 import { createIntake } from '../../../src/server/intake.ts';
 import { createMetrics } from '../../../src/server/metrics.ts';
 import { sign } from '../../../src/server/signature.ts';
 
-const queued: WebhookTask[] = [];
+const queued: InboundDelivery[] = [];
 let failing = false;
 const queue: WebhookQueue = {
   kind: 'memory',
@@ -57,7 +57,7 @@ describe('intake', () => {
     const res = await post(body, headers());
     assert.equal(res.status, 200);
     assert.equal(queued.length, 1);
-    assert.deepEqual({ id: queued[0]!.id, name: queued[0]!.name, body: queued[0]!.body }, { id: 'delivery-1', name: 'issue_comment', body });
+    assert.deepEqual({ id: queued[0]!.id, name: queued[0]!.name, body: queued[0]!.body.toString('utf8') }, { id: 'delivery-1', name: 'issue_comment', body });
   });
 
   const rejects: Array<[string, Record<string, string>, number]> = [
