@@ -31,6 +31,7 @@ import {
   cancelUntrustedReply,
   okToTestIgnoredReply,
   retestReply,
+  tdxBlockedReply,
   tdxNotApproverReply,
   tdxUntrustedPrReply,
   traceUntrustedReply,
@@ -41,7 +42,7 @@ import {
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
 import { runJobs, type JobRequest } from './run-jobs.ts';
 import { isTrusted } from './trust.ts';
-import { tdxApprovalKey, tdxGate } from './tdx.ts';
+import { tdxApproval, tdxApprovalKey } from './tdx.ts';
 
 export interface CommandInput {
   pr: PullFacts;
@@ -87,6 +88,8 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
   const replies: Array<{ key: string; text: string; oncePerPr?: boolean }> = [];
   const selected = new Map<string, JobRequest>();
   let retest = false;
+  // TDX jobs asked for by name: if they cannot run on this head, the commenter is told why.
+  const namedTdx = new Set<string>();
   let retestCommand: 'retest' | 'retest-required' | undefined;
   let changed: string[] | undefined;
   const changes = async (jobs: readonly Presubmit[]) => {
@@ -148,6 +151,7 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
         // Named jobs are forced: their change rules do not decide, so no PR files are needed.
         const forced = selectForCommentText(presubmits, pr.baseRef, text);
         add(forced);
+        for (const j of forced) if (cmd.targets.includes(j.presubmit.name) && isTdxJob(policy, j.presubmit.name)) namedTdx.add(j.presubmit.name);
         const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
         if (unknown.length > 0) {
           replies.push({ key: 'unknown-targets', text: unknownTargetsReply(unknown, suggestions) });
@@ -190,6 +194,7 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
           : selectForTestAll(presubmits, pr.baseRef, await changes(presubmits));
         const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
         if (unknown.length > 0) replies.push({ key: 'unknown-targets', text: unknownTargetsReply(unknown, suggestions) });
+        for (const j of named) if (cmd.targets.includes(j.presubmit.name) && isTdxJob(policy, j.presubmit.name)) namedTdx.add(j.presubmit.name);
         const asked = cmd.probes ?? [];
         if (asked.length === 0) {
           add(named, true);
@@ -228,8 +233,15 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
     if (addLabels.size) await gh.addLabels(pr.number, [...addLabels]);
     for (const l of removeLabels) await gh.removeLabel(pr.number, l);
 
-    const gate = await tdxGate(deps, gh, pr, [...labels]);
-    const jobs = [...selected.values()].filter((j) => gate(j.presubmit.name));
+    const approval = await tdxApproval(deps, gh, pr, [...labels]);
+    const jobs = [...selected.values()].filter((j) => approval.allows(j.presubmit.name));
+    const blocked = [...namedTdx].filter((name) => selected.has(name) && !approval.allows(name)).sort();
+    if (blocked.length > 0) {
+      replies.push({
+        key: 'tdx-blocked',
+        text: tdxBlockedReply(blocked, policy.tdx.label, { sha: pr.headSha, approvers: [...policy.tdx.approvers], stale: approval.stale }),
+      });
+    }
     if (jobs.length > 0 && pr.mergeable === false) {
       replies.push({ key: 'unmergeable', text: 'This PR has merge conflicts, so no jobs were started. Rebase it and try again.' });
     } else {

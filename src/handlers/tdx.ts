@@ -8,14 +8,21 @@ export function tdxApprovalKey(gh: GitHub, pr: number): string {
   return `tdx-approved:${gh.fullName}#${pr}`;
 }
 
-export async function tdxGate(
-  deps: HandlerDeps,
-  gh: GitHub,
-  pr: PullFacts,
-  labels: readonly string[],
-): Promise<(jobName: string) => boolean> {
+export interface TdxApproval {
+  /** Whether a TDX job may run on the current head. */
+  allows(jobName: string): boolean;
+  /** The label is on the PR but was given for an earlier commit (approval is per commit). */
+  stale: boolean;
+}
+
+export async function tdxApproval(deps: HandlerDeps, gh: GitHub, pr: PullFacts, labels: readonly string[]): Promise<TdxApproval> {
   const policy = deps.config().katabot;
-  let approved = tdxApproved(policy, labels);
+  const labelled = tdxApproved(policy, labels);
+  let approved = labelled;
   if (approved && !policy.tdx.sticky) approved = (await deps.store.get(tdxApprovalKey(gh, pr.number))) === pr.headSha;
-  return (jobName) => approved || !isTdxJob(policy, jobName);
+  return { allows: (jobName) => approved || !isTdxJob(policy, jobName), stale: labelled && !approved };
+}
+
+export async function tdxGate(deps: HandlerDeps, gh: GitHub, pr: PullFacts, labels: readonly string[]): Promise<(jobName: string) => boolean> {
+  return (await tdxApproval(deps, gh, pr, labels)).allows;
 }

@@ -156,13 +156,17 @@ export function tdxUntrustedPrReply(): string {
   );
 }
 
-/** TDX jobs were asked for but the PR lacks the TDX label (wrap with formatResponse). */
-export function tdxBlockedReply(jobs: readonly string[], label: string): string {
+/**
+ * TDX jobs were asked for by name, but the head commit has no approval: no label, or a label given for an earlier
+ * commit (wrap with formatResponse).
+ */
+export function tdxBlockedReply(jobs: readonly string[], label: string, facts: { sha: string; approvers: readonly string[]; stale: boolean }): string {
   const list = jobs.slice(0, 20).map(code).join(', ') + (jobs.length > 20 ? `, and ${jobs.length - 20} more` : '');
-  return withMarker(
-    `These jobs run on confidential (TDX) hardware and need the ${code(label)} label, which a TDX approver adds with \`/ok-to-test-tdx\`: ${list}. They were not started.`,
-    'tdxBlocked',
-  );
+  const why = facts.stale
+    ? `The ${code(label)} label was given for an earlier commit, and approval is per commit: a TDX approver needs to say \`/ok-to-test-tdx\` again for ${code(facts.sha.slice(0, 7))}.`
+    : `They need a TDX approver's \`/ok-to-test-tdx\` (or the ${code(label)} label) for this commit, ${code(facts.sha.slice(0, 7))}.`;
+  const who = facts.approvers.length ? ` The TDX approvers are: ${facts.approvers.map(code).join(', ')}.` : ' No TDX approvers are configured in this repo.';
+  return withMarker(`These jobs run on confidential (TDX) hardware and were not started: ${list}. ${why}${who}`, 'tdxBlocked');
 }
 
 /** /trace from an untrusted user or on an untrusted PR (wrap with formatResponse). */

@@ -138,7 +138,18 @@ describe('replies', () => {
     { name: 'tdx not approver', text: tdxNotApproverReply(['alice', 'bob']), marker: 'tdxNotApprover', contains: 'The TDX approvers are: `alice`, `bob`.' },
     { name: 'tdx not approver, none configured', text: tdxNotApproverReply([]), marker: 'tdxNotApprover', contains: 'No TDX approvers are configured' },
     { name: 'tdx untrusted PR', text: tdxUntrustedPrReply(), marker: 'tdxUntrustedPr', contains: 'TDX jobs only run on trusted PRs' },
-    { name: 'tdx blocked', text: tdxBlockedReply(['e2e-tdx'], 'ok-to-test-tdx'), marker: 'tdxBlocked', contains: 'need the `ok-to-test-tdx` label' },
+    {
+      name: 'tdx blocked, never approved',
+      text: tdxBlockedReply(['e2e-tdx'], 'ok-to-test-tdx', { sha: 'abcdef0123456789', approvers: ['alice'], stale: false }),
+      marker: 'tdxBlocked',
+      contains: 'were not started: `e2e-tdx`. They need a TDX approver\'s `/ok-to-test-tdx` (or the `ok-to-test-tdx` label) for this commit, `abcdef0`. The TDX approvers are: `alice`.',
+    },
+    {
+      name: 'tdx blocked, approved for an earlier commit',
+      text: tdxBlockedReply(['e2e-tdx'], 'ok-to-test-tdx', { sha: 'abcdef0123456789', approvers: [], stale: true }),
+      marker: 'tdxBlocked',
+      contains: 'was given for an earlier commit, and approval is per commit: a TDX approver needs to say `/ok-to-test-tdx` again for `abcdef0`. No TDX approvers are configured',
+    },
     { name: 'trace untrusted', text: traceUntrustedReply(), marker: 'traceUntrusted', contains: '`/trace` runs a privileged tracer' },
     { name: 'draft', text: draftNotice(), marker: 'draft', contains: 'Skipping CI for Draft Pull Request.\nIf you want CI signal for your change, please convert it to an actual PR.\nYou can still manually trigger a test run with `/test all`' },
   ];
