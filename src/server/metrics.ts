@@ -49,7 +49,7 @@ export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Pro
     }),
     handlingSeconds: new Histogram({
       name: 'katabot_webhook_handling_seconds',
-      help: 'Time from receipt of a webhook to the end of its handling.',
+      help: 'Time from receipt of a webhook to the end of its handling, by result: ok, invalid (the payload lacks what handlers read), dropped (GitHub or Kubernetes refused for good), error (retried).',
       labelNames: ['event', 'result'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
