@@ -32,8 +32,16 @@ interface Result {
   non2xx: number;
 }
 
+// A server under test outlives nothing: if the benchmark dies, so do they.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 async function startServer(kind: string, extra: string[] = []): Promise<{ port: number; proc: ChildProcess }> {
   const proc = spawn(process.execPath, ['bench/intake-server.ts', kind, SECRET, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   const [chunk] = (await once(proc.stdout!, 'data')) as [Buffer];
   return { port: Number(chunk.toString().trim()), proc };
 }
