@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadProfile } from '../behavior/read.ts';
 import { collapseProfiles, type BehaviorProfile } from '../trace/profile.ts';
 import { CATEGORIES } from '../trace/profile-rules.ts';
-import { CATEGORY_TITLES } from '../report/behavior.ts';
+import { CATEGORY_TITLES, CUSTOM_TITLE } from '../report/behavior.ts';
 import { CliInputError, ignoreRules, openApiOption, reportCliError } from './diff.ts';
 
 interface ProfileCliOptions {
@@ -22,6 +22,11 @@ export function renderProfileText(p: BehaviorProfile): string {
     const items = p[c] as Array<{ key: string; count: number }>;
     lines.push('', `${CATEGORY_TITLES[c]} (${items.length})`);
     for (const it of items) lines.push(`  ${it.key}${it.count > 1 ? `  ×${it.count}` : ''}`);
+  }
+  // Custom events of eBPF packages, for traces that have them (format 1.1).
+  if (p.custom?.length) {
+    lines.push('', `${CUSTOM_TITLE} (${p.custom.length})`);
+    for (const it of p.custom) lines.push(`  ${it.key}${it.count > 1 ? `  ×${it.count}` : ''}`);
   }
   return lines.join('\n') + '\n';
 }

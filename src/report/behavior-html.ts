@@ -5,7 +5,14 @@ import { sunburstOf, type SunburstNode } from '../trace/audit.ts';
 import { riskyAdditions, type BehaviorDiff, type DiffEntry } from '../trace/diff.ts';
 import { ROOT_PARENT, type ApiItem, type NetworkItem, type ProcessItem } from '../trace/profile.ts';
 import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
-import { CATEGORY_TITLES, type BehaviorRenderContext } from './behavior.ts';
+import { CATEGORY_TITLES, CUSTOM_TITLE, type BehaviorRenderContext } from './behavior.ts';
+
+const NO_CUSTOM: BehaviorDiff['custom'] = { added: [], removed: [], flaky: [], unchanged: 0 };
+
+function hasCustom(d: BehaviorDiff): boolean {
+  const c = d.custom;
+  return (d.head.custom?.length ?? 0) > 0 || (c !== undefined && c.added.length + c.removed.length + c.flaky.length + c.unchanged > 0);
+}
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -177,8 +184,15 @@ export function apiSunburst(d: BehaviorDiff): SunburstNode | undefined {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function itemTable(cat: Category, d: BehaviorDiff): string {
-  const c = d[cat];
+/** A behaviour category, or the custom events of eBPF packages. */
+type Section = Category | 'custom';
+
+function diffOf(cat: Section, d: BehaviorDiff): BehaviorDiff[Category] | BehaviorDiff['custom'] {
+  return cat === 'custom' ? (d.custom ?? NO_CUSTOM) : d[cat];
+}
+
+function itemTable(cat: Section, d: BehaviorDiff): string {
+  const c = diffOf(cat, d);
   const rows: string[] = [];
   const add = (status: ItemStatus, e: DiffEntry): void => {
     const p = e.presence ? `${e.presence.base}/${e.presence.of} base runs${e.presence.head ? ', head' : ''}` : '';
@@ -193,8 +207,8 @@ function itemTable(cat: Category, d: BehaviorDiff): string {
     + `<p class="muted">${c.unchanged} unchanged.</p>`;
 }
 
-function allItems(cat: Category, d: BehaviorDiff): string {
-  const items = (d.head[cat] as Array<{ key: string; count: number }>);
+function allItems(cat: Section, d: BehaviorDiff): string {
+  const items = (cat === 'custom' ? (d.head.custom ?? []) : d.head[cat]) as Array<{ key: string; count: number }>;
   if (items.length === 0) return '';
   return `<details><summary>All ${items.length} items in head</summary><table class="items all"><tbody>${items.map((i) => `<tr><td><code>${escapeHtml(i.key)}</code></td><td class="num">${i.count}</td></tr>`).join('')}</tbody></table></details>`;
 }
@@ -305,7 +319,15 @@ export function renderBehaviorHtml(d: BehaviorDiff, ctx: HtmlContext): string {
   const risky = riskyAdditions(d);
   const sunburst = apiSunburst(d);
   const { base, head } = d.lostEvents;
-  const summaryRows = CATEGORIES.map((c) => `<tr><td>${CATEGORY_TITLES[c]}</td><td class="num">${d[c].added.length}</td><td class="num">${d[c].removed.length}</td><td class="num">${d[c].flaky.length}</td><td class="num">${d[c].unchanged}</td></tr>`).join('');
+  // Custom events only for traces that have them, so other reports stay as they were.
+  const sections: Section[] = hasCustom(d) ? [...CATEGORIES, 'custom'] : [...CATEGORIES];
+  const title = (c: Section) => (c === 'custom' ? CUSTOM_TITLE : CATEGORY_TITLES[c]);
+  const summaryRows = sections
+    .map((c) => {
+      const x = diffOf(c, d);
+      return `<tr><td>${title(c)}</td><td class="num">${x.added.length}</td><td class="num">${x.removed.length}</td><td class="num">${x.flaky.length}</td><td class="num">${x.unchanged}</td></tr>`;
+    })
+    .join('');
   const compared = [ctx.baseRef ? `base <code>${escapeHtml(ctx.baseRef)}</code>` : 'base', ctx.baseSha ? `@ <code>${escapeHtml(ctx.baseSha.slice(0, 12))}</code>` : '',
     d.baseRuns > 1 ? `(${d.baseRuns} runs)` : '', ctx.headSha ? `· head <code>${escapeHtml(ctx.headSha.slice(0, 12))}</code>` : ''].filter(Boolean).join(' ');
   const body: string[] = [];
@@ -327,7 +349,7 @@ export function renderBehaviorHtml(d: BehaviorDiff, ctx: HtmlContext): string {
       + '<div id="sunburst"><svg id="sb-svg" viewBox="0 0 480 480" width="480" height="480" role="img" aria-label="API sunburst"></svg><div id="sb-info" class="muted">Hover an arc.</div></div>');
   }
   body.push('<h2>Items</h2><div class="filter"><input id="filter" type="search" placeholder="filter items…"></div>');
-  for (const c of CATEGORIES) body.push(`<h3>${CATEGORY_TITLES[c]}</h3>${itemTable(c, d)}${allItems(c, d)}`);
+  for (const c of sections) body.push(`<h3>${title(c)}</h3>${itemTable(c, d)}${allItems(c, d)}`);
   body.push('</main>');
   const data = { job: ctx.job, sunburst: sunburst ?? null };
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`

@@ -127,7 +127,8 @@ function itemsOf(p: BehaviorProfile, cat: DiffCategory): AnyItem[] {
 }
 
 function keep(cat: DiffCategory, it: AnyItem, ignore: IgnoreRules | undefined): boolean {
-  if (!ignore || cat === 'custom') return true;
+  if (!ignore) return true;
+  if (cat === 'custom') return !ignore.custom.some((re) => re.test(it.key));
   if (ignore.keys[cat].some((re) => re.test(it.key))) return false;
   if (cat === 'files' && ignore.paths.some((re) => re.test((it as FileItem).path))) return false;
   return true;

@@ -284,16 +284,18 @@ export interface IgnoreRules {
   paths: RegExp[];
   /** Matched against item keys, per category. */
   keys: Record<Category, RegExp[]>;
+  /** Matched against the keys of eBPF packages' custom items (`<package>/<event> field=value …`). */
+  custom: RegExp[];
 }
 
 export function emptyIgnores(): IgnoreRules {
-  return { paths: [], keys: { processes: [], files: [], network: [], k8sApi: [] } };
+  return { paths: [], keys: { processes: [], files: [], network: [], k8sApi: [] }, custom: [] };
 }
 
 /**
  * Parses an ignore file: one glob a line, `#` comments. `category: glob` matches that category's keys
- * (`files: write /var/cache/**`, `network: tcp → *.example.com:443`); a bare glob starting with `/` matches file
- * paths of any access. Throws with the line number on a malformed line.
+ * (`files: write /var/cache/**`, `network: tcp → *.example.com:443`, `custom: syscount/syscalls comm=node*`); a
+ * bare glob starting with `/` matches file paths of any access. Throws with the line number on a malformed line.
  */
 export function parseIgnoreFile(text: string, defaults = true): IgnoreRules {
   const rules = emptyIgnores();
@@ -302,15 +304,16 @@ export function parseIgnoreFile(text: string, defaults = true): IgnoreRules {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/(^|\s)#.*$/, '').trim();
     if (line === '') continue;
-    const m = /^(processes|files|network|k8sApi|k8sapi|paths?)\s*:\s*(.+)$/.exec(line);
+    const m = /^(processes|files|network|k8sApi|k8sapi|custom|paths?)\s*:\s*(.+)$/.exec(line);
     if (m) {
       const cat = m[1]!.toLowerCase();
       if (cat === 'path' || cat === 'paths') rules.paths.push(globToRegExp(m[2]!));
+      else if (cat === 'custom') rules.custom.push(globToRegExp(m[2]!, true));
       else rules.keys[(cat === 'k8sapi' ? 'k8sApi' : cat) as Category].push(globToRegExp(m[2]!, true));
     } else if (line.startsWith('/')) {
       rules.paths.push(globToRegExp(line));
     } else {
-      throw new Error(`line ${i + 1}: ${JSON.stringify(line)} is neither a path glob (starting with /) nor "category: glob" (processes, files, network, k8sApi)`);
+      throw new Error(`line ${i + 1}: ${JSON.stringify(line)} is neither a path glob (starting with /) nor "category: glob" (processes, files, network, k8sApi, custom)`);
     }
   }
   return rules;

@@ -267,6 +267,7 @@ export class ProfileBuilder {
     const category = `${e.package}/${e.name}`;
     const identity = identityOf(e, this.#identity.get(category));
     const key = customItemKey(category, identity);
+    if (this.#ignore.custom.some((re) => re.test(key))) return;
     const it = this.#custom.get(key);
     if (it) it.count++;
     else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1 });

@@ -9,6 +9,9 @@ import {
 import { diffProfiles, diffToJson, hasChanges } from '../../../src/trace/diff.ts';
 import { ProfileBuilder, profileTrace } from '../../../src/trace/profile.ts';
 import { CUSTOM_TITLE, renderBehaviorComment } from '../../../src/report/behavior.ts';
+import { renderBehaviorHtml } from '../../../src/report/behavior-html.ts';
+import { parseIgnoreFile } from '../../../src/trace/profile-rules.ts';
+import { renderProfileText } from '../../../src/cli/profile.ts';
 
 const header = {
   type: 'header', format: 'katabot-trace', version: TRACE_FORMAT_VERSION_PACKAGES, katabot: '0.1.0', source: 'bpftrace', bpftrace: 'v0.17.0',
@@ -85,6 +88,37 @@ describe('custom events in the behavior diff', () => {
   it('profileTrace (in memory) agrees with the streaming reader', async () => {
     const t = trace([calls(3, 'sh', 3), calls(9, 'cat', 118)]);
     assert.deepEqual(profileTrace(t).custom, (await profileOf(t)).custom);
+  });
+
+  it('the HTML report shows custom events: a summary row and the items, only for traces that have them', async () => {
+    const base = await profileOf(trace([calls(3, 'sh', 3)]));
+    const head = await profileOf(trace([calls(3, 'sh', 40), calls(11, 'curl', 5)]));
+    const html = renderBehaviorHtml(diffProfiles([base], head), { job: 'e2e' });
+    assert.match(html, new RegExp(`<tr><td>${CUSTOM_TITLE.replace(/[()]/g, '\\$&')}</td><td class="num">1</td><td class="num">0</td><td class="num">0</td><td class="num">1</td></tr>`));
+    assert.match(html, /<table class="items" data-cat="custom">.*<span class="badge added">added<\/span><\/td><td><code>syscount\/syscalls comm=curl<\/code>/s);
+    assert.match(html, /All 2 items in head/);
+    const plain = trace([]);
+    const none = renderBehaviorHtml(diffProfiles([profileTrace(plain)], profileTrace(plain)), { job: 'e2e' });
+    assert.ok(!none.includes(CUSTOM_TITLE), 'no custom section without custom events');
+  });
+
+  it('--ignore rules of category custom drop custom items by key', async () => {
+    const base = await profileOf(trace([calls(3, 'sh', 3)]));
+    const head = await profileOf(trace([calls(3, 'sh', 3), calls(11, 'curl', 5), calls(12, 'node', 2)]));
+    const ignore = parseIgnoreFile('custom: syscount/syscalls comm=no*\n', false);
+    const d = diffProfiles([base], head, { ignore });
+    assert.deepEqual(d.custom.added.map((e) => e.item.key), ['syscount/syscalls comm=curl']);
+    assert.throws(() => parseIgnoreFile('customs: x\n'), /line 1: .* \(processes, files, network, k8sApi, custom\)/);
+    // The same rules when profiling (katabot profile --ignore): the item is never recorded.
+    const b = new ProfileBuilder({ ignore });
+    await readTraceInto(b, bufferChunks(Buffer.from(serializeTrace(trace([calls(3, 'node', 1), calls(4, 'sh', 1)])))), 'trace');
+    assert.deepEqual(b.build().custom?.map((c) => c.key), ['syscount/syscalls comm=sh']);
+  });
+
+  it('katabot profile prints custom items in their own section', async () => {
+    const text = renderProfileText(await profileOf(trace([calls(3, 'sh', 3), calls(9, 'cat', 118), calls(10, 'cat', 7)])));
+    assert.match(text, new RegExp(`\\n${CUSTOM_TITLE.replace(/[()]/g, '\\$&')} \\(2\\)\\n  syscount/syscalls comm=cat  ×2\\n  syscount/syscalls comm=sh\\n$`));
+    assert.ok(!renderProfileText(profileTrace(trace([]))).includes(CUSTOM_TITLE));
   });
 
   it('traces without custom events: no custom items, an empty custom category', () => {
