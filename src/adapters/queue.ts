@@ -61,6 +61,8 @@ export interface RedisQueueOptions {
   replica?: string;
   /** How long an entry another replica read may go unacknowledged before this one takes it over. */
   claimIdleMs?: number;
+  /** BullMQ's lock on a job being handled, renewed while it runs; a crashed replica's job is retried after it. */
+  lockMs?: number;
 }
 
 /**
@@ -132,8 +134,8 @@ export class RedisWebhookQueue implements WebhookQueue {
         prefix: this.#opts.prefix ?? 'katabot',
         concurrency: this.#opts.concurrency,
         // A crashed replica's job is picked up again once its lock lapses.
-        lockDuration: 30_000,
-        stalledInterval: 15_000,
+        lockDuration: this.#opts.lockMs ?? 30_000,
+        stalledInterval: (this.#opts.lockMs ?? 30_000) / 2,
         maxStalledCount: 5,
       },
     );

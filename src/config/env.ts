@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   /** Largest accepted webhook body; GitHub caps payloads at 25 MB. */
   maxBodyBytes: number;
   workerConcurrency: number;
+  /** How long a webhook being handled stays locked to its replica; a crashed replica's work is retried after it. */
+  jobLockMs: number;
   /** Minimum spacing of GitHub writes, as GitHub asks of integrations (secondary rate limits). */
   githubWriteIntervalMs: number;
   logLevel: string;
@@ -83,6 +85,7 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     katabotConfig: nonEmpty(env.KATABOT_CONFIG),
     maxBodyBytes: intOr(env.KATABOT_MAX_BODY_BYTES, 26_214_400, 'KATABOT_MAX_BODY_BYTES'),
     workerConcurrency: intOr(env.KATABOT_WORKER_CONCURRENCY, 8, 'KATABOT_WORKER_CONCURRENCY'),
+    jobLockMs: positiveOr(env.KATABOT_JOB_LOCK_MS, 30_000, 'KATABOT_JOB_LOCK_MS'),
     githubWriteIntervalMs: intOr(env.KATABOT_GITHUB_WRITE_INTERVAL_MS, 1000, 'KATABOT_GITHUB_WRITE_INTERVAL_MS'),
     logLevel: env.LOG_LEVEL ?? 'info',
     botLogin: nonEmpty(env.KATABOT_BOT_LOGIN),

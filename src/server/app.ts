@@ -78,7 +78,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     redis.on('error', (err) => log.debug({ err: err.message }, 'store connection error'));
     store = new RedisStore(redis, `${prefix}:`);
     results = new RedisResultsStore(redis, `${prefix}:`, opts.resultsRetentionDays);
-    queue = new RedisWebhookQueue({ redisUrl: opts.redisUrl, prefix, concurrency: opts.workerConcurrency, log });
+    queue = new RedisWebhookQueue({ redisUrl: opts.redisUrl, prefix, concurrency: opts.workerConcurrency, lockMs: opts.jobLockMs, log });
   } else {
     log.warn('REDIS_URL is unset: using an in-memory queue and store; run a single replica only, and a crash loses queued events');
     store = new MemoryStore();

@@ -219,6 +219,8 @@ describe('crash', () => {
       GHE_PROTOCOL: 'http',
       KATABOT_REPORTER: 'false',
       KATABOT_DASHBOARD: 'false',
+      // The killed replica's in-flight jobs are retried once their lock lapses: 5 s here, 30 s by default.
+      KATABOT_JOB_LOCK_MS: '5000',
       LOG_LEVEL: process.env.KATABOT_CHILD_LOG ?? 'silent',
     };
     const bin = new URL('../../bin/katabot.js', import.meta.url).pathname;
@@ -258,7 +260,7 @@ describe('crash', () => {
       child = await spawnBot();
       await pump(500);
       assert.ok(accepted.length >= 400, `accepted ${accepted.length} of 500`);
-      // Jobs the killed process held are taken over once their BullMQ lock (30 s) lapses.
+      // Jobs the killed process held are taken over once their BullMQ lock (KATABOT_JOB_LOCK_MS) lapses.
       // A delivery the process persisted but died before answering may run (or not): GitHub redelivers it, and
       // dedupe makes the redelivery the same job. Only what got a 2xx must run, exactly once.
       await assertExactlyOnce(accepted, [], 90_000, false);
