@@ -132,6 +132,28 @@ export function jobRegex(pattern: string): { re?: RegExp; error?: string } {
   }
 }
 
+export type RowOrder<T> = (a: T, b: T) => number;
+
+/** Sorts by a `sort` parameter (`col` or `-col` for descending); ties and unknown columns go by job name. */
+export function sortRows<T extends { job: string }>(rows: readonly T[], sort: string, sorts: Record<string, RowOrder<T>>): T[] {
+  const desc = sort.startsWith('-');
+  const cmp = sorts[desc ? sort.slice(1) : sort];
+  if (!cmp) return [...rows];
+  return [...rows].sort((a, b) => (desc ? -cmp(a, b) : cmp(a, b)) || a.job.localeCompare(b.job));
+}
+
+/** The rows a page shows: its job filter (an invalid pattern is reported and filters nothing), required-only, order. */
+export function pageRows<T extends { job: string; context?: string; requirement: { required: boolean } }>(
+  rows: readonly T[],
+  q: Pick<DashboardQuery, 'job' | 'requiredOnly' | 'sort'>,
+  sorts?: Record<string, RowOrder<T>>,
+): { rows: T[]; error?: string } {
+  const { re, error } = jobRegex(q.job);
+  const filtered = filterRows(rows, { ...(re ? { matches: (n: string) => re.test(n) } : {}), requiredOnly: q.requiredOnly });
+  const out = sorts ? sortRows(filtered, q.sort, sorts) : filtered;
+  return error ? { rows: out, error } : { rows: out };
+}
+
 /** Applies the job and required filters to rows (the API and the page filter the same way). */
 export function filterRows<T extends { job: string; context?: string; requirement: { required: boolean } }>(
   rows: readonly T[],

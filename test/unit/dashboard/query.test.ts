@@ -1,7 +1,7 @@
 // The dashboard URL: view and filters survive a copied link.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { apiUrlFor, filterRows, jobRegex, pageUrl, parseQuery } from '../../../src/dashboard/query.ts';
+import { apiUrlFor, filterRows, jobRegex, pageRows, pageUrl, parseQuery, sortRows } from '../../../src/dashboard/query.ts';
 
 const q = (search: string, path = '/dashboard') => parseQuery(new URLSearchParams(search), path);
 
@@ -61,4 +61,17 @@ describe('filters', () => {
   });
   it('required only', () => assert.deepEqual(filterRows(rows, { requiredOnly: true }).map((r) => r.job), ['periodic-tdx']));
   it('an invalid regex is reported', () => assert.match(jobRegex('(').error!, /Unterminated group/));
+  const byLength = { len: (a: { job: string }, b: { job: string }) => a.job.length - b.job.length };
+  it('sorts by a column, descending with "-", ties by job name; an unknown column keeps the order', () => {
+    assert.deepEqual(sortRows(rows, 'len', byLength).map((r) => r.job), ['pull-e2e', 'pull-lint', 'periodic-tdx']);
+    assert.deepEqual(sortRows(rows, '-len', byLength).map((r) => r.job), ['periodic-tdx', 'pull-lint', 'pull-e2e']);
+    assert.deepEqual(sortRows(rows, 'nope', byLength).map((r) => r.job), rows.map((r) => r.job));
+  });
+  it('a page\'s rows: filter, required-only and order together; a bad pattern filters nothing and says why', () => {
+    assert.deepEqual(pageRows(rows, { job: 'pull', requiredOnly: false, sort: '-len' }, byLength), { rows: [rows[2], rows[1]] });
+    assert.deepEqual(pageRows(rows, { job: '', requiredOnly: true, sort: '' }).rows.map((r) => r.job), ['periodic-tdx']);
+    const bad = pageRows(rows, { job: '(', requiredOnly: false, sort: '' });
+    assert.equal(bad.rows.length, 3);
+    assert.match(bad.error!, /Unterminated group/);
+  });
 });

@@ -1,6 +1,6 @@
 // Nightly: periodic jobs with their last runs and Kata's weather, worst first; owners per job.
 import { useMemo } from 'preact/hooks';
-import { filterRows, jobRegex, type DashboardQuery } from '../../../src/dashboard/query.ts';
+import { pageRows, type DashboardQuery } from '../../../src/dashboard/query.ts';
 import { describeRequirement } from '../../../src/dashboard/required-text.ts';
 import type { NightlyRow, NightlyView } from '../../../src/dashboard/types.ts';
 import { weatherRank, WEATHER_LABELS, WEATHERS } from '../../../src/dashboard/weather.ts';
@@ -20,13 +20,6 @@ const SORTS: Record<string, (a: NightlyRow, b: NightlyRow) => number> = {
   rate: (a, b) => (a.failRate ?? 2) - (b.failRate ?? 2),
   weather: (a, b) => weatherRank(a.weather) - weatherRank(b.weather),
 };
-
-export function sortRows<T extends { job: string }>(rows: T[], sort: string, sorts: Record<string, (a: T, b: T) => number>): T[] {
-  const desc = sort.startsWith('-');
-  const cmp = sorts[desc ? sort.slice(1) : sort];
-  if (!cmp) return rows;
-  return [...rows].sort((a, b) => (desc ? -cmp(a, b) : cmp(a, b)) || a.job.localeCompare(b.job));
-}
 
 function weatherTitle(r: NightlyRow): string {
   if (r.runs === 0) return `${WEATHER_LABELS[r.weather]}: no finished runs yet`;
@@ -79,13 +72,8 @@ function Details({ row, groups }: { row: NightlyRow; groups: NightlyView['groups
 }
 
 export function Nightly({ q, api }: { q: DashboardQuery; api: ApiState<NightlyView> }) {
-  const { re, error } = jobRegex(q.job);
   const v = api.data;
-  const rows = useMemo(() => {
-    if (!v) return [];
-    const filtered = filterRows(v.jobs, { ...(re ? { matches: (n: string) => re.test(n) } : {}), requiredOnly: q.requiredOnly });
-    return sortRows(filtered, q.sort, SORTS);
-  }, [v, q.job, q.requiredOnly, q.sort]);
+  const { rows, error } = useMemo(() => pageRows(v?.jobs ?? [], q, SORTS), [v, q.job, q.requiredOnly, q.sort]);
   const weatherCounts = WEATHERS.map((w) => [w, rows.filter((r) => r.weather === w).length] as const).filter(([, n]) => n > 0);
   return (
     <>

@@ -1,12 +1,11 @@
 // PR checks: presubmits over recent PRs, by job: runs, failures, reruns, and flakiness (failed, then passed on the
 // same commit). Flakiest first.
 import { useMemo } from 'preact/hooks';
-import { filterRows, jobRegex, pageUrl, type DashboardQuery } from '../../../src/dashboard/query.ts';
+import { pageRows, pageUrl, type DashboardQuery } from '../../../src/dashboard/query.ts';
 import type { PrChecksView, PresubmitRow } from '../../../src/dashboard/types.ts';
 import type { ApiState } from '../api.ts';
 import { Attempt, FilterBar, JobTable, Loading, Notice, OwnersPanel, RequiredBadge, SortHeader, Stat, WindowSelect } from '../components.tsx';
 import { percent, plural, shortSha } from '../format.ts';
-import { sortRows } from './Nightly.tsx';
 
 const WINDOWS = [10, 20, 50, 100];
 
@@ -99,13 +98,8 @@ function Details({ row, groups }: { row: PresubmitRow; groups: PrChecksView['gro
 }
 
 export function PrChecks({ q, api }: { q: DashboardQuery; api: ApiState<PrChecksView> }) {
-  const { re, error } = jobRegex(q.job);
   const v = api.data;
-  const rows = useMemo(() => {
-    if (!v) return [];
-    const filtered = filterRows(v.jobs, { ...(re ? { matches: (n: string) => re.test(n) } : {}), requiredOnly: q.requiredOnly });
-    return sortRows(filtered, q.sort, SORTS);
-  }, [v, q.job, q.requiredOnly, q.sort]);
+  const { rows, error } = useMemo(() => pageRows(v?.jobs ?? [], q, SORTS), [v, q.job, q.requiredOnly, q.sort]);
   return (
     <>
       <div class="view-head">

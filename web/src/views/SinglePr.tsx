@@ -1,6 +1,6 @@
 // Single PR: every job on one commit of a PR, each attempt with its result, Deck link and behavior diff.
 import { useState } from 'preact/hooks';
-import { filterRows, jobRegex, pageUrl, type DashboardQuery } from '../../../src/dashboard/query.ts';
+import { pageRows, pageUrl, type DashboardQuery } from '../../../src/dashboard/query.ts';
 import type { PullJob, PullSummary, PullView } from '../../../src/dashboard/types.ts';
 import type { ApiState } from '../api.ts';
 import { Attempt, FilterBar, Loading, Notice, Owners, RequiredBadge, Stat } from '../components.tsx';
@@ -105,7 +105,6 @@ function JobRow({ j, groups }: { j: PullJob; groups: PullView['groups'] }) {
 }
 
 export function SinglePr({ q, api }: { q: DashboardQuery; api: ApiState<PullView | { pulls: PullSummary[] }> }) {
-  const { re, error } = jobRegex(q.job);
   const data = api.data;
   if (q.pr === undefined) {
     const pulls = data && 'pulls' in data ? data.pulls : undefined;
@@ -124,7 +123,7 @@ export function SinglePr({ q, api }: { q: DashboardQuery; api: ApiState<PullView
     );
   }
   const v = data && 'jobs' in data && data.pull === q.pr ? data : undefined;
-  const jobs = v ? filterRows(v.jobs, { ...(re ? { matches: (n: string) => re.test(n) } : {}), requiredOnly: q.requiredOnly }) : [];
+  const { rows: jobs, error } = pageRows(v?.jobs ?? [], q);
   return (
     <>
       <div class="view-head">
