@@ -88,8 +88,8 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
   const replies: Array<{ key: string; text: string; oncePerPr?: boolean }> = [];
   const selected = new Map<string, JobRequest>();
   let retest = false;
-  // TDX jobs asked for by name: if they cannot run on this head, the commenter is told why.
-  const namedTdx = new Set<string>();
+  // Jobs asked for by name: a TDX one that cannot run on this head gets a reply saying why.
+  const byName = new Set<string>();
   let retestCommand: 'retest' | 'retest-required' | undefined;
   let changed: string[] | undefined;
   const changes = async (jobs: readonly Presubmit[]) => {
@@ -151,7 +151,7 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
         // Named jobs are forced: their change rules do not decide, so no PR files are needed.
         const forced = selectForCommentText(presubmits, pr.baseRef, text);
         add(forced);
-        for (const j of forced) if (cmd.targets.includes(j.presubmit.name) && isTdxJob(policy, j.presubmit.name)) namedTdx.add(j.presubmit.name);
+        for (const t of cmd.targets) byName.add(t);
         const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
         if (unknown.length > 0) {
           replies.push({ key: 'unknown-targets', text: unknownTargetsReply(unknown, suggestions) });
@@ -194,7 +194,7 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
           : selectForTestAll(presubmits, pr.baseRef, await changes(presubmits));
         const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
         if (unknown.length > 0) replies.push({ key: 'unknown-targets', text: unknownTargetsReply(unknown, suggestions) });
-        for (const j of named) if (cmd.targets.includes(j.presubmit.name) && isTdxJob(policy, j.presubmit.name)) namedTdx.add(j.presubmit.name);
+        for (const t of cmd.targets) byName.add(t);
         const asked = cmd.probes ?? [];
         if (asked.length === 0) {
           add(named, true);
@@ -235,7 +235,7 @@ export async function handleCommands(deps: HandlerDeps, gh: GitHub, input: Comma
 
     const approval = await tdxApproval(deps, gh, pr, [...labels]);
     const jobs = [...selected.values()].filter((j) => approval.allows(j.presubmit.name));
-    const blocked = [...namedTdx].filter((name) => selected.has(name) && !approval.allows(name)).sort();
+    const blocked = [...selected.keys()].filter((name) => byName.has(name) && !approval.allows(name)).sort();
     if (blocked.length > 0) {
       replies.push({
         key: 'tdx-blocked',

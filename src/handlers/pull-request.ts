@@ -12,7 +12,7 @@ import { draftNotice, welcomeMessage } from '../report/replies.ts';
 import { handleCommands } from './commands.ts';
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
 import { runJobs } from './run-jobs.ts';
-import { tdxApprovalKey, tdxGate } from './tdx.ts';
+import { tdxApprovalKey, tdxApproval } from './tdx.ts';
 import { isTrusted } from './trust.ts';
 
 const ABORT_DESCRIPTION: Record<string, string> = {
@@ -102,9 +102,9 @@ export async function onPullRequest(deps: HandlerDeps, context: Context<'pull_re
     }
     if (plan.build === 'all') {
       const changed = needsChangedFiles(presubmits) ? await gh.changedFiles(pr.number) : [];
-      const gate = await tdxGate(deps, gh, pr, [...labels]);
+      const { allows } = await tdxApproval(deps, gh, pr, [...labels]);
       const jobs = selectForTestAll(presubmits, pr.baseRef, changed)
-        .filter((j) => gate(j.presubmit.name))
+        .filter((j) => allows(j.presubmit.name))
         .map((j) => ({ presubmit: j.presubmit, traced: false }));
       await runJobs(deps, gh, pr, jobs, { delivery: context.id, purpose: `pr-${payload.action}`, retest: false });
     }

@@ -8,7 +8,7 @@ import { decideCommand } from '../policy/commands.ts';
 import { pullRequestTrusted } from '../policy/trust.ts';
 import type { HandlerDeps } from './deps.ts';
 import { runJobs } from './run-jobs.ts';
-import { tdxGate } from './tdx.ts';
+import { tdxApproval } from './tdx.ts';
 import { isTrusted } from './trust.ts';
 
 export interface RerunTarget {
@@ -101,8 +101,8 @@ export async function rerunFromChecks(deps: HandlerDeps, gh: GitHub, req: RerunR
   if (pr.mergeable === false) return { skipped: 'unmergeable' };
 
   return deps.store.withLock(`pr:${gh.fullName}#${pr.number}`, 30_000, async () => {
-    const gate = await tdxGate(deps, gh, pr, pr.labels);
-    const allowed = jobs.filter((p) => gate(p.name)).map((presubmit) => ({ presubmit, traced: req.traced }));
+    const { allows } = await tdxApproval(deps, gh, pr, pr.labels);
+    const allowed = jobs.filter((p) => allows(p.name)).map((presubmit) => ({ presubmit, traced: req.traced }));
     const ran = await runJobs(deps, gh, pr, allowed, { delivery: req.delivery, purpose: req.purpose, retest: true });
     deps.log.info({ pr: pr.number, jobs: ran.map((pj) => pj.spec.job), traced: req.traced, requester: req.requester }, 'rerun from checks');
     return { ran };

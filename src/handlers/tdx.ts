@@ -22,7 +22,3 @@ export async function tdxApproval(deps: HandlerDeps, gh: GitHub, pr: PullFacts, 
   if (approved && !policy.tdx.sticky) approved = (await deps.store.get(tdxApprovalKey(gh, pr.number))) === pr.headSha;
   return { allows: (jobName) => approved || !isTdxJob(policy, jobName), stale: labelled && !approved };
 }
-
-export async function tdxGate(deps: HandlerDeps, gh: GitHub, pr: PullFacts, labels: readonly string[]): Promise<(jobName: string) => boolean> {
-  return (await tdxApproval(deps, gh, pr, labels)).allows;
-}
