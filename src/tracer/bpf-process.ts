@@ -10,7 +10,7 @@ import { formatProblems, hasErrors, parseBpftraceDiagnostics } from '../bpf/vali
 import { BpftraceJsonStream } from '../trace/bpftrace-stream.ts';
 import type { CustomTraceEvent, TraceEvent } from '../trace/format.ts';
 import type { Attribution } from '../trace/normalize.ts';
-import { awaitAttached, failureReason, interruptBpftrace, startBpftrace, type BpftraceChild } from './bpftrace.ts';
+import { awaitAttached, failureReason, interruptBpftrace, startBpftrace, stderrTail, type BpftraceChild } from './bpftrace.ts';
 import type { Preflight } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError } from './errors.ts';
 
@@ -53,7 +53,7 @@ export class PackageProcess {
   readonly #exited: Promise<number | null>;
   #attached!: Promise<void>;
   #exitCode: number | null | undefined;
-  #stderr = '';
+  readonly #stderr: () => string;
   #running = false;
 
   private constructor(o: PackageProcessOptions) {
@@ -89,11 +89,7 @@ export class PackageProcess {
     };
     this.#child.stdout.setEncoding('utf8');
     this.#child.stdout.on('data', (chunk: string) => handle(this.#stream.push(chunk)));
-    this.#child.stderr.setEncoding('utf8');
-    this.#child.stderr.on('data', (chunk: string) => {
-      this.#stderr += chunk;
-      if (this.#stderr.length > 65536) this.#stderr = this.#stderr.slice(-32768);
-    });
+    this.#stderr = stderrTail(this.#child.stderr);
     this.#exited = new Promise((resolve) => {
       this.#child.on('error', (err) => {
         onEarlyExit(new EbpfUnavailableError(`cannot start bpftrace: ${err.message}`));
@@ -103,9 +99,9 @@ export class PackageProcess {
         this.#exitCode = code;
         process.off('exit', killOnExit);
         handle(this.#stream.end());
-        if (this.#running && code !== 0) o.log?.(`${packageId(o.pkg.meta)}: bpftrace exited while tracing (code ${code}): ${failureReason(this.#stderr, code)}`);
+        if (this.#running && code !== 0) o.log?.(`${packageId(o.pkg.meta)}: bpftrace exited while tracing (code ${code}): ${failureReason(this.#stderr(), code)}`);
         // a program whose BEGIN calls exit() has attached before it ends: that is a start, not a failure
-        onEarlyExit(startError(o.pkg, this.#stderr, this.#file, code));
+        onEarlyExit(startError(o.pkg, this.#stderr(), this.#file, code));
         resolve(code);
       });
     });
@@ -150,6 +146,6 @@ export class PackageProcess {
 
   /** bpftrace's stderr lines worth showing. */
   diagnostics(): string[] {
-    return this.#stderr.split('\n').filter((l) => l.trim() !== '' && !/RLIMIT_MEMLOCK/.test(l));
+    return this.#stderr().split('\n').filter((l) => l.trim() !== '' && !/RLIMIT_MEMLOCK/.test(l));
   }
 }

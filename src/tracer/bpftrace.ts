@@ -132,6 +132,20 @@ export function isBenignStderrLine(line: string): boolean {
     || /^Attaching \d+ probes/.test(line);
 }
 
+/**
+ * Collects a bpftrace child's stderr for error messages, keeping only its last 32–64 KiB: a long trace can warn
+ * without end. Returns what is kept so far.
+ */
+export function stderrTail(stderr: Readable): () => string {
+  let text = '';
+  stderr.setEncoding('utf8');
+  stderr.on('data', (chunk: string) => {
+    text += chunk;
+    if (text.length > 65536) text = text.slice(-32768);
+  });
+  return () => text;
+}
+
 /** Condenses bpftrace's stderr into the reason shown after `eBPF unavailable:`. */
 export function failureReason(stderr: string, exitCode: number | null): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !isBenignStderrLine(l));

@@ -12,7 +12,7 @@ import {
 import { TraceNormalizer, type Attribution, type NormalizerStats } from '../trace/normalize.ts';
 import type { BeginRecord } from '../trace/protocol.ts';
 import {
-  awaitAttached, bpftraceBinary, checkBpftrace, failureReason, interruptBpftrace, isBenignStderrLine, kernfsParentField, startBpftrace,
+  awaitAttached, bpftraceBinary, checkBpftrace, failureReason, interruptBpftrace, isBenignStderrLine, kernfsParentField, startBpftrace, stderrTail,
   type BpftraceChild, type BpftraceVersion,
 } from './bpftrace.ts';
 import { cgroup2Root } from './cgroups.ts';
@@ -102,7 +102,7 @@ export class TraceEngine {
   readonly #cpuStart: NodeJS.CpuUsage;
   readonly #markerWaiters = new Map<number, () => void>();
   #markerSeq = 0;
-  #stderr = '';
+  readonly #stderr: () => string;
   #exited: Promise<number | null>;
   #exitCode: number | null | undefined;
   #attached!: Promise<void>;
@@ -188,11 +188,7 @@ export class TraceEngine {
     this.#child.stdout.on('data', (chunk: string) => {
       for (const record of this.#stream.push(chunk)) this.#normalizer.push(record);
     });
-    this.#child.stderr.setEncoding('utf8');
-    this.#child.stderr.on('data', (chunk: string) => {
-      this.#stderr += chunk;
-      if (this.#stderr.length > 65536) this.#stderr = this.#stderr.slice(-32768);
-    });
+    this.#stderr = stderrTail(this.#child.stderr);
     this.#exited = new Promise((resolve) => {
       this.#child.on('error', (err) => {
         onEarlyExit(new EbpfUnavailableError(`cannot start bpftrace: ${err.message}`));
@@ -201,8 +197,8 @@ export class TraceEngine {
       this.#child.on('close', (code) => {
         this.#exitCode = code;
         process.off('exit', killOnExit);
-        if (this.#running) opts.log?.(`bpftrace exited while tracing (code ${code}): ${failureReason(this.#stderr, code)}; the trace stops here`);
-        onEarlyExit(new EbpfUnavailableError(failureReason(this.#stderr, code)));
+        if (this.#running) opts.log?.(`bpftrace exited while tracing (code ${code}): ${failureReason(this.#stderr(), code)}; the trace stops here`);
+        onEarlyExit(new EbpfUnavailableError(failureReason(this.#stderr(), code)));
         resolve(code);
       });
     });
@@ -311,6 +307,6 @@ export class TraceEngine {
 
   /** bpftrace stderr lines worth showing (not the usual warnings). */
   diagnostics(): string[] {
-    return this.#stderr.split('\n').filter((l) => !isBenignStderrLine(l));
+    return this.#stderr().split('\n').filter((l) => !isBenignStderrLine(l));
   }
 }
