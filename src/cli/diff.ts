@@ -96,7 +96,7 @@ export function registerDiff(program: Command): void {
     .argument('<base>', 'base run: a trace (JSONL), a saved profile, or a directory of artifacts')
     .argument('<head>', 'head run, the same kinds')
     .option('--format <format>', 'json, md (the PR comment) or html (the full report)', 'md')
-    .option('--ignore <file>', 'ignore globs, one a line: /path/glob, or "files|processes|network|k8sApi: key glob"')
+    .option('--ignore <file>', 'ignore globs, one a line: /path/glob, or "files|processes|network|k8sApi|custom: key glob"')
     .option('--no-default-ignores', 'do not ignore the noise every run has (locale, ld.so cache, /proc/self, …)')
     .option('--baseline <trace>', 'another base run (repeatable): items varying between base runs are flaky', collect)
     .option('--openapi <spec>', 'OpenAPI v2 spec to map audit logs to operations: a file (.json, .json.gz), a URL, or "cluster"')
