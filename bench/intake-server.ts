@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { Probot, createNodeMiddleware } from 'probot';
 import { RedisWebhookQueue } from '../src/adapters/queue.ts';
 import { createIntake } from '../src/server/intake.ts';
-import { createMetrics } from '../src/server/metrics.ts';
+import { createMetrics } from '../src/adapters/metrics.ts';
 
 const [kind, secret, redisUrl, prefix] = process.argv.slice(2) as [string, string, string?, string?];
 const log = pino({ level: 'silent' });

@@ -19,7 +19,8 @@ import { ApiException, CustomObjectsApi, Observable, PatchStrategy, setHeaderOpt
 import type { ConfigurationOptions, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { LABELS, type ProwJob, type ProwJobState, type ProwJobStatus } from '../jobs/types.ts';
+import { labelsMatch, shouldAbort } from '../jobs/state.ts';
+import { LABELS, type ProwJob, type ProwJobStatus } from '../jobs/types.ts';
 
 export const PROWJOB_GROUP = 'prow.k8s.io';
 export const PROWJOB_VERSION = 'v1';
@@ -67,14 +68,6 @@ export interface KubeClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const FINAL_STATES: ReadonlySet<ProwJobState> = new Set<ProwJobState>(['success', 'failure', 'aborted', 'error']);
-
-/** Prow's Complete() (completionTime set), widened to final states: an aborted job stays aborted until plank completes it. */
-export function isComplete(pj: ProwJob): boolean {
-  const st = pj.status;
-  return Boolean(st?.completionTime) || (st?.state !== undefined && FINAL_STATES.has(st.state));
-}
-
 /** Thrown by abortIncomplete when some jobs could not be aborted; `aborted` lists the ones that were. */
 export class AbortIncompleteError extends AggregateError {
   aborted: string[];
@@ -98,11 +91,22 @@ function creatableName(pj: ProwJob, namespace: string): string {
 export class KubeApiError extends Error {
   code: number | undefined;
   reason: string | undefined;
-  constructor(message: string, code: number | undefined, reason: string | undefined, cause: unknown) {
+  /** The API server's own words (Status.message), for users: e.g. why an object is invalid. */
+  serverMessage: string;
+  constructor(message: string, code: number | undefined, reason: string | undefined, cause: unknown, serverMessage = message) {
     super(message, { cause });
     this.name = 'KubeApiError';
     this.code = code;
     this.reason = reason;
+    this.serverMessage = serverMessage;
+  }
+
+  /**
+   * A final answer no retry changes: a 4xx other than a timeout, a conflict (the storage layer's "try again") or a
+   * rate limit, e.g. 422 for an invalid object or 403 from an admission webhook.
+   */
+  get refused(): boolean {
+    return this.code !== undefined && this.code >= 400 && this.code < 500 && ![408, 409, 429].includes(this.code);
   }
 }
 
@@ -114,10 +118,6 @@ function selectorString(labelSelector: Record<string, string>): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-}
-
-function labelsMatch(labelSelector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  return Object.entries(labelSelector).every(([k, v]) => labels?.[k] === v);
 }
 
 type Json = Record<string, unknown>;
@@ -150,11 +150,10 @@ async function abortVia(client: Pick<ProwJobClient, 'list' | 'updateStatus'>, la
   const jobs = await client.list(selector);
   const aborted: string[] = [];
   const errors: unknown[] = [];
-  const shouldAbort = (pj: ProwJob): boolean => pj.spec?.type === 'presubmit' && !isComplete(pj) && labelsMatch(selector, pj.metadata.labels);
   for (const job of jobs) {
-    if (!shouldAbort(job)) continue;
+    if (!shouldAbort(job, selector)) continue;
     try {
-      const updated = await client.updateStatus(job.metadata.name, (current) => (shouldAbort(current) ? { state: 'aborted', description } : undefined));
+      const updated = await client.updateStatus(job.metadata.name, (current) => (shouldAbort(current, selector) ? { state: 'aborted', description } : undefined));
       if (updated) aborted.push(job.metadata.name);
     } catch (e) {
       errors.push(e);
@@ -247,7 +246,7 @@ const isTransient = (f: ErrorFacts): boolean => f.network || (f.code !== undefin
 function toKubeError(op: string, e: unknown): KubeApiError {
   if (e instanceof KubeApiError) return e;
   const f = errorFacts(e);
-  return new KubeApiError(`${op}: ${f.code !== undefined ? `${f.code} ${f.reason ?? ''}: ` : ''}${f.message}`.replace(/\s+:/, ':'), f.code, f.reason, e);
+  return new KubeApiError(`${op}: ${f.code !== undefined ? `${f.code} ${f.reason ?? ''}: ` : ''}${f.message}`.replace(/\s+:/, ':'), f.code, f.reason, e, f.message);
 }
 
 /** Middleware aborting a request that takes longer than `ms`. */

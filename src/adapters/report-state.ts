@@ -13,13 +13,13 @@
 //   behavior-outbox:<prowjob>                  its computed outcome, kept until posted (a retry posts it, not a recomputation)
 //   behavior-checkrun:<prowjob>                the `katabot / behavior (<job>)` check run of a traced PR ProwJob
 //   behavior-comment:<org/repo>#<n>:<job>      the PR's behavior comment for one job: id, generation
+import type { Channel, Reported } from '../plan/report.ts';
 import type { FailureRow } from '../report/failure-comment.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 import type { CheckRunInput, GitHub } from './github.ts';
 import type { Store } from './store.ts';
 
-export type Channel = 'check' | 'status' | 'comment';
-export const CHANNELS: readonly Channel[] = ['check', 'status', 'comment'];
+export type { Channel, Reported } from '../plan/report.ts';
 
 /** A fencing guard: writes succeed only while the reporter's lease key still holds its value. */
 export interface Fence {
@@ -33,13 +33,6 @@ export class FencedOut extends Error {
     super(`not the reporter any more (fenced out while recording ${what})`);
     this.name = 'FencedOut';
   }
-}
-
-export interface Reported {
-  check?: ProwJobState;
-  status?: ProwJobState;
-  comment?: ProwJobState;
-  checkRunId?: number;
 }
 
 export interface PrCommentState {

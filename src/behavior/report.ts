@@ -4,6 +4,7 @@
 //   - a PR's traced job is diffed against the newest baselines of its base branch: the comment markdown, the
 //     check run `katabot / behavior (<job>)` and the full HTML report come back for the reporter to post.
 // Traces are fetched through the artifact storage adapter and read in chunks.
+import { isFinalState } from '../jobs/state.ts';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -64,7 +65,6 @@ export type BehaviorOutcome =
   | { kind: 'no-baseline'; org: string; repo: string; job: string; baseRef: string; baseSha: string; pull: number }
   | { kind: 'report'; report: BehaviorReport };
 
-const FINAL = new Set(['success', 'failure', 'aborted', 'error']);
 
 /** Where a ProwJob's artifacts are, from its decoration config; undefined when it has no bucket. */
 export function tracedRunOf(pj: ProwJob): TracedRun | undefined {
@@ -148,7 +148,7 @@ async function diffAndRender(deps: BehaviorDeps, head: PendingHead, baselines: B
 export async function onTracedJobFinished(deps: BehaviorDeps, pj: ProwJob): Promise<BehaviorOutcome> {
   if (pj.metadata.labels?.[LABELS.trace] !== 'true') return { kind: 'skipped', reason: 'not a traced job' };
   const state = pj.status?.state;
-  if (!state || !FINAL.has(state)) return { kind: 'skipped', reason: `not finished (${state ?? 'no state'})` };
+  if (!isFinalState(state)) return { kind: 'skipped', reason: `not finished (${state ?? 'no state'})` };
   const run = tracedRunOf(pj);
   if (!run) return { kind: 'skipped', reason: 'no artifact bucket or build id' };
   const refs = pj.spec.refs ?? pj.spec.extra_refs?.[0];

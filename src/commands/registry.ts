@@ -7,6 +7,7 @@ import { okToTestTdxCommand } from './ok-to-test-tdx.ts';
 import { retestRequiredCommand } from './retest-required.ts';
 import { retestCommand } from './retest.ts';
 import { testCommand } from './test.ts';
+import { testManualRequiredCommand } from './test-manual-required.ts';
 import { traceCommand } from './trace.ts';
 import { MAX_PROBES, MAX_TARGETS, type CommandSpec, type ParsedCommand, type ParsedCommandName } from './types.ts';
 
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandSpec[] = Object.freeze([
   testCommand,
   retestCommand,
   retestRequiredCommand,
+  testManualRequiredCommand,
   okToTestCommand,
   okToTestTdxCommand,
   traceCommand,

@@ -7,6 +7,7 @@ export type ParsedCommand =
   | { name: 'test-help'; reason: 'question' | 'empty' } // "/test ?" or a bare "/test"
   | { name: 'retest' }
   | { name: 'retest-required' }
+  | { name: 'test-manual-required' }
   | { name: 'retest-with-target'; target: string } // "/retest foo": invalid, answered with help
   | { name: 'ok-to-test' }
   | { name: 'ok-to-test-cancel' }

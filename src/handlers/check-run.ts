@@ -25,14 +25,13 @@ export async function onCheckRun(deps: HandlerDeps, context: Context<'check_run'
   if (!run.external_id || !(await isOurApp(deps, run.app))) return;
 
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
-  const outcome = await rerunFromChecks(deps, gh, {
+  await rerunFromChecks(deps, gh, {
     requester: payload.sender?.login ?? '',
     headSha: run.head_sha,
     pullNumbers: (run.pull_requests ?? []).map((p) => p.number),
-    targets: [{ prowjob: run.external_id, context: run.name }],
+    prowjobs: [run.external_id],
     traced,
     delivery: context.id,
     purpose: `check-run:${run.id}:${traced ? 'trace' : 'rerun'}`,
   });
-  deps.log.debug({ checkRun: run.id, outcome: 'ran' in outcome ? outcome.ran.map((pj) => pj.metadata.name) : outcome.skipped }, 'check_run handled');
 }

@@ -14,14 +14,13 @@ export async function onCheckSuite(deps: HandlerDeps, context: Context<'check_su
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
   const failed = await gh.failedCheckRunsInSuite(suite.id);
   if (failed.length === 0) return;
-  const outcome = await rerunFromChecks(deps, gh, {
+  await rerunFromChecks(deps, gh, {
     requester: payload.sender?.login ?? '',
     headSha: suite.head_sha,
     pullNumbers: (suite.pull_requests ?? []).map((p) => p.number),
-    targets: failed.map((r) => ({ prowjob: r.external_id, context: r.name })),
+    prowjobs: failed.map((r) => r.external_id),
     traced: false,
     delivery: context.id,
     purpose: `check-suite:${suite.id}`,
   });
-  deps.log.debug({ suite: suite.id, outcome: 'ran' in outcome ? outcome.ran.map((pj) => pj.metadata.name) : outcome.skipped }, 'check_suite handled');
 }

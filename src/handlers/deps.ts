@@ -5,7 +5,7 @@ import type { ReportState } from '../adapters/report-state.ts';
 import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { Metrics } from '../adapters/metrics.ts';
 
 export interface HandlerDeps {
   config: () => ConfigSnapshot;

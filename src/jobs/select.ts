@@ -155,6 +155,17 @@ export function selectForCommentText(presubmits: readonly Presubmit[], baseRef: 
   }, presubmits, baseRef, changedFiles);
 }
 
+/**
+ * `/test-manual-required` (Prow's TestManualRequiredFilter): required jobs that run only when asked for (not optional,
+ * no always_run, no change rule), forced, so they start whatever the PR changed.
+ */
+export function selectForTestManualRequired(presubmits: readonly Presubmit[], baseRef: string): SelectedJob[] {
+  return filterPresubmits((p) => {
+    const manualRequired = !p.optional && needsExplicitTrigger(p);
+    return [manualRequired, manualRequired, false];
+  }, presubmits, baseRef, undefined);
+}
+
 /** Results that count as failed for `/retest`: statuses `failure`/`error` and check-run failure conclusions. */
 const FAILED_RESULTS: ReadonlySet<string> = new Set(['failure', 'error', 'timed_out', 'cancelled', 'startup_failure']);
 

@@ -8,7 +8,8 @@
 import type { TracePolicy } from '../config/types.ts';
 import type { V1Container, V1PodSpec, V1Volume } from '@kubernetes/client-node';
 import { PACKAGES_ENV, bundlePackages, packageId, type BpfPackage } from '../bpf/package.ts';
-import { LABELS, type ProwJob } from './types.ts';
+import { shouldDecorate } from './prowjob.ts';
+import { LABELS, type JobBase, type ProwConfig, type ProwJob } from './types.ts';
 
 export const TRACER_CONTAINER = 'katabot-tracer';
 export const TRACE_VOLUME = 'katabot-trace';
@@ -81,6 +82,16 @@ function withWaitForTracer(c: V1Container): V1Container {
   }
   const { args, ...rest } = c;
   return { ...rest, command: ['/bin/sh', '-c', WAIT_FOR_TRACER_SCRIPT, 'katabot-wait-for-tracer', ...c.command, ...(args ?? [])], volumeMounts: mounts };
+}
+
+/**
+ * Why a presubmit cannot carry the tracer, or undefined when it can: it needs a pod spec (a Kubernetes job) and
+ * Prow's decoration (which uploads $ARTIFACTS, and so the trace). injectTracer refuses the same jobs.
+ */
+export function traceProblem(job: Pick<JobBase, 'spec' | 'decorate'>, prow: ProwConfig): string | undefined {
+  if (!job.spec) return 'it has no pod spec: only jobs Prow runs on Kubernetes can be traced';
+  if (!shouldDecorate(job, prow)) return `it is not decorated (\`decorate: true\`), so nothing would upload the trace ($ARTIFACTS/${TRACE_ARTIFACT})`;
+  return undefined;
 }
 
 /**

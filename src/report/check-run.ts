@@ -1,7 +1,36 @@
 // Check-run bodies (pure). The body for a ProwJob in any state: created at trigger time (queued) by the
 // handlers, or by the reporter for jobs Prow created; the reporter PATCHes it on every state change.
-import type { CheckRunInput, CheckRunUpdate } from '../adapters/github.ts';
 import { LABELS, type ProwJob, type ProwJobState } from '../jobs/types.ts';
+
+export interface CheckRunAction {
+  label: string;
+  description: string;
+  identifier: string;
+}
+
+/** A check run as katabot creates it (POST /repos/{owner}/{repo}/check-runs). */
+export interface CheckRunInput {
+  name: string;
+  head_sha: string;
+  external_id: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
+  started_at?: string;
+  completed_at?: string;
+  details_url?: string;
+  output?: { title: string; summary: string; text?: string };
+  actions?: CheckRunAction[];
+}
+
+export type CheckRunUpdate = Omit<CheckRunInput, 'name' | 'head_sha' | 'external_id'>;
+
+/** A commit status (POST /repos/{owner}/{repo}/statuses/{sha}). */
+export interface StatusInput {
+  state: 'pending' | 'success' | 'failure' | 'error';
+  description: string;
+  context: string;
+  target_url?: string;
+}
 
 /** GitHub's limit on output.title/summary/text: 65,535 "characters", counted as bytes in practice. */
 export const MAX_OUTPUT_BYTES = 65_535;
@@ -211,6 +240,33 @@ export function checkRunUpdate(pj: ProwJob, ctx: CheckRunContext = {}): CheckRun
 export function queuedCheckRun(pj: ProwJob, detailsUrl: string | undefined, attempt?: number): CheckRunInput {
   const queued: ProwJob = { ...pj, status: { ...pj.status, state: pj.status?.state === 'scheduling' ? 'scheduling' : 'triggered' } };
   return checkRunFor(queued, { ...(detailsUrl ? { detailsUrl } : {}), ...(attempt !== undefined ? { attempt } : {}) });
+}
+
+/**
+ * The check run of a job the cluster refused to create (e.g. the API server's 422 for an invalid object): failed at
+ * once, saying why in the API server's words, so the PR shows every job that was asked for.
+ */
+export function refusedCheckRun(pj: ProwJob, message: string, detailsUrl?: string): CheckRunInput {
+  const sha = checkRunSha(pj);
+  const summary = [
+    `**${pj.spec.job}** could not be started on \`${sha.slice(0, 12)}\`: the cluster refused its ProwJob.`,
+    '',
+    '```',
+    truncateUtf8(message.replace(/```/g, "'''"), MAX_DESCRIPTION_CHARS),
+    '```',
+    '',
+    'The job configuration needs fixing; the other jobs of this event were started.',
+    ...(pj.spec.rerun_command ? ['', `Once fixed, \`${pj.spec.rerun_command}\` starts it.`] : []),
+  ].join('\n');
+  return {
+    name: checkRunName(pj),
+    head_sha: sha,
+    external_id: pj.metadata.name,
+    status: 'completed',
+    conclusion: 'failure',
+    ...(detailsUrl ? { details_url: detailsUrl } : {}),
+    output: { title: truncateUtf8(`${pj.spec.job}: not started (refused by the cluster)`, 255), summary: truncateUtf8(summary, MAX_OUTPUT_BYTES) },
+  };
 }
 
 /** Splits annotations into request-sized batches (the Checks API takes ≤50 per request; later ones append). */

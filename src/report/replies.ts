@@ -1,36 +1,8 @@
 // Markdown for every comment katabot posts on a PR. Pure: no I/O.
 //
-// Each comment carries a hidden marker (MARKERS) so the shell can find and prune its own earlier comments.
-// Only trust a marker in a comment the bot itself wrote: anyone can type one.
+// Texts carry no marker: the shell posts each with exactly one, from src/report/markers.ts.
 import type { CommandSpec } from '../commands/types.ts';
-
-export const MARKERS = {
-  help: '<!-- katabot:help -->',
-  jobList: '<!-- katabot:job-list -->',
-  unknownTargets: '<!-- katabot:unknown-targets -->',
-  welcome: '<!-- katabot:welcome -->',
-  draft: '<!-- katabot:draft -->',
-  untrusted: '<!-- katabot:untrusted -->',
-  okToTestIgnored: '<!-- katabot:ok-to-test-ignored -->',
-  cancelUntrusted: '<!-- katabot:cancel-untrusted -->',
-  tdxNotApprover: '<!-- katabot:tdx-not-approver -->',
-  tdxUntrustedPr: '<!-- katabot:tdx-untrusted-pr -->',
-  tdxBlocked: '<!-- katabot:tdx-blocked -->',
-  traceUntrusted: '<!-- katabot:trace-untrusted -->',
-  unknownProbes: '<!-- katabot:unknown-probes -->',
-  retest: '<!-- katabot:retest -->',
-} as const;
-
-export type MarkerKind = keyof typeof MARKERS;
-
-/** The marker kinds found in a comment body, in MARKERS order. */
-export function markersIn(body: string): MarkerKind[] {
-  return (Object.keys(MARKERS) as MarkerKind[]).filter((k) => body.includes(MARKERS[k]));
-}
-
-export function hasMarker(body: string, kind: MarkerKind): boolean {
-  return body.includes(MARKERS[kind]);
-}
+import type { ReplyKind } from '../policy/commands.ts';
 
 /** Footer in place of Prow's AboutThisBotWithoutCommands. */
 export const ABOUT_THIS_BOT =
@@ -46,10 +18,6 @@ export const HELP_NOTES = {
 
 /** Longest quoted comment in a reply; GitHub rejects comments over 65536 characters. */
 export const MAX_QUOTE_CHARS = 4000;
-
-function withMarker(text: string, kind: MarkerKind): string {
-  return `${text}\n\n${MARKERS[kind]}`;
-}
 
 /** Breaks @mentions (users and teams) so quoting a comment does not notify anyone again. */
 function defuseMentions(text: string): string {
@@ -98,7 +66,7 @@ export interface WelcomeOptions {
 export function welcomeMessage(o: WelcomeOptions): string {
   const host = o.host ?? 'github.com';
   const people = `https://${host}/orgs/${o.org}/people`;
-  const text = o.ignoreOkToTest
+  return o.ignoreOkToTest
     ? `Hi @${o.author}. Thanks for your PR.\n\n` +
       'PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in this repo meaning untrusted PR authors can never trigger tests themselves. Collaborators can still trigger tests on the PR using `/test all`.\n\n' +
       'Comment `/help` on its own line to list the commands I understand.'
@@ -106,7 +74,6 @@ export function welcomeMessage(o: WelcomeOptions): string {
       `I'm waiting for a [${o.org}](${people}) member to verify that this patch is reasonable to test. If it is, they should reply with \`/ok-to-test\` on its own line. Until that is done, I will not automatically test new commits in this PR, but the usual testing commands by org members will still work. Regular contributors should [join the org](${o.joinOrgUrl ?? people}) to skip this step.\n\n` +
       'Once the patch is verified, the new status will be reflected by the `ok-to-test` label.\n\n' +
       'Comment `/help` on its own line to list the commands I understand.';
-  return withMarker(text, 'welcome');
 }
 
 /**
@@ -114,26 +81,20 @@ export function welcomeMessage(o: WelcomeOptions): string {
  * `org`, when given, names an org whose members can vouch for the PR.
  */
 export function untrustedReply(o: { ignoreOkToTest: boolean; org?: string }): string {
-  return withMarker(
-    o.ignoreOkToTest
-      ? 'PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in this repo meaning untrusted PR authors can never trigger tests themselves. Collaborators can still trigger tests on the PR using `/test`.'
-      : 'Cannot trigger testing until a trusted user reviews the PR and leaves an `/ok-to-test` message.' +
-          (o.org ? ` A member of ${code(o.org)} can do that.` : ''),
-    'untrusted',
-  );
+  return o.ignoreOkToTest
+    ? 'PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in this repo meaning untrusted PR authors can never trigger tests themselves. Collaborators can still trigger tests on the PR using `/test`.'
+    : 'Cannot trigger testing until a trusted user reviews the PR and leaves an `/ok-to-test` message.' +
+        (o.org ? ` A member of ${code(o.org)} can do that.` : '');
 }
 
 /** /ok-to-test (or cancel) while ignore_ok_to_test is set (wrap with formatResponse). */
 export function okToTestIgnoredReply(): string {
-  return withMarker(
-    '`/ok-to-test` is disabled in this repo: PRs from untrusted users cannot be marked as trusted. Collaborators can still trigger tests on the PR using `/test all` or `/test <job>`.',
-    'okToTestIgnored',
-  );
+  return '`/ok-to-test` is disabled in this repo: PRs from untrusted users cannot be marked as trusted. Collaborators can still trigger tests on the PR using `/test all` or `/test <job>`.';
 }
 
 /** Prow's reply to /ok-to-test cancel from an untrusted user (wrap with formatResponse). */
 export function cancelUntrustedReply(): string {
-  return withMarker('Only trusted users can revoke `/ok-to-test`.', 'cancelUntrusted');
+  return 'Only trusted users can revoke `/ok-to-test`.';
 }
 
 /** /ok-to-test-tdx from someone who is not a TDX approver (wrap with formatResponse). Does not @-mention approvers. */
@@ -142,18 +103,12 @@ export function tdxNotApproverReply(approvers: readonly string[]): string {
     approvers.length === 0
       ? 'No TDX approvers are configured, so TDX jobs cannot be approved in this repo.'
       : `The TDX approvers are: ${approvers.map(code).join(', ')}.`;
-  return withMarker(
-    `Only TDX approvers can use \`/ok-to-test-tdx\`: TDX jobs run on confidential hardware and are approved commit by commit. ${who}`,
-    'tdxNotApprover',
-  );
+  return `Only TDX approvers can use \`/ok-to-test-tdx\`: TDX jobs run on confidential hardware and are approved commit by commit. ${who}`;
 }
 
 /** /ok-to-test-tdx by an approver on an untrusted PR while ignore_ok_to_test is set (wrap with formatResponse). */
 export function tdxUntrustedPrReply(): string {
-  return withMarker(
-    'TDX jobs only run on trusted PRs, and PRs from untrusted users cannot be marked as trusted in this repo (`/ok-to-test` is disabled). Nothing was started.',
-    'tdxUntrustedPr',
-  );
+  return 'TDX jobs only run on trusted PRs, and PRs from untrusted users cannot be marked as trusted in this repo (`/ok-to-test` is disabled). Nothing was started.';
 }
 
 /**
@@ -166,15 +121,12 @@ export function tdxBlockedReply(jobs: readonly string[], label: string, facts: {
     ? `The ${code(label)} label was given for an earlier commit, and approval is per commit: a TDX approver needs to say \`/ok-to-test-tdx\` again for ${code(facts.sha.slice(0, 7))}.`
     : `They need a TDX approver's \`/ok-to-test-tdx\` (or the ${code(label)} label) for this commit, ${code(facts.sha.slice(0, 7))}.`;
   const who = facts.approvers.length ? ` The TDX approvers are: ${facts.approvers.map(code).join(', ')}.` : ' No TDX approvers are configured in this repo.';
-  return withMarker(`These jobs run on confidential (TDX) hardware and were not started: ${list}. ${why}${who}`, 'tdxBlocked');
+  return `These jobs run on confidential (TDX) hardware and were not started: ${list}. ${why}${who}`;
 }
 
 /** /trace from an untrusted user or on an untrusted PR (wrap with formatResponse). */
 export function traceUntrustedReply(): string {
-  return withMarker(
-    '`/trace` runs a privileged tracer next to the job, so it needs a trusted user on a trusted PR (author trusted, or the `ok-to-test` label).',
-    'traceUntrusted',
-  );
+  return '`/trace` runs a privileged tracer next to the job, so it needs a trusted user on a trusted PR (author trusted, or the `ok-to-test` label).';
 }
 
 export interface RetestSummary {
@@ -200,15 +152,12 @@ export function retestReply(s: RetestSummary): string {
         : '- **GitHub Actions**: no failed workflow runs',
     );
   }
-  return withMarker(lines.join('\n'), 'retest');
+  return lines.join('\n');
 }
 
 /** Prow's draftMsg. */
 export function draftNotice(): string {
-  return withMarker(
-    'Skipping CI for Draft Pull Request.\nIf you want CI signal for your change, please convert it to an actual PR.\nYou can still manually trigger a test run with `/test all`',
-    'draft',
-  );
+  return 'Skipping CI for Draft Pull Request.\nIf you want CI signal for your change, please convert it to an actual PR.\nYou can still manually trigger a test run with `/test all`';
 }
 
 export interface JobListHelpInput {
@@ -240,7 +189,7 @@ export function jobListHelp(i: JobListHelpInput): string {
   const optional = sortedSet(i.optional, asCommand);
   const automatic = sortedSet(i.automatic);
   if (required.length + optional.length + automatic.length === 0) {
-    return withMarker(`No presubmit jobs available for ${i.org}/${i.repo}@${i.branch}`, 'jobList');
+    return `No presubmit jobs available for ${i.org}/${i.repo}@${i.branch}`;
   }
   let resp = i.reason ?? '';
   if (resp !== '' && !resp.endsWith('\n')) resp += '\n';
@@ -256,14 +205,21 @@ export function jobListHelp(i: JobListHelpInput): string {
   } else if (automatic.length > 0) {
     resp += `Use \`/test all\` to run the following jobs that were automatically triggered:${fencedList(automatic)}\n\n`;
   }
-  return withMarker(resp.trimEnd(), 'jobList');
+  return resp.trimEnd();
 }
 
 /** Most unknown targets listed in one reply. */
 export const MAX_UNKNOWN_LISTED = 20;
 
-/** `/test` named jobs that do not exist: name the closest job names; nothing was started (wrap with formatResponse). */
-export function unknownTargetsReply(unknown: readonly string[], suggestions: Readonly<Record<string, readonly string[]>>): string {
+/**
+ * `/test` named jobs that do not exist: Prow's "not found" answer with the jobs available on this branch (required
+ * and optional), plus katabot's closest names per unknown target. Nothing was started (wrap with formatResponse).
+ */
+export function unknownTargetsReply(
+  unknown: readonly string[],
+  suggestions: Readonly<Record<string, readonly string[]>>,
+  available?: JobListHelpInput,
+): string {
   const shown = unknown.slice(0, MAX_UNKNOWN_LISTED);
   const lines = shown.map((u) => {
     const s = Object.hasOwn(suggestions, u) ? (suggestions[u] ?? []) : [];
@@ -271,10 +227,65 @@ export function unknownTargetsReply(unknown: readonly string[], suggestions: Rea
     return s.length === 0 ? `- ${name}: no similar job` : `- ${name}: did you mean ${s.map(code).join(', ')}?`;
   });
   if (unknown.length > shown.length) lines.push(`- and ${unknown.length - shown.length} more`);
-  return withMarker(
-    `The specified target(s) for \`/test\` were not found, so nothing was started:\n\n${lines.join('\n')}\n\nUse \`/test ?\` to list the jobs available for this PR.`,
-    'unknownTargets',
+  const head = `The specified target(s) for \`/test\` were not found, so nothing was started:\n\n${lines.join('\n')}`;
+  if (!available) return `${head}\n\nUse \`/test ?\` to list the jobs available for this PR.`;
+  return `${head}\n\n${jobListHelp({ ...available, reason: '' })}`;
+}
+
+/** Jobs the CI system refused to start (e.g. the API server's 422), with its message each (wrap with formatResponse). */
+export function refusedJobsReply(refused: ReadonlyArray<{ job: string; message: string }>): string {
+  const lines = refused.slice(0, MAX_UNKNOWN_LISTED).map((r) => `- ${code(r.job)}: ${code(truncate(r.message, 500))}`);
+  if (refused.length > MAX_UNKNOWN_LISTED) lines.push(`- and ${refused.length - MAX_UNKNOWN_LISTED} more`);
+  return (
+    `These jobs could not be started, because the cluster refused them; the other jobs were started:\n\n${lines.join('\n')}\n\n` +
+    'Each has a failed check run that says the same. The job configuration needs fixing; `/test <job>` retries it.'
   );
+}
+
+/** `/trace` of jobs that cannot carry the tracer, each with why (wrap with formatResponse). */
+export function untraceableReply(jobs: ReadonlyArray<{ job: string; problem: string }>): string {
+  const lines = jobs.slice(0, MAX_UNKNOWN_LISTED).map((j) => `- ${code(j.job)}: ${j.problem}`);
+  if (jobs.length > MAX_UNKNOWN_LISTED) lines.push(`- and ${jobs.length - MAX_UNKNOWN_LISTED} more`);
+  return `These jobs cannot be traced, so they were not started:\n\n${lines.join('\n')}`;
+}
+
+/** Jobs asked for on a PR with merge conflicts (wrap with formatResponse). */
+export function unmergeableReply(): string {
+  return 'This PR has merge conflicts, so no jobs were started. Rebase it and try again.';
+}
+
+/** The repository's in-repo job config (`.prow.yaml`) could not be read (wrap with formatResponse). */
+export function inRepoConfigReply(e: { file: string; line?: number; message: string }): string {
+  const where = e.line !== undefined ? `${e.file}:${e.line}` : e.file;
+  return (
+    `The jobs in ${code(where)} could not be read, so only the centrally configured jobs were considered: ` +
+    `${code(truncate(e.message, 500))}. Fix the file in this PR, or on the base branch.`
+  );
+}
+
+/** Facts a refusal reply names: who may approve, whom to ask. */
+export interface DecisionReplyContext {
+  org: string;
+  ignoreOkToTest: boolean;
+  tdxApprovers: readonly string[];
+}
+
+/** The reply to a command the policy refused (src/policy/commands.ts ReplyKind). */
+export function decisionReply(kind: ReplyKind, ctx: DecisionReplyContext): string {
+  switch (kind) {
+    case 'untrusted':
+      return untrustedReply({ ignoreOkToTest: ctx.ignoreOkToTest, org: ctx.org });
+    case 'ok-to-test-ignored':
+      return okToTestIgnoredReply();
+    case 'tdx-not-approver':
+      return tdxNotApproverReply(ctx.tdxApprovers);
+    case 'tdx-untrusted-pr':
+      return tdxUntrustedPrReply();
+    case 'cancel-untrusted':
+      return cancelUntrustedReply();
+    case 'trace-untrusted':
+      return traceUntrustedReply();
+  }
 }
 
 /** `/trace --probe …` named probes that do not exist or do not pass the static checks: nothing was traced. */
@@ -290,10 +301,7 @@ export function unknownProbesReply(opts: { unknown: readonly string[]; known: re
     lines.push('Package problems:', '', ...opts.problems.slice(0, 20).map((p) => `- ${code(truncate(p, 300))}`));
     if (opts.problems.length > 20) lines.push(`- and ${opts.problems.length - 20} more`);
   }
-  return withMarker(
-    `The probes asked for with \`/trace --probe\` cannot be used, so no traced job was started:\n\n${lines.join('\n')}\n\nProbes are read from the PR's base branch, never from the PR itself.`,
-    'unknownProbes',
-  );
+  return `The probes asked for with \`/trace --probe\` cannot be used, so no traced job was started:\n\n${lines.join('\n')}\n\nProbes are read from the PR's base branch, never from the PR itself.`;
 }
 
 function cell(text: string): string {
@@ -306,9 +314,9 @@ export function commandsHelp(commands: readonly CommandSpec[]): string {
     (c) =>
       `| ${cell(code(c.usage))} | ${cell(c.description)} | ${cell(c.whoCanUse)} | ${cell(c.examples.map(code).join('<br>'))} |`,
   );
-  const text =
+  return (
     'These are the commands I understand. Write each on its own line; commands in code blocks, quotes and HTML comments are ignored. Several may go in one comment.\n\n' +
     '| Command | What it does | Who can use it | Examples |\n| --- | --- | --- | --- |\n' +
-    rows.join('\n');
-  return withMarker(text, 'help');
+    rows.join('\n')
+  );
 }

@@ -44,11 +44,6 @@ export interface AttemptRecord {
   url?: string;
 }
 
-const FINAL: ReadonlySet<ProwJobState> = new Set<ProwJobState>(['success', 'failure', 'aborted', 'error']);
-
-export function isFinalState(state: ProwJobState | undefined): boolean {
-  return state !== undefined && FINAL.has(state);
-}
 
 /** The result record of a ProwJob in its current state. */
 export function jobResultOf(pj: ProwJob, url: string | undefined, attempt?: number): JobResult {

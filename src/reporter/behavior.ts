@@ -27,8 +27,8 @@ import { buildPostsubmitProwJob } from '../jobs/prowjob.ts';
 import { presubmitsFor } from '../jobs/select.ts';
 import { injectTracer } from '../jobs/trace.ts';
 import { LABELS, type Postsubmit, type ProwJob } from '../jobs/types.ts';
-import { isFinalState } from '../report/results.ts';
-import type { Metrics } from '../server/metrics.ts';
+import { isFinalState } from '../jobs/state.ts';
+import type { Metrics } from '../adapters/metrics.ts';
 
 /** A report as kept in the outbox: without its HTML (stored apart, under behavior:html:<id>). */
 type OutboxReport = Omit<BehaviorReport, 'html'>;

@@ -9,7 +9,7 @@ import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
 import type { BehaviorDeps } from '../behavior/report.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { Metrics } from '../adapters/metrics.ts';
 import { BehaviorReporter } from './behavior.ts';
 import { LeaderElector } from './leader.ts';
 import { Reporter } from './reporter.ts';

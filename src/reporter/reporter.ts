@@ -23,9 +23,10 @@ import { deckLinkForProwJob } from '../jobs/deck.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 import { checkRunFor, checkRunUpdate } from '../report/check-run.ts';
 import { FAILURE_COMMENT_MARKER, mergeRows, planFailureComment, rowFor } from '../report/failure-comment.ts';
-import { isFinalState, summarizeAttempts } from '../report/results.ts';
+import { isReportable, planChannels } from '../plan/report.ts';
+import { summarizeAttempts } from '../report/results.ts';
 import { commitStatusFor } from '../report/status.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { Metrics } from '../adapters/metrics.ts';
 import { isTracedAndFinal, type BehaviorReporter } from './behavior.ts';
 import { NotLeader } from './leader.ts';
 
@@ -47,12 +48,6 @@ export interface ReporterDeps {
   latest?: (name: string) => ProwJob | undefined;
   /** The behavior channel for traced jobs (none: traced jobs get no behavior report). */
   behavior?: BehaviorReporter;
-}
-
-/** crier's ShouldReport for GitHub, narrowed to what katabot reports: presubmits of one PR with spec.report. */
-export function isReportable(pj: ProwJob): boolean {
-  const refs = pj.spec?.refs;
-  return pj.spec?.type === 'presubmit' && pj.spec.report === true && Boolean(refs?.org && refs.repo) && refs?.pulls?.length === 1;
 }
 
 const RETRY_FIRST_MS = 1000;
@@ -188,42 +183,26 @@ export class Reporter {
     const name = pj.metadata.name;
     const state: ProwJobState = pj.status?.state ?? 'triggered';
     const reported = await this.#d.reports.reported(name);
-    const want = {
-      check: reported.check !== state,
-      status: katabot.report.statuses && reported.status !== state,
-      comment: isFinalState(state) && reported.comment !== state,
-    };
-    if (!want.check && !want.status && !want.comment) return;
+    const plan = planChannels({ state, reported, statuses: katabot.report.statuses, finishedLongAgo: this.#finishedLongAgo(pj) });
+    if (plan.write.length === 0 && plan.history.length === 0) return;
     const fence = this.#d.leader.fence();
     if (!fence) throw new NotLeader();
 
-    // A channel never reported for a job that finished long ago is history, not news (katabot just took over
-    // from crier, or statuses were just switched on): record it without writing. A check run that exists is
-    // still brought up to date, so none stays "queued" forever.
-    if (this.#finishedLongAgo(pj)) {
-      const history = {
-        check: want.check && reported.check === undefined && reported.checkRunId === undefined,
-        status: want.status && reported.status === undefined,
-        comment: want.comment && reported.comment === undefined,
-      };
-      for (const channel of ['check', 'status', 'comment'] as const) {
-        if (!history[channel]) continue;
-        await this.#d.reports.markReported(name, channel, state, fence);
-        want[channel] = false;
-        this.#d.metrics.reports.inc({ channel, result: 'skipped' });
-      }
-      if (!want.check && !want.status && !want.comment) {
-        this.#d.log.debug({ prowjob: name, state }, 'old job recorded without reporting');
-        return;
-      }
+    for (const channel of plan.history) {
+      await this.#d.reports.markReported(name, channel, state, fence);
+      this.#d.metrics.reports.inc({ channel, result: 'skipped' });
+    }
+    if (plan.write.length === 0) {
+      this.#d.log.debug({ prowjob: name, state }, 'old job recorded without reporting');
+      return;
     }
 
     const refs = pj.spec.refs!;
     const gh = await this.#d.github(refs.org, refs.repo);
     const assert = () => this.#d.leader.assertLeading();
-    if (want.check) await this.#reportCheck(gh, pj, state, reported, { detailsUrl: url, attempt }, fence, assert);
-    if (want.status) await this.#reportStatus(gh, pj, state, fence, assert);
-    if (want.comment) await this.#reportComment(gh, pj, state, url, fence, assert);
+    if (plan.write.includes('check')) await this.#reportCheck(gh, pj, state, reported, { detailsUrl: url, attempt }, fence, assert);
+    if (plan.write.includes('status')) await this.#reportStatus(gh, pj, state, fence, assert);
+    if (plan.write.includes('comment')) await this.#reportComment(gh, pj, state, url, fence, assert);
   }
 
   #finishedLongAgo(pj: ProwJob): boolean {

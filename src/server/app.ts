@@ -22,7 +22,7 @@ import { createApiRouter } from './api.ts';
 import { createDashboardRouter } from './dashboard.ts';
 import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, type Metrics } from '../adapters/metrics.ts';
 import { pluginHelp } from './plugin-help.ts';
 
 const HANDLED_ACTIONS: ReadonlySet<string> = new Set(Object.values(REGISTRATIONS).flat());

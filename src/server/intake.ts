@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { WebhookQueue } from '../adapters/queue.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../adapters/metrics.ts';
 import { verifySignature } from './signature.ts';
 
 export const WEBHOOK_PATHS: ReadonlySet<string> = new Set(['/', '/api/github/webhooks', '/hook']);

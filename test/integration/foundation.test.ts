@@ -315,7 +315,8 @@ describe('TDX', () => {
 
     await h.send('issue_comment', h.gh.commentEvent(pr.number, 'tdx-approver', '/ok-to-test-tdx'));
     await waitFor('tdx job', () => names(pr.number).includes('e2e-kata-qemu-tdx'));
-    assert.ok(h.gh.labels.get(pr.number)!.has('ok-to-test-tdx'));
+    // Jobs start before GitHub is written (labels are paced writes), so the label follows.
+    await waitFor('tdx label', () => h.gh.labels.get(pr.number)!.has('ok-to-test-tdx'));
     assert.deepEqual(names(pr.number), ['e2e-kata-qemu-tdx']);
 
     // A push removes the approval (sticky: false) and the TDX job does not run for the new commit.
@@ -377,7 +378,7 @@ describe('/trace --probe', () => {
       h.gh.contents.set(`.katabot/probes/evil/program.bt@${ref}`, probeFile('program.bt'));
     }
     await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/trace --probe evil e2e-kata-qemu'));
-    const reply = await waitFor('unknown-probe reply', () => h.gh.comments.find((c) => c.issue === pr.number && c.body.includes('katabot:unknown-probes')));
+    const reply = await waitFor('unknown-probe reply', () => h.gh.comments.find((c) => c.issue === pr.number && /katabot:reply \S+:unknown-probes -->/.test(c.body)));
     assert.match(reply.body, /`evil`/);
     assert.match(reply.body, /Known probes.*`exec`/);
     await h.settle();

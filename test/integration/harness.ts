@@ -12,6 +12,7 @@ import { startKatabot, type Katabot, type StartOverrides } from '../../src/serve
 import { FakeGitHub, deliver } from '../fixtures/github.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
+import { JOBS_YAML, KATABOT_YAML, PROW_YAML } from '../fixtures/config.ts';
 
 export const SECRET = 'new-secret';
 export const OLD_SECRET = 'old-secret';
@@ -19,89 +20,7 @@ export const ROOT = new URL('../../', import.meta.url).pathname;
 export const CRD = join(ROOT, '../shared/prow/prowjob_customresourcedefinition.yaml');
 export const HAVE_CRD = existsSync(CRD);
 
-export const JOBS_YAML = `
-presubmits:
-  kata-containers/kata-containers:
-  - name: e2e-kata-qemu
-    always_run: true
-    decorate: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-        command: [tests/run-e2e.sh]
-        args: [qemu]
-  - name: e2e-kata-clh
-    run_if_changed: '^src/runtime/'
-    decorate: true
-    spec:
-      runtimeClassName: kata-clh
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-        command: [tests/run-e2e.sh]
-  - name: docs-lint
-    skip_if_only_changed: '^src/'
-    optional: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/lint:latest
-  - name: e2e-kata-qemu-tdx
-    always_run: true
-    decorate: true
-    spec:
-      runtimeClassName: kata-qemu-tdx
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-  - name: stress-manual
-    optional: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-  - name: metrics-silent
-    always_run: true
-    skip_report: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-  - name: release-only
-    always_run: true
-    branches: [stable-3.2]
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-`;
-
-export const PROW_YAML = `
-prowjob_namespace: prow
-pod_namespace: test-pods
-plank:
-  job_url_prefix_config:
-    '*': https://prow.kata.example/view/
-  default_decoration_config_entries:
-  - config:
-      timeout: 2h
-      grace_period: 15m
-      utility_images:
-        clonerefs: us-docker.pkg.dev/k8s-infra-prow/images/clonerefs:v20260801
-        initupload: us-docker.pkg.dev/k8s-infra-prow/images/initupload:v20260801
-        entrypoint: us-docker.pkg.dev/k8s-infra-prow/images/entrypoint:v20260801
-        sidecar: us-docker.pkg.dev/k8s-infra-prow/images/sidecar:v20260801
-      gcs_configuration:
-        bucket: s3://kata-prow-logs
-        path_strategy: explicit
-      s3_credentials_secret: s3-credentials
-`;
-
-export const KATABOT_YAML = `
-orgs: [kata-containers]
-only_org_members: false
-trusted_apps: [dependabot]
-tdx:
-  label: ok-to-test-tdx
-  approvers: [tdx-approver]
-  jobs: ".*-tdx.*"
-  sticky: false
-deck_url: https://prow.kata.example
-`;
+export { JOBS_YAML, KATABOT_YAML, PROW_YAML } from '../fixtures/config.ts';
 
 export interface Harness {
   bot: Katabot;

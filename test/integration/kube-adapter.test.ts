@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { AbortIncompleteError, KubeApiError, fileProwJobClient, isComplete, kubeProwJobClient, type ProwJobClient } from '../../src/adapters/kube.ts';
+import { isComplete } from '../../src/jobs/state.ts';
+import { AbortIncompleteError, KubeApiError, fileProwJobClient, kubeProwJobClient, type ProwJobClient } from '../../src/adapters/kube.ts';
 import { LABELS, type ProwJob, type ProwJobState, type ProwJobStatus } from '../../src/jobs/types.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
 

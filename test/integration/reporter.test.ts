@@ -397,7 +397,7 @@ describe('/retest and GitHub Actions', () => {
       { id: 9004, name: 'Docs', workflow_id: 3, event: 'pull_request', head_sha: sha, status: 'completed', conclusion: 'success', created_at: '2026-11-01T10:00:00Z', html_url: url(9004) },
     );
     await h.send('issue_comment', h.gh.commentEvent(pr, 'maintainer', '/retest'));
-    const reply = await waitFor('reply', () => h.gh.comments.find((c) => c.issue === pr && c.body.includes('<!-- katabot:retest -->')));
+    const reply = await waitFor('reply', () => h.gh.comments.find((c) => c.issue === pr && /<!-- katabot:reply [^ ]+:retest -->/.test(c.body)));
     assert.deepEqual(h.gh.rerunFailedJobs, [9001]);
     assert.match(reply.body, /\*\*Prow\*\*: .*`e2e-kata-qemu`/);
     assert.match(reply.body, /\*\*GitHub Actions\*\*: failed jobs of \[CI\]\(https:\/\/github\.com\/kata-containers\/kata-containers\/actions\/runs\/9001\)/);

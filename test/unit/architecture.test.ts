@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 
 const root = new URL('../../', import.meta.url).pathname;
-const PURE = ['src/commands', 'src/policy', 'src/jobs', 'src/report', 'src/trace', 'src/bpf', 'src/dashboard'];
+const PURE = ['src/commands', 'src/policy', 'src/jobs', 'src/report', 'src/plan', 'src/trace', 'src/bpf', 'src/dashboard'];
 const FORBIDDEN = [
   /^node:(fs|fs\/promises|net|http|https|child_process|dgram|dns|tls|worker_threads|cluster)$/,
   /^(fs|net|http|https|child_process)$/,

@@ -6,7 +6,7 @@ describe('COMMANDS', () => {
   it('has one spec per command file, uniquely named', () => {
     assert.deepEqual(
       COMMANDS.map((c) => c.name),
-      ['test', 'retest', 'retest-required', 'ok-to-test', 'ok-to-test-tdx', 'trace', 'help'],
+      ['test', 'retest', 'retest-required', 'test-manual-required', 'ok-to-test', 'ok-to-test-tdx', 'trace', 'help'],
     );
   });
 

@@ -8,11 +8,8 @@ import {
   commandsHelp,
   draftNotice,
   formatResponse,
-  hasMarker,
   HELP_NOTES,
   jobListHelp,
-  MARKERS,
-  markersIn,
   MAX_QUOTE_CHARS,
   okToTestIgnoredReply,
   tdxBlockedReply,
@@ -22,8 +19,8 @@ import {
   unknownTargetsReply,
   untrustedReply,
   welcomeMessage,
-  type MarkerKind,
 } from '../../../src/report/replies.ts';
+import { MARKERS, withMarker } from '../../../src/report/markers.ts';
 
 describe('formatResponse (Prow FormatResponseRaw)', () => {
   it('has Prow shape', () => {
@@ -114,7 +111,6 @@ describe('jobListHelp (Prow HelpMessage)', () => {
     it(c.name, () => {
       const got = jobListHelp(c.input);
       assert.ok(got.includes(c.contains), got);
-      assert.ok(hasMarker(got, 'jobList'));
     });
   }
 
@@ -125,38 +121,36 @@ describe('jobListHelp (Prow HelpMessage)', () => {
 });
 
 describe('replies', () => {
-  const all: Array<{ name: string; text: string; marker: MarkerKind; contains: string }> = [
-    { name: 'welcome', text: welcomeMessage({ author: 'newbie', org: 'kata-containers', ignoreOkToTest: false }), marker: 'welcome', contains: "Hi @newbie. Thanks for your PR.\n\nI'm waiting for a [kata-containers](https://github.com/orgs/kata-containers/people) member to verify that this patch is reasonable to test. If it is, they should reply with `/ok-to-test` on its own line." },
-    { name: 'welcome names the label', text: welcomeMessage({ author: 'newbie', org: 'kata-containers', ignoreOkToTest: false }), marker: 'welcome', contains: 'the new status will be reflected by the `ok-to-test` label' },
-    { name: 'welcome with a join URL and host', text: welcomeMessage({ author: 'n', org: 'o', ignoreOkToTest: false, host: 'ghe.example.org', joinOrgUrl: 'https://example.org/join' }), marker: 'welcome', contains: '[o](https://ghe.example.org/orgs/o/people) member' },
-    { name: 'welcome with ignore_ok_to_test', text: welcomeMessage({ author: 'newbie', org: 'o', ignoreOkToTest: true }), marker: 'welcome', contains: 'PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in this repo' },
-    { name: 'untrusted', text: untrustedReply({ ignoreOkToTest: false }), marker: 'untrusted', contains: 'Cannot trigger testing until a trusted user reviews the PR and leaves an `/ok-to-test` message.' },
-    { name: 'untrusted with org', text: untrustedReply({ ignoreOkToTest: false, org: 'kata-containers' }), marker: 'untrusted', contains: 'A member of `kata-containers` can do that.' },
-    { name: 'untrusted with ignore_ok_to_test', text: untrustedReply({ ignoreOkToTest: true }), marker: 'untrusted', contains: 'Collaborators can still trigger tests on the PR using `/test`.' },
-    { name: 'ok-to-test ignored', text: okToTestIgnoredReply(), marker: 'okToTestIgnored', contains: '`/ok-to-test` is disabled in this repo' },
-    { name: 'cancel untrusted', text: cancelUntrustedReply(), marker: 'cancelUntrusted', contains: 'Only trusted users can revoke `/ok-to-test`.' },
-    { name: 'tdx not approver', text: tdxNotApproverReply(['alice', 'bob']), marker: 'tdxNotApprover', contains: 'The TDX approvers are: `alice`, `bob`.' },
-    { name: 'tdx not approver, none configured', text: tdxNotApproverReply([]), marker: 'tdxNotApprover', contains: 'No TDX approvers are configured' },
-    { name: 'tdx untrusted PR', text: tdxUntrustedPrReply(), marker: 'tdxUntrustedPr', contains: 'TDX jobs only run on trusted PRs' },
+  const all: Array<{ name: string; text: string; contains: string }> = [
+    { name: 'welcome', text: welcomeMessage({ author: 'newbie', org: 'kata-containers', ignoreOkToTest: false }), contains: "Hi @newbie. Thanks for your PR.\n\nI'm waiting for a [kata-containers](https://github.com/orgs/kata-containers/people) member to verify that this patch is reasonable to test. If it is, they should reply with `/ok-to-test` on its own line." },
+    { name: 'welcome names the label', text: welcomeMessage({ author: 'newbie', org: 'kata-containers', ignoreOkToTest: false }), contains: 'the new status will be reflected by the `ok-to-test` label' },
+    { name: 'welcome with a join URL and host', text: welcomeMessage({ author: 'n', org: 'o', ignoreOkToTest: false, host: 'ghe.example.org', joinOrgUrl: 'https://example.org/join' }), contains: '[o](https://ghe.example.org/orgs/o/people) member' },
+    { name: 'welcome with ignore_ok_to_test', text: welcomeMessage({ author: 'newbie', org: 'o', ignoreOkToTest: true }), contains: 'PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in this repo' },
+    { name: 'untrusted', text: untrustedReply({ ignoreOkToTest: false }), contains: 'Cannot trigger testing until a trusted user reviews the PR and leaves an `/ok-to-test` message.' },
+    { name: 'untrusted with org', text: untrustedReply({ ignoreOkToTest: false, org: 'kata-containers' }), contains: 'A member of `kata-containers` can do that.' },
+    { name: 'untrusted with ignore_ok_to_test', text: untrustedReply({ ignoreOkToTest: true }), contains: 'Collaborators can still trigger tests on the PR using `/test`.' },
+    { name: 'ok-to-test ignored', text: okToTestIgnoredReply(), contains: '`/ok-to-test` is disabled in this repo' },
+    { name: 'cancel untrusted', text: cancelUntrustedReply(), contains: 'Only trusted users can revoke `/ok-to-test`.' },
+    { name: 'tdx not approver', text: tdxNotApproverReply(['alice', 'bob']), contains: 'The TDX approvers are: `alice`, `bob`.' },
+    { name: 'tdx not approver, none configured', text: tdxNotApproverReply([]), contains: 'No TDX approvers are configured' },
+    { name: 'tdx untrusted PR', text: tdxUntrustedPrReply(), contains: 'TDX jobs only run on trusted PRs' },
     {
       name: 'tdx blocked, never approved',
       text: tdxBlockedReply(['e2e-tdx'], 'ok-to-test-tdx', { sha: 'abcdef0123456789', approvers: ['alice'], stale: false }),
-      marker: 'tdxBlocked',
       contains: 'were not started: `e2e-tdx`. They need a TDX approver\'s `/ok-to-test-tdx` (or the `ok-to-test-tdx` label) for this commit, `abcdef0`. The TDX approvers are: `alice`.',
     },
     {
       name: 'tdx blocked, approved for an earlier commit',
       text: tdxBlockedReply(['e2e-tdx'], 'ok-to-test-tdx', { sha: 'abcdef0123456789', approvers: [], stale: true }),
-      marker: 'tdxBlocked',
       contains: 'was given for an earlier commit, and approval is per commit: a TDX approver needs to say `/ok-to-test-tdx` again for `abcdef0`. No TDX approvers are configured',
     },
-    { name: 'trace untrusted', text: traceUntrustedReply(), marker: 'traceUntrusted', contains: '`/trace` runs a privileged tracer' },
-    { name: 'draft', text: draftNotice(), marker: 'draft', contains: 'Skipping CI for Draft Pull Request.\nIf you want CI signal for your change, please convert it to an actual PR.\nYou can still manually trigger a test run with `/test all`' },
+    { name: 'trace untrusted', text: traceUntrustedReply(), contains: '`/trace` runs a privileged tracer' },
+    { name: 'draft', text: draftNotice(), contains: 'Skipping CI for Draft Pull Request.\nIf you want CI signal for your change, please convert it to an actual PR.\nYou can still manually trigger a test run with `/test all`' },
   ];
   for (const c of all) {
     it(c.name, () => {
       assert.ok(c.text.includes(c.contains), c.text);
-      assert.deepEqual(markersIn(c.text), [c.marker]);
+      assert.doesNotMatch(c.text, /<!-- katabot:/, 'texts carry no marker: the comment gets exactly one when posted');
       assert.deepEqual(parseCommands(c.text), [], 'a bot reply must not parse as a command');
     });
   }
@@ -166,12 +160,19 @@ describe('replies', () => {
   });
 
   it('markers are distinct hidden HTML comments', () => {
-    const values = Object.values(MARKERS);
+    const values = [MARKERS.reply('d1:comment:help'), MARKERS.reply('o/r#1:untrusted'), MARKERS.welcome(), MARKERS.draft('d1')];
     assert.equal(new Set(values).size, values.length);
     for (const m of values) {
-      assert.match(m, /^<!-- katabot:[a-z-]+ -->$/);
+      assert.match(m, /^<!-- katabot:[a-z-]+( [^ ]+)? -->$/);
       assert.equal(commandText(m), '');
     }
+  });
+
+  it('a posted reply carries exactly one marker, on its last line', () => {
+    const posted = withMarker(formatResponse('alice', untrustedReply({ ignoreOkToTest: false }), 'u', '/test all'), MARKERS.reply('d1:comment:untrusted'));
+    assert.equal(posted.match(/<!-- katabot:/g)?.length, 1);
+    assert.ok(posted.endsWith('\n<!-- katabot:reply d1:comment:untrusted -->'));
+    assert.deepEqual(parseCommands(posted), []);
   });
 });
 
@@ -181,7 +182,16 @@ describe('unknownTargetsReply', () => {
     assert.ok(got.includes('- `e2e-kata-qemo`: did you mean `e2e-kata-qemu`?'), got);
     assert.ok(got.includes('- `zzz`: no similar job'), got);
     assert.ok(got.includes('nothing was started'));
-    assert.ok(hasMarker(got, 'unknownTargets'));
+    assert.ok(got.includes('Use `/test ?`'), 'without the job lists, points to them');
+  });
+
+  it("lists the available required and optional jobs as Prow's reply does", () => {
+    const got = unknownTargetsReply(['e2e-kata-qemo'], { 'e2e-kata-qemo': ['e2e-kata-qemu'] }, { org: 'o', repo: 'r', branch: 'main', required: ['e2e-kata-qemu'], optional: ['docs-lint'], automatic: ['e2e-kata-qemu'] });
+    assert.ok(got.startsWith('The specified target(s) for `/test` were not found'), got);
+    assert.ok(got.includes('did you mean `e2e-kata-qemu`?'));
+    assert.ok(got.includes('The following commands are available to trigger required jobs:\n```\n/test e2e-kata-qemu\n```'), got);
+    assert.ok(got.includes('The following commands are available to trigger optional jobs:\n```\n/test docs-lint\n```'), got);
+    assert.deepEqual(parseCommands(got), [], 'the lists are in code blocks');
   });
 
   it('is safe with backticks, mentions and prototype keys', () => {
@@ -219,8 +229,7 @@ describe('commandsHelp', () => {
     assert.ok(table.includes('p\\|q'));
   });
 
-  it('carries the help marker and no commands', () => {
-    assert.ok(hasMarker(got, 'help'));
+  it('carries no commands', () => {
     assert.deepEqual(parseCommands(got), []);
   });
 });

@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { InboundDelivery, WebhookQueue } from '../../../src/adapters/queue.ts';
 import { createIntake } from '../../../src/server/intake.ts';
-import { createMetrics } from '../../../src/server/metrics.ts';
+import { createMetrics } from '../../../src/adapters/metrics.ts';
 import { sign } from '../../../src/server/signature.ts';
 
 const queued: InboundDelivery[] = [];

@@ -1,9 +1,16 @@
 // What a `pull_request` event does: Prow's trigger handlePR (pull-request.go) plus katabot's TDX label
-// handling. Pure: no I/O.
+// handling. Pure: planPullRequestEvent is the decision table over the event alone; planPullRequest adds what needs
+// facts (the author's trust, the PR's files, the recorded TDX approval) and picks the jobs.
 import type { KatabotConfig } from '../config/types.ts';
-import { LABEL, hasLabel, sameLabel } from './labels.ts';
-import { isTdxApprover, isTdxLabel, tdxLabelsOnPush } from './tdx.ts';
-import { isSelfLogin, pullRequestTrusted } from './trust.ts';
+import { needsChangedFiles, selectForTestAll } from '../jobs/select.ts';
+import type { Presubmit } from '../jobs/types.ts';
+import { LABEL, applyLabelChanges, hasLabel, sameLabel } from '../policy/labels.ts';
+import { isTdxApprover, isTdxLabel, tdxAllows, tdxGate, tdxLabelsOnPush } from '../policy/tdx.ts';
+import { isSelfLogin, pullRequestTrusted } from '../policy/trust.ts';
+import { draftNotice, inRepoConfigReply, welcomeMessage } from '../report/replies.ts';
+import { isTrustedUser, need, step, type Facts, type PullFacts, type Step } from './facts.ts';
+import type { Reply } from './comment.ts';
+import type { ProwRun } from './runs.ts';
 
 export interface PullRequestEventInput {
   action: string;
@@ -124,4 +131,109 @@ export function planPullRequestEvent(i: PullRequestEventInput): PullRequestPlan 
     default:
       return plan({ reason: `action ${i.action}: nothing to do` });
   }
+}
+
+/** What the event says, with the config for the repository. */
+export interface PullRequestInput {
+  owner: string;
+  repo: string;
+  action: string;
+  policy: KatabotConfig;
+  botLogin: string;
+  pr: PullFacts;
+  /** `sender.login`. */
+  sender: string;
+  /** `label.name` of a `labeled` event. */
+  labelAdded?: string;
+  baseChanged: boolean;
+  /** The PR description (commands in it count when the PR is opened). */
+  body: string;
+  presubmits: readonly Presubmit[];
+  inRepoConfig: boolean;
+}
+
+export interface PullRequestEffects {
+  /** Abort the PR's unfinished presubmit ProwJobs, with this description. */
+  abort?: string;
+  /** The per-commit TDX approval: record it for the head, clear it (a push), or leave it. */
+  approval: 'record' | 'clear' | 'keep';
+  /** Label changes against the PR's current labels (only real changes). */
+  labels: { add: string[]; remove: string[] };
+  /** The welcome comment (once per PR) and the draft notice (once per delivery). */
+  welcome?: string;
+  draftNotice?: string;
+  runs: ProwRun[];
+  replies: Reply[];
+  /** The PR body to read for commands (a newly opened PR), with the labels this plan leaves. */
+  bodyCommands?: { labels: string[] };
+  /** Why, for logs. */
+  reason: string;
+}
+
+const ABORT_DESCRIPTION: Readonly<Record<string, string>> = {
+  synchronize: 'Aborted by katabot: a new commit was pushed.',
+  closed: 'Aborted by katabot: the pull request was closed.',
+  converted_to_draft: 'Aborted by katabot: the pull request was converted to a draft.',
+};
+
+export function planPullRequest(input: PullRequestInput, facts: Facts): Step<PullRequestEffects> {
+  return step(() => planEffects(input, facts));
+}
+
+function planEffects(i: PullRequestInput, facts: Facts): PullRequestEffects {
+  const { policy, pr } = i;
+  const out: PullRequestEffects = { approval: 'keep', labels: { add: [], remove: [] }, runs: [], replies: [], reason: '' };
+  // As Prow: a repository without presubmits is not katabot's business.
+  if (i.presubmits.length === 0 && !i.inRepoConfig) return { ...out, reason: 'no presubmits for this repository' };
+
+  // A TDX approval counts only from an approver, and only for the commit it was given on.
+  if (i.labelAdded !== undefined && isTdxLabel(policy, i.labelAdded) && !isSelfLogin(i.botLogin, i.sender) && isTdxApprover(policy, i.sender)) {
+    out.approval = 'record';
+  }
+  if (i.action === 'synchronize' && !policy.tdx.sticky) out.approval = 'clear';
+
+  const author = pr.author;
+  const decided = planPullRequestEvent({
+    action: i.action,
+    draft: pr.draft,
+    // A getter: closing a PR needs no trust lookup.
+    get authorTrusted() {
+      return isTrustedUser(policy, i.botLogin, i.owner, author, facts);
+    },
+    labels: pr.labels,
+    ...(i.labelAdded !== undefined ? { labelAdded: i.labelAdded } : {}),
+    sender: i.sender,
+    botLogin: i.botLogin,
+    baseChanged: i.baseChanged,
+    mergeable: pr.mergeable,
+    policy,
+  });
+  out.reason = decided.reason;
+  if (decided.abort) out.abort = ABORT_DESCRIPTION[i.action] ?? `Aborted by katabot (${i.action}).`;
+  out.labels.add = decided.addLabels.filter((l) => !hasLabel(pr.labels, l));
+  out.labels.remove = decided.removeLabels.filter((l) => hasLabel(pr.labels, l));
+  const labels = applyLabelChanges(pr.labels, out.labels.add, out.labels.remove);
+  if (decided.welcome) out.welcome = welcomeMessage({ author, org: i.owner, ignoreOkToTest: policy.ignore_ok_to_test });
+  if (decided.draftNotice) out.draftNotice = draftNotice();
+
+  if (decided.build === 'all') {
+    let presubmits = i.presubmits;
+    // Only trusted PRs build, so the PR's own .prow.yaml may add jobs.
+    if (i.inRepoConfig) {
+      const inRepo = need(facts.inRepoConfig, { fact: 'inRepoConfig' });
+      if ('error' in inRepo) out.replies.push({ kind: 'in-repo-config', text: inRepoConfigReply(inRepo.error) });
+      else presubmits = [...presubmits, ...inRepo.presubmits];
+    }
+    const changed = needsChangedFiles(presubmits) ? need(facts.changedFiles, { fact: 'changedFiles' }) : [];
+    const jobs = selectForTestAll(presubmits, pr.baseRef, changed);
+    // This event's own approval (or its push clearing one) counts before the recorded one.
+    const approvedSha = (): string | null =>
+      out.approval === 'record' ? pr.headSha : out.approval === 'clear' ? null : need(facts.tdxApproval, { fact: 'tdxApproval' });
+    const gate = tdxGate(policy, labels, jobs.map((j) => j.presubmit.name), pr.headSha, approvedSha);
+    out.runs = jobs.filter((j) => tdxAllows(policy, gate, j.presubmit.name)).map((j) => ({ backend: 'prow', job: j.presubmit.name, presubmit: j.presubmit, traced: false }));
+  }
+
+  // Commands in the PR description count when the PR is opened, as Prow's generic comment handling does.
+  if (i.action === 'opened' && pr.state === 'open' && i.body.trim() !== '') out.bodyCommands = { labels };
+  return out;
 }

@@ -1,4 +1,5 @@
-// Prometheus metrics. One registry per process (per app instance in tests) so tests do not share counters.
+// Prometheus metrics. Kept with the adapters because every layer above them counts into these. One registry per
+// process (per app instance in tests) so tests do not share counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {

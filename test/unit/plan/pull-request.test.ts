@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planPullRequestEvent, type PullRequestEventInput, type PullRequestPlan } from '../../../src/policy/pull-request.ts';
-import { policy } from './fixtures.ts';
+import { parseJobConfig } from '../../../src/config/prow-config.ts';
+import type { Facts, PullFacts } from '../../../src/plan/facts.ts';
+import { planPullRequest, planPullRequestEvent, type PullRequestEventInput, type PullRequestInput, type PullRequestPlan } from '../../../src/plan/pull-request.ts';
+import { JOBS_YAML } from '../../fixtures/config.ts';
+import { policy } from '../policy/fixtures.ts';
 
 type Want = Partial<Omit<PullRequestPlan, 'reason'>>;
 
@@ -127,6 +130,93 @@ describe('planPullRequestEvent', () => {
       const { reason, ...got } = planPullRequestEvent(input(c));
       assert.ok(reason.length > 0);
       assert.deepEqual(got, { abort: false, build: 'none', welcome: false, draftNotice: false, addLabels: [], removeLabels: [], ...c.want });
+    });
+  }
+});
+
+describe('planPullRequest: jobs, the TDX approval, and the facts asked for', () => {
+  const presubmits = parseJobConfig([{ path: 'jobs.yaml', text: JOBS_YAML }]).presubmits['kata-containers/kata-containers']!;
+  const head = 'a'.repeat(40);
+  const pr = (over: Partial<PullFacts> = {}): PullFacts => ({
+    number: 7, state: 'open', draft: false, merged: false, mergeable: true, title: 't', author: 'alice', authorLink: '', link: 'https://github.com/o/r/pull/7',
+    headSha: head, headRef: 'topic', baseRef: 'main', baseSha: 'b'.repeat(40), repoLink: 'https://github.com/o/r', labels: [], ...over,
+  });
+  const cases: Array<{
+    name: string;
+    action: string;
+    pr?: Partial<PullFacts>;
+    sender?: string;
+    labelAdded?: string;
+    body?: string;
+    trusted?: boolean;
+    approval?: string | null;
+    presubmits?: typeof presubmits;
+    want: { jobs: string[]; approval?: 'record' | 'clear' | 'keep'; abort?: boolean; labels?: { add: string[]; remove: string[] }; welcome?: boolean; body?: boolean };
+    asked: string[];
+  }> = [
+    { name: 'trusted author opens: the /test all set', action: 'opened', want: { jobs: ['e2e-kata-clh', 'e2e-kata-qemu', 'metrics-silent'] }, asked: ['member:alice', 'changedFiles'] },
+    { name: 'untrusted author opens: welcome and the label, no job', action: 'opened', trusted: false, want: { jobs: [], welcome: true, labels: { add: ['needs-ok-to-test'], remove: [] } }, asked: ['member:alice', 'collaborator:alice'] },
+    { name: 'closing aborts and asks nothing', action: 'closed', want: { jobs: [], abort: true }, asked: [] },
+    { name: 'a repository without presubmits: nothing at all', action: 'opened', presubmits: [], want: { jobs: [] }, asked: [] },
+    {
+      name: 'push: abort, drop the approval and the label, rebuild without the TDX job',
+      action: 'synchronize',
+      pr: { labels: ['ok-to-test-tdx'] },
+      want: { jobs: ['e2e-kata-clh', 'e2e-kata-qemu', 'metrics-silent'], abort: true, approval: 'clear', labels: { add: [], remove: ['ok-to-test-tdx'] } },
+      asked: ['member:alice', 'changedFiles'],
+    },
+    {
+      name: "an approver's TDX label approves this head at once",
+      action: 'labeled',
+      labelAdded: 'ok-to-test-tdx',
+      sender: 'alice',
+      pr: { labels: ['ok-to-test-tdx'] },
+      want: { jobs: [], approval: 'record' },
+      asked: [],
+    },
+    {
+      name: 'ok-to-test by hand on a TDX-approved head runs the TDX job too (recorded approval read)',
+      action: 'labeled',
+      labelAdded: 'ok-to-test',
+      sender: 'maintainer',
+      trusted: false,
+      approval: head,
+      pr: { labels: ['ok-to-test', 'ok-to-test-tdx'] },
+      want: { jobs: ['e2e-kata-clh', 'e2e-kata-qemu', 'e2e-kata-qemu-tdx', 'metrics-silent'] },
+      asked: ['changedFiles', 'tdxApproval'],
+    },
+    { name: 'commands in the body of a new PR are read next', action: 'opened', body: '/test docs-lint', want: { jobs: ['e2e-kata-clh', 'e2e-kata-qemu', 'metrics-silent'], body: true }, asked: ['member:alice', 'changedFiles'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const asked: string[] = [];
+      let facts: Facts = {};
+      const p = pr(c.pr);
+      const inputs: PullRequestInput = {
+        owner: 'kata-containers', repo: 'kata-containers', action: c.action, policy: policy(), botLogin: 'katabot[bot]', pr: p, sender: c.sender ?? 'alice',
+        ...(c.labelAdded ? { labelAdded: c.labelAdded } : {}), baseChanged: false, body: c.body ?? '', presubmits: c.presubmits ?? presubmits, inRepoConfig: false,
+      };
+      for (;;) {
+        const s = planPullRequest(inputs, facts);
+        if ('plan' in s) {
+          const got = s.plan;
+          assert.deepEqual(got.runs.map((r) => r.job).sort(), c.want.jobs);
+          assert.equal(got.approval, c.want.approval ?? 'keep');
+          assert.equal(Boolean(got.abort), c.want.abort ?? false);
+          assert.deepEqual(got.labels, c.want.labels ?? { add: [], remove: [] });
+          assert.equal(Boolean(got.welcome), c.want.welcome ?? false);
+          assert.equal(Boolean(got.bodyCommands), c.want.body ?? false);
+          assert.deepEqual(asked, c.asked);
+          return;
+        }
+        const n = s.need;
+        asked.push(n.fact === 'member' || n.fact === 'collaborator' ? `${n.fact}:${n.login}` : n.fact);
+        if (n.fact === 'member') facts = { ...facts, member: { [n.login]: c.trusted ?? true } };
+        else if (n.fact === 'collaborator') facts = { ...facts, collaborator: { [n.login]: false } };
+        else if (n.fact === 'changedFiles') facts = { ...facts, changedFiles: ['src/runtime/x.go'] };
+        else if (n.fact === 'tdxApproval') facts = { ...facts, tdxApproval: c.approval ?? null };
+        else throw new Error(`unexpected fact ${n.fact}`);
+      }
     });
   }
 });

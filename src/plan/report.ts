@@ -1,0 +1,54 @@
+// What the reporter writes for one ProwJob in its current state, given what it reported before: crier's GitHub
+// reporter, level-triggered, channel by channel. Pure: the reporter (src/reporter/reporter.ts) reads the records,
+// calls this, and carries out the plan.
+import { isFinalState } from '../jobs/state.ts';
+import type { ProwJob, ProwJobState } from '../jobs/types.ts';
+
+export type Channel = 'check' | 'status' | 'comment';
+const CHANNELS: readonly Channel[] = ['check', 'status', 'comment'];
+
+/** What was reported per channel (the ProwJob state each last showed) and the job's check run, if any. */
+export interface Reported {
+  check?: ProwJobState;
+  status?: ProwJobState;
+  comment?: ProwJobState;
+  checkRunId?: number;
+}
+
+export interface ChannelPlan {
+  /** Channels to bring up to date on GitHub. */
+  write: Channel[];
+  /** Channels never reported for a job that finished long ago: history, recorded without a write. */
+  history: Channel[];
+}
+
+/** crier's ShouldReport for GitHub, narrowed to what katabot reports: presubmits of one PR with spec.report. */
+export function isReportable(pj: ProwJob): boolean {
+  const refs = pj.spec?.refs;
+  return pj.spec?.type === 'presubmit' && pj.spec.report === true && Boolean(refs?.org && refs.repo) && refs?.pulls?.length === 1;
+}
+
+/**
+ * The channels to write for a job in `state`: the check run on every change; a commit status on every change when
+ * statuses are on; the failure comment once the job is final. A channel never reported for a job that finished
+ * long ago (katabot just took over from crier, or statuses were just switched on) is history, not news: it is
+ * recorded without a write. A check run that exists is still brought up to date, so none stays "queued" forever.
+ */
+export function planChannels(i: { state: ProwJobState; reported: Reported; statuses: boolean; finishedLongAgo: boolean }): ChannelPlan {
+  const { state, reported } = i;
+  const want: Record<Channel, boolean> = {
+    check: reported.check !== state,
+    status: i.statuses && reported.status !== state,
+    comment: isFinalState(state) && reported.comment !== state,
+  };
+  const history: Channel[] = [];
+  if (i.finishedLongAgo) {
+    const never: Record<Channel, boolean> = {
+      check: reported.check === undefined && reported.checkRunId === undefined,
+      status: reported.status === undefined,
+      comment: reported.comment === undefined,
+    };
+    for (const c of CHANNELS) if (want[c] && never[c]) history.push(c);
+  }
+  return { write: CHANNELS.filter((c) => want[c] && !history.includes(c)), history };
+}

@@ -1,0 +1,40 @@
+// A run of a job on a commit, whatever CI system runs it: what planners ask a backend to start, and what the
+// backend answers. Pure types. Prow runs are ProwJobs (src/jobs); Actions runs are GitHub Actions re-runs. The
+// effects side (src/handlers/backends.ts) has one Backend per kind.
+import type { TraceProbes } from '../jobs/trace.ts';
+import type { Presubmit } from '../jobs/types.ts';
+
+/** A presubmit to start as a ProwJob for the PR's head. */
+export interface ProwRun {
+  backend: 'prow';
+  /** The job's name, as `/test` and check runs know it. */
+  job: string;
+  presubmit: Presubmit;
+  traced: boolean;
+  /** `/trace --probe …`: the probes and custom packages the tracer runs (absent: all of katabot's built-ins). */
+  probes?: TraceProbes;
+}
+
+/** The failed jobs of one GitHub Actions workflow run, to be run again. */
+export interface ActionsRerun {
+  backend: 'actions';
+  /** The workflow run's name. */
+  job: string;
+  runId: number;
+  url: string;
+}
+
+export type JobRun = ProwRun | ActionsRerun;
+
+/** How a backend answered one run. */
+export type RunOutcome =
+  | { run: JobRun; result: 'started' | 'exists'; id: string }
+  /** The CI system refused the run for good (e.g. Kubernetes' 422 for an invalid object): it says why. */
+  | { run: JobRun; result: 'refused'; id?: string; message: string }
+  /** A transient failure that outlived the retries: the delivery is retried, and the others still ran. */
+  | { run: JobRun; result: 'failed'; error: Error };
+
+/** The runs a backend kind handles, in plan order. */
+export function runsOf<K extends JobRun['backend']>(runs: readonly JobRun[], backend: K): Array<Extract<JobRun, { backend: K }>> {
+  return runs.filter((r): r is Extract<JobRun, { backend: K }> => r.backend === backend);
+}
