@@ -293,14 +293,18 @@ describe('trust', () => {
     }
   });
 
-  it('closing and converting to draft abort too', async () => {
-    const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
-    await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/test e2e-kata-qemu'));
-    await waitFor('job', () => jobsFor(pr.number).length === 1);
-    pr.draft = true;
-    await h.send('pull_request', h.gh.pullRequestEvent(pr.number, 'converted_to_draft'));
-    await waitFor('aborted', () => jobsFor(pr.number)[0]?.status?.state === 'aborted');
-  });
+  for (const action of ['converted_to_draft', 'closed'] as const) {
+    it(`${action === 'closed' ? 'closing' : 'converting to draft'} aborts the PR's unfinished jobs too`, async () => {
+      const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
+      await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/test e2e-kata-qemu'));
+      await waitFor('job', () => jobsFor(pr.number).length === 1);
+      if (action === 'closed') pr.state = 'closed';
+      else pr.draft = true;
+      await h.send('pull_request', h.gh.pullRequestEvent(pr.number, action));
+      const aborted = await waitFor('aborted', () => (jobsFor(pr.number)[0]?.status?.state === 'aborted' ? jobsFor(pr.number)[0] : undefined));
+      assert.match(aborted.status?.description ?? '', action === 'closed' ? /closed/ : /draft/);
+    });
+  }
 });
 
 describe('TDX', () => {
