@@ -1,10 +1,12 @@
 // Job selection, table-driven after Prow's pkg/pjutil/filter_test.go and pkg/config/jobs_test.go.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   branchMatches,
   closestNames,
   contextOf,
+  defaultTriggerWords,
   isFailedResult,
   jobLists,
   needsChangedFiles,
@@ -73,6 +75,71 @@ describe('defaults: context, rerun command, trigger', () => {
       assert.equal(triggerSourceOf(c.job), c.trigger);
     });
   }
+});
+
+describe('default trigger (Prow DefaultTriggerFor): the regex and defaultTriggerWords agree', () => {
+  const cases: Array<{ job: string; body: string; want: boolean }> = [
+    { job: 'job', body: '/test job', want: true },
+    { job: 'job', body: '/test job,', want: true },
+    { job: 'job', body: '/test job ', want: true },
+    { job: 'job', body: '/test job\nthanks', want: true },
+    { job: 'job', body: '/test job\r\n', want: true },
+    { job: 'job', body: '/test other job', want: true },
+    { job: 'job', body: '/test other, job', want: true },
+    { job: 'job', body: '/test job other', want: true },
+    { job: 'job', body: '/test job, other', want: true },
+    { job: 'job', body: '/test all job', want: true },
+    { job: 'job', body: 'hi\n/test job', want: true },
+    { job: 'job', body: '/test jobs', want: false },
+    { job: 'job', body: '/test ajob', want: false },
+    { job: 'job', body: '/test job-x', want: false },
+    { job: 'job', body: '/test other,job', want: false },
+    { job: 'job', body: '/testjob', want: false },
+    { job: 'job', body: '/test\tjob', want: false },
+    { job: 'job', body: ' /test job', want: false },
+    { job: 'job', body: 'please /test job', want: false },
+    { job: 'job', body: '/test all', want: false },
+    { job: 'job', body: '/retest job', want: false },
+    { job: 'job', body: '/test job\u00a0', want: false }, // NBSP is not Go whitespace
+    { job: 'job', body: '/test \u00a0job', want: false },
+    { job: 'e2e.kata', body: '/test e2e.kata', want: true },
+    { job: 'e2e.kata', body: '/test e2eXkata', want: false }, // the dot is escaped
+    { job: 'a+b', body: '/test a+b', want: true },
+    { job: 'a+b', body: '/test aab', want: false },
+  ];
+  for (const c of cases) {
+    it(`${c.job} vs ${JSON.stringify(c.body)} → ${c.want}`, () => {
+      assert.equal(triggerOf(job(c.job)).test(c.body), c.want);
+      assert.equal(selectForCommentText([job(c.job)], 'main', c.body).length, c.want ? 1 : 0);
+    });
+  }
+
+  it('the default rerun command matches the default trigger (Prow validation)', () => {
+    for (const name of ['e2e-kata-qemu', 'a.b', 'x_y-1']) assert.ok(triggerOf(job(name)).test(rerunCommandOf(job(name))));
+  });
+
+  it('a 200 KB line', () => {
+    const body = '/test ' + 'x '.repeat(100_000) + 'job';
+    assert.equal(triggerOf(job('job')).test(body), true);
+    assert.equal(triggerOf(job('nope')).test(body), false);
+    assert.deepEqual(names(selectForCommentText([job('job'), job('nope')], 'main', body)), ['job']);
+  });
+});
+
+describe('defaultTriggerWords decides the default trigger exactly as the regex does', () => {
+  // Texts built from the pieces that matter to the regex: line starts, blanks Go's \s has and has not (\v, NBSP),
+  // commas, names and their look-alikes.
+  const NAMES = ['a', 'ab', 'a.b', 'a-b', 'b_1'];
+  const piece = fc.constantFrom('/test', '/test ', ' ', '  ', '\t', '\n', '\r', '\f', '\v', '\u00a0', ',', ',,', 'a', 'ab', 'a.b', 'aXb', 'a-b', 'b_1', 'all', 'x', '/retest');
+  it('for 20,000 generated comments and every name', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }).map((p) => p.join('')), (text) => {
+        const words = defaultTriggerWords(text);
+        for (const name of NAMES) assert.equal(words.has(name), triggerOf(job(name)).test(text), `${name} in ${JSON.stringify(text)}`);
+      }),
+      { numRuns: 20_000, seed: 20260822 },
+    );
+  });
 });
 
 describe('triggerOf (Prow default trigger semantics)', () => {
