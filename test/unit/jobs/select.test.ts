@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { distance } from 'fastest-levenshtein';
 import {
   branchMatches,
   closestNames,
@@ -22,6 +23,8 @@ import {
   unknownTargets,
 } from '../../../src/jobs/select.ts';
 import type { JobConfig, Presubmit } from '../../../src/jobs/types.ts';
+import { parseCommands } from '../../../src/commands/registry.ts';
+import { MAX_TARGETS } from '../../../src/commands/types.ts';
 
 const job = (name: string, extra: Partial<Presubmit> = {}): Presubmit => ({ name, spec: { containers: [{ name: '', image: 'x' }] }, ...extra });
 
@@ -339,6 +342,45 @@ describe('unknownTargets', () => {
   it('closestNames is case-insensitive and capped', () => {
     assert.deepEqual(closestNames('E2E-KATA-CLH', ['e2e-kata-clh', 'x']), ['e2e-kata-clh']);
     assert.equal(closestNames('e', ['e1', 'e2', 'e3', 'e4']).length, 3);
+  });
+  it('a 64 KiB target gets the names it contains, and no others', () => {
+    const names = KATA.map((p) => p.name);
+    assert.deepEqual(closestNames('x'.repeat(65536), names), []);
+    assert.deepEqual(closestNames('e2e-kata-qemu' + 'x'.repeat(65536), names), ['e2e-kata-qemu']);
+  });
+  it('skipping hopeless edit distances changes no answer (against computing every distance)', () => {
+    // The plain rule: prefix, then substring, then Levenshtein within the limit; nearer first, then by name.
+    const plain = (target: string, names: readonly string[]): string[] => {
+      const t = target.toLowerCase();
+      const limit = Math.max(2, Math.floor(t.length / 3));
+      return names
+        .map((name) => {
+          const n = name.toLowerCase();
+          const d = distance(t, n);
+          const rank = t.length > 0 && n.startsWith(t) ? 0 : (t.length >= 3 && n.includes(t)) || (n.length >= 3 && t.includes(n)) ? 1 : d <= limit ? 2 : 3;
+          return { name, rank, d };
+        })
+        .filter((x) => x.rank < 3)
+        .sort((a, b) => a.rank - b.rank || a.d - b.d || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .slice(0, 3)
+        .map((x) => x.name);
+    };
+    const word = fc.array(fc.constantFrom('e2e', '-', 'kata', 'qemu', 'q', 'x', 'E', 'tdx'), { maxLength: 8 }).map((p) => p.join(''));
+    fc.assert(fc.property(word, fc.array(word, { maxLength: 12 }), (target, names) => assert.deepEqual(closestNames(target, names), plain(target, names))), { numRuns: 5000, seed: 20260822 });
+  });
+});
+
+describe('MAX_TARGETS bounds the replies, not the jobs', () => {
+  const many = Array.from({ length: MAX_TARGETS + 10 }, (_, i) => job(`e2e-job-${i}`));
+  const body = '/test ' + many.map((p) => p.name).join(' ') + ' e2e-jb-1';
+  it('every named job runs, also those past the cap', () => {
+    assert.equal(selectForCommentText(many, 'main', body).length, many.length);
+  });
+  it('only the first MAX_TARGETS targets are checked for typos', () => {
+    const [cmd] = parseCommands(body);
+    assert.ok(cmd?.name === 'test');
+    assert.equal(cmd.targets.length, MAX_TARGETS);
+    assert.deepEqual(unknownTargets(cmd.targets, many, 'main').unknown, []);
   });
 });
 
