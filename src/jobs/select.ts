@@ -221,49 +221,79 @@ export function selectForRetest(
   }, presubmits, baseRef, changedFiles);
 }
 
+/** Unknown targets that get suggestions: as many as the reply lists (report/replies.ts MAX_UNKNOWN_LISTED). */
+export const SUGGESTED_TARGETS = 20;
+
 /**
  * The targets of `/test a b` that name no job runnable on this branch (neither by name nor through a job's
- * trigger), each with up to 3 suggestions: prefix and substring matches first, then the nearest by edit distance.
- * Each distinct target costs one suggestion pass; the parser keeps at most MAX_TARGETS targets per command.
+ * trigger). The first SUGGESTED_TARGETS of them get up to 3 suggestions each (closestNames); the parser keeps at
+ * most MAX_TARGETS targets per command, so a comment costs at most that many lookups and suggestion passes.
  */
 export function unknownTargets(targets: readonly string[], presubmits: readonly Presubmit[], baseRef: string): { unknown: string[]; suggestions: Record<string, string[]> } {
   const onBranch = presubmits.filter((p) => branchMatches(p, baseRef));
   const names = [...new Set(onBranch.map((p) => p.name))];
   const known = new Set(names);
+  // A plain name's default trigger matches "/test <target>" only when the target is that name (targets hold no
+  // blank or comma), so only the other triggers need a search.
+  const searched = onBranch.filter((p) => p.trigger || !PLAIN_NAME.test(p.name));
+  const lowered = lowerNames(names);
   const unknown: string[] = [];
   const suggestions: Record<string, string[]> = {};
   for (const target of new Set(targets)) {
     if (known.has(target)) continue;
     const text = `/test ${target}`;
-    const words = defaultTriggerWords(text);
-    if (onBranch.some((p) => triggerMatches(p, text, words))) continue;
+    if (searched.some((p) => triggerOf(p).test(text))) continue;
+    if (unknown.length < SUGGESTED_TARGETS) suggestions[target] = closest(target, lowered, 3);
     unknown.push(target);
-    suggestions[target] = closestNames(target, names);
   }
   return { unknown, suggestions };
 }
 
+/** Longest target that gets suggestions: no job name is this long, so a longer one is nobody's typo. */
+const MAX_SUGGESTED_LENGTH = 256;
+
 /**
  * Up to `max` names close to `target`: prefix, then substring, then Levenshtein ≤ max(2, ⌊len/3⌋); nearer first.
- * Bounded work for a hostile target: a prefix or substring is exactly the length difference away, and the edit
- * distance is computed only when the length difference is within the limit (it is never smaller than that).
+ * Bounded work for a hostile target: a prefix or substring is exactly the length difference away, the edit
+ * distance is computed only when the length difference is within the limit (it is never smaller than that), and
+ * then only between what differs (a common prefix and suffix change no edit distance).
  */
 export function closestNames(target: string, names: readonly string[], max = 3): string[] {
+  return closest(target, lowerNames(names), max);
+}
+
+type LoweredName = readonly [name: string, lower: string];
+
+function lowerNames(names: readonly string[]): LoweredName[] {
+  return names.map((name) => [name, name.toLowerCase()]);
+}
+
+function closest(target: string, names: readonly LoweredName[], max: number): string[] {
+  if (target.length > MAX_SUGGESTED_LENGTH) return [];
   const t = target.toLowerCase();
   const limit = Math.max(2, Math.floor(t.length / 3));
   const scored: Array<{ name: string; rank: number; d: number }> = [];
-  for (const name of names) {
-    const n = name.toLowerCase();
+  for (const [name, n] of names) {
     const gap = Math.abs(n.length - t.length);
     if (t.length > 0 && n.startsWith(t)) scored.push({ name, rank: 0, d: gap });
     else if ((t.length >= 3 && n.includes(t)) || (n.length >= 3 && t.includes(n))) scored.push({ name, rank: 1, d: gap });
     else if (gap <= limit) {
-      const d = distance(t, n);
+      const d = editDistance(t, n);
       if (d <= limit) scored.push({ name, rank: 2, d });
     }
   }
   scored.sort((a, b) => a.rank - b.rank || a.d - b.d || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return scored.slice(0, max).map((s) => s.name);
+}
+
+/** Levenshtein distance of what differs between `a` and `b` once their common prefix and suffix are cut. */
+function editDistance(a: string, b: string): number {
+  const shorter = Math.min(a.length, b.length);
+  let start = 0;
+  while (start < shorter && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let end = 0;
+  while (end < shorter - start && a.charCodeAt(a.length - 1 - end) === b.charCodeAt(b.length - 1 - end)) end++;
+  return distance(a.slice(start, a.length - end), b.slice(start, b.length - end));
 }
 
 /**

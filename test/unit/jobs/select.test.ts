@@ -18,6 +18,7 @@ import {
   selectForRetest,
   selectForTestAll,
   shouldRun,
+  SUGGESTED_TARGETS,
   triggerOf,
   triggerSourceOf,
   unknownTargets,
@@ -25,6 +26,7 @@ import {
 import type { JobConfig, Presubmit } from '../../../src/jobs/types.ts';
 import { parseCommands } from '../../../src/commands/registry.ts';
 import { MAX_TARGETS } from '../../../src/commands/types.ts';
+import { MAX_UNKNOWN_LISTED } from '../../../src/report/replies.ts';
 
 const job = (name: string, extra: Partial<Presubmit> = {}): Presubmit => ({ name, spec: { containers: [{ name: '', image: 'x' }] }, ...extra });
 
@@ -343,10 +345,18 @@ describe('unknownTargets', () => {
     assert.deepEqual(closestNames('E2E-KATA-CLH', ['e2e-kata-clh', 'x']), ['e2e-kata-clh']);
     assert.equal(closestNames('e', ['e1', 'e2', 'e3', 'e4']).length, 3);
   });
-  it('a 64 KiB target gets the names it contains, and no others', () => {
+  it('a long target gets the names it contains; one longer than any job name gets none', () => {
     const names = KATA.map((p) => p.name);
-    assert.deepEqual(closestNames('x'.repeat(65536), names), []);
-    assert.deepEqual(closestNames('e2e-kata-qemu' + 'x'.repeat(65536), names), ['e2e-kata-qemu']);
+    assert.deepEqual(closestNames('e2e-kata-qemu' + 'x'.repeat(200), names), ['e2e-kata-qemu']);
+    assert.deepEqual(closestNames('e2e-kata-qemu' + 'x'.repeat(65536), names), []);
+  });
+  it('only the unknown targets the reply lists get suggestions', () => {
+    assert.equal(SUGGESTED_TARGETS, MAX_UNKNOWN_LISTED);
+    const targets = Array.from({ length: 30 }, (_, i) => `e2e-kata-qemu-${i}`);
+    const got = unknownTargets(targets, KATA, 'main');
+    assert.equal(got.unknown.length, 30);
+    assert.deepEqual(Object.keys(got.suggestions), targets.slice(0, SUGGESTED_TARGETS));
+    assert.equal(got.suggestions['e2e-kata-qemu-0']?.[0], 'e2e-kata-qemu');
   });
   it('skipping hopeless edit distances changes no answer (against computing every distance)', () => {
     // The plain rule: prefix, then substring, then Levenshtein within the limit; nearer first, then by name.
