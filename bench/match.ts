@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Presubmit } from '../src/jobs/types.ts';
+import { rng } from './rng.ts';
 
 const GOAL_MS = 50;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -64,18 +65,6 @@ function matchComment(api: Api, presubmits: readonly Presubmit[], body: string, 
     }
   }
   return out.join('; ') || 'no command';
-}
-
-/** mulberry32: the same config every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -95,6 +95,18 @@ function records(text: string, malformed: MalformedLines): Obj[] {
   return out;
 }
 
+/** Pod, namespace and container of a log event or summary record (they name the namespace key differently). */
+function workloadOf(r: Obj, namespaceKey: 'Namespace' | 'NamespaceName'): Pick<TraceEvent, 'pod' | 'namespace' | 'container'> {
+  const out: Pick<TraceEvent, 'pod' | 'namespace' | 'container'> = {};
+  const pod = str(r['PodName']);
+  if (pod) out.pod = pod;
+  const namespace = str(r[namespaceKey]);
+  if (namespace) out.namespace = namespace;
+  const container = str(r['ContainerName']);
+  if (container) out.container = container;
+  return out;
+}
+
 /** `key=value` words, e.g. Data "syscall=SYS_OPENAT fd=-100 flags=O_RDONLY|O_CLOEXEC". */
 function keyValues(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -124,12 +136,7 @@ function logEvent(r: Obj): Imported | undefined {
   if (exe) { e.comm = commOf(exe); e.exe = exe; }
   const parent = str(r['ParentProcessName']);
   if (parent) e.parent_exe = parent;
-  const pod = str(r['PodName']);
-  if (pod) e.pod = pod;
-  const namespace = str(r['NamespaceName']);
-  if (namespace) e.namespace = namespace;
-  const container = str(r['ContainerName']);
-  if (container) e.container = container;
+  Object.assign(e, workloadOf(r, 'NamespaceName'));
   const containerId = str(r['ContainerID']);
   if (containerId) e.container_id = containerId;
   const result = str(r['Result']);
@@ -181,13 +188,7 @@ function logEvent(r: Obj): Imported | undefined {
 
 /** The events of one `karmor summary` Response object. */
 function summaryEvents(r: Obj, items: Imported[]): void {
-  const who: Partial<TraceEvent> = {};
-  const pod = str(r['PodName']);
-  if (pod) who.pod = pod;
-  const namespace = str(r['Namespace']);
-  if (namespace) who.namespace = namespace;
-  const container = str(r['ContainerName']);
-  if (container) who.container = container;
+  const who = workloadOf(r, 'Namespace');
   const base = (kind: TraceEvent['kind'], d: Obj): Omit<TraceEvent, 'ts'> => {
     const e: Omit<TraceEvent, 'ts'> = { type: 'event', kind, pid: 0, ...who };
     const count = num(d['Count']);
