@@ -210,7 +210,9 @@ const fmt = (o: Outcome | 'over budget' | undefined): string =>
 async function main(): Promise<void> {
   const { from, jobs } = await loadPresubmits();
   const presubmits = { jobs, 'jobs+custom': [...jobs, ...CUSTOM] };
-  const list = comments(jobs.map((p) => p.name));
+  // The ordinary comment names jobs that run on the base branch.
+  const onBase = jobs.filter((p) => !p.skip_branches && (!p.branches || p.branches.some((b) => b === BASE || b === `^${BASE}$`)));
+  const list = comments(onBase.map((p) => p.name));
   const commit = beforeCommit();
   const beforeSrc = checkoutBefore(commit);
   console.log(`bench:match — ${jobs.length} presubmits (${from}); before = ${execFileSync('git', ['rev-parse', '--short', commit], { cwd: ROOT, encoding: 'utf8' }).trim()} (V8 translator), after = this tree (re2js)`);
@@ -221,7 +223,10 @@ async function main(): Promise<void> {
     const rows = list.map((c) => {
       const b = before.get(c.name);
       const a = after.get(c.name);
-      const ratio = typeof a === 'object' && typeof b === 'object' ? `${(median(b.cpu) / Math.max(median(a.cpu), 0.001)).toFixed(1)}×` : typeof a === 'object' ? `> ${(BUDGET_MS / Math.max(median(a.cpu), 0.001)).toFixed(0)}×` : 'n/a';
+      const times = (x: number): string => (x >= 1 ? x.toFixed(1) : x.toFixed(2)) + '×';
+      const ratio = typeof a === 'object' && typeof b === 'object'
+        ? (Math.max(median(a.cpu), median(b.cpu)) < 0.5 ? 'both < 0.5 ms' : times(median(b.cpu) / Math.max(median(a.cpu), 0.001)))
+        : typeof a === 'object' ? `> ${times(BUDGET_MS / Math.max(median(a.cpu), 0.001))}` : 'n/a';
       const goal = typeof a === 'object' && median(a.cpu) <= GOAL_MS ? 'yes' : 'NO';
       const same = typeof a === 'object' && typeof b === 'object' ? (a.result === b.result ? 'same' : `DIFFERS: before ${b.result}`) : '';
       return { comment: c.name, bytes: c.body.length, before: fmt(b), after: fmt(a), 'before/after': ratio, [`≤ ${GOAL_MS} ms`]: goal, result: typeof a === 'object' ? a.result : '', vs: same };
