@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApis } from './apis.ts';
 import { registerBpf } from './bpf.ts';
 import { registerDiff } from './diff.ts';
+import { registerImport } from './import.ts';
 import { registerProfile } from './profile.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTrace(program);
   registerDiff(program);
   registerProfile(program);
+  registerImport(program);
   registerApis(program);
   registerBpf(program);
   try {

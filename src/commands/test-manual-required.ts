@@ -1,12 +1,12 @@
 // `/test-manual-required`: start the required jobs that only ever run when asked for (Prow's trigger, 2026). Pure.
 import type { CommandSpec, ParsedCommand } from './types.ts';
-import { goCommandRegExp, matches } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Prow's TestManualRequiredRe. */
-export const TEST_MANUAL_REQUIRED_RE = goCommandRegExp(String.raw`(?m)^/test-manual-required\s*$`);
+export const TEST_MANUAL_REQUIRED_RE = compileGoRegExp(String.raw`(?m)^/test-manual-required\s*$`);
 
 export function parseTestManualRequired(text: string): ParsedCommand[] {
-  return matches(TEST_MANUAL_REQUIRED_RE, text) ? [{ name: 'test-manual-required' }] : [];
+  return TEST_MANUAL_REQUIRED_RE.test(text) ? [{ name: 'test-manual-required' }] : [];
 }
 
 export const testManualRequiredCommand: CommandSpec = {

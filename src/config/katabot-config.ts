@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { DEFAULT_KATABOT_CONFIG, type KatabotConfig } from './types.ts';
 import { ConfigError, type KeyPath } from './errors.ts';
 import { isPlainObject, parseYaml } from './yaml.ts';
+import { goRegExpProblem } from './go-regexp.ts';
 
 /**
  * `x-message` is katabot's annotation for error text: a string applies to any error at or below the node (the
@@ -169,21 +170,9 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     if (!ok) throw new ConfigError(file, ['deck_url'], 'must be an http(s) URL');
     out.deck_url = deckUrl.replace(/\/+$/, '');
   }
-  try {
-    new RegExp(out.tdx.jobs);
-  } catch (e) {
-    const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : String(e);
-    throw new ConfigError(file, ['tdx', 'jobs'] satisfies KeyPath, `must be a valid regular expression: ${why}`);
-  }
+  const problem = goRegExpProblem(out.tdx.jobs);
+  if (problem !== undefined) throw new ConfigError(file, ['tdx', 'jobs'] satisfies KeyPath, `must be a valid regular expression: ${problem}`);
   return out;
-}
-
-/**
- * `tdx.jobs` compiled: a JavaScript regular expression, matched unanchored against job names (as the Kata CI
- * dashboard's maintainer regexes are), so `.*-tdx.*` and `-tdx` select the same jobs.
- */
-export function tdxJobsRegex(config: Pick<KatabotConfig, 'tdx'>): RegExp {
-  return new RegExp(config.tdx.jobs);
 }
 
 /**

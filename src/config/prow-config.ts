@@ -5,7 +5,7 @@
 import type { DecorationConfig, JobConfig, Periodic, Postsubmit, Presubmit, ProwConfig, ProwJobDefault } from '../jobs/types.ts';
 import { ConfigError, formatKeyPath, type KeyPath } from './errors.ts';
 import { isPlainObject, parseYaml, typeName } from './yaml.ts';
-import { goRegexProblem, translateGoRegex } from '../jobs/regex.ts';
+import { compileGoRegExp, goRegExpProblem } from './go-regexp.ts';
 import { isValidLabelKey, isValidLabelValue } from '../jobs/labels.ts';
 
 /** config.go jobNameRegex */
@@ -69,7 +69,7 @@ function optStringMap(file: string, obj: Record<string, unknown>, key: string, p
 }
 
 function checkRegex(file: string, source: string, path: KeyPath): void {
-  const problem = goRegexProblem(source);
+  const problem = goRegExpProblem(source);
   if (problem !== undefined) fail(file, path, `invalid regular expression ${JSON.stringify(source)}: ${problem}`);
 }
 
@@ -209,10 +209,7 @@ function brancherShouldRun(br: Brancher, branch: string): boolean {
   const branches = br.branches ?? [];
   const skip = br.skip_branches ?? [];
   if (branches.length === 0 && skip.length === 0) return true;
-  const test = (list: string[]): boolean => {
-    const t = translateGoRegex(list.join('|'));
-    return new RegExp(t.source, t.flags).test(branch);
-  };
+  const test = (list: string[]): boolean => compileGoRegExp(list.join('|')).test(branch);
   if (skip.length > 0 && test(skip)) return false;
   return branches.length === 0 || test(branches);
 }
@@ -302,8 +299,7 @@ function checkPresubmit(file: string, job: unknown, path: Path): Presubmit {
   }
   if (trigger !== '') {
     checkRegex(file, trigger, [...path, 'trigger']);
-    const t = translateGoRegex(trigger);
-    if (!new RegExp(t.source, t.flags).test(rerun)) {
+    if (!compileGoRegExp(trigger).test(rerun)) {
       fail(file, [...path, 'rerun_command'], `${JSON.stringify(rerun)} does not match trigger ${JSON.stringify(trigger)}`);
     }
   }

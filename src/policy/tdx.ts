@@ -1,30 +1,17 @@
 // TDX (confidential hardware) gating: which jobs need the TDX label, and label stickiness. Pure: no I/O.
 import type { KatabotConfig } from '../config/types.ts';
-import { compileGoRegExp } from '../commands/go-regexp.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 import { hasLabel, sameLabel } from './labels.ts';
 
-const compiled = new Map<string, RegExp>();
-
 /**
- * The compiled `tdx.jobs` pattern. It is read as Go RE2 (like Prow's job regexes) and used as an
- * unanchored search, like Go's MatchString: ".*-tdx.*" and "-tdx" select the same jobs; write
- * "^…$" to anchor. Throws GoRegExpError for an invalid pattern (the config loader should call this to
- * validate).
+ * Whether `jobName` needs the TDX label to run. `tdx.jobs` is read as Go RE2 (like Prow's job regexes) and used
+ * as an unanchored search, like Go's MatchString: ".*-tdx.*" and "-tdx" select the same jobs; write "^…$" to
+ * anchor. An empty pattern selects no job. Throws GoRegExpError for an invalid pattern (the config loader
+ * rejects one).
  */
-export function tdxJobsRegExp(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (re === undefined) {
-    re = compileGoRegExp(pattern);
-    if (compiled.size > 64) compiled.clear();
-    compiled.set(pattern, re);
-  }
-  return re;
-}
-
-/** Whether `jobName` needs the TDX label to run. An empty pattern selects no job. */
 export function isTdxJob(policy: KatabotConfig, jobName: string): boolean {
   if (policy.tdx.jobs === '') return false;
-  return tdxJobsRegExp(policy.tdx.jobs).test(jobName);
+  return compileGoRegExp(policy.tdx.jobs).test(jobName);
 }
 
 /** Whether the PR carries the TDX approval label. */

@@ -145,7 +145,7 @@ export interface TraceFooter {
     incomplete: number;
     total: number;
   };
-  /** Lines of the bpftrace stream that could not be parsed. */
+  /** Lines of the bpftrace stream that could not be parsed (imported traces: input lines the importer skipped). */
   malformed: number;
   truncated: number;
   duration_ms: number;

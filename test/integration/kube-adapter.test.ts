@@ -267,6 +267,19 @@ describe('kubeProwJobClient', { skip: NO_CRD }, () => {
     );
   });
 
+  it('a patch whose response was lost counts as applied although it carried undefined fields (JSON drops them)', async () => {
+    await client.create(prowJob({ name: 'lost-undefined' }));
+    kube.faults.failNext({ verb: 'patch', resource: 'prowjobs', name: 'lost-undefined', status: 500, after: true });
+    let calls = 0;
+    const updated = await client.updateStatus('lost-undefined', () => {
+      calls += 1;
+      return { description: 'patched', url: undefined };
+    });
+    assert.equal(calls, 1, 'the re-read showed the patch applied: mutate was not asked again');
+    assert.equal(updated?.status?.description, 'patched');
+    assert.deepEqual(kube.requests({ verb: 'patch', name: 'lost-undefined' }).map((r) => r.status), [500, 409]);
+  });
+
   it('abortIncomplete skips a job that completes while it runs, and reports partial failures', async () => {
     await client.create(prowJob({ name: 'race-1', pull: 50 }));
     await client.create(prowJob({ name: 'race-2', pull: 50 }));

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../src/config/errors.ts';
-import { parseKatabotConfig, tdxJobsRegex } from '../../../src/config/katabot-config.ts';
+import { parseKatabotConfig } from '../../../src/config/katabot-config.ts';
+import { compileGoRegExp } from '../../../src/config/go-regexp.ts';
 import { DEFAULT_KATABOT_CONFIG } from '../../../src/config/types.ts';
 
 const SPEC_EXAMPLE = `orgs: [kata-containers]        # members of these orgs are trusted
@@ -52,8 +53,8 @@ describe('parseKatabotConfig: valid files', () => {
     assert.deepEqual(DEFAULT_KATABOT_CONFIG.orgs, []);
     assert.deepEqual(DEFAULT_KATABOT_CONFIG.tdx.approvers, []);
   });
-  it('tdxJobsRegex selects TDX jobs unanchored', () => {
-    const re = tdxJobsRegex(parseKatabotConfig('', 'katabot.yaml'));
+  it('the default tdx.jobs selects TDX jobs unanchored', () => {
+    const re = compileGoRegExp(parseKatabotConfig('', 'katabot.yaml').tdx.jobs);
     assert.equal(re.test('e2e-kata-qemu-tdx'), true);
     assert.equal(re.test('e2e-kata-qemu'), false);
   });
@@ -69,7 +70,7 @@ describe('parseKatabotConfig: exact one-line errors', () => {
     { name: 'boolean as string', text: 'only_org_members: "no"\n', message: 'katabot.yaml: only_org_members: must be true or false' },
     { name: 'tdx not a mapping', text: 'tdx: yes\n', message: 'katabot.yaml: tdx: must be a mapping' },
     { name: 'empty label', text: 'tdx:\n  label: ""\n', message: 'katabot.yaml: tdx.label: must be a non-empty string' },
-    { name: 'bad tdx.jobs regex', text: 'tdx:\n  jobs: "*-tdx"\n', message: 'katabot.yaml: tdx.jobs: must be a valid regular expression: Nothing to repeat' },
+    { name: 'bad tdx.jobs regex', text: 'tdx:\n  jobs: "*-tdx"\n', message: 'katabot.yaml: tdx.jobs: must be a valid regular expression: missing argument to repetition operator: `*`' },
     { name: 'trusted app with [bot]', text: 'trusted_apps: ["dependabot[bot]"]\n', message: 'katabot.yaml: trusted_apps[0]: must be a GitHub App name without the [bot] suffix' },
     { name: 'deck_url not http', text: 'deck_url: prow.example.org\n', message: 'katabot.yaml: deck_url: must be an http(s) URL' },
     { name: 'top level a list', text: '- a\n', message: 'katabot.yaml: must be a mapping' },

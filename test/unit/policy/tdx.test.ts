@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GoRegExpError } from '../../../src/commands/go-regexp.ts';
+import { GoRegExpError } from '../../../src/config/go-regexp.ts';
 import { isTdxApprover, isTdxJob, isTdxLabel, tdxAllows, tdxApproved, tdxGate, tdxLabelsOnPush } from '../../../src/policy/tdx.ts';
 import { policy } from './fixtures.ts';
 
