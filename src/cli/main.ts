@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerApis } from './apis.ts';
 import { registerBpf } from './bpf.ts';
 import { registerDiff } from './diff.ts';
+import { registerGraph } from './graph.ts';
+import { registerPolicy } from './policy.ts';
 import { registerProfile } from './profile.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
@@ -17,6 +19,8 @@ export async function main(argv: string[]): Promise<number> {
   registerTrace(program);
   registerDiff(program);
   registerProfile(program);
+  registerPolicy(program);
+  registerGraph(program);
   registerApis(program);
   registerBpf(program);
   try {

@@ -72,7 +72,9 @@ describe('mermaid graphs', () => {
   it('every graph in a rendered comment parses', async () => {
     const md = renderBehaviorComment(d, { job: 'j' });
     const blocks = [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
-    assert.equal(blocks.length, 2);
+    // the process tree, the network topology and the service graph
+    assert.equal(blocks.length, 3);
+    assert.match(blocks[2]!, /^flowchart LR\n[\s\S]* {2}s\d\["job"\]/);
     for (const b of blocks) await mermaid.parse(b);
   });
 
