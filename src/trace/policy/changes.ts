@@ -49,7 +49,7 @@ function netRules(w: WorkloadPolicy | undefined, side: 'egress' | 'ingress'): Se
 
 /** Does the base allow this file access: the same path, or a directory above it, with at least this access? */
 function fileCovered(f: FileRule, base: readonly FileRule[]): boolean {
-  return base.some((b) => (b.path === f.path || (b.dir && f.path.startsWith(b.path))) && (!b.readOnly || f.readOnly));
+  return base.some((b) => (b.path === f.path || (b.dir && b.recursive !== false && f.path.startsWith(b.path))) && (!b.readOnly || f.readOnly));
 }
 
 /** Rules in head's policy that base's lacks, per workload in id order, then by kind and rule. */

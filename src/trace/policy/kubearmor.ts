@@ -11,17 +11,18 @@ const MAX_PATH = 200;
 /**
  * What every process touches and the profile leaves out as noise (katabot's default ignores: the loader cache,
  * locales, /dev/null…): an allow-list without it would stop the workload. Read-write, as /dev/null and ttys are.
+ * A glob inside a segment (gconv under /usr/lib/<arch>) stays a pattern (KubeArmor's matchPatterns).
  */
-export function runtimeFiles(): FileRule[] {
+export function runtimeFiles(): { rules: FileRule[]; patterns: string[] } {
   const out = new Map<string, FileRule>();
+  const patterns: string[] = [];
   for (const glob of DEFAULT_FILE_IGNORES) {
-    // `dir/**` is the directory; a `*` inside a segment widens to the directory above it
-    const cut = glob.indexOf('*');
-    const path = cut < 0 ? glob : `${glob.slice(0, glob.lastIndexOf('/', cut))}/**`;
-    const rule = fileRuleOf(path);
+    const inner = glob.replace(/\/\*\*$/, '');
+    if (inner.includes('*')) { patterns.push(glob.replace(/\*\*$/, '*')); continue; }
+    const rule = fileRuleOf(glob);
     if (rule) out.set(rule.path, { ...rule, readOnly: false });
   }
-  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  return { rules: [...out.values()].sort((a, b) => (a.path < b.path ? -1 : 1)), patterns: patterns.sort() };
 }
 
 function fits(f: FileRule): FileRule {
@@ -41,7 +42,7 @@ function fileEntries(rules: readonly FileRule[]): { matchPaths: Array<Record<str
     if (seen.has(f.path)) continue;
     seen.add(f.path);
     const ro = f.readOnly ? { readOnly: true } : {};
-    if (f.dir) matchDirectories.push({ dir: f.path, recursive: true, ...ro });
+    if (f.dir) matchDirectories.push({ dir: f.path, ...(f.recursive === false ? {} : { recursive: true }), ...ro });
     else matchPaths.push({ path: f.path, ...ro });
   }
   return { matchPaths, matchDirectories };
@@ -53,7 +54,8 @@ export function kubeArmorPolicyOf(w: WorkloadPolicy, set: PolicySet): PolicyDoc 
   const comments: PolicyDoc['comments'] = [];
   const exes: FileRule[] = w.executables.map((e) => fileRuleOf(e)).filter((r) => r !== undefined).map((r) => ({ ...r, readOnly: false }));
   const proc = fileEntries(exes);
-  const files = fileEntries([...w.files, ...runtimeFiles().filter((r) => !w.files.some((f) => f.path === r.path))]);
+  const runtime = runtimeFiles();
+  const files = fileEntries([...w.files, ...runtime.rules.filter((r) => !w.files.some((f) => f.path === r.path))]);
   const spec: Record<string, unknown> = { selector: { matchLabels: { ...w.labels } } };
   if (proc.matchPaths.length + proc.matchDirectories.length > 0) {
     spec['process'] = {
@@ -65,6 +67,7 @@ export function kubeArmorPolicyOf(w: WorkloadPolicy, set: PolicySet): PolicyDoc 
   spec['file'] = {
     ...(files.matchPaths.length > 0 ? { matchPaths: files.matchPaths } : {}),
     ...(files.matchDirectories.length > 0 ? { matchDirectories: files.matchDirectories } : {}),
+    matchPatterns: runtime.patterns.map((pattern) => ({ pattern })),
   };
   comments.push({
     path: ['spec', 'file'],

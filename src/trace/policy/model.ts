@@ -33,10 +33,12 @@ export interface NetRule {
 }
 
 export interface FileRule {
-  /** A file (`/etc/hosts`) or, with `dir`, a directory ending in `/` (`/usr/lib/`). */
+  /** A file (`/etc/hosts`) or, with `dir`, a directory ending in `/` (`/usr/lib/`), recursively unless `recursive` is false. */
   path: string;
   dir: boolean;
   readOnly: boolean;
+  /** false: the directory itself (opening `/`), not what is below it. */
+  recursive?: false;
 }
 
 export interface WorkloadPolicy {
@@ -176,9 +178,9 @@ class Builder {
     const { namespace, name } = splitWorkload(this.id, o);
     const byPeer = (a: NetRule, b: NetRule): number => compare(peerKey(a.peer), peerKey(b.peer));
     const sortPorts = (r: NetRule): NetRule => ({ ...r, ports: [...r.ports].sort((a, b) => compare(a.proto, b.proto) || a.port - b.port) });
-    const files: FileRule[] = [...this.files].map(([path, readOnly]) => ({ path, dir: path.endsWith('/'), readOnly }));
+    const files: FileRule[] = [...this.files].map(([path, readOnly]) => ({ path, dir: path.endsWith('/'), readOnly, ...(path === '/' ? { recursive: false as const } : {}) }));
     // a file under a recursive directory rule that allows at least as much adds nothing
-    const dirs = files.filter((f) => f.dir);
+    const dirs = files.filter((f) => f.dir && f.recursive !== false);
     const kept = files.filter((f) => f.dir || !dirs.some((d) => f.path.startsWith(d.path) && (!d.readOnly || f.readOnly)));
     return {
       id: this.id || `${namespace}/${name}`,
@@ -207,6 +209,7 @@ class Builder {
  */
 export function fileRuleOf(path: string): { path: string; dir: boolean } | undefined {
   if (!path.startsWith('/')) return undefined;
+  if (path === '/') return { path, dir: true }; // the root directory itself (its listing), see FileRule.recursive
   if (path.endsWith('/**')) return { path: `${path.slice(0, -3)}/`.replace(/^\/\/$/, '/'), dir: true };
   const segments = path.split('/');
   const i = segments.findIndex((s) => s.includes('<'));

@@ -59,6 +59,7 @@ describe('fileRuleOf', () => {
     ['/proc/<pid>/stat', { path: '/proc/', dir: true }],
     ['/tmp/tmp.<tmp>/out.log', { path: '/tmp/', dir: true }],
     ['relative/file', undefined],
+    ['/', { path: '/', dir: true }],
   ];
   for (const [path, want] of cases) it(path, () => assert.deepEqual(fileRuleOf(path), want));
 });
