@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { loadProfile } from '../behavior/read.ts';
 import { graphViewerScript } from '../report/graph-viewer.ts';
 import { serviceGraphDot, serviceGraphMermaid, serviceGraphPage } from '../report/service-graph.ts';
+import { layoutServiceGraph } from '../report/service-graph-layout.ts';
 import { serviceGraph, serviceGraphJson } from '../trace/service-graph.ts';
 import { CliInputError, ignoreRules, reportCliError } from './diff.ts';
 
@@ -31,7 +32,7 @@ async function run(target: string, o: GraphCliOptions): Promise<void> {
   const text = o.format === 'json' ? serviceGraphJson(g)
     : o.format === 'dot' ? serviceGraphDot(g)
     : o.format === 'mermaid' ? `${serviceGraphMermaid(g, maxEdges ? { maxEdges } : { maxEdges: Number.MAX_SAFE_INTEGER }) ?? 'flowchart LR'}\n`
-    : serviceGraphPage(g, `Service graph · ${target}`, graphViewerScript());
+    : serviceGraphPage(g, layoutServiceGraph(g), `Service graph · ${target}`, graphViewerScript());
   if (o.out) await writeFile(o.out, text);
   else process.stdout.write(text);
 }

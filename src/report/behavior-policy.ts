@@ -11,7 +11,8 @@ import { networkPolicyOf } from '../trace/policy/networkpolicy.ts';
 import { renderSeccomp, seccompProfileOf } from '../trace/policy/seccomp.ts';
 import { renderYaml } from '../trace/policy/yaml.ts';
 import { serviceGraph, type ServiceGraph } from '../trace/service-graph.ts';
-import { serviceGraphMermaid, serviceGraphSvg } from './service-graph.ts';
+import { serviceGraphMermaid } from './service-graph.ts';
+import { serviceGraphSvg } from './service-graph-layout.ts';
 
 /** Grouped by this label when any workload has it (Juno's "service graph by label selectors"). */
 export const DEFAULT_GROUP_LABEL = 'app.kubernetes.io/part-of';

@@ -13,6 +13,7 @@ interface DomElement extends Listening {
   querySelectorAll(selector: string): ArrayLike<DomElement>;
   getAttribute(name: string): string | null;
   setAttribute(name: string, value: string): void;
+  removeAttribute(name: string): void;
   closest?(selector: string): DomElement | null;
   classList: { add(...names: string[]): void; remove(...names: string[]): void };
   getBoundingClientRect(): { left: number; top: number; width: number; height: number };
@@ -55,16 +56,19 @@ export function attachGraphViewer(root: DomElement): () => void {
   };
   const nodes = (): DomElement[] => Array.from(root.querySelectorAll('g.sg-node'));
   const edges = (): DomElement[] => Array.from(root.querySelectorAll('g.sg-edge'));
+  // dimming is an attribute, not a stylesheet rule: the dashboard's CSP allows no inline styles
+  const dim = (): void => { for (const el of [...nodes(), ...edges(), ...Array.from(root.querySelectorAll('g.sg-group'))]) el.setAttribute('opacity', '0.18'); };
+  const lit = (el: DomElement): void => { el.classList.add('sg-hi'); el.removeAttribute('opacity'); };
   const clear = (): void => {
     state.selected = '';
-    root.classList.remove('sg-focus');
+    for (const el of [...nodes(), ...edges(), ...Array.from(root.querySelectorAll('g.sg-group'))]) el.removeAttribute('opacity');
     for (const el of [...nodes(), ...edges()]) el.classList.remove('sg-hi', 'sg-match');
     if (info) info.textContent = info.getAttribute('data-default') ?? '';
   };
   const select = (id: string): void => {
     clear();
     state.selected = id;
-    root.classList.add('sg-focus');
+    dim();
     const near = new Set([id]);
     let out = 0;
     let inbound = 0;
@@ -72,12 +76,12 @@ export function attachGraphViewer(root: DomElement): () => void {
       const from = e.getAttribute('data-from');
       const to = e.getAttribute('data-to');
       if (from !== id && to !== id) continue;
-      e.classList.add('sg-hi');
+      lit(e);
       if (from === id) out++; else inbound++;
       near.add(from ?? '');
       near.add(to ?? '');
     }
-    for (const n of nodes()) if (near.has(n.getAttribute('data-id') ?? '')) n.classList.add('sg-hi');
+    for (const n of nodes()) if (near.has(n.getAttribute('data-id') ?? '')) lit(n);
     if (info) info.textContent = `${id}: ${out} outgoing, ${inbound} incoming`;
   };
   const onWheel = (ev: PointerLike): void => {
@@ -113,12 +117,13 @@ export function attachGraphViewer(root: DomElement): () => void {
     const q = (search?.value ?? '').trim().toLowerCase();
     clear();
     if (!q) return;
-    root.classList.add('sg-focus');
+    dim();
     let first: DomElement | undefined;
     for (const n of nodes()) {
       const text = `${n.getAttribute('data-id') ?? ''} ${n.getAttribute('data-names') ?? ''}`.toLowerCase();
       if (!text.includes(q)) continue;
-      n.classList.add('sg-match', 'sg-hi');
+      n.classList.add('sg-match');
+      lit(n);
       first ??= n;
     }
     if (info) info.textContent = first ? `${root.querySelectorAll('g.sg-node.sg-match').length} match` : 'no match';

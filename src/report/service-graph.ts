@@ -1,8 +1,8 @@
 // The service graph rendered: Graphviz DOT and mermaid (the PR comment, cut to its busiest and changed edges with
-// a link to the full graph), and an SVG laid out with dagre (layered, left to right) for the HTML report and the
-// dashboard, whose interactions live in graph-viewer.ts. Added edges green, removed red and dashed, flaky amber;
-// workloads grouped by a label are boxed together. Pure and deterministic.
-import { graphlib, layout } from '@dagrejs/dagre';
+// a link to the full graph), and an SVG for the HTML report and the dashboard from a layout computed on the server
+// (service-graph-layout.ts, dagre), whose interactions live in graph-viewer.ts. Added edges green, removed red and
+// dashed, flaky amber; workloads grouped by a label are boxed together. No layout library here: the dashboard's
+// bundle imports this file. Pure and deterministic.
 import type { GraphEdge, GraphNode, GraphStatus, ServiceGraph } from '../trace/service-graph.ts';
 import { COLORS, mermaidText } from './behavior-mermaid.ts';
 
@@ -114,48 +114,21 @@ export function serviceGraphMermaid(g: ServiceGraph, o: MermaidOptions = {}): st
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// SVG with dagre's layout
+// SVG (positions from service-graph-layout.ts)
 
-const CHAR_W = 7;
-const NODE_H = 36;
-
-export interface SvgLayout {
-  width: number;
-  height: number;
-  nodes: Array<{ node: GraphNode; x: number; y: number; w: number; h: number }>;
-  edges: Array<{ edge: GraphEdge; points: Array<{ x: number; y: number }>; label: { x: number; y: number } }>;
-  groups: Array<{ name: string; x: number; y: number; w: number; h: number }>;
+/** What the dashboard's API sends: the graph and where to draw it. */
+export interface ServiceGraphView {
+  graph: ServiceGraph;
+  layout: GraphLayout;
 }
 
-/** Positions for every node and edge (layered left to right; groups are dagre compound nodes). */
-export function layoutServiceGraph(g: ServiceGraph): SvgLayout {
-  const dg = new graphlib.Graph({ multigraph: true, compound: true });
-  dg.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 90, edgesep: 14, marginx: 16, marginy: 16 });
-  const groups = [...new Set(g.nodes.map((n) => n.group).filter((x) => x !== undefined))].sort();
-  for (const group of groups) dg.setNode(`group:${group}`, { label: group, paddingTop: 24 });
-  for (const n of g.nodes) {
-    const lines = nodeCaption(n).split('\n');
-    const w = Math.max(...lines.map((l) => l.length)) * CHAR_W + 24;
-    dg.setNode(n.id, { width: Math.min(w, 320), height: NODE_H + (lines.length - 1) * 14 });
-    if (n.group !== undefined) dg.setParent(n.id, `group:${n.group}`);
-  }
-  for (const e of g.edges) dg.setEdge(e.from, e.to, { width: edgeLabel(e).length * 6, height: 12, labelpos: 'c' }, e.id);
-  layout(dg);
-  const graph = dg.graph() as { width?: number; height?: number };
-  const nodes = g.nodes.map((node) => {
-    const p = dg.node(node.id) as { x: number; y: number; width: number; height: number };
-    return { node, x: p.x, y: p.y, w: p.width, h: p.height };
-  });
-  const edges = g.edges.map((edge) => {
-    const p = dg.edge({ v: edge.from, w: edge.to, name: edge.id }) as { points: Array<{ x: number; y: number }>; x?: number; y?: number };
-    const mid = p.points[Math.floor(p.points.length / 2)]!;
-    return { edge, points: p.points, label: { x: p.x ?? mid.x, y: p.y ?? mid.y } };
-  });
-  const boxes = groups.map((name) => {
-    const p = dg.node(`group:${name}`) as { x: number; y: number; width: number; height: number };
-    return { name, x: p.x - p.width / 2, y: p.y - p.height / 2, w: p.width, h: p.height };
-  });
-  return { width: Math.ceil(graph.width ?? 400), height: Math.ceil(graph.height ?? 200), nodes, edges, groups: boxes };
+/** Where everything goes; computed by layoutServiceGraph (dagre) on the server, drawn here and in the browser. */
+export interface GraphLayout {
+  width: number;
+  height: number;
+  nodes: Array<{ id: string; x: number; y: number; w: number; h: number }>;
+  edges: Array<{ id: string; points: Array<{ x: number; y: number }>; label: { x: number; y: number } }>;
+  groups: Array<{ name: string; x: number; y: number; w: number; h: number }>;
 }
 
 function path(points: ReadonlyArray<{ x: number; y: number }>): string {
@@ -164,60 +137,72 @@ function path(points: ReadonlyArray<{ x: number; y: number }>): string {
   return `M${first.x.toFixed(1)},${first.y.toFixed(1)}` + rest.map((p) => ` L${p.x.toFixed(1)},${p.y.toFixed(1)}`).join('');
 }
 
-/** The graph as an interactive block: toolbar (search, zoom, fit), legend, SVG. Needs graphViewerScript/attachGraphViewer. */
-export function serviceGraphSvg(g: ServiceGraph): string {
+const MONO = 'ui-monospace,SFMono-Regular,Menlo,Consolas,monospace';
+const SANS = '-apple-system,BlinkMacSystemFont,Segoe UI,Helvetica,Arial,sans-serif';
+
+/** Node box colours (presentation attributes: the SVG looks right under any stylesheet or CSP). */
+function nodePaint(n: GraphNode): string {
+  if (n.status === 'added') return `fill="${COLORS.addedFill}" stroke="${COLORS.added}" stroke-width="2"`;
+  if (n.status === 'removed') return `fill="${COLORS.removedFill}" stroke="${COLORS.removed}" stroke-width="2" stroke-dasharray="5 3"`;
+  return `fill="${n.kind === 'workload' ? '#ffffff' : '#f6f8fa'}" stroke="#57606a" stroke-width="1.3"`;
+}
+
+function edgePaint(e: GraphEdge): string {
+  const color = e.status === 'same' ? '#8c959f' : STATUS_COLOR[e.status];
+  const width = e.status === 'added' || e.status === 'removed' ? 2.5 : 1.4;
+  const dash = e.status === 'removed' ? ' stroke-dasharray="6 4"' : e.status === 'flaky' ? ' stroke-dasharray="2 3"' : '';
+  return `fill="none" stroke="${color}" stroke-width="${width}"${dash}`;
+}
+
+/** The graph as an interactive block: toolbar (search, zoom, fit), legend, SVG; attachGraphViewer wires it. */
+export function renderServiceGraphSvg(g: ServiceGraph, l: GraphLayout): string {
   if (g.nodes.length === 0) return '<p class="empty">No network connections between workloads.</p>';
-  const l = layoutServiceGraph(g);
+  const nodePos = new Map(l.nodes.map((n) => [n.id, n]));
+  const edgePos = new Map(l.edges.map((e) => [e.id, e]));
   const parts: string[] = [];
   for (const b of l.groups) {
-    parts.push(`<g class="sg-group"><rect x="${b.x.toFixed(1)}" y="${b.y.toFixed(1)}" width="${b.w.toFixed(1)}" height="${b.h.toFixed(1)}" rx="8"/>`
-      + `<text x="${(b.x + 8).toFixed(1)}" y="${(b.y + 16).toFixed(1)}">${escapeXml(`${g.groupBy}=${b.name}`)}</text></g>`);
+    parts.push(`<g class="sg-group"><rect x="${b.x.toFixed(1)}" y="${b.y.toFixed(1)}" width="${b.w.toFixed(1)}" height="${b.h.toFixed(1)}" rx="8" fill="#f6f8fa" stroke="#8c959f" stroke-dasharray="4 3"/>`
+      + `<text x="${(b.x + 8).toFixed(1)}" y="${(b.y + 16).toFixed(1)}" font-family="${SANS}" font-size="11" fill="#59636e">${escapeXml(`${g.groupBy}=${b.name}`)}</text></g>`);
   }
-  for (const e of l.edges) {
-    const title = `${e.edge.id} · ${e.edge.count} connection${e.edge.count === 1 ? '' : 's'}${e.edge.status === 'same' ? '' : ` · ${e.edge.status}`}`;
-    parts.push(`<g class="sg-edge ${e.edge.status}" data-from="${escapeXml(e.edge.from)}" data-to="${escapeXml(e.edge.to)}"><path d="${path(e.points)}" marker-end="url(#sg-arrow-${e.edge.status})"/>`
-      + `<text x="${e.label.x.toFixed(1)}" y="${(e.label.y + 4).toFixed(1)}">${escapeXml(edgeLabel(e.edge))}</text><title>${escapeXml(title)}</title></g>`);
+  for (const edge of g.edges) {
+    const e = edgePos.get(edge.id);
+    if (!e) continue;
+    const title = `${edge.id} · ${edge.count} connection${edge.count === 1 ? '' : 's'}${edge.status === 'same' ? '' : ` · ${edge.status}`}`;
+    const color = edge.status === 'same' ? '#59636e' : STATUS_COLOR[edge.status];
+    parts.push(`<g class="sg-edge ${edge.status}" data-from="${escapeXml(edge.from)}" data-to="${escapeXml(edge.to)}"><path d="${path(e.points)}" ${edgePaint(edge)} marker-end="url(#sg-arrow-${edge.status})"/>`
+      + `<text x="${e.label.x.toFixed(1)}" y="${(e.label.y + 4).toFixed(1)}" font-family="${SANS}" font-size="10" fill="${color}" text-anchor="middle" stroke="#fbfcfd" stroke-width="3" paint-order="stroke">${escapeXml(edgeLabel(edge))}</text><title>${escapeXml(title)}</title></g>`);
   }
-  for (const n of l.nodes) {
-    const lines = nodeCaption(n.node).split('\n');
+  for (const node of g.nodes) {
+    const n = nodePos.get(node.id);
+    if (!n) continue;
+    const lines = nodeCaption(node).split('\n');
     const x = n.x - n.w / 2;
     const y = n.y - n.h / 2;
-    const text = lines.map((t, i) => `<tspan x="${n.x.toFixed(1)}" dy="${i === 0 ? 0 : 14}"${i > 0 ? ' class="sg-name"' : ''}>${escapeXml(t)}</tspan>`).join('');
-    const title = [n.node.id, `kind: ${n.node.kind}`, ...(n.node.names.length ? [`names: ${n.node.names.join(', ')}`] : []), ...(n.node.listens.length ? [`listens: ${n.node.listens.join(', ')}`] : []), ...(n.node.status !== 'same' ? [n.node.status] : [])].join('\n');
-    parts.push(`<g class="sg-node ${n.node.kind} ${n.node.status}" data-id="${escapeXml(n.node.id)}" data-names="${escapeXml(n.node.names.join(' '))}">`
-      + `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${n.w.toFixed(1)}" height="${n.h.toFixed(1)}" rx="${n.node.kind === 'workload' ? 4 : 16}"/>`
-      + `<text x="${n.x.toFixed(1)}" y="${(y + 22).toFixed(1)}">${text}</text><title>${escapeXml(title)}</title></g>`);
+    const text = lines.map((t, i) => `<tspan x="${n.x.toFixed(1)}" dy="${i === 0 ? 0 : 14}"${i > 0 ? ' font-size="10" fill="#59636e"' : ''}>${escapeXml(t)}</tspan>`).join('');
+    const title = [node.id, `kind: ${node.kind}`, ...(node.names.length ? [`names: ${node.names.join(', ')}`] : []), ...(node.listens.length ? [`listens: ${node.listens.join(', ')}`] : []), ...(node.status !== 'same' ? [node.status] : [])].join('\n');
+    parts.push(`<g class="sg-node ${node.kind} ${node.status}" data-id="${escapeXml(node.id)}" data-names="${escapeXml(node.names.join(' '))}" cursor="pointer">`
+      + `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${n.w.toFixed(1)}" height="${n.h.toFixed(1)}" rx="${node.kind === 'workload' ? 4 : 16}" ${nodePaint(node)}/>`
+      + `<text x="${n.x.toFixed(1)}" y="${(y + 22).toFixed(1)}" font-family="${MONO}" font-size="12" fill="#1f2328" text-anchor="middle">${text}</text><title>${escapeXml(title)}</title></g>`);
   }
   const markers = (['same', 'added', 'removed', 'flaky'] as const).map((s) => `<marker id="sg-arrow-${s}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${STATUS_COLOR[s]}"/></marker>`).join('');
   const counts = (['added', 'removed', 'flaky'] as const).map((s) => [s, g.edges.filter((e) => e.status === s).length] as const).filter(([, n]) => n > 0);
   const summary = `${g.nodes.length} nodes, ${g.edges.length} edges${counts.length ? ` (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}. Drag to pan, scroll to zoom, click a node to highlight its edges.`;
+  const legend = (['added', 'removed', 'flaky'] as const).map((s) => `<svg width="16" height="6" aria-hidden="true"><rect width="16" height="4" y="1" fill="${STATUS_COLOR[s]}"/></svg> ${s}`).join(' ');
   return `<div class="sg-root">`
     + `<div class="sg-toolbar"><input class="sg-search" type="search" placeholder="search nodes…" aria-label="search nodes">`
     + `<button type="button" data-action="in" title="zoom in">+</button><button type="button" data-action="out" title="zoom out">−</button><button type="button" data-action="fit" title="fit">fit</button>`
-    + `<span class="sg-legend"><i class="added"></i>added <i class="removed"></i>removed <i class="flaky"></i>flaky</span></div>`
+    + `<span class="sg-legend">${legend}</span></div>`
     + `<div class="sg-info" data-default="${escapeXml(summary)}">${escapeXml(summary)}</div>`
     + `<svg class="sg" width="100%" height="${Math.min(640, Math.max(260, l.height + 40))}" role="img" aria-label="service graph"><defs>${markers}</defs><g class="sg-viewport">${parts.join('')}</g></svg></div>`;
 }
 
-/** Styles of serviceGraphSvg's markup (the report inlines them; the dashboard's stylesheet has its own copy). */
+/** Styles of the toolbar around the SVG (the SVG styles itself with attributes); the report inlines them. */
 export const SERVICE_GRAPH_CSS = `
 .sg-root{border:1px solid #d1d9e0;border-radius:6px;padding:6px;background:#fff}
 .sg-toolbar{display:flex;gap:6px;align-items:center;margin-bottom:4px}.sg-toolbar input{padding:3px 8px;width:240px}
 .sg-toolbar button{min-width:28px;padding:2px 6px;border:1px solid #d1d9e0;background:#f6f8fa;border-radius:4px;cursor:pointer}
-.sg-legend{margin-left:auto;font-size:12px;color:#59636e}.sg-legend i{display:inline-block;width:14px;height:3px;margin:0 3px 3px 10px;vertical-align:middle}
-.sg-legend i.added{background:${COLORS.added}}.sg-legend i.removed{background:${COLORS.removed}}.sg-legend i.flaky{background:${FLAKY}}
-.sg-info{font-size:12px;color:#59636e;margin:2px 0 4px}
+.sg-legend{margin-left:auto;font-size:12px;color:#59636e}.sg-info{font-size:12px;color:#59636e;margin:2px 0 4px}
 svg.sg{cursor:grab;touch-action:none;user-select:none;background:#fbfcfd}svg.sg:active{cursor:grabbing}
-.sg-group rect{fill:#f6f8fa;stroke:#8c959f;stroke-dasharray:4 3}.sg-group text{font-size:11px;fill:#59636e}
-.sg-node rect{fill:#fff;stroke:#57606a;stroke-width:1.3}.sg-node.service rect,.sg-node.host rect,.sg-node.block rect,.sg-node.world rect{fill:#f6f8fa}
-.sg-node text{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;text-anchor:middle;fill:#1f2328}.sg-node .sg-name{font-size:10px;fill:#59636e}
-.sg-node.added rect{stroke:${COLORS.added};fill:${COLORS.addedFill};stroke-width:2}.sg-node.removed rect{stroke:${COLORS.removed};fill:${COLORS.removedFill};stroke-dasharray:5 3}
-.sg-node{cursor:pointer}.sg-edge path{fill:none;stroke:#8c959f;stroke-width:1.4}.sg-edge text{font-size:10px;fill:#59636e;text-anchor:middle;paint-order:stroke;stroke:#fbfcfd;stroke-width:3px}
-.sg-edge.added path{stroke:${COLORS.added};stroke-width:2.5}.sg-edge.added text{fill:${COLORS.added}}
-.sg-edge.removed path{stroke:${COLORS.removed};stroke-width:2.5;stroke-dasharray:6 4}.sg-edge.removed text{fill:${COLORS.removed}}
-.sg-edge.flaky path{stroke:${FLAKY};stroke-dasharray:2 3}
-.sg-focus .sg-node:not(.sg-hi),.sg-focus .sg-edge:not(.sg-hi),.sg-focus .sg-group{opacity:.18}
-.sg-node.sg-hi rect{stroke-width:2.5}.sg-node.sg-match rect{stroke:#0969da;stroke-width:3}.sg-edge.sg-hi path{stroke-width:3}
 `;
 
 /** The graph embedded in a stored report (`<script id="katabot-graph">`), for the dashboard's API. */
@@ -232,10 +217,10 @@ export function graphFromReportHtml(html: string): ServiceGraph | undefined {
 }
 
 /** The graph alone as a self-contained page (`katabot graph --format html`). */
-export function serviceGraphPage(g: ServiceGraph, title: string, viewerScript: string): string {
+export function serviceGraphPage(g: ServiceGraph, l: GraphLayout, title: string, viewerScript: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
     + `<title>${escapeXml(title)}</title><style>body{font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;margin:16px;color:#1f2328}`
     + `h1{font-size:18px;margin:0 0 8px}code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}.empty{color:#59636e;font-style:italic}${SERVICE_GRAPH_CSS}</style></head>`
-    + `<body><h1>${escapeXml(title)}</h1>${serviceGraphSvg(g)}<script type="application/json" id="katabot-graph">${JSON.stringify(g).replace(/</g, '\\u003c')}</script>`
+    + `<body><h1>${escapeXml(title)}</h1>${renderServiceGraphSvg(g, l)}<script type="application/json" id="katabot-graph">${JSON.stringify(g).replace(/</g, '\\u003c')}</script>`
     + `<script>${viewerScript}</script></body></html>\n`;
 }
