@@ -8,7 +8,7 @@ import { graphViewerScript } from '../report/graph-viewer.ts';
 import { serviceGraphDot, serviceGraphMermaid, serviceGraphPage } from '../report/service-graph.ts';
 import { layoutServiceGraph } from '../report/service-graph-layout.ts';
 import { serviceGraph, serviceGraphJson } from '../trace/service-graph.ts';
-import { CliInputError, ignoreRules, reportCliError } from './diff.ts';
+import { CliInputError, collect, ignoreRules, reportCliError } from './diff.ts';
 
 const FORMATS = ['json', 'dot', 'mermaid', 'html'] as const;
 
@@ -35,10 +35,6 @@ async function run(target: string, o: GraphCliOptions): Promise<void> {
     : serviceGraphPage(g, layoutServiceGraph(g), `Service graph · ${target}`, graphViewerScript());
   if (o.out) await writeFile(o.out, text);
   else process.stdout.write(text);
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 export function registerGraph(program: Command): void {

@@ -12,7 +12,7 @@ import { learnPolicies, type PolicySet } from '../trace/policy/model.ts';
 import { networkPolicies } from '../trace/policy/networkpolicy.ts';
 import { renderSeccomp, seccompProfiles } from '../trace/policy/seccomp.ts';
 import { renderYaml, renderYamlStream, type PolicyDoc } from '../trace/policy/yaml.ts';
-import { CliInputError, ignoreRules, reportCliError } from './diff.ts';
+import { CliInputError, collect, ignoreRules, reportCliError } from './diff.ts';
 
 export const POLICY_FORMATS = ['networkpolicy', 'cilium', 'kubearmor', 'seccomp'] as const;
 export type PolicyFormat = (typeof POLICY_FORMATS)[number];
@@ -86,10 +86,6 @@ async function run(target: string, o: PolicyCliOptions): Promise<void> {
     return;
   }
   process.stdout.write(renderYamlStream(docs));
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 export function registerPolicy(program: Command): void {

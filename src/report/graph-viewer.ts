@@ -135,23 +135,16 @@ export function attachGraphViewer(root: DomElement): () => void {
     else if (what === 'out') zoomAt(0.8, w / 2, h / 2);
     else fit();
   };
-  const buttons = Array.from(root.querySelectorAll('button[data-action]'));
-  svg.addEventListener('wheel', onWheel, { passive: false });
-  svg.addEventListener('pointerdown', onDown);
-  win.addEventListener('pointermove', onMove);
-  win.addEventListener('pointerup', onUp);
-  svg.addEventListener('click', onClick);
-  search?.addEventListener('input', onSearch);
-  for (const b of buttons) b.addEventListener('click', onButton);
+  const listeners: Array<[Listening, string, (ev: any) => void]> = [
+    [svg, 'wheel', onWheel], [svg, 'pointerdown', onDown], [win, 'pointermove', onMove], [win, 'pointerup', onUp],
+    [svg, 'click', onClick], ...(search ? [[search, 'input', onSearch] as [Listening, string, (ev: any) => void]] : []),
+    ...Array.from(root.querySelectorAll('button[data-action]')).map((b) => [b, 'click', onButton] as [Listening, string, (ev: any) => void]),
+  ];
+  // wheel must be able to preventDefault (zoom instead of scrolling the page)
+  for (const [target, type, fn] of listeners) target.addEventListener(type, fn, type === 'wheel' ? { passive: false } : undefined);
   fit();
   return () => {
-    svg.removeEventListener('wheel', onWheel);
-    svg.removeEventListener('pointerdown', onDown);
-    win.removeEventListener('pointermove', onMove);
-    win.removeEventListener('pointerup', onUp);
-    svg.removeEventListener('click', onClick);
-    search?.removeEventListener('input', onSearch);
-    for (const b of buttons) b.removeEventListener('click', onButton);
+    for (const [target, type, fn] of listeners) target.removeEventListener(type, fn);
   };
 }
 

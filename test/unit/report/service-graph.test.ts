@@ -9,16 +9,10 @@ import { serviceGraphSvg } from '../../../src/report/service-graph-layout.ts';
 import { diffProfiles } from '../../../src/trace/diff.ts';
 import { serviceGraph, serviceGraphJson } from '../../../src/trace/service-graph.ts';
 import { shopProfile } from '../../fixtures/policy/shop.ts';
+import { loadMermaid, type Mermaid } from '../../fixtures/mermaid.ts';
 
-interface Mermaid { parse(text: string): Promise<unknown> }
 let mermaid: Mermaid;
-before(async () => {
-  // mermaid sanitises labels with DOMPurify, which needs a DOM; parsing does not, so stub the hooks it installs.
-  const purify = (await import('dompurify')).default as unknown as Record<string, unknown>;
-  for (const fn of ['addHook', 'removeHook', 'removeHooks', 'removeAllHooks']) purify[fn] ??= () => undefined;
-  purify['sanitize'] ??= (s: string) => s;
-  mermaid = (await import('mermaid')).default as unknown as Mermaid;
-});
+before(async () => { mermaid = await loadMermaid(); });
 
 const base = shopProfile(0);
 const variant = shopProfile(2, { variant: true });
