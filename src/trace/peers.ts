@@ -16,22 +16,34 @@ export function workloadOfScope(scope: string): string {
 }
 
 /** An address that names one end of a connection between workloads: not loopback, unspecified or unknown. */
-function routable(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === '') return undefined;
+function routable(raw: string): string | undefined {
   const ip = unmapIpv4(raw.toLowerCase());
   const cls = addressIdentity(ip).cls;
   return cls === 'loopback' || cls === 'unspecified' || cls === 'unknown' ? undefined : ip;
 }
+
+/** Distinct addresses remembered by the routable() cache (every connect names two). */
+const CACHE_MAX = 65536;
 
 export class PeerIndex {
   /** address → workloads that used it as their own */
   readonly #owners = new Map<string, Set<string>>();
   /** item key → remote addresses seen for it */
   readonly #remote = new Map<string, Set<string>>();
+  readonly #routable = new Map<string, string | undefined>();
+
+  #ip(raw: string | undefined): string | undefined {
+    if (raw === undefined || raw === '') return undefined;
+    if (this.#routable.has(raw)) return this.#routable.get(raw);
+    const ip = routable(raw);
+    if (this.#routable.size >= CACHE_MAX) this.#routable.clear();
+    this.#routable.set(raw, ip);
+    return ip;
+  }
 
   /** `scope` used `address` as its own (a connect's source, an accept's or listen's local address). */
   own(scope: string, address: string | undefined): void {
-    const ip = routable(address);
+    const ip = this.#ip(address);
     if (!scope || ip === undefined) return;
     let set = this.#owners.get(ip);
     if (!set) { set = new Set(); this.#owners.set(ip, set); }
@@ -40,7 +52,7 @@ export class PeerIndex {
 
   /** The item `key` had `address` at its other end. */
   saw(key: string, address: string | undefined): void {
-    const ip = routable(address);
+    const ip = this.#ip(address);
     if (ip === undefined) return;
     let set = this.#remote.get(key);
     if (!set) { set = new Set(); this.#remote.set(key, set); }
