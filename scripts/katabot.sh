@@ -30,6 +30,13 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v bpftrace >/dev/null 2>&1 || missing+=(bpftrace)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Podman pods for the real-trace policy test (test/integration/podman-policy.test.ts): runc (crun refuses hybrid
+# cgroup hosts), netavark's iptables, aardvark-dns for names, busybox as the containers' servers and clients
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+[ -x /usr/lib/podman/aardvark-dns ] || missing+=(aardvark-dns)
+command -v busybox >/dev/null 2>&1 || missing+=(busybox-static)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }; then

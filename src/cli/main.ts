@@ -4,6 +4,8 @@ import { registerApis } from './apis.ts';
 import { registerBpf } from './bpf.ts';
 import { registerDiff } from './diff.ts';
 import { registerImport } from './import.ts';
+import { registerGraph } from './graph.ts';
+import { registerPolicy } from './policy.ts';
 import { registerProfile } from './profile.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
   registerDiff(program);
   registerProfile(program);
   registerImport(program);
+  registerPolicy(program);
+  registerGraph(program);
   registerApis(program);
   registerBpf(program);
   try {

@@ -2,6 +2,7 @@
 //   katabot trace [--out FILE] -- CMD ARGS…                 trace CMD and its descendants, exit with CMD's code
 //   katabot trace --pod NAME --namespace NS | -l SELECTOR    trace pods on this node until interrupted
 //   katabot trace --sidecar                                  trace the pod the tracer runs in (traced ProwJobs)
+//   katabot trace --podman --pod NAME | -l SELECTOR          trace local Podman pods (their cgroups, names, labels)
 //   … --probe dns,tcp,syscount                               trace with these eBPF packages only (docs/bpf-packages.md)
 import type { Command } from 'commander';
 import { findProbesDir, resolvePackage } from '../adapters/bpf-packages.ts';
@@ -12,6 +13,7 @@ import { renderSummary, type TraceSummary } from '../trace/summary.ts';
 import type { TraceHeader } from '../trace/format.ts';
 import { traceCommand } from '../tracer/command.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from '../tracer/errors.ts';
+import { podmanPodSource } from '../tracer/podman.ts';
 import { tracePods } from '../tracer/pods.ts';
 
 /** Exit code when tracing itself fails (as env(1) and container runtimes use it). */
@@ -23,6 +25,7 @@ interface TraceCliOptions {
   namespace?: string;
   selector?: string;
   sidecar?: boolean;
+  podman?: boolean;
   untilFile?: string[];
   readyFile?: string;
   duration?: string;
@@ -91,6 +94,7 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
   const podMode = o.sidecar || o.pod !== undefined || o.selector !== undefined;
   if (podMode && commandArgs.length > 0) throw new TraceUsageError('give either a command (after --) or --pod/-l/--sidecar, not both');
   if (o.pod !== undefined && o.selector !== undefined) throw new TraceUsageError('--pod and -l are exclusive');
+  if (o.podman && (o.sidecar || (o.pod === undefined && o.selector === undefined))) throw new TraceUsageError('--podman traces local Podman pods: give --pod NAME or -l SELECTOR');
   if (!podMode && commandArgs.length === 0) throw new TraceUsageError('nothing to trace: katabot trace [--out FILE] -- CMD ARGS…');
   const out = expandOutPath(o.out ?? (o.sidecar ? '$ARTIFACTS/katabot/trace.jsonl' : 'trace.jsonl'));
   const probes = o.probe !== undefined ? await resolveProbes(o.probe, { optional: o.sidecar === true, log }) : undefined;
@@ -106,6 +110,7 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
     out,
     log,
     ...(o.sidecar ? { sidecar: true } : {}),
+    ...(o.podman ? { pods: podmanPodSource() } : {}),
     ...(o.pod !== undefined ? { pod: o.pod } : {}),
     ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
     ...(o.selector !== undefined ? { selector: o.selector } : {}),
@@ -132,6 +137,7 @@ export function registerTrace(program: Command): void {
     .option('--namespace <ns>', 'namespace of --pod or -l', undefined)
     .option('-l, --selector <selector>', 'trace the pods matching this label selector')
     .option('--sidecar', 'trace the pod this tracer runs in (POD_NAME/POD_NAMESPACE from the downward API)')
+    .option('--podman', 'with --pod or -l: trace local Podman pods instead of Kubernetes ones (--namespace names them)')
     .option('--until-file <path...>', 'stop once these files exist (Prow entrypoint marker files)')
     .option('--ready-file <path>', 'create this file once the probes are attached')
     .option('--duration <seconds>', 'stop after this long (pod mode)')

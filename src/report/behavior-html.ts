@@ -6,6 +6,9 @@ import { riskyAdditions, type BehaviorDiff, type DiffEntry } from '../trace/diff
 import { ROOT_PARENT, type ApiItem, type NetworkItem, type ProcessItem } from '../trace/profile.ts';
 import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
 import { CATEGORY_TITLES, CUSTOM_TITLE, type BehaviorRenderContext } from './behavior.ts';
+import { behaviorExtras, graphHtml, policyHtml, POLICY_CSS } from './behavior-policy.ts';
+import { graphViewerScript } from './graph-viewer.ts';
+import { SERVICE_GRAPH_CSS } from './service-graph.ts';
 
 const NO_CUSTOM: BehaviorDiff['custom'] = { added: [], removed: [], flaky: [], unchanged: 0 };
 
@@ -342,6 +345,10 @@ export function renderBehaviorHtml(d: BehaviorDiff, ctx: HtmlContext): string {
   }
   body.push(`<h2>Process tree</h2><label><input type="checkbox" id="changes-only"> show changed branches only</label>${renderTree(processTree(d))}`);
   body.push(`<h2>Network</h2>${networkSvg(d)}`);
+  const extras = behaviorExtras(d, ctx.groupBy);
+  body.push(`<h2>Service graph</h2><p class="muted">Workloads and what they connected to; edges labelled protocol/port ×connections${extras.graph.groupBy ? `, grouped by <code>${escapeHtml(extras.graph.groupBy)}</code>` : ''}. `
+    + `Export: <code>katabot graph --format dot|json</code>.</p>${graphHtml(extras.graph)}`);
+  body.push(`<h2>Policy</h2>${policyHtml(extras.policy)}`);
   if (sunburst) {
     body.push('<h2>Kubernetes API</h2><p class="muted">Level → category → operation, as APISnoop draws it. Click a ring to zoom in, the centre to zoom out.</p>'
       + '<div class="legend">levels<span style="background:rgba(60,180,75,1)"></span>stable<span style="background:rgba(0,130,200,1)"></span>beta<span style="background:rgba(230,25,75,1)"></span>alpha'
@@ -353,6 +360,7 @@ export function renderBehaviorHtml(d: BehaviorDiff, ctx: HtmlContext): string {
   body.push('</main>');
   const data = { job: ctx.job, sunburst: sunburst ?? null };
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
-    + `<title>katabot behavior · ${escapeHtml(ctx.job)}</title><style>${CSS}</style></head><body>${body.join('\n')}`
-    + `<script type="application/json" id="katabot-data">${scriptJson(data)}</script><script>${SCRIPT}</script></body></html>\n`;
+    + `<title>katabot behavior · ${escapeHtml(ctx.job)}</title><style>${CSS}${SERVICE_GRAPH_CSS}${POLICY_CSS}</style></head><body>${body.join('\n')}`
+    + `<script type="application/json" id="katabot-data">${scriptJson(data)}</script>`
+    + `<script type="application/json" id="katabot-graph">${scriptJson(extras.graph)}</script><script>${SCRIPT}</script><script>${graphViewerScript()}</script></body></html>\n`;
 }

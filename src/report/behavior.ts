@@ -4,6 +4,7 @@ import { riskyAdditions, type BehaviorDiff, type CategoryDiff, type DiffEntry } 
 import type { ApiItem } from '../trace/profile.ts';
 import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
 import { networkMermaid, processMermaid } from './behavior-mermaid.ts';
+import { behaviorExtraSections } from './behavior-policy.ts';
 
 /** GitHub's limit for comment bodies and check-run output fields. */
 export const GITHUB_TEXT_LIMIT = 65_535;
@@ -29,6 +30,8 @@ export interface BehaviorRenderContext {
   reportUrl?: string;
   /** Show discovery requests (/api, /apis, /version, group listings) in the comment; hidden by default. */
   showDiscovery?: boolean;
+  /** Pod label the service graph groups workloads by (default app.kubernetes.io/part-of when pods have it). */
+  groupBy?: string;
   limit?: number;
 }
 
@@ -163,6 +166,8 @@ function sections(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typ
     // Items are `<package>/<event> field=value …`; the count (events behind the item) is shown, not compared.
     out.push(section(CUSTOM_TITLE, `+${v.custom.added.length} −${v.custom.removed.length}`, itemRows(v.custom, shape.maxRows, note)));
   }
+  // policy changes and the service graph (src/report/behavior-policy.ts)
+  out.push(...behaviorExtraSections(d, { maxRows: shape.maxRows, mermaid: shape.mermaid, moreNote: note, ...(ctx.reportUrl ? { reportUrl: ctx.reportUrl } : {}), ...(ctx.groupBy ? { groupBy: ctx.groupBy } : {}) }));
   const flaky: string[] = [];
   let nFlaky = 0;
   const flakyGroups: Array<[string, CategoryDiff]> = [...CATEGORIES.map((c) => [CATEGORY_TITLES[c], v[c]] as [string, CategoryDiff]), [CUSTOM_TITLE, v.custom]];

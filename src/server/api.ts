@@ -165,6 +165,13 @@ export function createApiRouter(data: DashboardData, log: Logger): express.Route
     await sendJson(req, res, info);
   }));
 
+  // The service graph of a behavior report (docs/dashboard-api.md): nodes and edges with their diff status.
+  api.get('/behavior/:key/graph', route(async (req, res) => {
+    const graph = await data.behaviorGraph(String(req.params.key));
+    if (!graph) return fail(req, res, 404, 'no behavior report with a service graph has this key');
+    await sendJson(req, res, graph);
+  }));
+
   api.use((req, res) => {
     void fail(req, res, 404, `no such API: ${req.method} ${req.baseUrl}${req.path}`);
   });

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
 import { readBehaviorHtml, reportId } from '../behavior/baseline.ts';
+import { graphFromReportHtml, type ServiceGraphView } from '../report/service-graph.ts';
+import { layoutServiceGraph } from '../report/service-graph-layout.ts';
 import { groupsFor, NO_MAINTAINERS, parseMaintainers, type Maintainers } from '../dashboard/maintainers.ts';
 import { NO_REQUIRED_TESTS, parseRequiredTests, RequiredMatcher, type RequiredTests } from '../dashboard/required.ts';
 import type { BehaviorInfo, JobCatalogue, JobRunsView, NightlyView, PrChecksView, PullSummary, PullView, RunDetail } from '../dashboard/types.ts';
@@ -307,5 +309,12 @@ export class DashboardData {
       };
     }
     return { ...info, available: true, html, reportUrl: `/dashboard/behavior/${encodeURIComponent(key)}/report` };
+  }
+
+  /** The service graph embedded in a behavior report (src/report/service-graph.ts), laid out, for the dashboard. */
+  async behaviorGraph(key: string): Promise<ServiceGraphView | undefined> {
+    const { html } = await this.behavior(key);
+    const graph = html ? graphFromReportHtml(html) : undefined;
+    return graph ? { graph, layout: layoutServiceGraph(graph) } : undefined;
   }
 }

@@ -5,8 +5,9 @@
 //   cgroupfs driver: /kubepods/besteffort/pod<uid>/<id>        guaranteed: /kubepods/pod<uid>/<id>
 //   kind (nested):   /system.slice/docker-<node>.scope/kubelet.slice/kubelet-kubepods.slice/...-pod<uid_>.slice/cri-containerd-<id>.scope
 //   Kata on the host: .../pod<uid>/kata_<sandbox-id> (SandboxCgroupOnly) and /kata_overhead/<sandbox-id> (legacy)
+//   Podman pods:     cgroupfs /libpod_parent/<pod-id>/libpod-<id>     systemd /machine.slice/machine-libpod_pod_<pod-id>.slice/libpod-<id>.scope
 
-export type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'kata' | 'unknown';
+export type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'kata' | 'podman' | 'unknown';
 export type CgroupDriver = 'systemd' | 'cgroupfs';
 export type QosClass = 'guaranteed' | 'burstable' | 'besteffort';
 
@@ -16,7 +17,7 @@ export interface CgroupAttribution {
   kind: 'pod' | 'container' | 'conmon' | 'kata-sandbox' | 'kata-overhead' | 'docker';
   driver?: CgroupDriver;
   qos?: QosClass;
-  /** Pod UID with dashes, as in `metadata.uid`. */
+  /** Pod UID with dashes, as in `metadata.uid` (a Podman pod: its id). */
   podUid?: string;
   /** Container id (or Kata sandbox id) as the runtime reports it, without `containerd://`. */
   containerId?: string;
@@ -100,6 +101,8 @@ export function parseCgroupPath(path: string): CgroupAttribution | undefined {
   if (overhead >= 0 && segments[overhead + 1] && new RegExp(`^${CONTAINER_ID}$`).test(segments[overhead + 1]!)) {
     return { kind: 'kata-overhead', containerId: segments[overhead + 1]!, runtime: 'kata' };
   }
+  const podman = parsePodmanPath(segments);
+  if (podman) return podman;
   // Plain Docker, outside Kubernetes: /system.slice/docker-<id>.scope or /docker/<id>.
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!;
@@ -114,6 +117,28 @@ export function parseCgroupPath(path: string): CgroupAttribution | undefined {
     }
   }
   return undefined;
+}
+
+const POD_ID = '[0-9a-f]{64}';
+
+/** Podman: pods are the pod level (their id as UID), libpod-<id> their containers, libpod-conmon-<id> the monitors. */
+function parsePodmanPath(segments: string[]): CgroupAttribution | undefined {
+  const podRe = new RegExp(`^(?:machine-libpod_pod_)?(${POD_ID})(?:\\.slice)?$`);
+  const pod = segments.findIndex((s, i) => (s.startsWith('machine-libpod_pod_') || segments[i - 1] === 'libpod_parent') && podRe.test(s));
+  const ctrRe = new RegExp(`^libpod-(conmon-)?(${CONTAINER_ID})(?:\\.scope)?$`);
+  const ctr = segments.findIndex((s, i) => i > pod && ctrRe.test(s));
+  if (pod < 0 && ctr < 0) return undefined;
+  const out: CgroupAttribution = { kind: 'pod', driver: segments.some((s) => s.endsWith('.slice')) ? 'systemd' : 'cgroupfs', runtime: 'podman' };
+  if (pod >= 0) out.podUid = podRe.exec(segments[pod]!)![1]!;
+  if (ctr < 0) {
+    if (segments.length > pod + 1) out.subpath = '/' + segments.slice(pod + 1).join('/');
+    return out;
+  }
+  const m = ctrRe.exec(segments[ctr]!)!;
+  out.kind = m[1] ? 'conmon' : 'container';
+  out.containerId = m[2]!;
+  if (segments.length > ctr + 1) out.subpath = '/' + segments.slice(ctr + 1).join('/');
+  return out;
 }
 
 /** Strips the runtime scheme from a Kubernetes containerID (`containerd://abc` → `abc`). */

@@ -20,7 +20,8 @@ export interface TraceTarget {
   argv?: string[];
   /** cgroup v2 path of the traced scope, when known. */
   cgroup?: string;
-  pods?: Array<{ namespace: string; name: string; uid?: string }>;
+  /** `labels`: the pod's labels, when the tracer knew them (1.1; policies select pods by them). */
+  pods?: Array<{ namespace: string; name: string; uid?: string; labels?: Record<string, string> }>;
   selector?: string;
   namespace?: string;
   /** kata: traced from inside the guest; runc: from the host kernel. */

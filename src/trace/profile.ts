@@ -2,6 +2,7 @@
 // at a time so a trace of any length is never held in memory. See docs/diff-format.md.
 import { customItemKey, identityIndex, identityOf, type CustomItem } from '../bpf/diff-keys.ts';
 import type { CustomTraceEvent, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
+import { PeerIndex } from './peers.ts';
 import {
   addressIdentity, defaultIgnores, isSecretPath, normalizeArgs, normalizeDnsName, normalizeExe, normalizePath,
   normalizePort, scopeOf, unmapIpv4, type AddressClass, type Category, type IgnoreRules,
@@ -51,6 +52,9 @@ export interface NetworkItem extends ItemBase {
   /** Server port, `<ephemeral>`, or '' for dns. */
   port: string;
   by: string[];
+  /** Egress and ingress: the traced workloads at the other end (`namespace/workload`), matched by address within
+   * the run (src/trace/peers.ts). Shown in the service graph and policies, not compared by the diff. */
+  peers?: string[];
 }
 
 export type ApiLevel = 'stable' | 'beta' | 'alpha';
@@ -73,7 +77,7 @@ export interface ApiItem extends ItemBase {
 /** Format 1.1: custom events of eBPF packages folded by their identity fields (src/bpf/diff-keys.ts), e.g.
  * `syscount/syscalls comm=curl`. The count (events behind the item) is shown, not compared. */
 export interface CustomProfileItem extends CustomItem {
-  /** Unused for now (custom items are not scoped); here so every item has the ItemBase fields. */
+  /** `namespace/workload:container` in pod mode (the event's cgroup attribution), as other items. */
   scope?: string;
 }
 
@@ -106,6 +110,8 @@ export interface BehaviorProfile {
   k8sApi: ApiItem[];
   /** Custom events (trace format 1.1); absent in profiles of traces without any, and in older saved profiles. */
   custom?: CustomProfileItem[];
+  /** Pod labels per workload (`namespace/workload`), from the trace header's pods; absent when none were known. */
+  labels?: Record<string, Record<string, string>>;
 }
 
 export function emptyProfile(): BehaviorProfile {
@@ -216,6 +222,8 @@ export class ProfileBuilder {
   readonly #children = new Map<string, Set<string>>();
   readonly #collapsed = new Map<string, string[]>();
   readonly #traces: ProfileSource[] = [];
+  readonly #peers = new PeerIndex();
+  readonly #labels = new Map<string, Record<string, string>>();
   #current: ProfileSource | undefined;
   #events = 0;
   #auditEvents = 0;
@@ -234,6 +242,9 @@ export class ProfileBuilder {
     };
     this.#traces.push(this.#current);
     this.#identity = identityIndex(header.packages);
+    for (const pod of header.target?.pods ?? []) {
+      if (pod.labels && Object.keys(pod.labels).length > 0) this.#labels.set(scopeOf({ pod: pod.name, namespace: pod.namespace }), { ...pod.labels });
+    }
     this.#exeByPid.clear();
     this.#dnsByPid.clear();
   }
@@ -266,11 +277,12 @@ export class ProfileBuilder {
   addCustom(e: CustomTraceEvent): void {
     const category = `${e.package}/${e.name}`;
     const identity = identityOf(e, this.#identity.get(category));
-    const key = customItemKey(category, identity);
+    const scope = scopeOf(e);
+    const key = scoped(scope, customItemKey(category, identity));
     if (this.#ignore.custom.some((re) => re.test(key))) return;
     const it = this.#custom.get(key);
     if (it) it.count++;
-    else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1 });
+    else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1, ...(scope ? { scope } : {}) });
   }
 
   /** Adds one Kubernetes API request (see audit.ts). */
@@ -500,7 +512,10 @@ export class ProfileBuilder {
       if (name) { peer = name; peerClass = 'name'; }
     }
     const exe = this.#normExe(this.#exeOf(e));
-    const key = this.#net({ direction: 'egress', proto: e.proto ?? 'tcp', peer, peerClass, port: normalizePort(e.dport), scope: scopeOf(e) }, exe, n);
+    const scope = scopeOf(e);
+    const key = this.#net({ direction: 'egress', proto: e.proto ?? 'tcp', peer, peerClass, port: normalizePort(e.dport), scope }, exe, n);
+    this.#peers.own(scope, e.saddr);
+    if (key) this.#peers.saw(key, ip);
     if (key && peerClass !== 'name' && peerClass !== 'loopback' && peerClass !== 'unspecified' && peerClass !== 'unknown') {
       let ips = this.#unnamed.get(key);
       if (!ips) { ips = new Map(); this.#unnamed.set(key, ips); }
@@ -522,6 +537,7 @@ export class ProfileBuilder {
         if (!into) { into = { key: nkey, count: 0, ...named, by: [...it.by] }; this.#network.set(nkey, into); }
         into.count += n;
         it.count -= n;
+        this.#peers.move(key, nkey, ip);
       }
       if (it.count <= 0) this.#network.delete(key);
     }
@@ -532,14 +548,19 @@ export class ProfileBuilder {
     const id = addressIdentity(e.daddr);
     const exe = this.#normExe(this.#exeOf(e));
     this.#servers.add(exe);
-    this.#net({ direction: 'ingress', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope: scopeOf(e) }, exe, n);
+    const scope = scopeOf(e);
+    const key = this.#net({ direction: 'ingress', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope }, exe, n);
+    this.#peers.own(scope, e.saddr);
+    if (key) this.#peers.saw(key, e.daddr);
   }
 
   #listen(e: TraceEvent, n: number): void {
     const id = addressIdentity(e.saddr ?? '0.0.0.0');
     const exe = this.#normExe(this.#exeOf(e));
     this.#servers.add(exe);
-    this.#net({ direction: 'listen', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope: scopeOf(e) }, exe, n);
+    const scope = scopeOf(e);
+    this.#net({ direction: 'listen', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope }, exe, n);
+    this.#peers.own(scope, e.saddr);
   }
 
   build(): BehaviorProfile {
@@ -552,8 +573,12 @@ export class ProfileBuilder {
     p.servers = [...this.#servers].sort();
     p.processes = [...this.#processes.values()].sort(byKey);
     p.files = [...this.#files.values()].sort(byKey);
-    p.network = [...this.#network.values()].sort(byKey);
+    p.network = [...this.#network.values()].map((it) => {
+      const peers = it.direction === 'egress' || it.direction === 'ingress' ? this.#peers.peersOf(it.key) : undefined;
+      return peers ? { ...it, peers } : it;
+    }).sort(byKey);
     p.k8sApi = [...this.#api.values()].sort(byKey);
+    if (this.#labels.size > 0) p.labels = Object.fromEntries([...this.#labels].sort(([a], [b]) => (a < b ? -1 : 1)));
     if (this.#custom.size > 0) p.custom = [...this.#custom.values()].map((c) => ({ ...c, identity: { ...c.identity } })).sort(byKey);
     return p;
   }
@@ -658,7 +683,9 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   const maps = { processes: new Map<string, AnyItem>(), files: new Map<string, AnyItem>(), network: new Map<string, AnyItem>(), k8sApi: new Map<string, AnyItem>() };
   const servers = new Set<string>();
   const custom = new Map<string, CustomProfileItem>();
+  const labels = new Map<string, Record<string, string>>();
   for (const p of profiles) {
+    for (const [w, l] of Object.entries(p.labels ?? {})) labels.set(w, { ...labels.get(w), ...l });
     for (const it of p.custom ?? []) {
       const into = custom.get(it.key);
       if (into) into.count += it.count;
@@ -673,11 +700,12 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
       for (const it of p[cat] as AnyItem[]) {
         const into = maps[cat].get(it.key);
         if (!into) {
-          maps[cat].set(it.key, 'by' in it ? { ...it, by: [...it.by] } as AnyItem : { ...it });
+          maps[cat].set(it.key, 'by' in it ? { ...it, by: [...it.by], ...('peers' in it && it.peers ? { peers: [...it.peers] } : {}) } as AnyItem : { ...it });
           continue;
         }
         into.count += it.count;
         if ('by' in into && 'by' in it) for (const b of it.by) addBy(into.by, b);
+        if (cat === 'network') mergePeers(into as NetworkItem, it as NetworkItem);
       }
     }
   }
@@ -687,7 +715,13 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   out.network = ([...maps.network.values()] as NetworkItem[]).sort(byKey);
   out.k8sApi = ([...maps.k8sApi.values()] as ApiItem[]).sort(byKey);
   if (custom.size > 0) out.custom = [...custom.values()].sort(byKey);
+  if (labels.size > 0) out.labels = Object.fromEntries([...labels].sort(([a], [b]) => (a < b ? -1 : 1)));
   return out;
+}
+
+function mergePeers(into: NetworkItem, it: NetworkItem): void {
+  if (!it.peers) return;
+  into.peers = [...new Set([...(into.peers ?? []), ...it.peers])].sort();
 }
 
 /** Checks that a parsed JSON value is a profile (for `katabot diff` given saved profiles). */

@@ -20,6 +20,8 @@ export interface PodInfo {
   runtimeClassName?: string;
   /** container id (bare, without `containerd://`) → container name */
   containers: Map<string, string>;
+  /** The pod's labels (policies select pods by them; the service graph groups by them). */
+  labels?: Record<string, string>;
 }
 
 /** Where pod facts come from; the default asks the API server with @kubernetes/client-node. */
@@ -29,7 +31,7 @@ export interface PodSource {
 }
 
 interface PodLike {
-  metadata?: { name?: string; namespace?: string; uid?: string };
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string> };
   spec?: { runtimeClassName?: string };
   status?: {
     containerStatuses?: Array<{ name: string; containerID?: string }>;
@@ -51,6 +53,7 @@ export function podInfoFromObject(pod: PodLike): PodInfo {
     containers,
   };
   if (pod.spec?.runtimeClassName) info.runtimeClassName = pod.spec.runtimeClassName;
+  if (pod.metadata?.labels && Object.keys(pod.metadata.labels).length > 0) info.labels = { ...pod.metadata.labels };
   return info;
 }
 
@@ -220,7 +223,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   const target: TraceTarget = {
     mode: 'pod',
     ...(opts.node ? { cgroup: '/' } : {}),
-    pods: pods.map((p) => (p.uid ? { namespace: p.namespace, name: p.name, uid: p.uid } : { namespace: p.namespace, name: p.name })),
+    pods: pods.map((p) => ({ namespace: p.namespace, name: p.name, ...(p.uid ? { uid: p.uid } : {}), ...(p.labels ? { labels: p.labels } : {}) })),
   };
   if (opts.selector) target.selector = opts.selector;
   if (opts.namespace) target.namespace = opts.namespace;

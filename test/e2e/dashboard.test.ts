@@ -205,6 +205,12 @@ describe('dashboard in Chromium', { skip }, () => {
     const frame = page.frameLocator('iframe.report-frame');
     await frame.getByText('/usr/bin/curl').first().waitFor();
     assert.match((await frame.locator('body').textContent())!, /\/etc\/sudoers\.d\/ci/);
+    // the service graph above the report: the same interactions as in the report
+    const graph = page.locator('.service-graph');
+    await graph.locator('g.sg-node[data-id="job"]').click();
+    assert.equal(await graph.locator('g.sg-edge.sg-hi').count(), 1);
+    await graph.locator('input.sg-search').fill('quay');
+    assert.equal(await graph.locator('g.sg-node.sg-match').count(), 1);
     await page.waitForTimeout(200);
     await shot(page, 'behavior-desktop');
     await page.getByRole('link', { name: /kata-containers\/kata-containers #103/ }).click();

@@ -207,7 +207,11 @@ describe('/trace → behavior comment and check run', () => {
     assert.match(comment.body, /\/usr\/bin\/bash → \/usr\/bin\/curl/);
     assert.match(comment.body, /write \/var\/lib\/ci\/result\.txt/);
     assert.match(comment.body, /tcp → 10\.0\.0\.0\/8:5432/);
-    assert.doesNotMatch(comment.body, /go-build|proxy\.golang\.org|142\.250/, 'the varying temp names, pids and ports are no change');
+    // the changed items (the policy and service-graph sections after them show the whole head policy and graph)
+    const items = comment.body.split('<details><summary><b>Policy</b>')[0]!;
+    assert.doesNotMatch(items, /go-build|proxy\.golang\.org|142\.250/, 'the varying temp names, pids and ports are no change');
+    assert.match(comment.body, /Should `default\/job` connect to addresses in `10\.0\.0\.0\/8` on TCP 5432\?/);
+    assert.doesNotMatch(comment.body, /Should `default\/job` look up/, 'the unchanged lookup is no policy change');
     assert.equal(run.output.title, '1 risky addition, 3 added, 0 removed');
     assert.equal(run.conclusion, 'action_required', 'a new outbound destination is risky');
     assert.equal(run.status, 'completed');

@@ -364,7 +364,7 @@ describe('/trace --probe', () => {
     const c = tracer(pj!);
     assert.ok(c, 'the pod has the tracer sidecar');
     const args = c.args ?? [];
-    assert.equal(args[args.indexOf('--probe') + 1], 'exec,syscount@1.0.0');
+    assert.equal(args[args.indexOf('--probe') + 1], 'exec,syscount@1.1.0');
     const bundle = c.env?.find((e) => e.name === PACKAGES_ENV)?.value;
     assert.ok(bundle, `${PACKAGES_ENV} is set`);
     const [pkg, ...more] = unbundlePackages(bundle);

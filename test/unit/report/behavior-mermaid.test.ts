@@ -7,17 +7,10 @@ import { renderBehaviorComment } from '../../../src/report/behavior.ts';
 import { diffProfiles } from '../../../src/trace/diff.ts';
 import type { TraceEvent, TraceFooter, TraceHeader } from '../../../src/trace/format.ts';
 import { profileTrace } from '../../../src/trace/profile.ts';
+import { loadMermaid, type Mermaid } from '../../fixtures/mermaid.ts';
 
-interface Mermaid { parse(text: string): Promise<unknown> }
 let mermaid: Mermaid;
-
-before(async () => {
-  // mermaid sanitises labels with DOMPurify, which needs a DOM; parsing does not, so stub the hooks it installs.
-  const purify = (await import('dompurify')).default as unknown as Record<string, unknown>;
-  for (const fn of ['addHook', 'removeHook', 'removeHooks', 'removeAllHooks']) purify[fn] ??= () => undefined;
-  purify['sanitize'] ??= (s: string) => s;
-  mermaid = (await import('mermaid')).default as unknown as Mermaid;
-});
+before(async () => { mermaid = await loadMermaid(); });
 
 const header: TraceHeader = {
   type: 'header', format: 'katabot-trace', version: '1.0', katabot: '0.1.0', source: 'bpftrace', bpftrace: null, kernel: null, host: null,
@@ -72,7 +65,9 @@ describe('mermaid graphs', () => {
   it('every graph in a rendered comment parses', async () => {
     const md = renderBehaviorComment(d, { job: 'j' });
     const blocks = [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
-    assert.equal(blocks.length, 2);
+    // the process tree, the network topology and the service graph
+    assert.equal(blocks.length, 3);
+    assert.match(blocks[2]!, /^flowchart LR\n[\s\S]* {2}s\d\["job"\]/);
     for (const b of blocks) await mermaid.parse(b);
   });
 

@@ -10,6 +10,8 @@ const CID = 'f3a1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80';
 const SANDBOX = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d';
 const NODE = '4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b';
 
+const PODMAN_POD = '24174ce62b72626a89fb77a1ec16ac8be2e0525fc2a48e6b931e1210472c2e79';
+
 const cases: Array<{ name: string; path: string; want: CgroupAttribution | undefined }> = [
   {
     name: 'systemd, burstable, containerd',
@@ -110,6 +112,32 @@ const cases: Array<{ name: string; path: string; want: CgroupAttribution | undef
     name: 'plain docker, cgroupfs',
     path: `/docker/${CID}`,
     want: { kind: 'docker', containerId: CID, runtime: 'docker', driver: 'cgroupfs' },
+  },
+  // Podman 4.3 on Debian (cgroupfs manager, runc), read from /proc/PID/cgroup of a pod's container
+  {
+    name: 'podman pod, cgroupfs',
+    path: `/libpod_parent/${PODMAN_POD}`,
+    want: { kind: 'pod', driver: 'cgroupfs', runtime: 'podman', podUid: PODMAN_POD },
+  },
+  {
+    name: 'podman pod container, cgroupfs',
+    path: `/libpod_parent/${PODMAN_POD}/libpod-${CID}`,
+    want: { kind: 'container', driver: 'cgroupfs', runtime: 'podman', podUid: PODMAN_POD, containerId: CID },
+  },
+  {
+    name: 'podman container without a pod',
+    path: `/libpod_parent/libpod-${CID}`,
+    want: { kind: 'container', driver: 'cgroupfs', runtime: 'podman', containerId: CID },
+  },
+  {
+    name: 'podman pod container, systemd (with its inner cgroup)',
+    path: `/machine.slice/machine-libpod_pod_${PODMAN_POD}.slice/libpod-${CID}.scope/container`,
+    want: { kind: 'container', driver: 'systemd', runtime: 'podman', podUid: PODMAN_POD, containerId: CID, subpath: '/container' },
+  },
+  {
+    name: 'podman conmon, systemd',
+    path: `/machine.slice/machine-libpod_pod_${PODMAN_POD}.slice/libpod-conmon-${CID}.scope`,
+    want: { kind: 'conmon', driver: 'systemd', runtime: 'podman', podUid: PODMAN_POD, containerId: CID },
   },
   { name: 'a systemd service is no container', path: '/system.slice/ssh.service', want: undefined },
   { name: 'katabot trace cgroup', path: '/katabot/trace-1234-1', want: undefined },
