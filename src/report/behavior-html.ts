@@ -1,7 +1,7 @@
 // The full behavior report: one self-contained HTML page (no external scripts, styles or fonts) with the summary,
 // an interactive process tree, the network graph, an APISnoop-style API sunburst (level → category → operation),
 // and every added, removed and flaky item with a filter.
-import { sunburstOf, type SunburstNode } from '../trace/audit.ts';
+import { sunburstTree, type SunburstNode } from '../dashboard/sunburst.ts';
 import { riskyAdditions, type BehaviorDiff, type DiffEntry } from '../trace/diff.ts';
 import { ROOT_PARENT, type ApiItem, type NetworkItem, type ProcessItem } from '../trace/profile.ts';
 import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
@@ -179,7 +179,7 @@ export function apiSunburst(d: BehaviorDiff): SunburstNode | undefined {
     // one leaf per operation: a change wins over same
     if (!prev || prev.status === 'same') leaves.set(name, { level: a.level, category: a.category || a.group, name, status: st });
   }
-  return sunburstOf([...leaves.values()]);
+  return sunburstTree([...leaves.values()]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Behavior profile: a trace reduced to what it did, keyed by normalised identities (never pids), built one event
 // at a time so a trace of any length is never held in memory. See docs/diff-format.md.
 import { customItemKey, identityIndex, identityOf, type CustomItem } from '../bpf/diff-keys.ts';
+import { SkipCounter, type AuditSkips } from './audit-parse.ts';
 import type { CustomTraceEvent, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
 import {
   addressIdentity, defaultIgnores, isSecretPath, normalizeArgs, normalizeDnsName, normalizeExe, normalizePath,
@@ -98,6 +99,8 @@ export interface BehaviorProfile {
   lostEvents: number;
   events: number;
   auditEvents: number;
+  /** Audit log lines that were not audit events, by reason (absent when none). */
+  auditSkipped?: AuditSkips;
   /** Normalised executables that listened or accepted: their shell children are risky. */
   servers: string[];
   processes: ProcessItem[];
@@ -219,6 +222,7 @@ export class ProfileBuilder {
   #current: ProfileSource | undefined;
   #events = 0;
   #auditEvents = 0;
+  readonly #auditSkips = new SkipCounter();
   #lost = 0;
 
   constructor(options: ProfileOptions = {}) {
@@ -271,6 +275,11 @@ export class ProfileBuilder {
     const it = this.#custom.get(key);
     if (it) it.count++;
     else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1 });
+  }
+
+  /** Counts the lines of an audit log that were skipped (audit-parse.ts). */
+  addAuditSkips(s: AuditSkips): void {
+    this.#auditSkips.merge(s);
   }
 
   /** Adds one Kubernetes API request (see audit.ts). */
@@ -549,6 +558,7 @@ export class ProfileBuilder {
     p.lostEvents = this.#lost;
     p.events = this.#events;
     p.auditEvents = this.#auditEvents;
+    if (this.#auditSkips.total > 0) p.auditSkipped = this.#auditSkips.summary();
     p.servers = [...this.#servers].sort();
     p.processes = [...this.#processes.values()].sort(byKey);
     p.files = [...this.#files.values()].sort(byKey);
@@ -658,7 +668,9 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   const maps = { processes: new Map<string, AnyItem>(), files: new Map<string, AnyItem>(), network: new Map<string, AnyItem>(), k8sApi: new Map<string, AnyItem>() };
   const servers = new Set<string>();
   const custom = new Map<string, CustomProfileItem>();
+  const skipped = new SkipCounter();
   for (const p of profiles) {
+    skipped.merge(p.auditSkipped);
     for (const it of p.custom ?? []) {
       const into = custom.get(it.key);
       if (into) into.count += it.count;
@@ -681,6 +693,7 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
       }
     }
   }
+  if (skipped.total > 0) out.auditSkipped = skipped.summary();
   out.servers = [...servers].sort();
   out.processes = ([...maps.processes.values()] as ProcessItem[]).sort(byKey);
   out.files = ([...maps.files.values()] as FileItem[]).sort(byKey);

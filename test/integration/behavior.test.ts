@@ -182,17 +182,75 @@ describe('katabot apis (CLI)', { skip: specSkip }, () => {
     assert.deepEqual(u.summary.map((s: { level: string }) => s.level), ['stable', 'beta', 'alpha']);
   });
 
-  it('csv: every endpoint with its hits', async () => {
+  it('csv: APISnoop\'s endpoint_coverage, every endpoint', async () => {
     const r = await katabot(['apis', log, '--openapi', SPEC, '--format', 'csv']);
+    assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.match(lines[0]!, /^endpoint,level,category,/);
-    assert.ok(lines.some((l) => l.startsWith('createCoreV1NamespacedSecret,stable,core,core,v1,Secret,post,POST,') && l.includes(',1,true,e2e.test -- [sig-x] test,')));
+    assert.equal(lines[0], 'release,endpoint,level,category,path,description,kind,version,group,action,tested,conf_tested,tests');
+    assert.ok(lines.some((l) => l.startsWith('unversioned,createCoreV1NamespacedSecret,stable,core,/api/v1/namespaces/{namespace}/secrets,') && l.endsWith(',Secret,v1,core,post,true,false,[sig-x] test')));
   });
 
-  it('needs --openapi', async () => {
+  it('--export: APISnoop\'s exports by name, apps by user agent program', async () => {
+    const r = await katabot(['apis', log, '--openapi', SPEC, '--export', 'app-usage-summary']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'app,stable,beta,alpha,total,conformance\ne2e.test,2,0,0,2,stable\n');
+    const bad = await katabot(['apis', log, '--openapi', SPEC, '--export', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^katabot apis: --export wants one of app-usage-categories, app-usage-summary, app-usage-endpoints, coverage-spreadsheet, endpoint-coverage, got "nope"\n$/);
+  });
+
+  // A real log after rotation and a version skew: a line cut short, an event of another apiVersion, events
+  // without requestURI or verb. They are skipped and counted (stderr and json), or an error with --strict.
+  const good = readFileSync(log, 'utf8').trim().split('\n');
+  const broken = write(join(dir, 'apis', 'broken', 'kube-apiserver-audit.log'), [
+    good[0],
+    good[1]!.slice(0, 60),
+    JSON.stringify({ ...JSON.parse(good[1]!), apiVersion: 'audit.k8s.io/v2' }),
+    JSON.stringify({ ...JSON.parse(good[1]!), requestURI: undefined }),
+    good[2],
+    JSON.stringify({ ...JSON.parse(good[3]!), verb: undefined }),
+    JSON.stringify({ ...JSON.parse(good[3]!), verb: undefined, auditID: 'a9' }),
+    good[1],
+  ].join('\n') + '\n');
+
+  it('skips and counts malformed events by reason, with their first lines', async () => {
+    const r = await katabot(['apis', broken, '--openapi', SPEC]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'katabot apis: 5 malformed audit events skipped: bad JSON 1 (kube-apiserver-audit.log:2), wrong apiVersion 1 (kube-apiserver-audit.log:3), '
+      + 'no requestURI 1 (kube-apiserver-audit.log:4), no verb 2 (kube-apiserver-audit.log:6, kube-apiserver-audit.log:7)\n');
+    const u = JSON.parse(r.stdout);
+    assert.deepEqual(u.skipped, {
+      total: 5,
+      reasons: [
+        { reason: 'bad JSON', count: 1, first: ['kube-apiserver-audit.log:2'] },
+        { reason: 'wrong apiVersion', count: 1, first: ['kube-apiserver-audit.log:3'] },
+        { reason: 'no requestURI', count: 1, first: ['kube-apiserver-audit.log:4'] },
+        { reason: 'no verb', count: 2, first: ['kube-apiserver-audit.log:6', 'kube-apiserver-audit.log:7'] },
+      ],
+    });
+    assert.deepEqual([u.events, u.requests, u.matched], [3, 3, 2], 'the good lines are all read');
+  });
+
+  it('--strict: the first malformed event is an error, one line, no stack trace', async () => {
+    const r = await katabot(['apis', broken, '--openapi', SPEC, '--strict']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `katabot apis: ${broken}: line 2: bad JSON\n`);
+    assert.equal(r.stdout, '');
+  });
+
+  it("a directory of artifacts: the job's own openapi-v2.json beside its audit log", async () => {
+    const art = join(dir, 'apis', 'artifacts');
+    write(join(art, 'katabot', 'kube-apiserver-audit.log'), readFileSync(log));
+    write(join(art, 'katabot', 'openapi-v2.json.gz'), readFileSync(SPEC));
+    const r = await katabot(['apis', art]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).matched, 2);
+  });
+
+  it('needs --openapi when no spec is beside the log', async () => {
     const r = await katabot(['apis', log]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), 'katabot apis: --openapi SPEC is required (a file, a URL, or "cluster")');
+    assert.equal(r.stderr.trim(), 'katabot apis: --openapi SPEC is required (a file, a URL, or "cluster"), unless the directory holds the job\'s openapi-v2.json');
   });
 });
 
