@@ -161,6 +161,8 @@ export interface AuditReadOptions {
   skips?: SkipCounter;
   /** One count per request over its stages, across the files of one run. */
   dedupe?: AuditDeduper;
+  /** Also sees every audit event read (e.g. an ApiUsageBuilder). */
+  onEvent?: (ev: AuditEvent) => void;
 }
 
 /**
@@ -190,6 +192,7 @@ export async function readAuditInto(builder: ProfileBuilder, chunks: AsyncIterab
   const dedupe = o.dedupe ?? new AuditDeduper();
   const skips = new SkipCounter();
   const n = await readAuditEvents(chunks, name, (ev) => {
+    o.onEvent?.(ev);
     if (!dedupe.first(ev)) return;
     const r = classifyRequest(ev, index);
     if (r) builder.addApi(r.item, r.by);

@@ -11,6 +11,7 @@ import { MemoryWebhookQueue, RedisWebhookQueue, type WebhookQueue, type WebhookT
 import { ReportState } from '../adapters/report-state.ts';
 import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../adapters/results-store.ts';
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
+import { openApiFallback } from '../behavior/openapi.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
@@ -246,6 +247,8 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.info({ url, redis: store.kind, kubernetes: opts.kubeconfig ? 'kubeconfig' : opts.inCluster ? 'in-cluster' : 'files', dryRun: github.dryRun }, 'katabot listening');
 
+  const openapi = openApiFallback(opts.openapi, (err) => log.warn({ openapi: opts.openapi, err: err.message }, 'KATABOT_OPENAPI cannot be loaded; API calls without a captured spec are keyed by verb and resource'));
+
   // The reporter starts once the server is up; every replica campaigns, one reports.
   let reporter: ReporterService | undefined;
   if (opts.reporter && !overrides.noReporter) {
@@ -263,10 +266,12 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       maxAgeMs: opts.reportMaxAgeHours * 3600 * 1000,
       // traced jobs without a baseline get a traced base-SHA run (src/reporter/behavior.ts)
       prowjobs,
-      // the behavior comment and check run link the report on the dashboard's Behavior page
-      ...(opts.publicUrl && opts.dashboard
-        ? { behavior: { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } }
-        : {}),
+      behavior: {
+        // the behavior comment and check run link the report on the dashboard's Behavior page
+        ...(opts.publicUrl && opts.dashboard ? { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } : {}),
+        // traced jobs that captured no /openapi/v2 beside their audit log are read with KATABOT_OPENAPI
+        ...(openapi ? { openapi } : {}),
+      },
     });
     reporter.start();
   }

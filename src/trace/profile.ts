@@ -56,6 +56,14 @@ export interface NetworkItem extends ItemBase {
 
 export type ApiLevel = 'stable' | 'beta' | 'alpha';
 
+export interface ApiSpecSource {
+  source: 'job' | 'config' | 'none';
+  /** The artifact or setting it came from. */
+  name: string;
+  /** The spec's info.version (a cluster's /openapi/v2 says its Kubernetes version). */
+  version: string;
+}
+
 export interface ApiItem extends ItemBase {
   verb: string;
   /** `v1`, `apps/v1`, or the path for non-resource requests. */
@@ -101,6 +109,8 @@ export interface BehaviorProfile {
   auditEvents: number;
   /** Audit log lines that were not audit events, by reason (absent when none). */
   auditSkipped?: AuditSkips;
+  /** The OpenAPI spec the audit logs were read with: the job's own (`job`), KATABOT_OPENAPI (`config`) or none. */
+  apiSpec?: ApiSpecSource;
   /** Normalised executables that listened or accepted: their shell children are risky. */
   servers: string[];
   processes: ProcessItem[];
@@ -671,6 +681,7 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   const skipped = new SkipCounter();
   for (const p of profiles) {
     skipped.merge(p.auditSkipped);
+    if (p.apiSpec && (!out.apiSpec || out.apiSpec.source === 'none')) out.apiSpec = { ...p.apiSpec };
     for (const it of p.custom ?? []) {
       const into = custom.get(it.key);
       if (into) into.count += it.count;
