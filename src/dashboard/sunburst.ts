@@ -176,6 +176,12 @@ export function arcStyle(arcs: readonly Arc[], i: number): { fill: string; opaci
   return { fill: catColour, opacity: STATUS_OPACITY[s] ?? 0.45 };
 }
 
+/** A legend's swatch: how a level, or an operation of a status (in the first category's colour), is drawn. */
+export function swatchStyle(what: { level: string } | { status: string }): { fill: string; opacity: number } {
+  const base: Arc = { name: '', depth: 3, x0: 0, x1: 1, value: 1, parent: -1, children: [], level: '', category: '', categoryIndex: 0 };
+  return 'level' in what ? arcStyle([{ ...base, depth: 1, name: what.level }], 0) : arcStyle([{ ...base, status: what.status }], 0);
+}
+
 /** What a screen reader and the tooltip say about an arc. */
 export function arcLabel(arcs: readonly Arc[], i: number, statusLabels: Readonly<Record<string, string>>): string {
   const a = arcs[i]!;

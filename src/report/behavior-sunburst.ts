@@ -3,7 +3,7 @@
 // called them (a conformance test, another e2e test, something else). Laid out and drawn by the dashboard's own
 // module (src/dashboard/sunburst.ts): its layout is computed here, its view functions run in the page.
 import {
-  arcStyle, partition, STATUS_FILLS, STATUS_LABELS, sunburstScript, sunburstTree, type Arc, type SunburstNode,
+  partition, STATUS_FILLS, STATUS_LABELS, sunburstScript, sunburstTree, swatchStyle, type Arc, type SunburstNode,
 } from '../dashboard/sunburst.ts';
 import { skipsText } from '../trace/audit-parse.ts';
 import type { BehaviorDiff, DiffEntry } from '../trace/diff.ts';
@@ -79,7 +79,7 @@ function swatch(fill: string, opacity: number, label: string): string {
 const CSS = `
 #sunburst{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}#sb-svg{max-width:100%;height:auto}
 #sb-svg path{stroke:var(--sb-gap,#fff);stroke-width:1;cursor:pointer}#sb-svg path:focus{outline:none;stroke:var(--sb-focus,#0969da);stroke-width:3}
-#sb-svg .sb-centre{fill:var(--sb-centre,#f6f8fa);cursor:pointer}#sb-svg text{fill:currentColor;font-size:12px}
+#sb-svg .sb-centre{fill:var(--sb-centre,#f6f8fa);cursor:pointer}#sb-svg text{fill:currentColor;font-size:12px;pointer-events:none}
 #sb-info{min-width:280px;max-width:520px}.legend{margin:6px 0}.legend .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;border-radius:2px}
 .sb-colour{margin:6px 0}
 @media (prefers-color-scheme:dark){:root{--sb-gap:#0d1117;--sb-centre:#161b22;--sb-untested:#30363d;--sb-focus:#58a6ff}}
@@ -150,8 +150,8 @@ export function apiSunburstSection(d: BehaviorDiff): SunburstSection | undefined
     change: arcs.map((a) => (a.children.length === 0 ? a.status ?? 'same' : null)),
     callers: arcs.map((a) => (a.children.length === 0 ? callers.get(a.name) ?? 'hit' : null)),
   };
-  const sample = (status: string) => arcStyle([{ ...arcs[0]!, depth: 3, status, categoryIndex: 0 }], 0);
-  const legend = ['stable', 'beta', 'alpha'].map((l) => swatch(arcStyle([{ ...arcs[0]!, depth: 1, name: l }], 0).fill, 1, l)).join('')
+  const sample = (status: string) => swatchStyle({ status });
+  const legend = ['stable', 'beta', 'alpha'].map((l) => swatch(swatchStyle({ level: l }).fill, 1, l)).join('')
     + ' · operations' + ['added', 'removed', 'flaky'].map((s) => swatch(STATUS_FILLS[s]!, 1, STATUS_LABELS[s]!)).join('')
     + swatch(sample('same').fill, sample('same').opacity, 'unchanged (its category\'s colour)')
     + ' · by caller' + ['conformance', 'tested', 'hit'].map((s) => swatch(sample(s).fill, sample(s).opacity, STATUS_LABELS[s]!)).join('');

@@ -20,6 +20,7 @@ import { payloadProblem } from '../handlers/payloads.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createApiRouter } from './api.ts';
+import { createApiUsageRouter } from './api-usage.ts';
 import { createDashboardRouter } from './dashboard.ts';
 import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
@@ -224,6 +225,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       maintainersPath: opts.maintainers,
       log: log.child({ component: 'dashboard' }),
     });
+    web.use('/api/apis', createApiUsageRouter(store, log.child({ component: 'dashboard-api' })));
     web.use('/api', createApiRouter(dashboard, log.child({ component: 'dashboard-api' })));
     web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }) }));
   }
