@@ -239,6 +239,15 @@ describe('katabot apis (CLI)', { skip: specSkip }, () => {
     assert.equal(r.stdout, '');
   });
 
+  it('katabot profile and diff read such a log too: counted, or an error with --strict', async () => {
+    const p = await katabot(['profile', dirname(broken), '--openapi', SPEC]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /^ {2}5 malformed audit events skipped: bad JSON 1 \(kube-apiserver-audit\.log:2\), /m);
+    const strict = await katabot(['diff', dirname(broken), dirname(broken), '--openapi', SPEC, '--strict']);
+    assert.equal(strict.code, 2);
+    assert.equal(strict.stderr, `katabot diff: ${broken}: line 2: bad JSON\n`);
+  });
+
   it("a directory of artifacts: the job's own openapi-v2.json beside its audit log", async () => {
     const art = join(dir, 'apis', 'artifacts');
     write(join(art, 'katabot', 'kube-apiserver-audit.log'), readFileSync(log));
