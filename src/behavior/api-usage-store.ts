@@ -4,6 +4,7 @@
 // (src/behavior/report.ts); read by the dashboard's API usage views and CSV downloads.
 import { createHash } from 'node:crypto';
 import type { Store } from '../adapters/store.ts';
+import type { ApiUsageRun } from '../dashboard/api-usage.ts';
 import { isUsageRecord, mergeUsage, type ApiUsageRecord } from '../trace/api-usage.ts';
 import type { OpenApiOperation } from '../trace/openapi.ts';
 
@@ -12,20 +13,8 @@ export const USAGE_RUNS_KEPT = 20;
 const USAGE_TTL_SECONDS = 30 * 24 * 3600;
 const LOCK_MS = 10_000;
 
-/** Who made a usage record. */
-export interface UsageRun {
-  prowjob: string;
-  job: string;
-  type: string;
-  buildId: string;
-  /** When the usage was recorded (ISO 8601). */
-  recordedAt: string;
-  org?: string;
-  repo?: string;
-  pull?: number;
-  /** sha256 of the spec's operations (`behavior:openapi-ops:<hash>`). */
-  spec: string;
-}
+/** Who made a usage record, and against which spec: sha256 of its operations (`behavior:openapi-ops:<hash>`). */
+export type UsageRun = ApiUsageRun & { spec: string };
 
 export interface StoredUsage {
   run: UsageRun;

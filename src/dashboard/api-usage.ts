@@ -9,12 +9,13 @@ import type { IneligibleEndpoint } from '../trace/conformance.ts';
 import type { OpenApiOperation } from '../trace/openapi.ts';
 import { sunburstTree, type SunburstNode } from './sunburst.ts';
 
-/** A run whose usage is shown (src/behavior/api-usage-store.ts UsageRun, without its spec hash). */
+/** A run whose usage is shown. */
 export interface ApiUsageRun {
   prowjob: string;
   job: string;
   type: string;
   buildId: string;
+  /** When its usage was recorded (ISO 8601). */
   recordedAt: string;
   org?: string;
   repo?: string;

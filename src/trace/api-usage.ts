@@ -17,32 +17,43 @@ const MAX_UNMATCHED = 200;
 
 export const LEVELS: readonly ApiLevel[] = ['stable', 'beta', 'alpha'];
 
-export interface EndpointHitRecord {
+/** The hits of one operation; names are counted in `C` (a Map while counting, an object once recorded). */
+interface HitCounts<C> {
   hits: number;
   /** Requests whose user agent is an e2e test (APISnoop's test_hit). */
   e2e: number;
   /** Requests whose user agent names a [Conformance] test (APISnoop's conf_test_hit). */
   conformance: number;
-  tests: Record<string, number>;
+  tests: C;
   /** By user agent program (`kubectl`, `e2e.test`, `kube-controller-manager`): APISnoop's "apps". */
-  apps: Record<string, number>;
-  userAgents: Record<string, number>;
-  serviceAccounts: Record<string, number>;
+  apps: C;
+  userAgents: C;
+  serviceAccounts: C;
 }
 
-/** What one run (or several, merged) did with the API: small enough to store per run. */
-export interface ApiUsageRecord {
-  format: typeof API_USAGE_FORMAT;
-  version: 1;
+export type EndpointHitRecord = HitCounts<Record<string, number>>;
+
+/** How much of a log was read, and how it mapped. */
+export interface UsageTotals {
   spec: { title: string; version: string; endpoints: number };
+  /** Runs merged (1 for one run). */
   runs: number;
+  /** Audit events read, and requests (one per auditID over its stages). */
   events: number;
   requests: number;
+  /** Requests mapped to an operation, mapped to none, skipped as APISnoop skips them (health, metrics), discovery. */
   matched: number;
   unmatched: number;
   ignored: number;
   discovery: number;
+  /** Malformed or incomplete audit events, by reason (audit-parse.ts). */
   skipped: AuditSkips;
+}
+
+/** What one run (or several, merged) did with the API: small enough to store per run. */
+export interface ApiUsageRecord extends UsageTotals {
+  format: typeof API_USAGE_FORMAT;
+  version: 1;
   /** By operationId. */
   endpoints: Record<string, EndpointHitRecord>;
   unmatchedRequests: Array<{ verb: string; path: string; count: number }>;
@@ -63,18 +74,23 @@ function toObject(m: Map<string, number>): Record<string, number> {
   return out;
 }
 
-interface Hits {
-  hits: number;
-  e2e: number;
-  conformance: number;
-  tests: Map<string, number>;
-  apps: Map<string, number>;
-  userAgents: Map<string, number>;
-  serviceAccounts: Map<string, number>;
-}
+type Hits = HitCounts<Map<string, number>>;
 
 function newHits(): Hits {
   return { hits: 0, e2e: 0, conformance: 0, tests: new Map(), apps: new Map(), userAgents: new Map(), serviceAccounts: new Map() };
+}
+
+/** Counted hits as a record, operations by name. */
+function recordOf(hits: ReadonlyMap<string, Hits>): Record<string, EndpointHitRecord> {
+  const out: Record<string, EndpointHitRecord> = {};
+  for (const id of [...hits.keys()].sort()) {
+    const h = hits.get(id)!;
+    out[id] = {
+      hits: h.hits, e2e: h.e2e, conformance: h.conformance, tests: toObject(h.tests), apps: toObject(h.apps),
+      userAgents: toObject(h.userAgents), serviceAccounts: toObject(h.serviceAccounts),
+    };
+  }
+  return out;
 }
 
 /** Aggregates audit events against a spec, one event at a time, in memory bounded by the spec's size. */
@@ -134,14 +150,7 @@ export class ApiUsageBuilder {
   }
 
   record(): ApiUsageRecord {
-    const endpoints: Record<string, EndpointHitRecord> = {};
-    for (const id of [...this.#hits.keys()].sort()) {
-      const h = this.#hits.get(id)!;
-      endpoints[id] = {
-        hits: h.hits, e2e: h.e2e, conformance: h.conformance, tests: toObject(h.tests), apps: toObject(h.apps),
-        userAgents: toObject(h.userAgents), serviceAccounts: toObject(h.serviceAccounts),
-      };
-    }
+    const endpoints = recordOf(this.#hits);
     return {
       format: API_USAGE_FORMAT, version: 1,
       spec: { title: this.#index.title, version: this.#index.version, endpoints: this.#index.operations.length },
@@ -194,13 +203,7 @@ export function mergeUsage(records: readonly ApiUsageRecord[]): ApiUsageRecord {
     }
   }
   out.skipped = skips.summary();
-  for (const id of [...hits.keys()].sort()) {
-    const h = hits.get(id)!;
-    out.endpoints[id] = {
-      hits: h.hits, e2e: h.e2e, conformance: h.conformance, tests: toObject(h.tests), apps: toObject(h.apps),
-      userAgents: toObject(h.userAgents), serviceAccounts: toObject(h.serviceAccounts),
-    };
-  }
+  out.endpoints = recordOf(hits);
   out.unmatchedRequests = [...unmatched.values()].sort((a, b) => b.count - a.count || (a.path < b.path ? -1 : 1)).slice(0, MAX_UNMATCHED);
   return out;
 }
@@ -254,17 +257,7 @@ export interface CategorySummary {
   hits: number;
 }
 
-export interface ApiUsageReport {
-  spec: { title: string; version: string; endpoints: number };
-  runs: number;
-  events: number;
-  requests: number;
-  matched: number;
-  unmatched: number;
-  ignored: number;
-  discovery: number;
-  /** Malformed or incomplete audit events, by reason (audit-parse.ts). */
-  skipped: AuditSkips;
+export interface ApiUsageReport extends UsageTotals {
   /** APISnoop's levels, stable first; endpoints exclude deprecated ones as its endpoint_coverage view does. */
   summary: LevelSummary[];
   /** Conformance-eligible endpoints (stable, not deprecated, not on Kubernetes' ineligible list). */

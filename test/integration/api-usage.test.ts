@@ -3,36 +3,29 @@
 // /openapi/v2 (the real spec from ../shared), so each run's usage was recorded when it was diffed. One run, the
 // job's last N runs merged, APISnoop's CSV exports as downloads, and the page that shows them.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUsageView } from '../../src/dashboard/api-usage.ts';
-import { buildWeb } from '../../web/build.ts';
-import { MAINTAINERS_SAMPLE, PRESUBMITS, REQUIRED_SAMPLE, SHARED_SPEC, seedScenario, writeRequiredTests, type Scenario } from './dashboard-scenario.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { MAINTAINERS_SAMPLE, PRESUBMITS, REQUIRED_SAMPLE, SHARED_SPEC, startScenarioBot, type Scenario, type ScenarioBot } from './dashboard-scenario.ts';
+import type { Harness } from './harness.ts';
 
 const skip = !existsSync(SHARED_SPEC) ? `no Kubernetes OpenAPI spec at ${SHARED_SPEC}`
   : !existsSync(REQUIRED_SAMPLE) || !existsSync(MAINTAINERS_SAMPLE) ? `Kata's samples are not in ../shared/kata (${REQUIRED_SAMPLE})` : false;
 
 describe('dashboard: Kubernetes API usage', { skip }, () => {
+  let bot: ScenarioBot;
   let h: Harness;
   let s: Scenario;
-  let dir: string;
   const job = PRESUBMITS.nerdctl.job;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'katabot-api-usage-'));
-    const web = await buildWeb(join(dir, 'web'), { sourcemap: false });
-    h = await startHarness({
-      env: { KATABOT_REPORTER: 'false', KATABOT_REQUIRED_TESTS: writeRequiredTests(dir), KATABOT_MAINTAINERS: MAINTAINERS_SAMPLE, KATABOT_DASHBOARD_ASSETS: web.outDir },
-    });
-    s = await seedScenario(h.redis.url, h.redis.prefix, join(dir, 'bucket'));
+    bot = await startScenarioBot('api-usage', { sourcemap: false });
+    ({ h, s } = bot);
   });
   after(async () => {
-    await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await bot?.close();
   });
+
 
   async function get(path: string): Promise<{ status: number; text: string; res: Response }> {
     const res = await fetch(`${h.bot.url}${path}`);

@@ -4,7 +4,8 @@
 // into a file:// bucket laid out as Prow uploads, and the behavior diff (onTracedJobFinished) stores its report.
 // Both traced runs also upload an apiserver audit log and their cluster's /openapi/v2 (the real spec from
 // ../shared), so they have Kubernetes API usage (the dashboard's API usage page and downloads).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
@@ -15,7 +16,9 @@ import { onTracedJobFinished } from '../../src/behavior/report.ts';
 import { parseYaml } from '../../src/config/yaml.ts';
 import { LABELS, type ProwJob, type ProwJobState } from '../../src/jobs/types.ts';
 import { serializeTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
+import { buildWeb } from '../../web/build.ts';
 import { REAL_USER_AGENTS } from '../fixtures/k8s/user-agents.ts';
+import { startHarness, type Harness } from './harness.ts';
 
 export const ORG = 'kata-containers';
 export const REPO = 'kata-containers';
@@ -330,4 +333,28 @@ export async function seedScenario(redisUrl: string, prefix: string, bucketDir: 
   } finally {
     redis.disconnect();
   }
+}
+
+/** A complete katabot (reporter off) serving the dashboard, built into a temporary directory, its store seeded. */
+export interface ScenarioBot {
+  h: Harness;
+  s: Scenario;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startScenarioBot(name: string, web: { sourcemap?: boolean } = {}): Promise<ScenarioBot> {
+  const dir = mkdtempSync(join(tmpdir(), `katabot-${name}-`));
+  const built = await buildWeb(join(dir, 'web'), web);
+  const h = await startHarness({
+    env: { KATABOT_REPORTER: 'false', KATABOT_REQUIRED_TESTS: writeRequiredTests(dir), KATABOT_MAINTAINERS: MAINTAINERS_SAMPLE, KATABOT_DASHBOARD_ASSETS: built.outDir },
+  });
+  const s = await seedScenario(h.redis.url, h.redis.prefix, join(dir, 'bucket'));
+  return {
+    h, s, dir,
+    async close() {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
