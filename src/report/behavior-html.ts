@@ -217,6 +217,8 @@ svg.net g.edge text{font-size:10px;fill:var(--muted);text-anchor:middle}svg.net 
 svg.net circle{fill:#fff;stroke:#57606a;stroke-width:1.5}svg.net .vertex.added circle{fill:var(--addbg);stroke:var(--add)}
 svg.net .vertex.removed circle{fill:var(--rembg);stroke:var(--rem)}svg.net text{font-size:12px}
 .filter{margin:8px 0}.filter input{padding:4px 8px;width:320px}
+@media (prefers-color-scheme:dark){:root{color-scheme:dark;--add:#3fb950;--addbg:#12301c;--rem:#f85149;--rembg:#3a1618;--flaky:#d29922;--flakybg:#3a2d0c;--muted:#9198a1;--line:#3d444d}
+body{color:#e6edf3;background:#0d1117}header{background:#161b22}.warn{background:#3a2d0c}svg.net circle{fill:#0d1117;stroke:#9198a1}svg.net text{fill:#e6edf3}}
 `;
 
 const SCRIPT = `

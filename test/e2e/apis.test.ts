@@ -131,6 +131,12 @@ describe('API usage sunburst in Chromium', { skip }, () => {
     await focusOn(page, /^stable: /);
     await shot(page, 'report');
     await ctx.close();
+    // the report follows a dark system theme too
+    const dark = await open(`/dashboard/behavior/${s.apiUsage!.head}/report`, { colorScheme: 'dark' });
+    await dark.page.locator('#sb-svg path').first().waitFor();
+    assert.equal(await dark.page.evaluate<string>('getComputedStyle(document.body).backgroundColor'), 'rgb(13, 17, 23)');
+    await shot(dark.page, 'report-dark');
+    await dark.ctx.close();
   });
 
   it('no script errors on any page', () => {
