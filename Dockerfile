@@ -30,6 +30,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json app.yml ./
 COPY bin ./bin
+COPY data ./data
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The sidecar's command is `katabot`.
@@ -43,6 +44,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json app.yml ./
 COPY bin ./bin
+COPY data ./data
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # bin/katabot.js runs dist/cli/main.js because src/ is absent.

@@ -14,10 +14,11 @@ import { createInterface } from 'node:readline';
 import { ProfileBuilder, type BehaviorProfile } from '../src/trace/profile.ts';
 import { diffProfiles, diffToJson } from '../src/trace/diff.ts';
 import { openChunks, readTraceInto } from '../src/behavior/read.ts';
-import { rng } from './rng.ts';
+import { rng } from '../test/fixtures/rng.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const GOALS = { seconds: 5, rssMb: 250, ratio: 0.3 };
+
 
 function generate(path: string, seed: number, variant: 'base' | 'head'): void {
   const r = rng(seed);

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Presubmit } from '../src/jobs/types.ts';
-import { rng } from './rng.ts';
+import { rng } from '../test/fixtures/rng.ts';
 
 const GOAL_MS = 50;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

@@ -16,21 +16,30 @@ import { LABELS, type ProwJob } from '../jobs/types.ts';
 import { behaviorCheckRun, behaviorCommentMarker, renderBehaviorComment, type BehaviorCheckRun } from '../report/behavior.ts';
 import { renderBehaviorHtml } from '../report/behavior-html.ts';
 import { diffProfiles, diffToJson, type DiffJson } from '../trace/diff.ts';
+import { ApiUsageBuilder } from '../trace/api-usage.ts';
+import { AuditDeduper, SkipCounter, type AuditEvent } from '../trace/audit-parse.ts';
 import type { OpenApiIndex } from '../trace/openapi.ts';
-import { ProfileBuilder, type BehaviorProfile } from '../trace/profile.ts';
+import { ProfileBuilder, type ApiSpecSource, type BehaviorProfile } from '../trace/profile.ts';
 import type { IgnoreRules } from '../trace/profile-rules.ts';
 import {
   addPending, cachedProfile, findBaselines, recordBaseline, reportId, saveBehaviorHtml, takePending,
   type BaselineEntry, type PendingHead, type TracedRun,
 } from './baseline.ts';
-import { bufferChunks, readAuditInto, readTraceInto } from './read.ts';
+import { recordUsage } from './api-usage-store.ts';
+import { OpenApiCache, specArtifact } from './openapi.ts';
+import { BehaviorInputError, bufferChunks, readAuditInto, readTraceInto } from './read.ts';
 
 export interface BehaviorDeps {
   store: Store;
   /** Opens a bucket (default: openArtifactStore with default credentials). */
   artifacts?: (storageUrl: string) => ArtifactStore;
-  /** The cluster's OpenAPI index, to map audit logs to operations (optional). */
+  /**
+   * The fallback OpenAPI index (KATABOT_OPENAPI), for runs that did not capture their cluster's /openapi/v2 beside
+   * the audit log (optional).
+   */
   openapi?: () => Promise<OpenApiIndex | undefined>;
+  /** Where indexes of captured specs are kept (default: one process-wide cache). */
+  openapiCache?: OpenApiCache;
   /** URL of a stored HTML report (served from readBehaviorHtml); the comment links it. */
   reportUrl?: (id: string) => string;
   ignore?: IgnoreRules;
@@ -96,29 +105,72 @@ async function artifactChunks(store: ArtifactStore, key: string): Promise<AsyncI
   return bufferChunks(await store.read(key));
 }
 
-const AUDIT_ARTIFACT = /(^|\/)[^/]*audit[^/]*\.(log|jsonl)(\.gz)?$/i;
+/** Apiserver audit logs among a job's artifacts (docs/audit-logs.md: `katabot/kube-apiserver-audit*.log[.gz]`). */
+export const AUDIT_ARTIFACT = /(^|\/)[^/]*audit[^/]*\.(log|jsonl)(\.gz)?$/i;
 
-/** The profile of one traced run: its trace, plus any apiserver audit logs among its artifacts. */
-export async function profileOfRun(store: ArtifactStore, run: TracedRun, deps: Pick<BehaviorDeps, 'openapi' | 'ignore'>): Promise<BehaviorProfile> {
+/** A process-wide cache, so every run made against the same spec document shares one index. */
+const SPEC_INDEXES = new OpenApiCache();
+
+/**
+ * The spec to read a run's audit logs with: the /openapi/v2 the job captured beside them (the truth for its CRDs
+ * and version), else KATABOT_OPENAPI (deps.openapi). A captured spec that cannot be read falls back too.
+ */
+async function specForRun(store: ArtifactStore, prefix: string, keys: readonly string[], deps: Pick<BehaviorDeps, 'openapi' | 'openapiCache'>): Promise<{ index?: OpenApiIndex; source: ApiSpecSource }> {
+  const key = specArtifact(keys.map((k) => k.slice(prefix.length)));
+  if (key) {
+    try {
+      const index = (deps.openapiCache ?? SPEC_INDEXES).index(await store.read(prefix + key), key);
+      return { index, source: { source: 'job', name: key, version: index.version } };
+    } catch (err) {
+      if (!(err instanceof BehaviorInputError) && !(err instanceof ArtifactNotFoundError)) throw err;
+    }
+  }
+  const index = deps.openapi ? await deps.openapi() : undefined;
+  return index ? { index, source: { source: 'config', name: 'KATABOT_OPENAPI', version: index.version } } : { source: { source: 'none', name: '', version: '' } };
+}
+
+/**
+ * The profile of one traced run: its trace, plus any apiserver audit logs among its artifacts. With a spec, the
+ * run's API usage is also recorded for the dashboard (when deps.store is given).
+ */
+export async function profileOfRun(store: ArtifactStore, run: TracedRun, deps: Pick<BehaviorDeps, 'openapi' | 'openapiCache' | 'ignore'> & { store?: Store }): Promise<BehaviorProfile> {
   const builder = new ProfileBuilder(deps.ignore ? { ignore: deps.ignore } : {});
   const traceKey = traceArtifactPath(run.ref, run.paths);
   await readTraceInto(builder, await artifactChunks(store, traceKey), traceKey);
   const artifacts = `${jobBuildPath(run.ref, run.paths)}/artifacts/`;
-  const audits = (await store.list(artifacts)).filter((k) => AUDIT_ARTIFACT.test(k.slice(artifacts.length)));
-  if (audits.length > 0) {
-    const index = deps.openapi ? await deps.openapi() : undefined;
-    for (const key of audits) await readAuditInto(builder, await artifactChunks(store, key), index, key);
+  const keys = await store.list(artifacts);
+  const audits = keys.filter((k) => AUDIT_ARTIFACT.test(k.slice(artifacts.length)));
+  if (audits.length === 0) return builder.build();
+  const spec = await specForRun(store, artifacts, keys, deps);
+  const usage = spec.index ? new ApiUsageBuilder(spec.index) : undefined;
+  const dedupe = new AuditDeduper();
+  const skips = new SkipCounter();
+  for (const key of audits) {
+    await readAuditInto(builder, await artifactChunks(store, key), spec.index, key, { dedupe, skips, ...(usage ? { onEvent: (ev: AuditEvent) => usage.add(ev) } : {}) });
   }
-  return builder.build();
+  const profile = builder.build();
+  profile.apiSpec = spec.source;
+  if (usage && spec.index && deps.store) {
+    usage.addSkips(skips.summary());
+    await recordUsage(deps.store, {
+      prowjob: run.prowjob, job: run.ref.job, type: run.ref.type, buildId: run.ref.buildId, recordedAt: new Date().toISOString(),
+      ...(run.ref.org ? { org: run.ref.org } : {}), ...(run.ref.repo ? { repo: run.ref.repo } : {}), ...(run.ref.pull !== undefined ? { pull: run.ref.pull } : {}),
+    }, usage.record(), spec.index.operations);
+  }
+  return profile;
+}
+
+/** A base run's profile, computed once (and its API usage recorded then). */
+function baseProfile(deps: BehaviorDeps, b: BaselineEntry): Promise<BehaviorProfile> {
+  const open = deps.artifacts ?? ((url: string) => openArtifactStore(url));
+  return cachedProfile(deps.store, b, () => profileOfRun(open(b.storage), b, deps));
 }
 
 async function diffAndRender(deps: BehaviorDeps, head: PendingHead, baselines: BaselineEntry[]): Promise<BehaviorReport> {
   const open = deps.artifacts ?? ((url: string) => openArtifactStore(url));
   const headProfile = await profileOfRun(open(head.storage), head, deps);
   const bases: BehaviorProfile[] = [];
-  for (const b of baselines) {
-    bases.push(await cachedProfile(deps.store, b, () => profileOfRun(open(b.storage), b, deps)));
-  }
+  for (const b of baselines) bases.push(await baseProfile(deps, b));
   const d = diffProfiles(bases, headProfile, deps.ignore ? { ignore: deps.ignore } : {});
   const htmlId = reportId(head.org, head.repo, head.pull, head.ref.job, head.ref.buildId);
   const ctx = {
@@ -164,6 +216,11 @@ export async function onTracedJobFinished(deps: BehaviorDeps, pj: ProwJob): Prom
     // only runs whose trace is really there become baselines
     if (!(await open(run.storage).exists(traceArtifactPath(run.ref, run.paths)))) return { kind: 'skipped', reason: 'the run uploaded no trace' };
     await recordBaseline(deps.store, repo, refs.base_ref, entry);
+    // profiled now, so its API usage shows on the dashboard before any PR is diffed against it; a trace or log
+    // that cannot be read is reported by the diff that needs it, as before
+    await baseProfile(deps, entry).catch((err: unknown) => {
+      if (!(err instanceof BehaviorInputError) && !(err instanceof ArtifactNotFoundError)) throw err;
+    });
     const waiting = await takePending(deps.store, repo, run.ref.job, refs.base_sha);
     const reports: BehaviorReport[] = [];
     for (const head of waiting) {

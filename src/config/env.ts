@@ -55,6 +55,8 @@ export interface RuntimeOptions {
   dashboardAssets?: string;
   /** katabot's external URL: GitHub links to its dashboard (the behavior diff's check run and comment). */
   publicUrl?: string;
+  /** An OpenAPI v2 spec (file or URL) for traced jobs that did not capture their cluster's /openapi/v2. */
+  openapi?: string;
 }
 
 export function runtimeOptions(env: Record<string, string | undefined>): RuntimeOptions {
@@ -100,6 +102,7 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     maintainers: nonEmpty(env.KATABOT_MAINTAINERS),
     dashboardAssets: nonEmpty(env.KATABOT_DASHBOARD_ASSETS),
     publicUrl: nonEmpty(env.KATABOT_PUBLIC_URL)?.replace(/\/+$/, ''),
+    openapi: nonEmpty(env.KATABOT_OPENAPI),
   };
 }
 

@@ -1,14 +1,14 @@
 // The full behavior report: one self-contained HTML page (no external scripts, styles or fonts) with the summary,
 // an interactive process tree, the network graph, an APISnoop-style API sunburst (level → category → operation),
 // and every added, removed and flaky item with a filter.
-import { sunburstOf, type SunburstNode } from '../trace/audit.ts';
 import { riskyAdditions, type BehaviorDiff, type DiffEntry } from '../trace/diff.ts';
-import { ROOT_PARENT, type ApiItem, type NetworkItem, type ProcessItem } from '../trace/profile.ts';
+import { ROOT_PARENT, type NetworkItem, type ProcessItem } from '../trace/profile.ts';
 import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
 import { CATEGORY_TITLES, CUSTOM_TITLE, type BehaviorRenderContext } from './behavior.ts';
 import { behaviorExtras, graphHtml, policyHtml, POLICY_CSS } from './behavior-policy.ts';
 import { graphViewerScript } from './graph-viewer.ts';
 import { SERVICE_GRAPH_CSS } from './service-graph.ts';
+import { apiSunburstSection } from './behavior-sunburst.ts';
 
 const NO_CUSTOM: BehaviorDiff['custom'] = { added: [], removed: [], flaky: [], unchanged: 0 };
 
@@ -166,26 +166,6 @@ export function networkSvg(d: BehaviorDiff): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// API sunburst data
-
-export function apiSunburst(d: BehaviorDiff): SunburstNode | undefined {
-  const status = statusMap(d.k8sApi);
-  const items = new Map<string, ApiItem>();
-  for (const a of d.head.k8sApi) items.set(a.key, a);
-  for (const e of [...d.k8sApi.removed, ...d.k8sApi.flaky]) items.set(e.item.key, e.item);
-  if (items.size === 0) return undefined;
-  const leaves = new Map<string, { level: ApiItem['level']; category: string; name: string; status: string }>();
-  for (const a of items.values()) {
-    const name = a.operationId ?? a.key;
-    const st = status.get(a.key) ?? 'same';
-    const prev = leaves.get(name);
-    // one leaf per operation: a change wins over same
-    if (!prev || prev.status === 'same') leaves.set(name, { level: a.level, category: a.category || a.group, name, status: st });
-  }
-  return sunburstOf([...leaves.values()]);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 
 /** A behaviour category, or the custom events of eBPF packages. */
 type Section = Category | 'custom';
@@ -239,14 +219,13 @@ svg.net g.edge.removed path{stroke:var(--rem);stroke-width:2.5;stroke-dasharray:
 svg.net g.edge text{font-size:10px;fill:var(--muted);text-anchor:middle}svg.net g.edge:hover path{stroke-width:4}
 svg.net circle{fill:#fff;stroke:#57606a;stroke-width:1.5}svg.net .vertex.added circle{fill:var(--addbg);stroke:var(--add)}
 svg.net .vertex.removed circle{fill:var(--rembg);stroke:var(--rem)}svg.net text{font-size:12px}
-#sunburst{display:flex;gap:24px;align-items:flex-start}#sunburst svg path{stroke:#fff;stroke-width:1;cursor:pointer}
-#sb-info{min-width:280px}.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;border-radius:2px}
 .filter{margin:8px 0}.filter input{padding:4px 8px;width:320px}
+@media (prefers-color-scheme:dark){:root{color-scheme:dark;--add:#3fb950;--addbg:#12301c;--rem:#f85149;--rembg:#3a1618;--flaky:#d29922;--flakybg:#3a2d0c;--muted:#9198a1;--line:#3d444d}
+body{color:#e6edf3;background:#0d1117}header{background:#161b22}.warn{background:#3a2d0c}svg.net circle{fill:#0d1117;stroke:#9198a1}svg.net text{fill:#e6edf3}}
 `;
 
 const SCRIPT = `
 (function(){
-  var data = JSON.parse(document.getElementById('katabot-data').textContent);
   var f = document.getElementById('filter');
   if (f) f.addEventListener('input', function(){
     var q = f.value.toLowerCase();
@@ -254,61 +233,6 @@ const SCRIPT = `
   });
   var t = document.getElementById('changes-only');
   if (t) t.addEventListener('change', function(){ document.body.classList.toggle('changes-only', t.checked); });
-  var sb = data.sunburst; if (!sb) return;
-  var LEVEL = {stable:'rgba(60,180,75,1)', beta:'rgba(0,130,200,1)', alpha:'rgba(230,25,75,1)', unknown:'rgba(140,149,159,1)'};
-  var PALETTE = ['#e6194b','#3cb44b','#4363d8','#f58231','#911eb4','#46f0f0','#f032e6','#bcf60c','#008080','#9a6324','#800000','#808000','#000075','#808080'];
-  var STATUS = {added:'#1a7f37', removed:'#cf222e', flaky:'#bf8700'};
-  function total(n){ if (!n.children) return n.value || 1; var s = 0; n.children.forEach(function(c){ s += total(c); }); return s; }
-  function setParents(n, p, depth){ n.parent = p; n.depth = depth; (n.children||[]).forEach(function(c){ setParents(c, n, depth+1); }); }
-  setParents(sb, null, 0);
-  var catColor = {}, ci = 0;
-  function color(n){
-    if (n.depth === 1) return LEVEL[n.name] || LEVEL.unknown;
-    if (n.depth === 2){ if (!catColor[n.name]) catColor[n.name] = PALETTE[ci++ % PALETTE.length]; return catColor[n.name]; }
-    if (STATUS[n.status]) return STATUS[n.status];
-    return (n.parent ? color(n.parent) : '#ccc');
-  }
-  var svg = document.getElementById('sb-svg'), info = document.getElementById('sb-info');
-  var R = 220, C = 240, NS = 'http://www.w3.org/2000/svg';
-  function arc(a0, a1, r0, r1){
-    var large = a1 - a0 > Math.PI ? 1 : 0;
-    function pt(a, r){ return [C + r * Math.sin(a), C - r * Math.cos(a)]; }
-    if (a1 - a0 >= 2*Math.PI - 1e-6) a1 = a0 + 2*Math.PI - 1e-4;
-    var p0 = pt(a0, r1), p1 = pt(a1, r1), p2 = pt(a1, r0), p3 = pt(a0, r0);
-    return 'M'+p0[0]+','+p0[1]+' A'+r1+','+r1+' 0 '+large+' 1 '+p1[0]+','+p1[1]+' L'+p2[0]+','+p2[1]+' A'+r0+','+r0+' 0 '+large+' 0 '+p3[0]+','+p3[1]+'Z';
-  }
-  function draw(root){
-    while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var depth0 = root.depth, ring = R / 4;
-    var center = document.createElementNS(NS, 'circle');
-    center.setAttribute('cx', C); center.setAttribute('cy', C); center.setAttribute('r', ring - 2); center.setAttribute('fill', '#f6f8fa');
-    center.style.cursor = root.parent ? 'pointer' : 'default';
-    center.addEventListener('click', function(){ if (root.parent) draw(root.parent); });
-    svg.appendChild(center);
-    var label = document.createElementNS(NS, 'text');
-    label.setAttribute('x', C); label.setAttribute('y', C + 4); label.setAttribute('text-anchor', 'middle'); label.setAttribute('font-size', '12');
-    label.textContent = root.name + ' (' + total(root) + ')'; svg.appendChild(label);
-    function walk(n, a0, a1){
-      var d = n.depth - depth0;
-      if (d > 0 && d <= 3){
-        var p = document.createElementNS(NS, 'path');
-        p.setAttribute('d', arc(a0, a1, ring * d, ring * (d + 1)));
-        p.setAttribute('fill', color(n));
-        p.setAttribute('fill-opacity', n.status === 'same' ? 0.55 : 1);
-        var title = document.createElementNS(NS, 'title');
-        title.textContent = n.name + (n.status ? ' — ' + n.status : ' — ' + total(n) + ' operations');
-        p.appendChild(title);
-        p.addEventListener('click', function(){ if (n.children) draw(n); });
-        p.addEventListener('mouseover', function(){ info.textContent = n.name + (n.status ? ' (' + n.status + ')' : ': ' + total(n) + ' operations'); });
-        svg.appendChild(p);
-      }
-      if (!n.children) return;
-      var t = total(n), a = a0;
-      n.children.forEach(function(c){ var span = (a1 - a0) * total(c) / t; walk(c, a, a + span); a += span; });
-    }
-    walk(root, 0, 2*Math.PI);
-  }
-  draw(sb);
 })();
 `;
 
@@ -320,7 +244,7 @@ export interface HtmlContext extends BehaviorRenderContext {
 /** The whole report as one HTML document. Deterministic: the same diff renders the same bytes. */
 export function renderBehaviorHtml(d: BehaviorDiff, ctx: HtmlContext): string {
   const risky = riskyAdditions(d);
-  const sunburst = apiSunburst(d);
+  const api = apiSunburstSection(d);
   const { base, head } = d.lostEvents;
   // Custom events only for traces that have them, so other reports stay as they were.
   const sections: Section[] = hasCustom(d) ? [...CATEGORIES, 'custom'] : [...CATEGORIES];
@@ -349,18 +273,15 @@ export function renderBehaviorHtml(d: BehaviorDiff, ctx: HtmlContext): string {
   body.push(`<h2>Service graph</h2><p class="muted">Workloads and what they connected to; edges labelled protocol/port ×connections${extras.graph.groupBy ? `, grouped by <code>${escapeHtml(extras.graph.groupBy)}</code>` : ''}. `
     + `Export: <code>katabot graph --format dot|json</code>.</p>${graphHtml(extras.graph)}`);
   body.push(`<h2>Policy</h2>${policyHtml(extras.policy)}`);
-  if (sunburst) {
-    body.push('<h2>Kubernetes API</h2><p class="muted">Level → category → operation, as APISnoop draws it. Click a ring to zoom in, the centre to zoom out.</p>'
-      + '<div class="legend">levels<span style="background:rgba(60,180,75,1)"></span>stable<span style="background:rgba(0,130,200,1)"></span>beta<span style="background:rgba(230,25,75,1)"></span>alpha'
-      + ' · operations<span style="background:#1a7f37"></span>added<span style="background:#cf222e"></span>removed<span style="background:#bf8700"></span>flaky</div>'
-      + '<div id="sunburst"><svg id="sb-svg" viewBox="0 0 480 480" width="480" height="480" role="img" aria-label="API sunburst"></svg><div id="sb-info" class="muted">Hover an arc.</div></div>');
-  }
+  if (api) body.push(api.html);
   body.push('<h2>Items</h2><div class="filter"><input id="filter" type="search" placeholder="filter items…"></div>');
   for (const c of sections) body.push(`<h3>${title(c)}</h3>${itemTable(c, d)}${allItems(c, d)}`);
   body.push('</main>');
-  const data = { job: ctx.job, sunburst: sunburst ?? null };
+  const data = { job: ctx.job };
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
-    + `<title>katabot behavior · ${escapeHtml(ctx.job)}</title><style>${CSS}${SERVICE_GRAPH_CSS}${POLICY_CSS}</style></head><body>${body.join('\n')}`
+    + `<title>katabot behavior · ${escapeHtml(ctx.job)}</title><style>${CSS}${SERVICE_GRAPH_CSS}${POLICY_CSS}${api?.css ?? ''}</style></head><body>${body.join('\n')}`
     + `<script type="application/json" id="katabot-data">${scriptJson(data)}</script>`
-    + `<script type="application/json" id="katabot-graph">${scriptJson(extras.graph)}</script><script>${SCRIPT}</script><script>${graphViewerScript()}</script></body></html>\n`;
+    + `<script type="application/json" id="katabot-graph">${scriptJson(extras.graph)}</script><script>${SCRIPT}</script><script>${graphViewerScript()}</script>`
+    + (api ? `<script type="application/json" id="katabot-sunburst">${scriptJson(api.data)}</script><script>${api.script}</script>` : '')
+    + '</body></html>\n';
 }

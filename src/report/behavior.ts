@@ -3,6 +3,7 @@
 import { riskyAdditions, type BehaviorDiff, type CategoryDiff, type DiffEntry } from '../trace/diff.ts';
 import type { ApiItem } from '../trace/profile.ts';
 import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
+import { apiNotes, apiSection } from './behavior-apis.ts';
 import { networkMermaid, processMermaid } from './behavior-mermaid.ts';
 import { behaviorExtraSections } from './behavior-policy.ts';
 
@@ -146,6 +147,7 @@ function head(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typeof 
   parts.push(summaryTable(v, anyFlaky || d.baseRuns > 1));
   const risky = riskyAdditions({ ...d, ...v } as BehaviorDiff);
   if (risky.length > 0) parts.push(`**Risky additions (${risky.length})**\n\n${riskLines(risky, maxRisk)}`);
+  parts.push(...apiNotes(d, ctx.showDiscovery ?? false));
   if (v.hiddenDiscovery > 0) parts.push(`<sub>${v.hiddenDiscovery} API discovery change${v.hiddenDiscovery === 1 ? '' : 's'} (/api, /apis, /version, group listings) not shown.</sub>`);
   return parts.join('\n\n');
 }
@@ -162,6 +164,8 @@ function sections(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typ
     body.push(itemRows(cd, shape.maxRows, note));
     out.push(section(CATEGORY_TITLES[c], `+${cd.added.length} −${cd.removed.length}`, body.join('\n\n')));
   }
+  const api = apiSection(d, { maxRows: shape.maxRows, moreNote: note, showDiscovery: ctx.showDiscovery ?? false });
+  if (api) out.push(api);
   if (v.custom.added.length + v.custom.removed.length > 0) {
     // Items are `<package>/<event> field=value …`; the count (events behind the item) is shown, not compared.
     out.push(section(CUSTOM_TITLE, `+${v.custom.added.length} −${v.custom.removed.length}`, itemRows(v.custom, shape.maxRows, note)));

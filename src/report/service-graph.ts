@@ -4,7 +4,7 @@
 // dashed, flaky amber; workloads grouped by a label are boxed together. No layout library here: the dashboard's
 // bundle imports this file. Pure and deterministic.
 import type { GraphEdge, GraphNode, GraphStatus, ServiceGraph } from '../trace/service-graph.ts';
-import { COLORS, mermaidText } from './behavior-mermaid.ts';
+import { COLORS, mermaidText } from './mermaid.ts';
 
 const FLAKY = '#9a6700';
 const STATUS_COLOR: Record<GraphStatus, string> = { added: COLORS.added, removed: COLORS.removed, flaky: FLAKY, same: '#57606a' };

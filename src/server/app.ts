@@ -11,6 +11,7 @@ import { MemoryWebhookQueue, RedisWebhookQueue, type WebhookQueue, type WebhookT
 import { ReportState } from '../adapters/report-state.ts';
 import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../adapters/results-store.ts';
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
+import { openApiFallback } from '../behavior/openapi.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
@@ -19,6 +20,7 @@ import { payloadProblem } from '../handlers/payloads.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createApiRouter } from './api.ts';
+import { createApiUsageRouter } from './api-usage.ts';
 import { createDashboardRouter } from './dashboard.ts';
 import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
@@ -223,6 +225,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       maintainersPath: opts.maintainers,
       log: log.child({ component: 'dashboard' }),
     });
+    web.use('/api/apis', createApiUsageRouter(store, log.child({ component: 'dashboard-api' })));
     web.use('/api', createApiRouter(dashboard, log.child({ component: 'dashboard-api' })));
     web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }) }));
   }
@@ -246,6 +249,8 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.info({ url, redis: store.kind, kubernetes: opts.kubeconfig ? 'kubeconfig' : opts.inCluster ? 'in-cluster' : 'files', dryRun: github.dryRun }, 'katabot listening');
 
+  const openapi = openApiFallback(opts.openapi, (err) => log.warn({ openapi: opts.openapi, err: err.message }, 'KATABOT_OPENAPI cannot be loaded; API calls without a captured spec are keyed by verb and resource'));
+
   // The reporter starts once the server is up; every replica campaigns, one reports.
   let reporter: ReporterService | undefined;
   if (opts.reporter && !overrides.noReporter) {
@@ -263,10 +268,12 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       maxAgeMs: opts.reportMaxAgeHours * 3600 * 1000,
       // traced jobs without a baseline get a traced base-SHA run (src/reporter/behavior.ts)
       prowjobs,
-      // the behavior comment and check run link the report on the dashboard's Behavior page
-      ...(opts.publicUrl && opts.dashboard
-        ? { behavior: { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } }
-        : {}),
+      behavior: {
+        // the behavior comment and check run link the report on the dashboard's Behavior page
+        ...(opts.publicUrl && opts.dashboard ? { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } : {}),
+        // traced jobs that captured no /openapi/v2 beside their audit log are read with KATABOT_OPENAPI
+        ...(openapi ? { openapi } : {}),
+      },
     });
     reporter.start();
   }

@@ -128,6 +128,7 @@ export function createDashboardRouter(data: DashboardData, opts: { assetsDir?: s
 
   router.get('/', page);
   router.get('/behavior/:key', page);
+  router.get('/apis/:scope/:key', page);
 
   router.get('/behavior/:key/report', async (req, res) => {
     try {

@@ -21,6 +21,8 @@ export interface OpenApiOperation {
   action: string;
   deprecated: boolean;
   discovery: boolean;
+  /** The operation's description (APISnoop's endpoint_coverage shows it). */
+  description: string;
 }
 
 interface TrieNode {
@@ -109,6 +111,7 @@ export function buildOpenApiIndex(spec: unknown): OpenApiIndex {
         action: typeof opRaw['x-kubernetes-action'] === 'string' ? opRaw['x-kubernetes-action'] : '',
         deprecated: String(opRaw['description'] ?? '').toLowerCase().includes('deprecated'),
         discovery: DISCOVERY_OP.test(operationId),
+        description: typeof opRaw['description'] === 'string' ? opRaw['description'] : '',
       };
       cur.ops ??= new Map();
       cur.ops.set(method, op);

@@ -1,6 +1,7 @@
 // Behavior profile: a trace reduced to what it did, keyed by normalised identities (never pids), built one event
 // at a time so a trace of any length is never held in memory. See docs/diff-format.md.
 import { customItemKey, identityIndex, identityOf, type CustomItem } from '../bpf/diff-keys.ts';
+import { SkipCounter, type AuditSkips } from './audit-parse.ts';
 import type { CustomTraceEvent, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
 import { PeerIndex } from './peers.ts';
 import {
@@ -59,6 +60,14 @@ export interface NetworkItem extends ItemBase {
 
 export type ApiLevel = 'stable' | 'beta' | 'alpha';
 
+export interface ApiSpecSource {
+  source: 'job' | 'config' | 'none';
+  /** The artifact or setting it came from. */
+  name: string;
+  /** The spec's info.version (a cluster's /openapi/v2 says its Kubernetes version). */
+  version: string;
+}
+
 export interface ApiItem extends ItemBase {
   verb: string;
   /** `v1`, `apps/v1`, or the path for non-resource requests. */
@@ -102,6 +111,10 @@ export interface BehaviorProfile {
   lostEvents: number;
   events: number;
   auditEvents: number;
+  /** Audit log lines that were not audit events, by reason (absent when none). */
+  auditSkipped?: AuditSkips;
+  /** The OpenAPI spec the audit logs were read with: the job's own (`job`), KATABOT_OPENAPI (`config`) or none. */
+  apiSpec?: ApiSpecSource;
   /** Normalised executables that listened or accepted: their shell children are risky. */
   servers: string[];
   processes: ProcessItem[];
@@ -227,6 +240,7 @@ export class ProfileBuilder {
   #current: ProfileSource | undefined;
   #events = 0;
   #auditEvents = 0;
+  readonly #auditSkips = new SkipCounter();
   #lost = 0;
 
   constructor(options: ProfileOptions = {}) {
@@ -283,6 +297,11 @@ export class ProfileBuilder {
     const it = this.#custom.get(key);
     if (it) it.count++;
     else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1, ...(scope ? { scope } : {}) });
+  }
+
+  /** Counts the lines of an audit log that were skipped (audit-parse.ts). */
+  addAuditSkips(s: AuditSkips): void {
+    this.#auditSkips.merge(s);
   }
 
   /** Adds one Kubernetes API request (see audit.ts). */
@@ -570,6 +589,7 @@ export class ProfileBuilder {
     p.lostEvents = this.#lost;
     p.events = this.#events;
     p.auditEvents = this.#auditEvents;
+    if (this.#auditSkips.total > 0) p.auditSkipped = this.#auditSkips.summary();
     p.servers = [...this.#servers].sort();
     p.processes = [...this.#processes.values()].sort(byKey);
     p.files = [...this.#files.values()].sort(byKey);
@@ -684,8 +704,11 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   const servers = new Set<string>();
   const custom = new Map<string, CustomProfileItem>();
   const labels = new Map<string, Record<string, string>>();
+  const skipped = new SkipCounter();
   for (const p of profiles) {
     for (const [w, l] of Object.entries(p.labels ?? {})) labels.set(w, { ...labels.get(w), ...l });
+    skipped.merge(p.auditSkipped);
+    if (p.apiSpec && (!out.apiSpec || out.apiSpec.source === 'none')) out.apiSpec = { ...p.apiSpec };
     for (const it of p.custom ?? []) {
       const into = custom.get(it.key);
       if (into) into.count += it.count;
@@ -709,6 +732,7 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
       }
     }
   }
+  if (skipped.total > 0) out.auditSkipped = skipped.summary();
   out.servers = [...servers].sort();
   out.processes = ([...maps.processes.values()] as ProcessItem[]).sort(byKey);
   out.files = ([...maps.files.values()] as FileItem[]).sort(byKey);

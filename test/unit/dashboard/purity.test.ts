@@ -26,9 +26,9 @@ describe('src/dashboard', () => {
     for (const f of walk(web).filter((x) => /\.tsx?$/.test(x))) {
       for (const { type, spec } of imports(f)) if (!type && spec.includes('/src/dashboard/')) shared.add(spec.replace(/^.*\/src\/dashboard\//, ''));
     }
-    assert.deepEqual([...shared].sort(), ['query.ts', 'required-text.ts', 'weather.ts']);
+    assert.deepEqual([...shared].sort(), ['query.ts', 'required-text.ts', 'sunburst.ts', 'weather.ts']);
     for (const f of shared) {
-      for (const { type, spec } of imports(join(dir, f))) if (!type) assert.match(spec, /^\.\/(weather|query|required-text)\.ts$/, `${f} imports ${spec}`);
+      for (const { type, spec } of imports(join(dir, f))) if (!type) assert.match(spec, /^\.\/(weather|query|required-text|sunburst)\.ts$/, `${f} imports ${spec}`);
     }
   });
 });

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import {
   behaviorCheckRun, behaviorCheckRunName, behaviorCommentMarker, GITHUB_TEXT_LIMIT, renderBehaviorComment,
 } from '../../../src/report/behavior.ts';
-import { apiSunburst, processTree, renderBehaviorHtml } from '../../../src/report/behavior-html.ts';
+import { processTree, renderBehaviorHtml } from '../../../src/report/behavior-html.ts';
+import { apiSunburst } from '../../../src/report/behavior-sunburst.ts';
 import { diffProfiles, type BehaviorDiff } from '../../../src/trace/diff.ts';
 import type { TraceEvent, TraceFooter, TraceHeader } from '../../../src/trace/format.ts';
 import { ProfileBuilder, profileTrace, type BehaviorProfile } from '../../../src/trace/profile.ts';

@@ -1,11 +1,13 @@
 // Audit event → OpenAPI operationId as APISnoop maps it, on hand-made audit.k8s.io/v1 events against the real
 // Kubernetes OpenAPI v2 spec (../shared/kubernetes/openapi-v2-swagger.json.gz; skipped with the reason when absent).
-// Also: attribution, one count per auditID, the APISnoop-style exports and the sunburst hierarchy.
+// Also: attribution, one count per request and the usage by level.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { ApiUsageBuilder, auditEventRow, auditEventsOf, classifyRequest, principalOf, sunburstOf, userAgentName, type AuditEvent } from '../../../src/trace/audit.ts';
+import { ApiUsageBuilder, usageReport } from '../../../src/trace/api-usage.ts';
+import { auditEventsOf, type AuditEvent } from '../../../src/trace/audit-parse.ts';
+import { auditEventRow, classifyRequest, principalOf, userAgentName } from '../../../src/trace/audit.ts';
 import { buildOpenApiIndex, findOperation, methodForVerb, uriParts, type OpenApiIndex } from '../../../src/trace/openapi.ts';
 
 const SPEC = new URL('../../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;
@@ -79,7 +81,7 @@ describe('audit → operationId (APISnoop)', { skip }, () => {
     assert.deepEqual([disc.item.key, disc.item.discovery], ['get /apis (getAPIVersions)', true]);
   });
 
-  it('usage: one count per auditID across stages, by level, categories and stable coverage', () => {
+  it('usage: one count per request across stages, by level, categories and eligible coverage', () => {
     const u = new ApiUsageBuilder(index!);
     const id = 'same-request';
     u.add(event('create', '/api/v1/namespaces/x/secrets', { auditID: id, stage: 'RequestReceived' }));
@@ -87,18 +89,17 @@ describe('audit → operationId (APISnoop)', { skip }, () => {
     u.add(event('get', '/api/v1/namespaces/x/secrets/s'));
     u.add(event('get', '/healthz'));
     u.add(event('list', '/apis/example.io/v1/foos'));
-    const r = u.build();
+    const r = usageReport(u.record(), index!.operations);
     assert.deepEqual([r.events, r.requests, r.matched, r.ignored, r.unmatched], [5, 4, 2, 1, 1]);
     assert.deepEqual(r.endpoints.map((e) => [e.endpoint, e.hits]), [['createCoreV1NamespacedSecret', 1], ['readCoreV1NamespacedSecret', 1]]);
     assert.deepEqual(r.endpoints[0]!.serviceAccounts, [{ name: 'e2e-tests-<rand>/default', hits: 1 }]);
+    assert.deepEqual(r.endpoints[0]!.apps, [{ name: 'kubectl', hits: 1 }]);
     const stable = r.summary.find((s) => s.level === 'stable')!;
     assert.equal(stable.hit, 2);
     assert.equal(r.coverage.hit, 2);
-    assert.ok(r.coverage.eligible > 400 && r.coverage.eligible === stable.endpoints);
+    assert.ok(r.coverage.eligible > 400 && r.coverage.eligible === stable.endpoints, 'without the ineligible list, eligible = stable and not deprecated');
     assert.ok(r.categories.some((c) => c.category === 'core' && c.level === 'stable' && c.hit === 2));
-    const csv = u.coverageCsv().split('\n');
-    assert.equal(csv[0], 'endpoint,level,category,group,version,kind,action,method,path,hits,tested,user_agents,service_accounts');
-    assert.ok(csv.includes('createCoreV1NamespacedSecret,stable,core,core,v1,Secret,post,POST,/api/v1/namespaces/{namespace}/secrets,1,true,kubectl,e2e-tests-<rand>/default'));
+    assert.deepEqual(r.skipped, { total: 0, reasons: [] });
   });
 });
 
@@ -114,7 +115,7 @@ describe('audit parsing and attribution (no spec needed)', () => {
   });
   it('reads Events and EventLists and names a bad line', () => {
     assert.equal(auditEventsOf({ kind: 'EventList', items: [event('get', '/api'), event('get', '/apis')] }, 1).length, 2);
-    assert.throws(() => auditEventsOf({ kind: 'Event', verb: 'get' }, 7), /^AuditParseError: line 7: audit event without requestURI/);
+    assert.throws(() => auditEventsOf({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', verb: 'get' }, 7), /^AuditParseError: line 7: no requestURI/);
   });
   it('user agents and principals', () => {
     assert.equal(userAgentName('e2e.test/v1.33.0 (linux/amd64) kubernetes/abc -- [sig-apps] Deployment should run [Conformance]'), 'e2e.test -- [sig-apps] Deployment should run [Conformance]');
@@ -125,15 +126,5 @@ describe('audit parsing and attribution (no spec needed)', () => {
   it('without a spec, requests are keyed by verb and resource', () => {
     const r = classifyRequest(event('create', '/api/v1/namespaces/x/secrets', { objectRef: { resource: 'secrets', apiVersion: 'v1' } }))!;
     assert.deepEqual([r.item.key, r.item.operationId, r.item.level], ['create v1 secrets', null, null]);
-  });
-  it('sunburst: level → category → operation, stable first', () => {
-    const s = sunburstOf([
-      { level: 'alpha', category: 'x', name: 'opA', status: 'same' },
-      { level: 'stable', category: 'core', name: 'opB', status: 'added' },
-      { level: 'stable', category: 'apps', name: 'opC', status: 'same' },
-    ]);
-    assert.deepEqual(s.children!.map((c) => c.name), ['stable', 'alpha']);
-    assert.deepEqual(s.children![0]!.children!.map((c) => c.name), ['apps', 'core']);
-    assert.deepEqual(s.children![0]!.children![1]!.children, [{ name: 'opB', status: 'added', value: 1 }]);
   });
 });

@@ -39,6 +39,7 @@ export function Behavior({ q, api }: { q: DashboardQuery; api: ApiState<Behavior
                 Open the report on its own <ExternalIcon />
               </a>
             )}
+            <a href={pageUrl({ display: 'apis', apiScope: 'run', key: run.prowjob })}>Kubernetes API usage</a>
           </p>
         )}
       </div>
