@@ -24,7 +24,7 @@ export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Pro
     registry,
     webhooks: new Counter({
       name: 'katabot_webhooks_total',
-      help: 'Webhook deliveries received, by event and result (accepted, duplicate, ignored, unauthorized, invalid, unavailable).',
+      help: 'Webhook deliveries received, by event and result (accepted, duplicate, ignored: an event katabot has no handler for, no_work: a delivery no handler would act on, unauthorized, invalid, unavailable).',
       labelNames: ['event', 'result'],
       registers: [registry],
     }),

@@ -2,7 +2,7 @@
 // failed jobs, as /retest would.
 import type { Context } from 'probot';
 import { GitHub } from '../adapters/github.ts';
-import { isOurApp } from './check-run.ts';
+import { isOurApp } from '../plan/deliveries.ts';
 import type { HandlerDeps } from './deps.ts';
 import { rerunFromChecks } from './rerun.ts';
 
@@ -10,7 +10,7 @@ export async function onCheckSuite(deps: HandlerDeps, context: Context<'check_su
   const { payload } = context;
   if (payload.action !== 'rerequested') return;
   const suite = payload.check_suite;
-  if (!(await isOurApp(deps, suite.app))) return;
+  if (!isOurApp(await deps.botLogin(), suite.app)) return;
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
   const failed = await gh.failedCheckRunsInSuite(suite.id);
   if (failed.length === 0) return;

@@ -17,6 +17,8 @@ import { ConfigSource } from '../config/load.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
 import { payloadProblem } from '../handlers/payloads.ts';
+import { presubmitsFor } from '../jobs/select.ts';
+import { deliveryNeedsWork, deliveryRepo } from '../plan/deliveries.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createApiRouter } from './api.ts';
@@ -127,6 +129,18 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
 
   if (!overrides.noWorker) queue.consume((task, attempt) => handleTask(task, attempt));
 
+  /** The filter intake and the worker share (src/plan/deliveries.ts), with the config and the App's login. */
+  async function needsWork(event: string, payload: unknown): Promise<boolean> {
+    const where = deliveryRepo(payload);
+    const snapshot = config.current();
+    return deliveryNeedsWork(event, payload, {
+      botLogin: await github.botLogin(),
+      policy: snapshot.katabot,
+      presubmits: where ? presubmitsFor(snapshot.jobs, where.owner, where.repo) : [],
+      inRepoConfig: false,
+    });
+  }
+
   async function handleTask(task: WebhookTask, attempt: number): Promise<void> {
     const started = Date.now();
     let payload: Record<string, unknown>;
@@ -142,6 +156,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     if (problem) {
       log.warn({ delivery: task.id, event: task.name, problem }, 'webhook payload cannot be handled; dropped');
       metrics.handlingSeconds.observe({ event: task.name, result: 'invalid' }, 0);
+      return;
+    }
+    // Persisted before the filter could tell (or by an older replica): it still needs no work.
+    if (!(await needsWork(task.name, payload).catch(() => true))) {
+      metrics.handlingSeconds.observe({ event: task.name, result: 'no_work' }, 0);
       return;
     }
     await attachInstallation(payload);
@@ -194,6 +213,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     log,
     maxBodyBytes: opts.maxBodyBytes,
     handledEvents: new Set(Object.keys(REGISTRATIONS)),
+    needsWork,
   });
 
   const web = express();
