@@ -117,6 +117,10 @@ export interface ProwConfig {
     [key: string]: unknown;
   };
   deck?: { [key: string]: unknown };
+  /** In-repo config (`.prow.yaml` / `.prow/`): enabled per `*`, org or org/repo; clusters its jobs may use. */
+  in_repo_config?: { enabled?: Record<string, boolean>; allowed_clusters?: Record<string, string[]> };
+  /** Prow's scheduler: when enabled, new ProwJobs start in state `scheduling`. */
+  scheduler?: { enabled?: boolean; [key: string]: unknown };
   [key: string]: unknown;
 }
 

@@ -70,7 +70,7 @@ describe('loadConfigSnapshot', () => {
     await mkdir(join(d, 'a', 'b'), { recursive: true });
     await writeFile(join(d, 'a', 'b', 'bad.yaml'), job('bad name'));
     await assert.rejects(loadConfigSnapshot({ JOB_CONFIG: d }), {
-      message: `${join(d, 'a', 'b', 'bad.yaml')}: presubmits.kata-containers/kata-containers[0].name: "bad name" must match ^[A-Za-z0-9-._]+$`,
+      message: `${join(d, 'a', 'b', 'bad.yaml')}: line 3, column 11: presubmits.kata-containers/kata-containers[0].name: "bad name" must match ^[A-Za-z0-9-._]+$`,
     });
   });
 });
