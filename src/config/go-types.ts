@@ -191,6 +191,17 @@ export const PROW_TYPES: Readonly<Record<string, StructType>> = {
   ProwJobDefaultEntry: { fields: { repo: S, cluster: S, config: struct('ProwJobDefault') } },
   InRepoConfig: { fields: { enabled: map(B), allowed_clusters: map(list(S)) } },
   Scheduler: { open: true, fields: { enabled: B } },
+  // plugins.yaml (pkg/plugins/config.go): only the sections katabot reads; the others are dropped.
+  PluginsConfiguration: {
+    fields: { triggers: list(struct('Trigger')), external_plugins: map(list(struct('ExternalPlugin'))), plugins: 'any' },
+  },
+  Trigger: {
+    fields: {
+      repos: list(S), trusted_apps: list(S), trusted_org: S, join_org_url: S, only_org_members: B, ignore_ok_to_test: B,
+      trigger_github_workflows: B, org_invite: 'any',
+    },
+  },
+  ExternalPlugin: { fields: { name: S, endpoint: S, events: list(S) } },
   // prowapi types (pkg/apis/prowjobs/v1/types.go): what a ProwJob carries, checked against the CRD in tests.
   DecorationConfig: {
     fields: {
