@@ -69,6 +69,17 @@ function checkDecorationConfig(fail: Fail, dc: DecorationConfig, path: Path): vo
 
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** Prow's default for prowjob_namespace and pod_namespace. */
+export const DEFAULT_PROW_NAMESPACE = 'default';
+
+/**
+ * Where ProwJobs go: the environment's PROWJOB_NAMESPACE when set, else config.yaml's prowjob_namespace (the only
+ * namespace plank watches), else Prow's default.
+ */
+export function prowJobNamespace(override: string | undefined, prow: ProwConfig): string {
+  return override || prow.prowjob_namespace || DEFAULT_PROW_NAMESPACE;
+}
+
 /**
  * Parses Prow's config.yaml. `plank.default_decoration_configs` (the older map form) is converted to
  * `plank.default_decoration_config_entries` as Prow does ('*' first, then orgs, then org/repos; Prow iterates a
@@ -389,31 +400,42 @@ export function applyPresetsToFile(file: JobFile, presets: readonly Preset[]): A
 }
 
 /**
- * Merges job files (presets already applied) into one JobConfig: jobs of the same repo from several files are
- * concatenated in file order; duplicate job names are refused (per repo when their branches intersect, as Prow's
+ * Merges job files (presets applied) into one JobConfig, a file at a time: a generator the caller drives, so a large
+ * config can be assembled without holding the event loop (each step is one file). Jobs of a repo from several files
+ * are concatenated in file order; duplicate names are refused (per repo when their branches intersect, as Prow's
  * validation; globally for periodics).
  */
-export function assembleJobConfig(files: readonly AppliedJobFile[]): JobConfig {
+export function* assembleJobConfigSteps(files: readonly AppliedJobFile[]): Generator<void, JobConfig> {
   const out: JobConfig = { presubmits: {}, postsubmits: {}, periodics: [] };
   const origins = new Map<object, JobOrigin>();
+  const origin = (file: string, path: Path, line: number | undefined): JobOrigin => (line ? { file, path, line } : { file, path });
   for (const f of files) {
     if (f.decorate_all_jobs !== undefined) out.decorate_all_jobs = f.decorate_all_jobs;
     for (const kind of ['presubmits', 'postsubmits'] as const) {
       for (const [orgRepo, list] of Object.entries(f[kind])) {
         const target = (out[kind][orgRepo] ??= []) as Array<Presubmit | Postsubmit>;
         list.forEach((job, i) => {
-          origins.set(job, { file: f.path, path: [kind, orgRepo, i], line: f.lines[kind][orgRepo]?.[i] });
+          origins.set(job, origin(f.path, [kind, orgRepo, i], f.lines[kind][orgRepo]?.[i]));
           target.push(job);
         });
       }
     }
     f.periodics.forEach((job, i) => {
-      origins.set(job, { file: f.path, path: ['periodics', i], line: f.lines.periodics[i] });
+      origins.set(job, origin(f.path, ['periodics', i], f.lines.periodics[i]));
       out.periodics.push(job);
     });
+    yield;
   }
   checkDuplicates(out, (job) => origins.get(job) ?? { file: '<job config>', path: [] });
   return out;
+}
+
+/** Runs a step generator to its end at once. */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 /** Duplicate job names: per repo when branches intersect (presubmits, postsubmits), globally for periodics. */
@@ -450,5 +472,5 @@ export function parseJobConfig(files: ReadonlyArray<{ path: string; text: string
   const parsed = files.map((f) => parseJobFile(f.path, f.text));
   checkPresets(parsed);
   const presets = presetsOf(parsed);
-  return assembleJobConfig(parsed.map((f) => applyPresetsToFile(f, presets)));
+  return runSteps(assembleJobConfigSteps(parsed.map((f) => applyPresetsToFile(f, presets))));
 }

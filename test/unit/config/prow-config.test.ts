@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../src/config/errors.ts';
-import { parseJobConfig, parseProwConfig } from '../../../src/config/prow-config.ts';
+import { readFileSync } from 'node:fs';
+import { parseJobConfig, parseProwConfig, prowJobNamespace } from '../../../src/config/prow-config.ts';
+import type { ProwConfig } from '../../../src/jobs/types.ts';
 
 const SPEC = 'spec:\n      containers:\n      - image: x';
 const presubmits = (jobs: string): string => `presubmits:\n  kata-containers/kata-containers:\n${jobs}`;
@@ -136,4 +138,14 @@ describe('parseProwConfig', () => {
     { name: 'not a mapping', text: '42\n', message: 'config.yaml: line 1, column 1: must be a mapping, got an integer' },
   ];
   for (const c of errors) it(c.name, () => throwsExactly(() => parseProwConfig(c.text, 'config.yaml'), c.message));
+});
+
+describe('prowJobNamespace', () => {
+  const gardener = parseProwConfig(readFileSync(new URL('../../fixtures/prow-real/gardener-ci-infra/config/prow/config.yaml', import.meta.url), 'utf8'), 'config.yaml');
+  const cases: Array<[string, string | undefined, ProwConfig, string]> = [
+    ["gardener's config.yaml sets prow", undefined, gardener, 'prow'],
+    ['PROWJOB_NAMESPACE overrides it', 'ci-jobs', gardener, 'ci-jobs'],
+    ['neither: Prow\'s default', undefined, {}, 'default'],
+  ];
+  for (const [name, env, prow, want] of cases) it(name, () => assert.equal(prowJobNamespace(env, prow), want));
 });
