@@ -92,23 +92,41 @@ export async function listJobConfigFiles(root: string): Promise<string[]> {
 
 interface Parser {
   parse(kind: FileKind, path: string, text: string, presets: Preset[]): Promise<ParsedFile>;
+  /** A load is over: free what parsing holds until the next one. */
+  idle(): void;
   close(): void;
 }
 
-/** Parses on the calling thread, yielding to the event loop before each file (tests, one-shot loads). */
+/** Parses on the calling thread, one file per event-loop turn (tests, one-shot loads). */
 class InlineParser implements Parser {
-  async parse(kind: FileKind, path: string, text: string, presets: Preset[]): Promise<ParsedFile> {
-    await yieldToLoop();
-    return parseConfigFile(kind, path, text, presets);
+  #queue: Promise<unknown> = Promise.resolve();
+  parse(kind: FileKind, path: string, text: string, presets: Preset[]): Promise<ParsedFile> {
+    // Sequential: concurrent setImmediate waits would all run in one turn of the loop.
+    const next = this.#queue.then(async () => {
+      await yieldToLoop();
+      return parseConfigFile(kind, path, text, presets);
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
   }
+  idle(): void {}
   close(): void {}
 }
 
-/** Parses in a worker thread (load-worker.ts); requests are queued there, each answer is its own message. */
+/** Requests in flight to the worker: enough to keep it busy, few enough that answers arrive one per turn. */
+const IN_FLIGHT = 2;
+
+/**
+ * Parses in a worker thread (load-worker.ts). Answers are plain data; receiving one costs the main thread its
+ * deserialisation, so only IN_FLIGHT requests are outstanding at a time (a port delivers every queued message in
+ * one turn of the loop). The thread is ended when a load is over, giving its heap back; the next load starts one.
+ */
 class WorkerParser implements Parser {
   #worker: Worker | undefined;
   #next = 0;
   readonly #pending = new Map<number, { resolve: (f: ParsedFile) => void; reject: (e: Error) => void }>();
+  readonly #waiting: ParseRequest[] = [];
+  #inFlight = 0;
 
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
@@ -119,15 +137,20 @@ class WorkerParser implements Parser {
       const p = this.#pending.get(res.id);
       if (!p) return;
       this.#pending.delete(res.id);
+      this.#inFlight--;
+      this.#pump();
       if (this.#pending.size === 0) w.unref(); // idle: the thread must not keep the process alive
       if ('ok' in res) p.resolve(res.ok);
       else if ('error' in res) p.reject(configErrorFrom(res.error));
       else p.reject(new Error(`config parser crashed: ${res.crash}`));
     });
     const fail = (err: Error): void => {
+      if (this.#worker !== w) return;
       this.#worker = undefined;
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
+      this.#waiting.length = 0;
+      this.#inFlight = 0;
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`config parser worker exited with code ${code}`)));
@@ -136,19 +159,34 @@ class WorkerParser implements Parser {
     return w;
   }
 
+  #pump(): void {
+    const w = this.#worker;
+    if (!w) return;
+    while (this.#inFlight < IN_FLIGHT && this.#waiting.length > 0) {
+      w.postMessage(this.#waiting.shift() as ParseRequest);
+      this.#inFlight++;
+    }
+  }
+
   parse(kind: FileKind, path: string, text: string, presets: Preset[]): Promise<ParsedFile> {
     const w = this.#ensure();
     const id = ++this.#next;
     return new Promise<ParsedFile>((resolve, reject) => {
       if (this.#pending.size === 0) w.ref(); // an answer is awaited: keep the process alive until it comes
       this.#pending.set(id, { resolve, reject });
-      w.postMessage({ id, kind, path, text, presets } satisfies ParseRequest);
+      this.#waiting.push({ id, kind, path, text, presets });
+      this.#pump();
     });
+  }
+
+  idle(): void {
+    if (this.#pending.size === 0) this.close();
   }
 
   close(): void {
     const w = this.#worker;
     this.#worker = undefined;
+    this.#inFlight = 0;
     if (w) void w.terminate();
   }
 }
@@ -214,6 +252,14 @@ const ownPresets = (r: ParsedFile | undefined): Preset[] => (r?.kind === 'prow' 
  * with the new list (Prow applies every preset to every job).
  */
 async function load(env: ConfigEnv, previous: ReadonlyMap<string, FileState>, parser: Parser): Promise<Loaded> {
+  try {
+    return await loadFiles(env, previous, parser);
+  } finally {
+    parser.idle();
+  }
+}
+
+async function loadFiles(env: ConfigEnv, previous: ReadonlyMap<string, FileState>, parser: Parser): Promise<Loaded> {
   const started = performance.now();
   const wanted: Array<{ path: string; kind: FileKind }> = [];
   if (env.KATABOT_CONFIG) wanted.push({ path: env.KATABOT_CONFIG, kind: 'katabot' });

@@ -162,13 +162,23 @@ export function branchersIntersect(a: Brancher, b: Brancher, shouldRun: (br: Bra
   return branchersIntersect(b, a, shouldRun);
 }
 
+/** Compiled branch regexes by source: the same lists repeat across release-branch job files. */
+const branchRegexes = new Map<string, RegExp>();
+
 function brancherShouldRun(br: Brancher, branch: string): boolean {
   const branches = br.branches ?? [];
   const skip = br.skip_branches ?? [];
   if (branches.length === 0 && skip.length === 0) return true;
   const test = (list: string[]): boolean => {
-    const t = translateGoRegex(list.join('|'));
-    return new RegExp(t.source, t.flags).test(branch);
+    const source = list.join('|');
+    let re = branchRegexes.get(source);
+    if (!re) {
+      const t = translateGoRegex(source);
+      re = new RegExp(t.source, t.flags);
+      if (branchRegexes.size > 5000) branchRegexes.clear();
+      branchRegexes.set(source, re);
+    }
+    return re.test(branch);
   };
   if (skip.length > 0 && test(skip)) return false;
   return branches.length === 0 || test(branches);
