@@ -349,6 +349,7 @@ async function loadFiles(env: ConfigEnv, previous: ReadonlyMap<string, FileState
     await yieldToLoop();
   }
   if (prow.decorate_all_jobs === undefined && jobs.decorate_all_jobs !== undefined) prow = { ...prow, decorate_all_jobs: jobs.decorate_all_jobs };
+  if (presets.length > 0) jobs.presets = presets as Array<Record<string, unknown>>;
   const snapshot: ConfigSnapshot = { katabot, prow, jobs, sources: states.map((s) => s.path) };
   if (plugins) snapshot.plugins = plugins;
   const fingerprint = sha256(states.map((s) => `${s.kind}\u0000${s.path}\u0000${s.hash}`).join('\u0000'));

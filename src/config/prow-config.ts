@@ -319,6 +319,35 @@ export function parseJobFile(path: string, text: string): JobFile {
   return out;
 }
 
+/** One `.prow.yaml` or `.prow/*.yaml` file, decoded as Prow's ProwYAML and checked; presets not yet applied. */
+export interface ProwYamlFile {
+  path: string;
+  presets: Preset[];
+  presubmits: Presubmit[];
+  postsubmits: Postsubmit[];
+  lines: { presubmits: number[]; postsubmits: number[] };
+}
+
+/** Decodes and checks an in-repo config file (ReadProwYAML): jobs are lists here, not maps by org/repo. */
+export function parseProwYamlFile(path: string, text: string): ProwYamlFile {
+  const jobLines = new WeakMap<object, number>();
+  const raw = decodeGoYaml(text, path, { struct: 'ProwYAML' }, { onStruct: (type, value, pos) => { if (JOB_LINE_TYPES.has(type)) jobLines.set(value, pos.line); } }).value as
+    | { presets?: Preset[]; presubmits?: Presubmit[]; postsubmits?: Postsubmit[] }
+    | undefined;
+  const fail = failer(path, text, () => ({ struct: 'ProwYAML' }));
+  const presubmits = raw?.presubmits ?? [];
+  const postsubmits = raw?.postsubmits ?? [];
+  presubmits.forEach((p, i) => checkPresubmit(fail, p, ['presubmits', i]));
+  postsubmits.forEach((p, i) => checkPostsubmit(fail, p, ['postsubmits', i]));
+  return {
+    path,
+    presets: raw?.presets ?? [],
+    presubmits,
+    postsubmits,
+    lines: { presubmits: presubmits.map((j) => jobLines.get(j) ?? 0), postsubmits: postsubmits.map((j) => jobLines.get(j) ?? 0) },
+  };
+}
+
 function presetMatches(preset: Preset, labels: Record<string, string> | undefined): boolean {
   return Object.entries(preset.labels ?? {}).every(([k, v]) => labels?.[k] === v);
 }
@@ -482,5 +511,7 @@ export function parseJobConfig(files: ReadonlyArray<{ path: string; text: string
   const parsed = files.map((f) => parseJobFile(f.path, f.text));
   checkPresets(parsed);
   const presets = presetsOf(parsed);
-  return runSteps(assembleJobConfigSteps(parsed.map((f) => applyPresetsToFile(f, presets))));
+  const jobs = runSteps(assembleJobConfigSteps(parsed.map((f) => applyPresetsToFile(f, presets))));
+  if (presets.length > 0) jobs.presets = presets as Array<Record<string, unknown>>;
+  return jobs;
 }

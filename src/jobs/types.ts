@@ -96,6 +96,8 @@ export interface JobConfig {
   periodics: Periodic[];
   /** `decorate_all_jobs` when a job config file sets it (Prow merges it with config.yaml's). */
   decorate_all_jobs?: boolean;
+  /** Every preset, in Prow's order (already applied to the jobs above; in-repo config jobs get them too). */
+  presets?: Array<Record<string, unknown>>;
 }
 
 /** The parts of Prow's config.yaml (PROW_CONFIG) that katabot reads. */
