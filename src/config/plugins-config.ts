@@ -123,6 +123,17 @@ export function prowPluginsFor(plugins: PluginsConfig, org: string, repo: string
 }
 
 /**
+ * Webhook actions GitHub delivers only to the GitHub App that owns the checks, never to repository or organization
+ * webhooks, so Prow's hook never has them (test/integration/deploy.test.ts checks this against GitHub's docs).
+ */
+export const APP_ONLY_ACTIONS: ReadonlySet<string> = new Set(['check_run.rerequested', 'check_run.requested_action', 'check_suite.requested', 'check_suite.rerequested']);
+
+/** The events (of `event.action` registrations) Prow's hook can forward: those with an action repository webhooks get. */
+export function eventsViaHook(registeredActions: readonly string[]): string[] {
+  return [...new Set(registeredActions.filter((ea) => !APP_ONLY_ACTIONS.has(ea)).map((ea) => ea.split('.')[0] as string))].sort();
+}
+
+/**
  * One line per problem an admin should fix in plugins.yaml for katabot (`name`) to work: an entry that filters
  * out events katabot handles, and repositories where Prow's own trigger also runs (both would start jobs).
  */

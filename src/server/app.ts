@@ -13,7 +13,7 @@ import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../ada
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
-import { pluginsWarnings } from '../config/plugins-config.ts';
+import { eventsViaHook, pluginsWarnings } from '../config/plugins-config.ts';
 import { prowJobNamespace } from '../config/prow-config.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
@@ -77,7 +77,8 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     if (now !== namespace) log.warn({ namespace, configured: now }, 'prowjob_namespace changed in config.yaml; restart katabot to use it');
   });
   if (first.plugins) {
-    for (const line of pluginsWarnings(first.plugins, first.katabot.external_plugin_name, Object.keys(REGISTRATIONS))) log.warn(line);
+    const viaHook = eventsViaHook(Object.values(REGISTRATIONS).flat());
+    for (const line of pluginsWarnings(first.plugins, first.katabot.external_plugin_name, viaHook)) log.warn(line);
   }
 
   const prefix = overrides.redisPrefix ?? 'katabot';
