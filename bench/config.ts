@@ -15,20 +15,9 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { ConfigSource, listJobConfigFiles, type ConfigEnv } from '../src/config/load.ts';
+import { rng } from './rng.ts';
 
 const GOAL_MS = 50;
-
-/** Small deterministic PRNG (mulberry32) so every run generates the same files. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A config shaped like kubernetes/test-infra's: same file count, job counts, presets and value kinds. */
 function generate(root: string): void {

@@ -119,6 +119,15 @@ const REPORTER = { context: S, skip_report: B };
 
 const RESOURCE_REQUIREMENTS = struct('V1ResourceRequirements');
 
+/** config.JobConfig's fields, inlined in config.yaml's Config as well. */
+const JOB_CONFIG: Record<string, GoType> = {
+  presets: list(struct('Preset')),
+  presubmits: map(list(struct('Presubmit'))),
+  postsubmits: map(list(struct('Postsubmit'))),
+  periodics: list(struct('Periodic')),
+  decorate_all_jobs: B,
+};
+
 export const PROW_TYPES: Readonly<Record<string, StructType>> = {
   Presubmit: {
     fields: {
@@ -140,16 +149,7 @@ export const PROW_TYPES: Readonly<Record<string, StructType>> = {
     },
   },
   /** config.JobConfig: a job config file, and the job part of config.yaml. */
-  JobConfig: {
-    fields: {
-      presets: list(struct('Preset')),
-      presubmits: map(list(struct('Presubmit'))),
-      postsubmits: map(list(struct('Postsubmit'))),
-      periodics: list(struct('Periodic')),
-      decorate_all_jobs: B,
-      prow_ignored: 'any',
-    },
-  },
+  JobConfig: { fields: { ...JOB_CONFIG, prow_ignored: 'any' } },
   /** ProwYAML: `.prow.yaml` and the files of `.prow/`. */
   ProwYAML: {
     fields: { presets: list(struct('Preset')), presubmits: list(struct('Presubmit')), postsubmits: list(struct('Postsubmit')), prow_ignored: 'any' },
@@ -158,11 +158,7 @@ export const PROW_TYPES: Readonly<Record<string, StructType>> = {
   ProwConfig: {
     open: true,
     fields: {
-      presets: list(struct('Preset')),
-      presubmits: map(list(struct('Presubmit'))),
-      postsubmits: map(list(struct('Postsubmit'))),
-      periodics: list(struct('Periodic')),
-      decorate_all_jobs: B,
+      ...JOB_CONFIG,
       prowjob_namespace: S,
       pod_namespace: S,
       plank: struct('Plank'),

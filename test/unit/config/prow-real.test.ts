@@ -27,27 +27,29 @@ function snapshot(dir: Source): Promise<ConfigSnapshot> {
   return s;
 }
 
-/** The inputs the expected ProwJobs were made with. */
+/** The inputs the expected ProwJobs were made with (test/fixtures/prow-real/expected). */
+const INPUTS = { baseRef: 'master', baseSha: '4f0d2c8e7b3a91d5c6e2f4a8b0c9d1e3f5a7b9c1', now: new Date('2026-08-22T10:00:00Z') };
+
+function common(s: ConfigSnapshot, orgRepo: string) {
+  const [org, repo] = orgRepo.split('/') as [string, string];
+  return { ...INPUTS, prow: s.prow, namespace: s.prow.prowjob_namespace ?? 'default', org, repo, repoLink: `https://github.com/${orgRepo}` };
+}
+
 function presubmitProwJob(s: ConfigSnapshot, orgRepo: string, name: string): ProwJob | undefined {
   const p = s.jobs.presubmits[orgRepo]?.find((j) => j.name === name);
   if (!p) return undefined;
-  const [org, repo] = orgRepo.split('/') as [string, string];
   return buildPresubmitProwJob({
-    presubmit: p, prow: s.prow, name: '0f4ad6a9-2f0c-5f5e-9d0e-3c3b1f0e6a11', namespace: s.prow.prowjob_namespace ?? 'default', org, repo,
-    baseRef: 'master', baseSha: '4f0d2c8e7b3a91d5c6e2f4a8b0c9d1e3f5a7b9c1', repoLink: `https://github.com/${orgRepo}`,
+    ...common(s, orgRepo), presubmit: p, name: '0f4ad6a9-2f0c-5f5e-9d0e-3c3b1f0e6a11', eventGuid: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
     pull: { number: 4242, author: 'octocat', sha: '9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b', title: 'Update docs', headRef: 'docs', link: `https://github.com/${orgRepo}/pull/4242`, authorLink: 'https://github.com/octocat' },
-    eventGuid: '72d3162e-cc78-11e3-81ab-4c9367dc0958', now: new Date('2026-08-22T10:00:00Z'),
   });
 }
 
 function postsubmitProwJob(s: ConfigSnapshot, orgRepo: string, name: string): ProwJob | undefined {
   const p = s.jobs.postsubmits[orgRepo]?.find((j) => j.name === name);
   if (!p) return undefined;
-  const [org, repo] = orgRepo.split('/') as [string, string];
   return buildPostsubmitProwJob({
-    postsubmit: p, prow: s.prow, name: '5e1c0b7a-3d2f-5a4b-8c6d-9e0f1a2b3c4d', namespace: s.prow.prowjob_namespace ?? 'default', org, repo,
-    baseRef: 'master', baseSha: '4f0d2c8e7b3a91d5c6e2f4a8b0c9d1e3f5a7b9c1', repoLink: `https://github.com/${orgRepo}`,
-    baseLink: `https://github.com/${orgRepo}/compare/0d1e2f3a4b5c...4f0d2c8e7b3a`, eventGuid: '9bd1c4f0-cc78-11e3-81ab-4c9367dc0958', now: new Date('2026-08-22T10:00:00Z'),
+    ...common(s, orgRepo), postsubmit: p, name: '5e1c0b7a-3d2f-5a4b-8c6d-9e0f1a2b3c4d', eventGuid: '9bd1c4f0-cc78-11e3-81ab-4c9367dc0958',
+    baseLink: `https://github.com/${orgRepo}/compare/0d1e2f3a4b5c...4f0d2c8e7b3a`,
   });
 }
 
