@@ -4,7 +4,7 @@ import type { ProwConfig } from '../jobs/types.ts';
 import { ConfigError } from './errors.ts';
 import { parseKatabotConfig } from './katabot-config.ts';
 import { parsePluginsConfig, type PluginsConfig } from './plugins-config.ts';
-import { applyPresetsToFile, parseJobFile, parseProwConfig, type AppliedJobFile, type JobFile, type Preset } from './prow-config.ts';
+import { applyPresetsToFile, parseJobFile, parseProwConfig, presetMatches, type AppliedJobFile, type JobFile, type Preset } from './prow-config.ts';
 import type { KatabotConfig } from './types.ts';
 
 /** KATABOT_CONFIG, PLUGIN_CONFIG, PROW_CONFIG (config.yaml, which may hold jobs too) or a JOB_CONFIG file. */
@@ -54,6 +54,27 @@ export function configErrorFrom(d: ConfigErrorData): ConfigError {
   if (d.line !== undefined) options.line = d.line;
   if (d.column !== undefined) options.column = d.column;
   return new ConfigError(d.file, d.keyPath, d.problem, options);
+}
+
+/**
+ * Which presets a job file's jobs take, by preset id (`presetIds[i]` names `presets[i]`, e.g. a hash of it): the
+ * file's jobs depend on the presets only through this, so when it is unchanged under a new preset list, the
+ * file's jobs need not be built again. Jobs without a pod spec take no presets.
+ */
+export function presetUse(file: AppliedJobFile, presets: readonly Preset[], presetIds: readonly string[]): string {
+  const parts: string[] = [];
+  const each = (job: { spec?: unknown; labels?: Record<string, string> }): void => {
+    if (!job.spec) return;
+    const ids: string[] = [];
+    presets.forEach((p, i) => {
+      if (presetMatches(p, job.labels)) ids.push(presetIds[i] ?? String(i));
+    });
+    parts.push(ids.join(','));
+  };
+  for (const list of Object.values(file.presubmits)) list.forEach(each);
+  for (const list of Object.values(file.postsubmits)) list.forEach(each);
+  file.periodics.forEach(each);
+  return parts.join(';');
 }
 
 export type { JobFile, Preset };

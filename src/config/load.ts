@@ -9,7 +9,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { JobConfig, ProwConfig } from '../jobs/types.ts';
-import { configErrorFrom, parseConfigFile, type FileKind, type ParsedFile, type Preset } from './config-files.ts';
+import { configErrorFrom, parseConfigFile, presetUse, type FileKind, type ParsedFile, type Preset } from './config-files.ts';
 import { ConfigError } from './errors.ts';
 import type { ParseRequest, ParseResponse } from './load-worker.ts';
 import type { PluginsConfig } from './plugins-config.ts';
@@ -202,8 +202,9 @@ interface FileState {
   /** SHA-256 of the text: a touched but unchanged file is not parsed again. */
   hash: string;
   result: ParsedFile;
-  /** For job files: the key of the preset list their jobs were built with. */
+  /** For job files: the key of the preset list their jobs were built with, and which of those presets they took. */
   presetsKey?: string;
+  presetUse?: string;
 }
 
 export interface LoadStats {
@@ -243,6 +244,17 @@ async function stampOf(path: string): Promise<string> {
 }
 
 const presetsKeyOf = (presets: readonly Preset[]): string => sha256(JSON.stringify(presets));
+
+/** A preset list with an id (content hash) per preset, and the list's key. */
+interface PresetList { presets: Preset[]; ids: string[]; key: string }
+function presetList(presets: Preset[]): PresetList {
+  return { presets, ids: presets.map((p) => sha256(JSON.stringify(p))), key: presetsKeyOf(presets) };
+}
+
+/** Which presets a parsed job file took (hashed), or undefined for other files. */
+function usedPresets(result: ParsedFile, list: PresetList): string | undefined {
+  return result.kind === 'prow' || result.kind === 'jobs' ? sha256(presetUse(result.applied, list.presets, list.ids)) : undefined;
+}
 
 const ownPresets = (r: ParsedFile | undefined): Preset[] => (r?.kind === 'prow' || r?.kind === 'jobs' ? r.presets : []);
 
@@ -297,15 +309,17 @@ async function loadFiles(env: ConfigEnv, previous: ReadonlyMap<string, FileState
   const isJobs = (k: FileKind): boolean => k === 'prow' || k === 'jobs';
   const presetsBefore = wanted.filter((w) => isJobs(w.kind)).flatMap((w) => ownPresets(previous.get(w.path)?.result));
   let parsed = 0;
-  const parseOne = async (c: Todo, presets: Preset[], key: string): Promise<void> => {
+  const parseOne = async (c: Todo, list: PresetList): Promise<void> => {
     const text = texts.get(c.path) ?? (await readText(c.path));
-    const result = await parser.parse(c.kind, c.path, text, presets);
+    const result = await parser.parse(c.kind, c.path, text, list.presets);
     parsed++;
-    slots[c.i] = { path: c.path, kind: c.kind, stamp: c.stamp, hash: c.hash, result, ...(isJobs(c.kind) ? { presetsKey: key } : {}) };
+    const use = usedPresets(result, list);
+    slots[c.i] = { path: c.path, kind: c.kind, stamp: c.stamp, hash: c.hash, result, ...(use !== undefined ? { presetsKey: list.key, presetUse: use } : {}) };
   };
   const definesPresets = (c: Todo): boolean => isJobs(c.kind) && /^presets\s*:/m.test(texts.get(c.path) ?? '');
   const first = changed.filter((c) => !isJobs(c.kind) || definesPresets(c));
-  await Promise.all(first.map((c) => parseOne(c, presetsBefore, presetsKeyOf(presetsBefore))));
+  const before = presetList(presetsBefore);
+  await Promise.all(first.map((c) => parseOne(c, before)));
   const presetsNow = wanted.flatMap((w, i) => {
     if (!isJobs(w.kind)) return [];
     const c = changed.find((x) => x.i === i);
@@ -313,20 +327,28 @@ async function loadFiles(env: ConfigEnv, previous: ReadonlyMap<string, FileState
     return ownPresets(slots[i]?.result);
   });
   const rest = changed.filter((c) => !first.includes(c));
-  await Promise.all(rest.map((c) => parseOne(c, presetsNow, presetsKeyOf(presetsNow))));
+  const now = presetList(presetsNow);
+  await Promise.all(rest.map((c) => parseOne(c, now)));
   const states = slots.map((s, i) => {
     if (!s) throw new Error(`config loader: ${wanted[i]?.path} was not parsed`);
     return s;
   });
 
   // 3. Job files built with another preset list than the final one (a preset changed; a file defining presets
-  //    that was parsed first) are parsed again with it.
+  //    that was parsed first) are parsed again with it — unless their jobs take the same presets from both lists.
   const jobStates = states.filter((s) => isJobs(s.kind));
   checkPresets(jobStates.map((s) => ({ path: s.path, presets: ownPresets(s.result) })));
   const presets = jobStates.flatMap((s) => ownPresets(s.result));
-  const key = presetsKeyOf(presets);
-  const stale = states.flatMap((s, i) => (isJobs(s.kind) && s.presetsKey !== key ? [{ i, path: s.path, kind: s.kind, stamp: s.stamp, hash: s.hash }] : []));
-  await Promise.all(stale.map((c) => parseOne(c, presets, key)));
+  const final = presetList(presets);
+  const stale: Todo[] = [];
+  for (const [i, s] of states.entries()) {
+    if (!isJobs(s.kind) || s.presetsKey === final.key) continue;
+    const use = usedPresets(s.result, final);
+    if (use !== undefined && use === s.presetUse) states[i] = { ...s, presetsKey: final.key };
+    else stale.push({ i, path: s.path, kind: s.kind, stamp: s.stamp, hash: s.hash });
+    if (i % 50 === 49) await yieldToLoop();
+  }
+  await Promise.all(stale.map((c) => parseOne(c, final)));
   for (const c of stale) states[c.i] = slots[c.i] as FileState;
 
   // 4. One snapshot, assembled a file at a time.
@@ -543,8 +565,10 @@ export class ConfigSource {
         });
         this.#fileWatchers.set(file, w);
       } catch (err) {
+        // Mid-replacement the file may be missing for a moment: try again shortly.
         this.#rearm = true;
-        this.#log.warn({ file, err: (err as Error).message }, 'cannot watch config file; it is watched again at the next reload');
+        this.#log.warn({ file, err: (err as Error).message }, 'cannot watch config file; trying again in a second');
+        if (!this.#closed) setTimeout(() => this.#schedule(), 1000).unref();
       }
     }
   }

@@ -10,6 +10,7 @@ import { decodeGoYaml, positionOf, type Position } from './go-yaml.ts';
 import { isPlainObject, typeName } from './yaml.ts';
 import { goRegexProblem, translateGoRegex } from '../jobs/regex.ts';
 import { isValidLabelKey, isValidLabelValue } from '../jobs/labels.ts';
+import { DEFAULT_NAMESPACE } from '../jobs/prowjob.ts';
 
 /** config.go jobNameRegex */
 export const JOB_NAME_RE = /^[A-Za-z0-9-._]+$/;
@@ -69,15 +70,12 @@ function checkDecorationConfig(fail: Fail, dc: DecorationConfig, path: Path): vo
 
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Prow's default for prowjob_namespace and pod_namespace. */
-export const DEFAULT_PROW_NAMESPACE = 'default';
-
 /**
  * Where ProwJobs go: the environment's PROWJOB_NAMESPACE when set, else config.yaml's prowjob_namespace (the only
  * namespace plank watches), else Prow's default.
  */
 export function prowJobNamespace(override: string | undefined, prow: ProwConfig): string {
-  return override || prow.prowjob_namespace || DEFAULT_PROW_NAMESPACE;
+  return override || prow.prowjob_namespace || DEFAULT_NAMESPACE;
 }
 
 /**
@@ -348,7 +346,8 @@ export function parseProwYamlFile(path: string, text: string): ProwYamlFile {
   };
 }
 
-function presetMatches(preset: Preset, labels: Record<string, string> | undefined): boolean {
+/** Prow's mergePreset test: the job has every label of the preset (a preset without labels matches every job). */
+export function presetMatches(preset: Preset, labels: Record<string, string> | undefined): boolean {
   return Object.entries(preset.labels ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 

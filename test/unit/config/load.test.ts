@@ -225,7 +225,7 @@ describe('ConfigSource: reloads that cost what changed', () => {
     }
   });
 
-  it('parses only the changed job file; presets from other files still apply to it; a preset change reparses all', async () => {
+  it('parses only the changed job file; presets from other files still apply to it; a preset change rebuilds the files using it', async () => {
     const d = await tempDir();
     const presets = (value: string): string => `presets:\n- labels: {preset-kvm: "true"}\n  env: [{name: KVM, value: ${value}}]\n`;
     const withPreset = (name: string): string => job(name).replace('    always_run: true\n', '    always_run: true\n    labels: {preset-kvm: "true"}\n');
@@ -234,8 +234,8 @@ describe('ConfigSource: reloads that cost what changed', () => {
     const source = new ConfigSource({ JOB_CONFIG: d }, capturingLogger().log, { watch: false });
     try {
       const first = await source.start();
-      // presets.yaml is parsed first to learn the presets, then again with them; the others once.
-      assert.equal(source.stats().last?.parsed, 6);
+      // presets.yaml is parsed first to learn the presets (its own jobs take none), then each job file once.
+      assert.equal(source.stats().last?.parsed, 5);
       assert.deepEqual(first.jobs.presubmits['kata-containers/a']?.[0]?.spec?.containers[0]?.env, [{ name: 'KVM', value: '1' }]);
 
       await writeFile(join(d, 'b.yaml'), withPreset('job-b2').replace('kata-containers/kata-containers', 'kata-containers/b'));
@@ -247,9 +247,14 @@ describe('ConfigSource: reloads that cost what changed', () => {
 
       await writeFile(join(d, 'presets.yaml'), presets('2'));
       const all = await source.reload();
-      // presets.yaml first (to learn the new presets), then every job file with them.
-      assert.equal(all.status === 'applied' && all.stats.parsed, 6, 'a preset change rebuilds every job file');
+      // presets.yaml first (to learn the new presets), then every job file that takes the changed preset.
+      assert.equal(all.status === 'applied' && all.stats.parsed, 5, 'a preset change rebuilds the job files that use it');
       assert.deepEqual(all.snapshot.jobs.presubmits['kata-containers/d']?.[0]?.spec?.containers[0]?.env, [{ name: 'KVM', value: '2' }]);
+
+      await writeFile(join(d, 'presets.yaml'), `${presets('2')}- labels: {preset-unused: "true"}\n  env: [{name: UNUSED, value: x}]\n`);
+      const unused = await source.reload();
+      assert.equal(unused.status === 'applied' && unused.stats.parsed, 1, 'a preset no job takes rebuilds nothing else');
+      assert.equal(unused.snapshot.jobs.presubmits['kata-containers/d']?.[0], all.snapshot.jobs.presubmits['kata-containers/d']?.[0]);
 
       await writeFile(join(d, 'c.yaml'), await readFile(join(d, 'c.yaml'), 'utf8'));
       const touched = await source.reload();
