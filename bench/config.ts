@@ -48,16 +48,36 @@ function generate(root: string): void {
   }
 }
 
-interface Figures { ms: number; maxDelayMs: number; parsed?: number; status?: string }
+interface Figures { ms: number; maxDelayMs: number; maxTurnCpuMs: number; parsed?: number; status?: string }
 
+/** CPU time of this thread so far, in ms. */
+const threadCpuMs = (): number => {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Runs `run` and reports its wall time, the longest event-loop stall (monitorEventLoopDelay: wall time, so other
+ * processes competing for the CPU lengthen it), and the most CPU the main thread spent between two 1 ms timer
+ * ticks: the stall the same work causes when the thread has a core to itself.
+ */
 async function measure(run: () => Promise<{ parsed?: number; status?: string } | void>): Promise<Figures> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
+  let lastCpu = threadCpuMs();
+  let maxTurnCpuMs = 0;
+  const ticker = setInterval(() => {
+    const cpu = threadCpuMs();
+    maxTurnCpuMs = Math.max(maxTurnCpuMs, cpu - lastCpu);
+    lastCpu = cpu;
+  }, 1);
   const started = performance.now();
   const r = (await run()) ?? {};
   const ms = performance.now() - started;
+  clearInterval(ticker);
+  maxTurnCpuMs = Math.max(maxTurnCpuMs, threadCpuMs() - lastCpu);
   h.disable();
-  return { ms, maxDelayMs: h.max / 1e6, ...r };
+  return { ms, maxDelayMs: h.max / 1e6, maxTurnCpuMs, ...r };
 }
 
 /** Child process: one measurement, printed as JSON on stdout. */
@@ -140,7 +160,7 @@ async function main(): Promise<void> {
     const files = await listJobConfigFiles(join(work, 'config/jobs'));
     const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
     console.log(`# ${label}: ${files.length} job files, ${(bytes / 2 ** 20).toFixed(1)} MiB`);
-    const fmt = (f: Figures | undefined): string => (f ? `${f.ms.toFixed(0).padStart(6)} ms, longest event-loop stall ${f.maxDelayMs.toFixed(1).padStart(7)} ms, parsed ${String(f.parsed ?? '-').padStart(4)}${f.status ? `, ${f.status}` : ''}` : 'n/a');
+    const fmt = (f: Figures | undefined): string => (f ? `${f.ms.toFixed(0).padStart(6)} ms, longest stall ${f.maxDelayMs.toFixed(1).padStart(6)} ms wall / ${f.maxTurnCpuMs.toFixed(1).padStart(5)} ms CPU, parsed ${String(f.parsed ?? '-').padStart(4)}${f.status ? `, ${f.status}` : ''}` : 'n/a');
     // The stall is wall time, so a busy machine inflates it: the worker runs RUNS times and the median is reported.
     const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
     const once = (parser: 'worker' | 'inline', n: number): Record<string, Figures> => {
@@ -159,11 +179,12 @@ async function main(): Promise<void> {
     const w: Record<string, Figures | undefined> = Object.fromEntries(STEPS.map((s) => [s, median(s)]));
     const i = once('inline', 0);
     for (const step of STEPS) {
-      const all = workerRuns.map((r) => r[step]?.maxDelayMs.toFixed(1)).join(', ');
-      console.log(`${step.padEnd(14)} worker: ${fmt(w[step])}  (median of ${runs}; stalls ${all} ms)`);
+      const all = workerRuns.map((r) => `${r[step]?.maxDelayMs.toFixed(1)}/${r[step]?.maxTurnCpuMs.toFixed(1)}`).join(', ');
+      console.log(`${step.padEnd(14)} worker: ${fmt(w[step])}  (median of ${runs}; wall/CPU ${all} ms)`);
       console.log(`${''.padEnd(14)} inline: ${fmt(i[step])}  (baseline: parsing on the main thread)`);
     }
     const worstReload = Math.max(...STEPS.filter((s) => s !== 'start').map((s) => w[s]?.maxDelayMs ?? 0));
+    const worstReloadCpu = Math.max(...STEPS.filter((s) => s !== 'start').map((s) => w[s]?.maxTurnCpuMs ?? 0));
     console.log(`ratio one-file reload / first load (worker): ${((w['oneFile']?.ms ?? 0) / (w['start']?.ms ?? 1)).toFixed(3)}`);
     console.log(`ratio longest stall, inline / worker, preset change: ${((i['presetChanged']?.maxDelayMs ?? 0) / Math.max(w['presetChanged']?.maxDelayMs ?? 1, 0.001)).toFixed(1)}`);
     type Mem = { rssMb: number; heapMb: number };
@@ -173,7 +194,7 @@ async function main(): Promise<void> {
     const mb = (m: Mem): string => `${m.rssMb.toFixed(0)} MiB (heap ${m.heapMb.toFixed(0)} MiB)`;
     console.log(`resident memory right after loading: ${mb(full.loaded)} with this config, ${mb(none.loaded)} with an empty config`);
     console.log(`resident memory 10 s later:          ${mb(full.settled)} with this config, ${mb(none.settled)} with an empty config`);
-    console.log(`goal: longest event-loop stall during a reload ≤ ${GOAL_MS} ms — ${worstReload.toFixed(1)} ms (median run): ${worstReload <= GOAL_MS ? 'met' : 'NOT met'}`);
+    console.log(`goal: longest event-loop stall during a reload ≤ ${GOAL_MS} ms — ${worstReload.toFixed(1)} ms wall (median run; load average now ${(await import('node:os')).loadavg()[0]?.toFixed(1)} on ${(await import('node:os')).availableParallelism()} CPUs), ${worstReloadCpu.toFixed(1)} ms of main-thread CPU: ${worstReload <= GOAL_MS ? 'met' : worstReloadCpu <= GOAL_MS ? 'met in CPU time, not in wall time on this busy machine' : 'NOT met'}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
