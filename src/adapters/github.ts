@@ -6,6 +6,7 @@ import type { PullFacts } from '../plan/facts.ts';
 import type { CheckRunObject, StatusObject, WorkflowRunObject } from '../plan/head-results.ts';
 import { checkRunResult } from '../plan/head-results.ts';
 import type { CheckRunInput, CheckRunUpdate, StatusInput } from '../report/check-run.ts';
+import { IN_REPO_CONFIG_DIR, inRepoConfigPaths, PROW_IGNORE_FILE } from '../config/in-repo.ts';
 
 
 /**
@@ -94,6 +95,45 @@ export class GitHub {
         files[f.name] = Buffer.from(data.content, (data.encoding ?? 'base64') as BufferEncoding).toString('utf8');
       }
       if (files['package.yaml'] !== undefined) out.push({ path: d.path, files });
+    }
+    return out;
+  }
+
+  /**
+   * Prow's in-repo config at `ref` (for a PR: its head merged onto its base, e.g. the PR's merge commit), read
+   * through the contents API: the `.yaml`/`.yml` files under `.prow/` (recursively, in path order, minus what
+   * `.prowignore` excludes) when that directory exists, else `.prow.yaml`; none when neither exists.
+   */
+  async inRepoConfigFiles(ref: string): Promise<Array<{ path: string; text: string }>> {
+    const get = async (path: string): Promise<unknown> => {
+      try {
+        return (await this.#octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner: this.owner, repo: this.repo, path, ref })).data;
+      } catch (err) {
+        if (status(err) === 404) return undefined;
+        throw err;
+      }
+    };
+    const text = (data: unknown): string | undefined => {
+      const f = data as { type?: string; content?: string; encoding?: string } | undefined;
+      if (!f || Array.isArray(data) || f.type !== 'file' || typeof f.content !== 'string') return undefined;
+      return Buffer.from(f.content, (f.encoding ?? 'base64') as BufferEncoding).toString('utf8');
+    };
+    const listDir = async (path: string): Promise<string[] | undefined> => {
+      const data = await get(path);
+      if (!Array.isArray(data)) return undefined;
+      const out: string[] = [];
+      for (const e of data as Array<{ type: string; path: string }>) {
+        if (e.type === 'file') out.push(e.path);
+        else if (e.type === 'dir') out.push(...((await listDir(e.path)) ?? []));
+      }
+      return out;
+    };
+    const dirFiles = await listDir(IN_REPO_CONFIG_DIR);
+    const prowignore = dirFiles === undefined ? undefined : text(await get(PROW_IGNORE_FILE));
+    const out: Array<{ path: string; text: string }> = [];
+    for (const path of inRepoConfigPaths(dirFiles, prowignore)) {
+      const t = text(await get(path));
+      if (t !== undefined) out.push({ path, text: t });
     }
     return out;
   }

@@ -19,8 +19,11 @@ export interface RuntimeOptions {
   kubeconfig?: string;
   /** Running in a Kubernetes pod (service account credentials available) and KUBECONFIG unset. */
   inCluster: boolean;
-  prowjobNamespace: string;
+  /** PROWJOB_NAMESPACE; when unset, config.yaml's prowjob_namespace applies (see prowJobNamespace). */
+  prowjobNamespace?: string;
   prowConfig?: string;
+  /** Prow's plugins.yaml: per-repo trigger settings and external plugin entries. */
+  pluginConfig?: string;
   jobConfig?: string;
   katabotConfig?: string;
   /** Largest accepted webhook body; GitHub caps payloads at 25 MB. */
@@ -81,8 +84,9 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     redisUrl: nonEmpty(env.REDIS_URL),
     kubeconfig: nonEmpty(env.KUBECONFIG),
     inCluster: !nonEmpty(env.KUBECONFIG) && Boolean(nonEmpty(env.KUBERNETES_SERVICE_HOST)),
-    prowjobNamespace: nonEmpty(env.PROWJOB_NAMESPACE) ?? 'default',
+    prowjobNamespace: nonEmpty(env.PROWJOB_NAMESPACE),
     prowConfig: nonEmpty(env.PROW_CONFIG),
+    pluginConfig: nonEmpty(env.PLUGIN_CONFIG),
     jobConfig: nonEmpty(env.JOB_CONFIG),
     katabotConfig: nonEmpty(env.KATABOT_CONFIG),
     maxBodyBytes: intOr(env.KATABOT_MAX_BODY_BYTES, 26_214_400, 'KATABOT_MAX_BODY_BYTES'),

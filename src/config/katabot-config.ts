@@ -31,30 +31,40 @@ const logins = (what: string): SchemaNode => ({
 const bool: SchemaNode = { type: 'boolean', 'x-message': 'must be true or false' };
 const nonEmpty: SchemaNode = { type: 'string', minLength: 1, 'x-message': 'must be a non-empty string' };
 
+const section = (properties: Record<string, SchemaNode>): SchemaNode => ({ type: 'object', additionalProperties: false, 'x-message': 'must be a mapping', properties });
+const url: SchemaNode = { type: 'string', pattern: '^https?://[^\\s/]+', 'x-message': 'must be an http(s) URL' };
+
+/** Settings that may differ per org or repository: Prow's trigger settings, TDX, reporting, retest. */
+const PER_REPO: Record<string, SchemaNode> = {
+  orgs: logins('a GitHub organization login'),
+  only_org_members: bool,
+  trusted_apps: {
+    type: 'array',
+    'x-message': 'must be an array of strings',
+    items: { type: 'string', pattern: LOGIN, 'x-message': { pattern: 'must be a GitHub App name without the [bot] suffix' } },
+  },
+  ignore_ok_to_test: bool,
+  trusted_org: { type: 'string', pattern: LOGIN, 'x-message': 'must be a GitHub organization login' },
+  join_org_url: url,
+  tdx: section({
+    label: nonEmpty,
+    approvers: logins('a GitHub login (without @)'),
+    jobs: nonEmpty,
+    sticky: bool,
+  }),
+  report: section({ statuses: bool }),
+  retest: section({ github_actions: bool }),
+};
+
+/** `org` or `org/repo` */
+export const REPO_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9._-]+)?$/;
+
 export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
   type: 'object',
   additionalProperties: false,
   'x-message': 'must be a mapping',
   properties: {
-    orgs: logins('a GitHub organization login'),
-    only_org_members: bool,
-    trusted_apps: {
-      type: 'array',
-      'x-message': 'must be an array of strings',
-      items: { type: 'string', pattern: LOGIN, 'x-message': { pattern: 'must be a GitHub App name without the [bot] suffix' } },
-    },
-    ignore_ok_to_test: bool,
-    tdx: {
-      type: 'object',
-      additionalProperties: false,
-      'x-message': 'must be a mapping',
-      properties: {
-        label: nonEmpty,
-        approvers: logins('a GitHub login (without @)'),
-        jobs: nonEmpty,
-        sticky: bool,
-      },
-    },
+    ...PER_REPO,
     trace: {
       type: 'object',
       additionalProperties: false,
@@ -64,18 +74,12 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
         kata_runtime_classes: { type: 'array', 'x-message': 'must be an array of strings', items: { type: 'string', minLength: 1 } },
       },
     },
-    deck_url: { type: 'string', pattern: '^https?://[^\\s/]+', 'x-message': 'must be an http(s) URL' },
-    report: {
+    deck_url: url,
+    external_plugin_name: nonEmpty,
+    repos: {
       type: 'object',
-      additionalProperties: false,
-      'x-message': 'must be a mapping',
-      properties: { statuses: bool },
-    },
-    retest: {
-      type: 'object',
-      additionalProperties: false,
-      'x-message': 'must be a mapping',
-      properties: { github_actions: bool },
+      'x-message': 'must be a mapping of org or org/repo to settings',
+      additionalProperties: section(PER_REPO),
     },
   },
 };
@@ -157,7 +161,15 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     trace: { ...d.trace, ...c.trace },
     report: { ...d.report, ...c.report },
     retest: { ...d.retest, ...c.retest },
+    external_plugin_name: c.external_plugin_name ?? d.external_plugin_name,
+    repos: c.repos ?? d.repos,
   };
+  if (c.trusted_org !== undefined) out.trusted_org = c.trusted_org;
+  if (c.join_org_url !== undefined) out.join_org_url = c.join_org_url;
+  for (const [key, o] of Object.entries(out.repos)) {
+    if (!REPO_KEY.test(key)) throw new ConfigError(file, ['repos', key], 'keys must be an org or org/repo');
+    if (o.tdx?.jobs !== undefined) checkTdxJobs(file, o.tdx.jobs, ['repos', key, 'tdx', 'jobs']);
+  }
   const deckUrl = c.deck_url ?? d.deck_url;
   if (deckUrl !== undefined) {
     let ok = false;
@@ -170,9 +182,14 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     if (!ok) throw new ConfigError(file, ['deck_url'], 'must be an http(s) URL');
     out.deck_url = deckUrl.replace(/\/+$/, '');
   }
-  const problem = goRegExpProblem(out.tdx.jobs);
-  if (problem !== undefined) throw new ConfigError(file, ['tdx', 'jobs'] satisfies KeyPath, `must be a valid regular expression: ${problem}`);
+  checkTdxJobs(file, out.tdx.jobs, ['tdx', 'jobs']);
   return out;
+}
+
+/** `tdx.jobs` is Go RE2, as Prow's job regexes. */
+function checkTdxJobs(file: string, source: string, path: KeyPath): void {
+  const problem = goRegExpProblem(source);
+  if (problem !== undefined) throw new ConfigError(file, path, `must be a valid regular expression: ${problem}`);
 }
 
 /**

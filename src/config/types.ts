@@ -24,12 +24,33 @@ export interface KatabotConfig {
   trusted_apps: string[];
   /** true: /ok-to-test is ignored, as Prow's ignore_ok_to_test. */
   ignore_ok_to_test: boolean;
+  /** Prow's trusted_org: members of this org are trusted too, besides the repository's org (or `orgs`). */
+  trusted_org?: string;
+  /** Where the needs-ok-to-test message sends people to learn about joining the org (Prow's join_org_url). */
+  join_org_url?: string;
   tdx: TdxPolicy;
   trace: TracePolicy;
   deck_url?: string;
   report: { statuses: boolean };
   /** `/retest` also re-runs the failed jobs of the PR head's failed GitHub Actions workflow runs. */
   retest: { github_actions: boolean };
+  /** katabot's name under `external_plugins` in Prow's plugins.yaml (PLUGIN_CONFIG). */
+  external_plugin_name: string;
+  /** Per-org (`org`) and per-repository (`org/repo`) overrides; repoPolicy() applies them. */
+  repos: Record<string, RepoOverride>;
+}
+
+/** What KATABOT_CONFIG's `repos:` may change for one org or repository. */
+export interface RepoOverride {
+  orgs?: string[];
+  only_org_members?: boolean;
+  trusted_apps?: string[];
+  ignore_ok_to_test?: boolean;
+  trusted_org?: string;
+  join_org_url?: string;
+  tdx?: Partial<TdxPolicy>;
+  report?: Partial<KatabotConfig['report']>;
+  retest?: Partial<KatabotConfig['retest']>;
 }
 
 export const DEFAULT_KATABOT_CONFIG: KatabotConfig = {
@@ -41,4 +62,6 @@ export const DEFAULT_KATABOT_CONFIG: KatabotConfig = {
   trace: { image: 'ghcr.io/kata-containers/katabot-tracer:latest', kata_runtime_classes: ['kata', 'kata-qemu', 'kata-clh', 'kata-qemu-tdx', 'kata-qemu-snp', 'kata-fc', 'kata-dragonball'] },
   report: { statuses: false },
   retest: { github_actions: true },
+  external_plugin_name: 'katabot',
+  repos: {},
 };

@@ -131,7 +131,7 @@ export function needsChangedFiles(presubmits: readonly Presubmit[]): boolean {
  * Prow's RegexpChangeMatcher.RunsAgainstChanges: run_if_changed runs when any path matches; skip_if_only_changed
  * runs when any path does not match (skips when all match, and also when there are no changes).
  */
-export function runsAgainstChanges(p: Presubmit, changedFiles: readonly string[]): boolean {
+export function runsAgainstChanges(p: Pick<Presubmit, 'name' | 'run_if_changed' | 'skip_if_only_changed'>, changedFiles: readonly string[]): boolean {
   if (p.run_if_changed) {
     const re = compiled(p.run_if_changed, 'run_if_changed', p.name);
     return changedFiles.some((f) => re.test(f));

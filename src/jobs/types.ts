@@ -96,6 +96,8 @@ export interface JobConfig {
   periodics: Periodic[];
   /** `decorate_all_jobs` when a job config file sets it (Prow merges it with config.yaml's). */
   decorate_all_jobs?: boolean;
+  /** Every preset, in Prow's order (already applied to the jobs above; in-repo config jobs get them too). */
+  presets?: Array<Record<string, unknown>>;
 }
 
 /** The parts of Prow's config.yaml (PROW_CONFIG) that katabot reads. */
@@ -117,6 +119,10 @@ export interface ProwConfig {
     [key: string]: unknown;
   };
   deck?: { [key: string]: unknown };
+  /** In-repo config (`.prow.yaml` / `.prow/`): enabled per `*`, org or org/repo; clusters its jobs may use. */
+  in_repo_config?: { enabled?: Record<string, boolean>; allowed_clusters?: Record<string, string[]> };
+  /** Prow's scheduler: when enabled, new ProwJobs start in state `scheduling`. */
+  scheduler?: { enabled?: boolean; [key: string]: unknown };
   [key: string]: unknown;
 }
 

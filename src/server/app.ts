@@ -14,6 +14,8 @@ import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
 import { openApiFallback } from '../behavior/openapi.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
+import { eventsViaHook, pluginsWarnings } from '../config/plugins-config.ts';
+import { prowJobNamespace } from '../config/prow-config.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
 import { payloadProblem } from '../handlers/payloads.ts';
@@ -68,10 +70,20 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   const log = overrides.log ?? pino({ level: opts.logLevel, base: { name: 'katabot' } });
 
   const config = new ConfigSource(
-    { PROW_CONFIG: opts.prowConfig, JOB_CONFIG: opts.jobConfig, KATABOT_CONFIG: opts.katabotConfig },
+    { PROW_CONFIG: opts.prowConfig, JOB_CONFIG: opts.jobConfig, KATABOT_CONFIG: opts.katabotConfig, PLUGIN_CONFIG: opts.pluginConfig },
     log,
   );
-  await config.start();
+  const first = await config.start();
+  // PROWJOB_NAMESPACE wins; else config.yaml's prowjob_namespace, the namespace plank watches.
+  const namespace = prowJobNamespace(opts.prowjobNamespace, first.prow);
+  config.onChange((s) => {
+    const now = prowJobNamespace(opts.prowjobNamespace, s.prow);
+    if (now !== namespace) log.warn({ namespace, configured: now }, 'prowjob_namespace changed in config.yaml; restart katabot to use it');
+  });
+  if (first.plugins) {
+    const viaHook = eventsViaHook(Object.values(REGISTRATIONS).flat());
+    for (const line of pluginsWarnings(first.plugins, first.katabot.external_plugin_name, viaHook)) log.warn(line);
+  }
 
   const prefix = overrides.redisPrefix ?? 'katabot';
   let store: Store;
@@ -101,11 +113,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     // In a pod without KUBECONFIG, use the ServiceAccount (its token file is re-read as it rotates).
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromCluster();
-    prowjobs = kubeProwJobClient(kc, opts.prowjobNamespace, log);
-    source = informerSource(kc, opts.prowjobNamespace, log.child({ component: 'prowjob-watch' }), { resyncMs: opts.reporterResyncSeconds * 1000 });
+    prowjobs = kubeProwJobClient(kc, namespace, log);
+    source = informerSource(kc, namespace, log.child({ component: 'prowjob-watch' }), { resyncMs: opts.reporterResyncSeconds * 1000 });
   } else {
     log.warn('KUBECONFIG is unset and not in a cluster: ProwJobs are written as YAML under ./.katabot/prowjobs/');
-    prowjobs = fileProwJobClient('.katabot/prowjobs', opts.prowjobNamespace);
+    prowjobs = fileProwJobClient('.katabot/prowjobs', namespace);
     source = pollingSource(prowjobs, 2000, log.child({ component: 'prowjob-poll' }));
   }
 

@@ -12,6 +12,7 @@ import { CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } fro
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { kubeProwJobClient } from '../../src/adapters/kube.ts';
 import { loadConfigSnapshot, type ConfigSnapshot } from '../../src/config/load.ts';
+import { APP_ONLY_ACTIONS, eventsViaHook } from '../../src/config/plugins-config.ts';
 import { REGISTRATIONS } from '../../src/handlers/index.ts';
 import { buildPeriodicProwJob, buildPresubmitProwJob } from '../../src/jobs/prowjob.ts';
 import { presubmitsFor } from '../../src/jobs/select.ts';
@@ -160,9 +161,9 @@ describe('kustomize overlays', { skip: NO_KUSTOMIZE }, () => {
           if (source.items) assert.ok(source.items.some((i: { path: string }) => i.path === rest), `${name}: ${rest} is not an item of ${vol.name}`);
           if (vol.configMap) {
             const cm = find(objs, 'ConfigMap', vol.configMap.name);
-            // Prow's own ConfigMaps (config, job-config) exist in the cluster already; ours must carry the key.
+            // Prow's own ConfigMaps (config, job-config, plugins) exist in the cluster already; ours must carry the key.
             if (cm) assert.ok(rest in (cm.data ?? {}), `${name}: ConfigMap ${cm.metadata.name} has no key ${rest}`);
-            else assert.ok(['config', 'job-config'].includes(vol.configMap.name), `${name}: ConfigMap ${vol.configMap.name} is neither rendered nor Prow's`);
+            else assert.ok(['config', 'job-config', 'plugins'].includes(vol.configMap.name), `${name}: ConfigMap ${vol.configMap.name} is neither rendered nor Prow's`);
           }
         }
       });
@@ -433,6 +434,9 @@ describe('plugins.yaml', () => {
     const viaHook = [...new Set(registered.filter(deliveredToRepoWebhooks).map((ea) => ea.split('.')[0]!))].sort();
     const appOnly = [...new Set(registered.map((ea) => ea.split('.')[0]!))].filter((e) => !viaHook.includes(e)).sort();
     for (const e of entries) assert.deepEqual([...(e.events ?? [])].sort(), viaHook);
+    // katabot's own list (its start-up warning about plugins.yaml) agrees with GitHub's docs.
+    for (const ea of registered) assert.equal(!APP_ONLY_ACTIONS.has(ea), deliveredToRepoWebhooks(ea), ea);
+    assert.deepEqual(eventsViaHook(registered), viaHook);
     // Documented for the admin: these reach katabot through the GitHub App's own webhook.
     const readme = readFileSync(join(PROW, 'README.md'), 'utf8');
     for (const e of appOnly) assert.ok(readme.includes(`\`${e}\``), `deploy/prow/README.md does not explain where ${e} comes from`);

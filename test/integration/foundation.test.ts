@@ -106,7 +106,8 @@ describe('/test', () => {
     assert.deepEqual(pj.spec.refs?.pulls?.[0]?.number, pr.number);
     assert.equal(pj.spec.refs?.pulls?.[0]?.sha, pr.headSha);
     assert.equal(pj.spec.refs?.pulls?.[0]?.author, 'contributor-x');
-    assert.equal(pj.spec.decoration_config?.timeout, '2h');
+    // As Prow's ProwJob carries it: prowapi.Duration marshals `2h` as Go's Duration.String().
+    assert.equal(pj.spec.decoration_config?.timeout, '2h0m0s');
     assert.equal(pj.status?.state, 'triggered');
     const labels = pj.metadata.labels!;
     assert.equal(labels[LABELS.createdByProw], 'true');

@@ -65,7 +65,7 @@ describe('parseKatabotConfig: exact one-line errors', () => {
     { name: 'approvers not a list', text: 'tdx:\n  approvers: alice\n', message: 'katabot.yaml: tdx.approvers: must be an array of strings' },
     { name: 'approvers with a number', text: 'tdx:\n  approvers: [alice, 7]\n', message: 'katabot.yaml: tdx.approvers: must be an array of strings' },
     { name: 'approver with @', text: 'tdx:\n  approvers: ["@alice"]\n', message: 'katabot.yaml: tdx.approvers[0]: must be a GitHub login (without @)' },
-    { name: 'unknown top-level key', text: 'org: [kata-containers]\n', message: 'katabot.yaml: org: unknown key (allowed: orgs, only_org_members, trusted_apps, ignore_ok_to_test, tdx, trace, deck_url, report, retest)' },
+    { name: 'unknown top-level key', text: 'org: [kata-containers]\n', message: 'katabot.yaml: org: unknown key (allowed: orgs, only_org_members, trusted_apps, ignore_ok_to_test, trusted_org, join_org_url, tdx, report, retest, trace, deck_url, external_plugin_name, repos)' },
     { name: 'unknown nested key', text: 'tdx:\n  approver: [alice]\n', message: 'katabot.yaml: tdx.approver: unknown key (allowed: label, approvers, jobs, sticky)' },
     { name: 'boolean as string', text: 'only_org_members: "no"\n', message: 'katabot.yaml: only_org_members: must be true or false' },
     { name: 'tdx not a mapping', text: 'tdx: yes\n', message: 'katabot.yaml: tdx: must be a mapping' },
