@@ -52,6 +52,8 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
         approvers: logins('a GitHub login (without @)'),
         jobs: nonEmpty,
         sticky: bool,
+        status: bool,
+        status_context: nonEmpty,
       },
     },
     trace: {
@@ -75,6 +77,30 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
       additionalProperties: false,
       'x-message': 'must be a mapping',
       properties: { github_actions: bool },
+    },
+    actions: {
+      type: 'object',
+      additionalProperties: false,
+      'x-message': 'must be a mapping',
+      properties: {
+        nightly_workflows: { type: 'array', 'x-message': 'must be an array of workflow file names', items: { type: 'string', minLength: 1, pattern: '^[^\\s]+$' } },
+        dispatch: {
+          type: 'object',
+          'x-message': 'must be a mapping of /test name → {workflow, ref, inputs}',
+          propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['workflow'],
+            'x-message': 'must be a mapping with workflow, and optionally ref and inputs',
+            properties: {
+              workflow: { type: 'string', minLength: 1, pattern: '^[^\\s]+$', 'x-message': 'must be a workflow file name or id' },
+              ref: nonEmpty,
+              inputs: { type: 'object', additionalProperties: { type: 'string' }, 'x-message': 'must be a mapping of input name → text' },
+            },
+          },
+        },
+      },
     },
   },
 };
@@ -140,7 +166,8 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     const first = validate.errors?.[0];
     throw first ? schemaError(file, KATABOT_CONFIG_SCHEMA, first, data) : new ConfigError(file, '', 'invalid configuration');
   }
-  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest'>> & {
+  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest' | 'actions'>> & {
+    actions?: { nightly_workflows?: string[]; dispatch?: Record<string, { workflow: string; ref?: string; inputs?: Record<string, string> }> };
     tdx?: Partial<KatabotConfig['tdx']>;
     trace?: Partial<KatabotConfig['trace']>;
     report?: Partial<KatabotConfig['report']>;
@@ -156,6 +183,12 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     trace: { ...d.trace, ...c.trace },
     report: { ...d.report, ...c.report },
     retest: { ...d.retest, ...c.retest },
+    actions: {
+      nightly_workflows: c.actions?.nightly_workflows ?? d.actions.nightly_workflows,
+      dispatch: Object.fromEntries(
+        Object.entries(c.actions?.dispatch ?? {}).map(([name, x]) => [name, { workflow: x.workflow, ...(x.ref ? { ref: x.ref } : {}), inputs: x.inputs ?? {} }]),
+      ),
+    },
   };
   const deckUrl = c.deck_url ?? d.deck_url;
   if (deckUrl !== undefined) {

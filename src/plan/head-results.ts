@@ -1,7 +1,10 @@
 // What a commit's CI results say, read from GitHub's commit statuses, check runs and workflow runs: the latest
 // result per context (what `/retest` reruns) and the workflow runs whose latest attempt failed. Pure: the GitHub
 // adapter lists the raw objects.
+import type { WorkflowRunObject } from '../jobs/actions.ts';
 import type { ResultState, WorkflowRunRef } from './facts.ts';
+
+export type { WorkflowRunObject } from '../jobs/actions.ts';
 
 /** The fields of a commit status katabot reads. */
 export interface StatusObject {
@@ -20,18 +23,6 @@ export interface CheckRunObject {
   external_id: string | null;
   started_at: string | null;
   completed_at: string | null;
-}
-
-/** The fields of a workflow run katabot reads. */
-export interface WorkflowRunObject {
-  id: number;
-  name?: string | null;
-  workflow_id: number;
-  event: string;
-  status: string | null;
-  conclusion: string | null;
-  created_at: string;
-  html_url: string;
 }
 
 /**

@@ -15,7 +15,9 @@ import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
+import { tdxApprovalKeyFor } from '../handlers/facts.ts';
 import { payloadProblem } from '../handlers/payloads.ts';
+import { LABEL } from '../policy/labels.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createApiRouter } from './api.ts';
@@ -222,9 +224,12 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       requiredTestsPath: opts.requiredTests,
       maintainersPath: opts.maintainers,
       log: log.child({ component: 'dashboard' }),
+      cancelledAsFailure: opts.dashboardCancelledAsFailure,
+      ciLabels: () => [LABEL.okToTest, LABEL.needsOkToTest, config.current().katabot.tdx.label],
+      tdxApprovalKey: tdxApprovalKeyFor,
     });
     web.use('/api', createApiRouter(dashboard, log.child({ component: 'dashboard-api' })));
-    web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }) }));
+    web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }), frameAncestors: opts.dashboardFrameAncestors }));
   }
   web.get('/', (_req, res) => {
     res.type('text/plain').send(`katabot: POST GitHub webhooks to / or /api/github/webhooks${opts.dashboard ? '; the CI dashboard is at /dashboard' : ''}\n`);

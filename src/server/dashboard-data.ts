@@ -14,6 +14,7 @@ import {
   jobRunsView, nightlyView, prChecksView, pullSummary, pullView, recentPulls, runDetail, runView, type Classifier, type ViewContext,
 } from '../dashboard/views.ts';
 import type { JobConfig, Presubmit } from '../jobs/types.ts';
+import { cancelledAsFailure } from '../report/actions-results.ts';
 import type { JobResult } from '../report/results.ts';
 
 export interface DashboardDataOptions {
@@ -33,6 +34,12 @@ export interface DashboardDataOptions {
   cacheMs?: number;
   /** How often the two files are checked for changes. */
   fileCheckMs?: number;
+  /** Count a cancelled GitHub Actions job as a failure, as Kata's dashboard does (default: a skip, like Prow's aborted). */
+  cancelledAsFailure?: boolean;
+  /** The PR labels the Single PR view shows (ok-to-test, needs-ok-to-test, the TDX label). */
+  ciLabels?: () => readonly string[];
+  /** The key under which handlers keep a PR's TDX approval (the approved head SHA). */
+  tdxApprovalKey?: (repo: string, pull: number) => string;
 }
 
 /** A file parsed once and again whenever its mtime or size changes; a broken edit keeps the last good version. */
@@ -157,12 +164,17 @@ export class DashboardData {
     return this.#cached(`histories:${limit}`, async () => {
       const names = await this.#o.results.jobNames(JOB_NAMES_MAX);
       const lists = await Promise.all(names.map((n) => this.#o.results.jobHistory(n, { limit })));
-      return new Map(names.map((n, i) => [n, lists[i]!]));
+      return new Map(names.map((n, i) => [n, this.#counted(lists[i]!)]));
     });
   }
 
   #pullResults(repo: string, pull: number): Promise<JobResult[]> {
-    return this.#cached(`pull:${repo.toLowerCase()}#${pull}`, () => this.#o.results.pullResults(repo, pull));
+    return this.#cached(`pull:${repo.toLowerCase()}#${pull}`, async () => this.#counted(await this.#o.results.pullResults(repo, pull)));
+  }
+
+  /** Results as the views count them: with the cancelled-as-failure setting applied. */
+  #counted(results: JobResult[]): JobResult[] {
+    return this.#o.cancelledAsFailure ? results.map(cancelledAsFailure) : results;
   }
 
   nightly(runs: number): Promise<NightlyView> {
@@ -219,6 +231,16 @@ export class DashboardData {
     const repoName = r0?.org && r0.repo ? `${r0.org}/${r0.repo}` : (found?.repo ?? repo ?? '');
     const v = pullView(repoName, pull, results, sha, ctx);
     if (!v) return { status: 404, error: `katabot has no results for PR #${pull}${repo ? ` of ${repo}` : ''}` };
+    const [meta, approved] = await Promise.all([
+      this.#o.results.pullMeta(repoName, pull),
+      this.#o.tdxApprovalKey ? this.#o.store.get(this.#o.tdxApprovalKey(repoName, pull)) : undefined,
+    ]);
+    const shown = new Set((this.#o.ciLabels?.() ?? []).map((l) => l.toLowerCase()));
+    if (meta) {
+      v.labels = meta.labels.filter((l) => shown.has(l.toLowerCase()));
+      if (!v.author && meta.author) v.author = meta.author;
+    }
+    if (approved) v.tdxApprovedSha = approved;
     return v;
   }
 
@@ -250,11 +272,13 @@ export class DashboardData {
         if (!newest) continue;
         const row: JobCatalogue['jobs'][number] = {
           job,
+          source: newest.source ?? 'prow',
           type: newest.type,
           requirement: ctx.classifier.requirement(newest),
           maintainers: ctx.classifier.maintainers(job, newest.context),
         };
         if (newest.context) row.context = newest.context;
+        if (newest.actions) row.typeable = newest.actions.typeable;
         const t = newest.start ?? newest.end;
         if (t) row.lastRun = t;
         jobs.push(row);
