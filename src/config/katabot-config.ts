@@ -97,6 +97,7 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
               workflow: { type: 'string', minLength: 1, pattern: '^[^\\s]+$', 'x-message': 'must be a workflow file name or id' },
               ref: nonEmpty,
               inputs: { type: 'object', additionalProperties: { type: 'string' }, 'x-message': 'must be a mapping of input name → text' },
+              tdx: bool,
             },
           },
         },
@@ -167,7 +168,7 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     throw first ? schemaError(file, KATABOT_CONFIG_SCHEMA, first, data) : new ConfigError(file, '', 'invalid configuration');
   }
   const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest' | 'actions'>> & {
-    actions?: { nightly_workflows?: string[]; dispatch?: Record<string, { workflow: string; ref?: string; inputs?: Record<string, string> }> };
+    actions?: { nightly_workflows?: string[]; dispatch?: Record<string, { workflow: string; ref?: string; inputs?: Record<string, string>; tdx?: boolean }> };
     tdx?: Partial<KatabotConfig['tdx']>;
     trace?: Partial<KatabotConfig['trace']>;
     report?: Partial<KatabotConfig['report']>;
@@ -186,7 +187,7 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     actions: {
       nightly_workflows: c.actions?.nightly_workflows ?? d.actions.nightly_workflows,
       dispatch: Object.fromEntries(
-        Object.entries(c.actions?.dispatch ?? {}).map(([name, x]) => [name, { workflow: x.workflow, ...(x.ref ? { ref: x.ref } : {}), inputs: x.inputs ?? {} }]),
+        Object.entries(c.actions?.dispatch ?? {}).map(([name, x]) => [name, { workflow: x.workflow, ...(x.ref ? { ref: x.ref } : {}), inputs: x.inputs ?? {}, ...(x.tdx !== undefined ? { tdx: x.tdx } : {}) }]),
       ),
     },
   };

@@ -25,6 +25,8 @@ export interface ActionsDispatch {
   ref?: string;
   /** Inputs; `{sha}`, `{pr}`, `{base}`, `{head_ref}` and `{repo}` are replaced with the PR's. */
   inputs: Record<string, string>;
+  /** The workflow runs TDX jobs: it needs the TDX approval for the head (default: when its name matches tdx.jobs). */
+  tdx?: boolean;
 }
 
 /** GitHub Actions as a CI backend. */

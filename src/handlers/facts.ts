@@ -3,7 +3,7 @@
 import type { GitHub, PullFacts } from '../adapters/github.ts';
 import { PROBES_DIR } from '../adapters/bpf-packages.ts';
 import { httpStatus } from '../adapters/github.ts';
-import { runInfoOf, type RunInfo } from '../jobs/actions.ts';
+import { runInfoOf, type RunInfo, type WorkflowJobObject } from '../jobs/actions.ts';
 import type { ProwJob } from '../jobs/types.ts';
 import type { Facts, Need, Step } from '../plan/facts.ts';
 import { failedWorkflowRuns, latestResults } from '../plan/head-results.ts';
@@ -82,12 +82,17 @@ async function gather(need: Need, facts: Facts, scope: FactScope, live: Map<stri
       } catch (err) {
         return { headRuns: { error: actionsError(deps, err, 'could not list GitHub Actions workflow runs') } };
       }
-    case 'runJobs':
-      try {
-        return { runJobs: { ...facts.runJobs, [need.runId]: await gh.runJobs(need.runId) } };
-      } catch (err) {
-        return { runJobs: { ...facts.runJobs, [need.runId]: { error: actionsError(deps, err, 'could not list the jobs of a workflow run') } } };
+    case 'runJobs': {
+      const runJobs: Record<number, readonly WorkflowJobObject[] | { error: string }> = { ...facts.runJobs };
+      for (const id of need.runIds) {
+        try {
+          runJobs[id] = await gh.runJobs(id);
+        } catch (err) {
+          runJobs[id] = { error: actionsError(deps, err, 'could not list the jobs of a workflow run') };
+        }
       }
+      return { runJobs };
+    }
     case 'requiredChecks':
       return { requiredChecks: { ...facts.requiredChecks, [need.branch]: await gh.requiredChecks(need.branch).catch(() => []) } };
     case 'rerunJobs':

@@ -32,6 +32,7 @@ export async function handleText(deps: HandlerDeps, gh: GitHub, t: TextInput): P
     source: t.source,
     presubmits: presubmitsFor(snapshot.jobs, gh.owner, gh.repo),
     inRepoConfig: false,
+    requiredTests: await deps.requiredTests?.(),
   };
   const plan = await planWith((facts) => planComment(input, facts), { deps, gh, pr: t.pr });
   for (const c of plan.commands) deps.metrics.commands.inc(c);

@@ -53,7 +53,7 @@ export type Need =
   | { fact: 'workflowRun'; runId: number }
   | { fact: 'pullForSha'; sha: string }
   | { fact: 'headRuns' }
-  | { fact: 'runJobs'; runId: number }
+  | { fact: 'runJobs'; runIds: readonly number[] }
   | { fact: 'requiredChecks'; branch: string };
 
 /** A job's latest result on a commit, from commit statuses and check runs (see src/plan/results.ts). */

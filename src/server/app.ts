@@ -11,6 +11,8 @@ import { MemoryWebhookQueue, RedisWebhookQueue, type WebhookQueue, type WebhookT
 import { ReportState } from '../adapters/report-state.ts';
 import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../adapters/results-store.ts';
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
+import { WatchedFile } from '../adapters/watched-file.ts';
+import { NO_REQUIRED_TESTS, parseRequiredTests } from '../dashboard/required.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
@@ -112,8 +114,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   if (github.dryRun) log.warn('APP_ID/PRIVATE_KEY are unset: dry-run GitHub, writes are logged and not sent');
   if (opts.generatedSecret) log.warn({ secret: opts.webhookSecrets[0] }, 'WEBHOOK_SECRET is unset: using a development secret');
 
+  // Kata's required-tests.yaml: the dashboard's required jobs, and what /retest-required re-runs of GitHub Actions.
+  const requiredTests = new WatchedFile(opts.requiredTests, NO_REQUIRED_TESTS, parseRequiredTests, log.child({ component: 'required-tests' }), 5000);
   const deps: HandlerDeps = {
     config: () => config.current(),
+    requiredTests: () => requiredTests.get(),
     prowjobs,
     store,
     results,
@@ -222,6 +227,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       jobs: () => config.current().jobs,
       githubWebUrl: opts.githubWebUrl,
       requiredTestsPath: opts.requiredTests,
+      requiredTests,
       maintainersPath: opts.maintainers,
       log: log.child({ component: 'dashboard' }),
       cancelledAsFailure: opts.dashboardCancelledAsFailure,

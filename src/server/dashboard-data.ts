@@ -2,10 +2,10 @@
 // views with the pure code in src/dashboard, and keeps each view for a few seconds so a busy page costs Redis one
 // read per view and interval, not one per visitor. Kata's required-tests.yaml and maintainers.yml are read from
 // files and re-read when they change.
-import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
+import { WatchedFile } from '../adapters/watched-file.ts';
 import { readBehaviorHtml, reportId } from '../behavior/baseline.ts';
 import { groupsFor, NO_MAINTAINERS, parseMaintainers, type Maintainers } from '../dashboard/maintainers.ts';
 import { NO_REQUIRED_TESTS, parseRequiredTests, RequiredMatcher, type RequiredTests } from '../dashboard/required.ts';
@@ -26,6 +26,8 @@ export interface DashboardDataOptions {
   githubWebUrl: string;
   /** Kata's required-tests.yaml. */
   requiredTestsPath?: string | undefined;
+  /** The same file, already watched (shared with the handlers); wins over requiredTestsPath. */
+  requiredTests?: WatchedFile<RequiredTests>;
   /** Kata's maintainers.yml. */
   maintainersPath?: string | undefined;
   log: Logger;
@@ -40,50 +42,6 @@ export interface DashboardDataOptions {
   ciLabels?: () => readonly string[];
   /** The key under which handlers keep a PR's TDX approval (the approved head SHA). */
   tdxApprovalKey?: (repo: string, pull: number) => string;
-}
-
-/** A file parsed once and again whenever its mtime or size changes; a broken edit keeps the last good version. */
-class WatchedFile<T> {
-  readonly #path: string | undefined;
-  readonly #parse: (text: string, path: string) => T;
-  readonly #log: Logger;
-  readonly #checkMs: number;
-  #value: T;
-  #stamp = '';
-  #checked = 0;
-  #pending: Promise<T> | undefined;
-
-  constructor(path: string | undefined, empty: T, parse: (text: string, path: string) => T, log: Logger, checkMs: number) {
-    this.#path = path;
-    this.#value = empty;
-    this.#parse = parse;
-    this.#log = log;
-    this.#checkMs = checkMs;
-  }
-
-  async get(): Promise<T> {
-    if (!this.#path || Date.now() - this.#checked < this.#checkMs) return this.#value;
-    this.#pending ??= this.#reload().finally(() => {
-      this.#pending = undefined;
-    });
-    return this.#pending;
-  }
-
-  async #reload(): Promise<T> {
-    const path = this.#path!;
-    this.#checked = Date.now();
-    try {
-      const st = await stat(path);
-      const stamp = `${st.mtimeMs}:${st.size}`;
-      if (stamp === this.#stamp) return this.#value;
-      this.#value = this.#parse(await readFile(path, 'utf8'), path);
-      this.#stamp = stamp;
-      this.#log.info({ file: path }, 'dashboard: loaded');
-    } catch (err) {
-      this.#log.warn({ file: path, err: (err as Error).message }, 'dashboard: cannot load; keeping the last good version');
-    }
-    return this.#value;
-  }
 }
 
 /** History depth per job, in a few tiers so views with nearby windows share one read. */
@@ -101,7 +59,7 @@ export class DashboardData {
   constructor(o: DashboardDataOptions) {
     this.#o = o;
     const checkMs = o.fileCheckMs ?? 5000;
-    this.#required = new WatchedFile(o.requiredTestsPath, NO_REQUIRED_TESTS, parseRequiredTests, o.log, checkMs);
+    this.#required = o.requiredTests ?? new WatchedFile(o.requiredTestsPath, NO_REQUIRED_TESTS, parseRequiredTests, o.log, checkMs);
     this.#maintainers = new WatchedFile(o.maintainersPath, NO_MAINTAINERS, parseMaintainers, o.log, checkMs);
   }
 

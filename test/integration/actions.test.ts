@@ -126,7 +126,7 @@ describe('GitHub Actions results', () => {
     await h.send('workflow_job', h.gh.workflowJobEvent(id, 'queued'));
     const v = await waitFor('pr view', async () => {
       const res = await fetch(`${h.bot.url}/api/prs/4101`);
-      return res.status === 200 ? res.json() : undefined;
+      return res.status === 200 ? ((await res.json()) as any) : undefined;
     });
     const j = v.jobs.find((x: any) => x.job === `${CI} / ${NERDCTL}`);
     assert.equal(j.source, 'actions');
@@ -184,7 +184,7 @@ describe('GitHub Actions results', () => {
     await h.send('workflow_job', h.gh.workflowJobEvent(id, 'completed'));
     const v = await waitFor('pr', async () => {
       const res = await fetch(`${h.bot.url}/api/prs/4103`);
-      return res.status === 200 ? res.json() : undefined;
+      return res.status === 200 ? ((await res.json()) as any) : undefined;
     });
     assert.equal(v.jobs[0].outcome, 'skip');
     assert.equal(v.jobs[0].attempts[0].actions.conclusion, 'cancelled');
