@@ -10,7 +10,8 @@ export interface TdxPolicy {
   sticky: boolean;
   /**
    * Publish the decision as a commit status on every PR head (success for an approved head, pending naming the
-   * approvers otherwise), so workflows can gate their TDX jobs on it. Only when approvers are configured.
+   * approvers otherwise), so workflows can gate their TDX jobs on it. Only when approvers are configured. Off by
+   * default: it adds a pending status to every PR until approved.
    */
   status: boolean;
   /** The status's context. */
@@ -65,7 +66,7 @@ export const DEFAULT_KATABOT_CONFIG: KatabotConfig = {
   only_org_members: false,
   trusted_apps: [],
   ignore_ok_to_test: false,
-  tdx: { label: 'ok-to-test-tdx', approvers: [], jobs: '.*-tdx.*', sticky: false, status: true, status_context: 'katabot/tdx-approved' },
+  tdx: { label: 'ok-to-test-tdx', approvers: [], jobs: '.*-tdx.*', sticky: false, status: false, status_context: 'katabot/tdx-approved' },
   trace: { image: 'ghcr.io/kata-containers/katabot-tracer:latest', kata_runtime_classes: ['kata', 'kata-qemu', 'kata-clh', 'kata-qemu-tdx', 'kata-qemu-snp', 'kata-fc', 'kata-dragonball'] },
   report: { statuses: false },
   retest: { github_actions: true },

@@ -20,6 +20,8 @@ export const REGISTRATIONS = {
     'pull_request.ready_for_review',
     'pull_request.converted_to_draft',
     'pull_request.labeled',
+    // The TDX label taken off by hand: the katabot/tdx-approved status goes back to pending.
+    'pull_request.unlabeled',
   ],
   pull_request_review: ['pull_request_review.submitted'],
   check_run: ['check_run.rerequested', 'check_run.requested_action'],

@@ -7,6 +7,7 @@ import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
 import { planWith } from './facts.ts';
 import { recordPullMeta } from './pull-meta.ts';
+import { publishTdxStatus } from './tdx-status.ts';
 
 export interface TextInput {
   pr: PullFacts;
@@ -44,6 +45,7 @@ export async function handleText(deps: HandlerDeps, gh: GitHub, t: TextInput): P
     const launch = await launchRuns(deps, gh, plan.runs, { pr: t.pr, delivery: t.delivery, purpose: t.source, retest: plan.retest !== undefined });
     await applyLabels(gh, t.pr.number, plan.labels);
     await recordPullMeta(deps, gh, t.pr, plan.labels);
+    if (plan.approveTdx || plan.labels.add.length || plan.labels.remove.length) await publishTdxStatus(deps, gh, t.pr, plan.labels, plan.approveTdx ? 'record' : 'keep');
     await launch.report();
     const replies = [...plan.replies, ...outcomeReplies(launch.outcomes, plan.retest, t.pr.headSha)];
     await postReplies(deps, gh, t.pr.number, replies, { delivery: t.delivery, source: t.source, commenter: t.commenter, url: t.url, body: t.body });

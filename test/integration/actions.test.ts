@@ -21,8 +21,20 @@ let nextId = 50_000_000;
 
 before(async () => {
   h = await startHarness({
+    // Workflows read the TDX approval from the katabot/tdx-approved status.
+    katabotYamlEdit: (yaml) => yaml.replace('  sticky: false\n', '  sticky: false\n  status: true\n'),
     env: { KATABOT_REPORTER: 'false', ...(KATA ? { KATABOT_REQUIRED_TESTS: REQUIRED_SAMPLE, KATABOT_MAINTAINERS: MAINTAINERS_SAMPLE } : {}) },
-    katabotYaml: 'actions:\n  nightly_workflows: [ci-nightly.yaml]\n',
+    // The harness's policy plus Actions: a nightly workflow, a dispatch name, and the TDX status for workflows.
+    katabotYaml: [
+      'actions:',
+      '  nightly_workflows: [ci-nightly.yaml]',
+      '  dispatch:',
+      '    tdx-subset:',
+      '      workflow: tdx-tests-only.yaml',
+      '      tdx: true',
+      '      inputs: {commit-hash: "{sha}", pr-number: "{pr}", target-branch: "{base}"}',
+      '',
+    ].join('\n'),
   });
 });
 after(async () => {
@@ -188,5 +200,104 @@ describe('GitHub Actions results', () => {
     });
     assert.equal(v.jobs[0].outcome, 'skip');
     assert.equal(v.jobs[0].attempts[0].actions.conclusion, 'cancelled');
+  });
+});
+
+describe('commands on GitHub Actions jobs', () => {
+  /** A PR whose Kata CI run failed: nerdctl (required by branch protection), the TDX job, and an optional AKS job. */
+  function failedPr(number: number): { sha: string; run: number; nerdctl: number; tee: number; aks: number } {
+    const pr = h.gh.addPull({ number, author: 'maintainer' });
+    const at = Date.now() - HOUR;
+    const run = addRun({ name: CI, path: '.github/workflows/ci-on-push.yaml', event: 'pull_request_target', sha: pr.headSha, pulls: [number], at });
+    const r = h.gh.workflowRuns.find((x) => x.id === run)!;
+    r.status = 'completed';
+    r.conclusion = 'failure';
+    const nerdctl = addJob(run, NERDCTL, { at, conclusion: 'failure' });
+    const tee = addJob(run, TEE, { at, conclusion: 'failure' });
+    const aks = addJob(run, 'kata-containers-ci-on-push / run-k8s-tests-on-aks / run-k8s-tests (ubuntu, clh)', { at, conclusion: 'failure' });
+    return { sha: pr.headSha, run, nerdctl, tee, aks };
+  }
+  const reply = (pr: number, kind: string) => waitFor(`${kind} reply`, () => h.gh.comments.find((c) => c.issue === pr && c.body.includes(`:${kind} -->`)));
+
+  it('/test <actions job> re-runs that job of the head commit', async () => {
+    const f = failedPr(4201);
+    await h.send('issue_comment', h.gh.commentEvent(4201, 'maintainer', '/test run-nerdctl-tests-qemu'));
+    await waitFor('job rerun', () => h.gh.rerunJobs.includes(f.nerdctl));
+    await h.settle();
+    assert.deepEqual(h.gh.rerunJobs.filter((id) => [f.nerdctl, f.tee, f.aks].includes(id)), [f.nerdctl]);
+    assert.ok(!h.gh.rerunFailedJobs.includes(f.run));
+  });
+
+  it('/retest-required re-runs only the required failed job; the TDX one waits for its approval', async () => {
+    const f = failedPr(4202);
+    h.gh.protections.set('main', [NERDCTL, TEE]);
+    try {
+      await h.send('issue_comment', h.gh.commentEvent(4202, 'maintainer', '/retest-required'));
+      const r = await reply(4202, 'retest');
+      assert.deepEqual(h.gh.rerunJobs.filter((id) => [f.nerdctl, f.tee, f.aks].includes(id)), [f.nerdctl]);
+      assert.ok(!h.gh.rerunFailedJobs.includes(f.run));
+      assert.match(r.body, /Not re-run in \[Kata Containers CI\]/);
+      assert.match(r.body, /run-k8s-tests-on-tee \(tdx, qemu-tdx\)/);
+    } finally {
+      h.gh.protections.delete('main');
+    }
+  });
+
+  it('/test <dispatch name> by a TDX approver dispatches the mapped workflow with the head and PR number', async () => {
+    const pr = h.gh.addPull({ number: 4203, author: 'maintainer' });
+    await h.send('issue_comment', h.gh.commentEvent(4203, 'tdx-approver', '/ok-to-test-tdx\n/test tdx-subset'));
+    const d = await waitFor('dispatch', () => h.gh.dispatches.find((x) => x.inputs['pr-number'] === '4203'));
+    assert.deepEqual(d, { workflow: 'tdx-tests-only.yaml', ref: 'main', inputs: { 'commit-hash': pr.headSha, 'pr-number': '4203', 'target-branch': 'main' } });
+  });
+
+  it('the katabot/tdx-approved status follows approvals and pushes', async () => {
+    const pr = h.gh.addPull({ number: 4204, author: 'maintainer' });
+    const statusOf = (sha: string) => h.gh.statuses.filter((s) => s.sha === sha && s.context === 'katabot/tdx-approved').at(-1);
+    await h.send('pull_request', h.gh.pullRequestEvent(4204, 'opened'));
+    const pending = await waitFor('pending', () => statusOf(pr.headSha));
+    assert.equal(pending.state, 'pending');
+    assert.match(pending.description!, /tdx-approver/);
+
+    // An approver's /ok-to-test-tdx: success for this head.
+    await h.send('issue_comment', h.gh.commentEvent(4204, 'tdx-approver', '/ok-to-test-tdx'));
+    await waitFor('success', () => statusOf(pr.headSha)?.state === 'success');
+
+    // A push: the new head is pending again, and the label comes off.
+    const old = pr.headSha;
+    pr.headSha = 'e'.repeat(40);
+    await h.send('pull_request', h.gh.pullRequestEvent(4204, 'synchronize'));
+    await waitFor('pending on the new head', () => statusOf(pr.headSha)?.state === 'pending');
+    assert.equal(statusOf(old)?.state, 'success', 'the old head keeps its status');
+    await waitFor('label removed', () => !h.gh.labels.get(4204)?.has('ok-to-test-tdx'));
+
+    // The label added by the approver by hand approves the new head; a redelivery writes nothing more.
+    h.gh.labels.get(4204)!.add('ok-to-test-tdx');
+    const labeled = h.gh.pullRequestEvent(4204, 'labeled', { label: { name: 'ok-to-test-tdx' } }, 'tdx-approver');
+    await h.send('pull_request', labeled);
+    await waitFor('success on the new head', () => statusOf(pr.headSha)?.state === 'success');
+    const writes = h.gh.statuses.length;
+    await h.send('pull_request', labeled);
+    await h.settle();
+    assert.equal(h.gh.statuses.length, writes);
+
+    // Taken off by hand: pending again.
+    h.gh.labels.get(4204)!.delete('ok-to-test-tdx');
+    await h.send('pull_request', h.gh.pullRequestEvent(4204, 'unlabeled', { label: { name: 'ok-to-test-tdx' } }, 'tdx-approver'));
+    await waitFor('pending after unlabel', () => statusOf(pr.headSha)?.state === 'pending');
+  });
+
+  it("the single-PR view shows the PR's CI labels and the approved head beside its jobs", async () => {
+    // PR 4203: /ok-to-test-tdx started its Prow TDX job; its Kata CI run starts too.
+    const pr = h.gh.pulls.get(4203)!;
+    const run = addRun({ name: CI, path: '.github/workflows/ci-on-push.yaml', event: 'pull_request_target', sha: pr.headSha, pulls: [4203], at: Date.now() });
+    await h.send('workflow_job', h.gh.workflowJobEvent(addJob(run, NERDCTL, { at: Date.now() }), 'queued'));
+    const view = await waitFor('both CI systems', async () => {
+      const res = await fetch(`${h.bot.url}/api/prs/4203`);
+      const x = res.status === 200 ? ((await res.json()) as any) : undefined;
+      return x && new Set(x.jobs.map((j: any) => j.source)).size === 2 ? x : undefined;
+    });
+    assert.deepEqual(view.labels, ['ok-to-test-tdx']);
+    assert.equal(view.tdxApprovedSha, pr.headSha);
+    assert.deepEqual(view.jobs.map((j: any) => `${j.source}:${j.job}`).sort(), [`actions:${CI} / ${NERDCTL}`, 'prow:e2e-kata-qemu-tdx']);
   });
 });
