@@ -28,6 +28,7 @@ import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
 import { createMetrics, type Metrics } from '../adapters/metrics.ts';
 import { pluginHelp } from './plugin-help.ts';
+import { startActionsCatchup } from './actions-catchup.ts';
 
 const HANDLED_ACTIONS: ReadonlySet<string> = new Set(Object.values(REGISTRATIONS).flat());
 
@@ -131,6 +132,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   await github.probot.load(katabotApp(deps));
 
   if (!overrides.noWorker) queue.consume((task, attempt) => handleTask(task, attempt));
+  const stopCatchup = startActionsCatchup({ repos: opts.actionsCatchupRepos, minutes: opts.actionsCatchupMinutes, deps, github, log: log.child({ component: 'actions-catchup' }) });
 
   async function handleTask(task: WebhookTask, attempt: number): Promise<void> {
     const started = Date.now();
@@ -295,6 +297,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      stopCatchup();
       await queue.close();
       // Stops reporting and releases the lease, so another replica takes over at once.
       await reporter?.stop();

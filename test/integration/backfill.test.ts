@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runBackfill } from '../../src/cli/backfill.ts';
+import { startActionsCatchup } from '../../src/server/actions-catchup.ts';
 import { startHarness, waitFor, type Harness } from './harness.ts';
 
 const NIGHTLY = 'Kata Containers Nightly CI';
@@ -107,5 +108,21 @@ describe('katabot backfill', () => {
     assert.deepEqual(history.attempts.map((a: any) => [a.attempt, a.outcome]), [[1, 'fail'], [2, 'pass']]);
     await assert.rejects(backfill({ since: 'fortnight' }), /--since wants a span such as 14d/);
     await assert.rejects(runBackfill({ repo: 'kata', workflow: [], since: '1d' }, { env: env(), stderr: quiet }), /--repo wants OWNER\/REPO/);
+  });
+
+  it('the bot catches up on a job whose webhook it missed', async () => {
+    const at = Date.now() - 60_000;
+    const runId = 81_000_000;
+    const sha = runId.toString(16).padStart(40, '0');
+    h.gh.workflowRuns.unshift({ id: runId, name: NIGHTLY, path: '.github/workflows/ci-nightly.yaml', workflow_id: 7, event: 'schedule', head_sha: sha, head_branch: 'main', status: 'completed', conclusion: 'success', run_attempt: 1, created_at: iso(at), html_url: `https://github.com/kata-containers/kata-containers/actions/runs/${runId}`, pull_requests: [] });
+    h.gh.workflowJobs.push({ id: runId + 1, run_id: runId, run_attempt: 1, name: TEE, workflow_name: NIGHTLY, head_sha: sha, head_branch: 'main', status: 'completed', conclusion: 'success', html_url: `https://github.com/kata-containers/kata-containers/actions/runs/${runId}/job/${runId + 1}`, labels: [], created_at: iso(at), started_at: iso(at), completed_at: iso(at + 1000) });
+    const stop = startActionsCatchup({ repos: ['kata-containers/kata-containers'], minutes: 0.05, deps: h.bot.deps, github: h.bot.github, log: h.bot.deps.log });
+    try {
+      const r = await waitFor('caught up', () => h.bot.deps.results.get(`actions-${runId + 1}`));
+      assert.equal(r.state, 'success');
+      assert.equal(r.type, 'periodic');
+    } finally {
+      stop();
+    }
   });
 });
