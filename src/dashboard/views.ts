@@ -1,5 +1,6 @@
 // The dashboard's views from job results (src/report/results.ts, as the reporter records them). Pure: the shell
 // (src/server/dashboard-data.ts) reads the store and passes results in.
+import { typeableOf } from '../report/actions-results.ts';
 import type { JobResult } from '../report/results.ts';
 import type {
   AttemptChip, CommitAttempts, JobRowBase, JobRunsView, MaintainerGroup, NightlyRow, NightlyView, Outcome, PrChecksView, PresubmitRow,
@@ -80,7 +81,8 @@ export function runView(r: JobResult): RunView {
 function rowBase(r: JobResult, c: Classifier): JobRowBase {
   const base: JobRowBase = { job: r.job, source: r.source ?? 'prow', type: r.type, requirement: c.requirement(r), maintainers: c.maintainers(r.job, r.context) };
   if (r.context) base.context = r.context;
-  if (r.actions) base.typeable = r.actions.typeable;
+  const typeable = typeableOf(r);
+  if (typeable) base.typeable = typeable;
   return base;
 }
 

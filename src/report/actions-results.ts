@@ -48,8 +48,6 @@ export function actionsResultOf(job: WorkflowJobObject, ctx: ActionsRecordContex
     runId: job.run_id,
     runAttempt: attempt,
     jobId: job.id,
-    jobName: job.name,
-    typeable: typeableName({ path: run.path, name: workflow }, job.name),
     event: run.event,
     status: job.status,
     conclusion: job.conclusion ?? null,
@@ -89,6 +87,12 @@ export function actionsResultOf(job: WorkflowJobObject, ctx: ActionsRecordContex
   const description = job.conclusion ? DESCRIPTIONS[job.conclusion] : job.status === 'in_progress' ? 'Job running.' : 'Job queued.';
   if (description) r.description = description;
   return r;
+}
+
+/** The name `/test` takes for an Actions attempt record (derived, so records need not keep it). */
+export function typeableOf(r: Pick<JobResult, 'context' | 'job' | 'actions'>): string | undefined {
+  if (!r.actions) return undefined;
+  return typeableName({ path: r.actions.workflowFile, name: r.actions.workflow }, r.context ?? r.job);
 }
 
 /**

@@ -46,11 +46,8 @@ export interface ActionsFacts {
   runId: number;
   runAttempt: number;
   runNumber?: number;
+  /** The job's own name is the record's `context`; its `/test` name is derived from it (src/jobs/actions.ts typeableName). */
   jobId: number;
-  /** The job's name as GitHub shows it after the workflow name (matrix values included). */
-  jobName: string;
-  /** The name `/test` takes (src/jobs/actions.ts typeableName). */
-  typeable: string;
   event: string;
   headBranch?: string;
   status: string;

@@ -14,7 +14,7 @@ import {
   jobRunsView, nightlyView, prChecksView, pullSummary, pullView, recentPulls, runDetail, runView, type Classifier, type ViewContext,
 } from '../dashboard/views.ts';
 import type { JobConfig, Presubmit } from '../jobs/types.ts';
-import { cancelledAsFailure } from '../report/actions-results.ts';
+import { cancelledAsFailure, typeableOf } from '../report/actions-results.ts';
 import type { JobResult } from '../report/results.ts';
 
 export interface DashboardDataOptions {
@@ -236,7 +236,8 @@ export class DashboardData {
           maintainers: ctx.classifier.maintainers(job, newest.context),
         };
         if (newest.context) row.context = newest.context;
-        if (newest.actions) row.typeable = newest.actions.typeable;
+        const typeable = typeableOf(newest);
+        if (typeable) row.typeable = typeable;
         const t = newest.start ?? newest.end;
         if (t) row.lastRun = t;
         jobs.push(row);

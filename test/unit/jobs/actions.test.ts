@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { actionsJobType, actionsState, runInfoOf, shortTypeableNames, typeableMatches, typeableName } from '../../../src/jobs/actions.ts';
 import type { ProwJobState } from '../../../src/jobs/types.ts';
-import { actionsResultOf, cancelledAsFailure } from '../../../src/report/actions-results.ts';
+import { actionsResultOf, cancelledAsFailure, typeableOf } from '../../../src/report/actions-results.ts';
 import { outcomeOf } from '../../../src/dashboard/weather.ts';
 
 const require = createRequire(import.meta.url);
@@ -125,7 +125,7 @@ describe('actionsResultOf: a workflow_job payload as a record', () => {
     assert.deepEqual(r.actions!.labels, job.labels);
     assert.equal(r.actions!.runId, job.run_id);
     assert.equal(r.actions!.event, 'pull_request_target');
-    assert.equal(r.actions!.typeable, `ci-on-push.${job.name.replace(/[^A-Za-z0-9_.-]+/g, '-')}`);
+    assert.equal(typeableOf(r), `ci-on-push.${job.name.replace(/[^A-Za-z0-9_.-]+/g, '-')}`);
   });
 
   it('an old payload without run_attempt or workflow_name: first attempt, the run names the workflow', () => {
