@@ -21,7 +21,7 @@ import { runtimeOptions } from '../config/env.ts';
 import { loadConfigSnapshot } from '../config/load.ts';
 import { backfillActions, type BackfillProgress } from '../handlers/actions-backfill.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
-import { CliInputError, reportCliError } from './diff.ts';
+import { CliInputError, collect, reportCliError } from './diff.ts';
 
 export interface BackfillCliOptions {
   repo: string;
@@ -138,10 +138,6 @@ export async function runBackfill(o: BackfillCliOptions, io: BackfillIo): Promis
     bar?.stop();
     redis.disconnect();
   }
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 export function registerBackfill(program: Command): void {

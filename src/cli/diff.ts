@@ -85,7 +85,8 @@ export function reportCliError(verb: string, err: unknown, code = DIFF_TROUBLE):
   throw err;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** Commander's collector of a repeatable option. */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 

@@ -12,6 +12,7 @@ import { displayName, shortTypeableNames, typeableMatches, typeableName, type Wo
 import { RequiredMatcher, setsForChangedFiles, type RequiredTests } from '../dashboard/required.ts';
 import { isTdxJob, tdxGateWhen, type TdxGate } from '../policy/tdx.ts';
 import { need, type Facts, type PullFacts } from './facts.ts';
+import { latestRuns } from './head-results.ts';
 import type { ActionsDispatchRun, ActionsJobRerun, ActionsRerun, ActionsRun } from './runs.ts';
 
 /** What Actions commands need besides facts. */
@@ -46,17 +47,6 @@ export interface HeadJob {
 
 /** Conclusions "Re-run failed jobs" re-runs. */
 const FAILED: ReadonlySet<string> = new Set(['failure', 'timed_out', 'startup_failure', 'cancelled']);
-
-/** The newest run per workflow and event: an older run a newer one replaced is not offered. */
-export function latestRuns(runs: readonly WorkflowRunObject[]): WorkflowRunObject[] {
-  const latest = new Map<string, WorkflowRunObject>();
-  for (const r of runs) {
-    const key = `${r.workflow_id}\0${r.event}`;
-    const prev = latest.get(key);
-    if (!prev || prev.created_at < r.created_at || (prev.created_at === r.created_at && prev.id < r.id)) latest.set(key, r);
-  }
-  return [...latest.values()].sort((a, b) => a.id - b.id);
-}
 
 function headJob(run: WorkflowRunObject, j: WorkflowJobObject): HeadJob {
   const workflow = j.workflow_name || run.name || `workflow ${run.workflow_id}`;
