@@ -3,6 +3,7 @@
 import type { ProbotOctokit } from 'probot';
 import { Lru } from 'toad-cache';
 import type { PullFacts } from '../plan/facts.ts';
+import type { WorkflowJobObject } from '../jobs/actions.ts';
 import type { CheckRunObject, StatusObject, WorkflowRunObject } from '../plan/head-results.ts';
 import { checkRunResult } from '../plan/head-results.ts';
 import type { CheckRunInput, CheckRunUpdate, StatusInput } from '../report/check-run.ts';
@@ -341,6 +342,58 @@ export class GitHub {
       per_page: 100,
     });
     return runs as unknown as WorkflowRunObject[];
+  }
+
+  /** One workflow run (its latest attempt); undefined when GitHub does not know it. */
+  async workflowRun(runId: number): Promise<WorkflowRunObject | undefined> {
+    try {
+      const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner: this.owner, repo: this.repo, run_id: runId });
+      return data as unknown as WorkflowRunObject;
+    } catch (err) {
+      if (status(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** The jobs of a run's latest attempt. */
+  async runJobs(runId: number): Promise<WorkflowJobObject[]> {
+    const jobs = await this.#octokit.paginate('GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs', {
+      owner: this.owner,
+      repo: this.repo,
+      run_id: runId,
+      filter: 'latest',
+      per_page: 100,
+    });
+    return jobs as unknown as WorkflowJobObject[];
+  }
+
+  /** Re-runs one job of a finished run (and the jobs that depend on it), as "Re-run job" does. */
+  async rerunJob(jobId: number): Promise<void> {
+    await this.#octokit.request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner: this.owner, repo: this.repo, job_id: jobId });
+  }
+
+  /** Starts a workflow that has a workflow_dispatch trigger, at `ref`, with `inputs`. */
+  async dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void> {
+    await this.#octokit.request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
+      owner: this.owner,
+      repo: this.repo,
+      workflow_id: /^\d+$/.test(workflow) ? Number(workflow) : workflow,
+      ref,
+      inputs,
+      request: NO_BLIND_RETRY,
+    });
+  }
+
+  /** The status checks branch protection requires on `branch` (none when unprotected or not readable). */
+  async requiredChecks(branch: string): Promise<string[]> {
+    try {
+      const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/branches/{branch}', { owner: this.owner, repo: this.repo, branch });
+      const rsc = (data as { protection?: { required_status_checks?: { contexts?: string[]; checks?: Array<{ context: string }> } } }).protection?.required_status_checks;
+      return [...new Set([...(rsc?.contexts ?? []), ...(rsc?.checks ?? []).map((c) => c.context)])];
+    } catch (err) {
+      if (status(err) === 404 || status(err) === 403) return [];
+      throw err;
+    }
   }
 
   async rerunFailedJobs(runId: number): Promise<void> {

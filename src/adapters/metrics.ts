@@ -14,6 +14,7 @@ export interface Metrics {
   reports: Counter<'channel' | 'result'>;
   reporterLeader: Gauge;
   reporterBacklog: Gauge;
+  actionsJobsRecorded: Counter<'state'>;
 }
 
 export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Promise<number> } = {}): Metrics {
@@ -82,6 +83,12 @@ export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Pro
     reporterBacklog: new Gauge({
       name: 'katabot_reporter_backlog',
       help: 'ProwJobs waiting to be reconciled by the reporter.',
+      registers: [registry],
+    }),
+    actionsJobsRecorded: new Counter({
+      name: 'katabot_actions_jobs_recorded_total',
+      help: 'GitHub Actions job events recorded in the results store (webhooks and backfill), by the stored state.',
+      labelNames: ['state'],
       registers: [registry],
     }),
   };

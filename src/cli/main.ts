@@ -1,6 +1,7 @@
 // `katabot <verb>`: the command-line entry point.
 import { Command, CommanderError } from 'commander';
 import { registerApis } from './apis.ts';
+import { registerBackfill } from './backfill.ts';
 import { registerBpf } from './bpf.ts';
 import { registerDiff } from './diff.ts';
 import { registerImport } from './import.ts';
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGraph(program);
   registerApis(program);
   registerBpf(program);
+  registerBackfill(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -60,6 +60,14 @@ export interface RuntimeOptions {
   publicUrl?: string;
   /** An OpenAPI v2 spec (file or URL) for traced jobs that did not capture their cluster's /openapi/v2. */
   openapi?: string;
+  /** Origins that may embed the dashboard in an iframe (CSP frame-ancestors); none by default. */
+  dashboardFrameAncestors: string[];
+  /** Count a cancelled GitHub Actions job as a failure on the dashboard, as Kata's does (default: a skip). */
+  dashboardCancelledAsFailure: boolean;
+  /** Repositories (owner/repo) whose GitHub Actions runs the bot catches up on periodically (webhooks missed). */
+  actionsCatchupRepos: string[];
+  /** How often, in minutes; 0 turns catch-up off. */
+  actionsCatchupMinutes: number;
 }
 
 export function runtimeOptions(env: Record<string, string | undefined>): RuntimeOptions {
@@ -107,7 +115,30 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     dashboardAssets: nonEmpty(env.KATABOT_DASHBOARD_ASSETS),
     publicUrl: nonEmpty(env.KATABOT_PUBLIC_URL)?.replace(/\/+$/, ''),
     openapi: nonEmpty(env.KATABOT_OPENAPI),
+    dashboardFrameAncestors: frameAncestors(env.KATABOT_DASHBOARD_FRAME_ANCESTORS),
+    dashboardCancelledAsFailure: boolOr(env.KATABOT_DASHBOARD_CANCELLED_AS_FAILURE, false, 'KATABOT_DASHBOARD_CANCELLED_AS_FAILURE'),
+    actionsCatchupRepos: repoList(env.KATABOT_ACTIONS_CATCHUP_REPOS, 'KATABOT_ACTIONS_CATCHUP_REPOS'),
+    actionsCatchupMinutes: intOr(env.KATABOT_ACTIONS_CATCHUP_MINUTES, 30, 'KATABOT_ACTIONS_CATCHUP_MINUTES'),
   };
+}
+
+/** Space- or comma-separated origins (https://host[:port], or a CSP host source such as https://*.example.org). */
+function frameAncestors(v: string | undefined): string[] {
+  const items = (v ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const o of items) {
+    if (!/^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) {
+      throw new Error(`environment: KATABOT_DASHBOARD_FRAME_ANCESTORS: "${o}" is not an origin such as https://dashboard.example.org`);
+    }
+  }
+  return items;
+}
+
+function repoList(v: string | undefined, name: string): string[] {
+  const items = (v ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const r of items) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9._-]+$/.test(r)) throw new Error(`environment: ${name}: "${r}" is not owner/repo`);
+  }
+  return items;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -51,6 +51,8 @@ const PER_REPO: Record<string, SchemaNode> = {
     approvers: logins('a GitHub login (without @)'),
     jobs: nonEmpty,
     sticky: bool,
+    status: bool,
+    status_context: nonEmpty,
   }),
   report: section({ statuses: bool }),
   retest: section({ github_actions: bool }),
@@ -80,6 +82,31 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
       type: 'object',
       'x-message': 'must be a mapping of org or org/repo to settings',
       additionalProperties: section(PER_REPO),
+    },
+    actions: {
+      type: 'object',
+      additionalProperties: false,
+      'x-message': 'must be a mapping',
+      properties: {
+        nightly_workflows: { type: 'array', 'x-message': 'must be an array of workflow file names', items: { type: 'string', minLength: 1, pattern: '^[^\\s]+$' } },
+        dispatch: {
+          type: 'object',
+          'x-message': 'must be a mapping of /test name → {workflow, ref, inputs}',
+          propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['workflow'],
+            'x-message': 'must be a mapping with workflow, and optionally ref and inputs',
+            properties: {
+              workflow: { type: 'string', minLength: 1, pattern: '^[^\\s]+$', 'x-message': 'must be a workflow file name or id' },
+              ref: nonEmpty,
+              inputs: { type: 'object', additionalProperties: { type: 'string' }, 'x-message': 'must be a mapping of input name → text' },
+              tdx: bool,
+            },
+          },
+        },
+      },
     },
   },
 };
@@ -145,7 +172,8 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     const first = validate.errors?.[0];
     throw first ? schemaError(file, KATABOT_CONFIG_SCHEMA, first, data) : new ConfigError(file, '', 'invalid configuration');
   }
-  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest'>> & {
+  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest' | 'actions'>> & {
+    actions?: { nightly_workflows?: string[]; dispatch?: Record<string, { workflow: string; ref?: string; inputs?: Record<string, string>; tdx?: boolean }> };
     tdx?: Partial<KatabotConfig['tdx']>;
     trace?: Partial<KatabotConfig['trace']>;
     report?: Partial<KatabotConfig['report']>;
@@ -163,6 +191,12 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     retest: { ...d.retest, ...c.retest },
     external_plugin_name: c.external_plugin_name ?? d.external_plugin_name,
     repos: c.repos ?? d.repos,
+    actions: {
+      nightly_workflows: c.actions?.nightly_workflows ?? d.actions.nightly_workflows,
+      dispatch: Object.fromEntries(
+        Object.entries(c.actions?.dispatch ?? {}).map(([name, x]) => [name, { workflow: x.workflow, ...(x.ref ? { ref: x.ref } : {}), inputs: x.inputs ?? {}, ...(x.tdx !== undefined ? { tdx: x.tdx } : {}) }]),
+      ),
+    },
   };
   if (c.trusted_org !== undefined) out.trusted_org = c.trusted_org;
   if (c.join_org_url !== undefined) out.join_org_url = c.join_org_url;

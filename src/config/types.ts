@@ -8,6 +8,34 @@ export interface TdxPolicy {
   jobs: string;
   /** false: the label is removed on every new push (approval is per commit). */
   sticky: boolean;
+  /**
+   * Publish the decision as a commit status on every PR head (success for an approved head, pending naming the
+   * approvers otherwise), so workflows can gate their TDX jobs on it. Only when approvers are configured. Off by
+   * default: it adds a pending status to every PR until approved.
+   */
+  status: boolean;
+  /** The status's context. */
+  status_context: string;
+}
+
+/** A workflow `/test <name>` dispatches (workflow_dispatch) for the PR. */
+export interface ActionsDispatch {
+  /** The workflow file (`ci-tdx.yaml`) or its id. */
+  workflow: string;
+  /** Branch the workflow file is read from; default: the PR's base branch. */
+  ref?: string;
+  /** Inputs; `{sha}`, `{pr}`, `{base}`, `{head_ref}` and `{repo}` are replaced with the PR's. */
+  inputs: Record<string, string>;
+  /** The workflow runs TDX jobs: it needs the TDX approval for the head (default: when its name matches tdx.jobs). */
+  tdx?: boolean;
+}
+
+/** GitHub Actions as a CI backend. */
+export interface ActionsPolicy {
+  /** Workflow files (names or paths) whose every run is a nightly job, whatever triggered it (e.g. ci-nightly.yaml). */
+  nightly_workflows: string[];
+  /** `/test <name>` dispatches these workflows. */
+  dispatch: Record<string, ActionsDispatch>;
 }
 
 export interface TracePolicy {
@@ -38,6 +66,7 @@ export interface KatabotConfig {
   external_plugin_name: string;
   /** Per-org (`org`) and per-repository (`org/repo`) overrides; repoPolicy() applies them. */
   repos: Record<string, RepoOverride>;
+  actions: ActionsPolicy;
 }
 
 /** What KATABOT_CONFIG's `repos:` may change for one org or repository. */
@@ -58,10 +87,11 @@ export const DEFAULT_KATABOT_CONFIG: KatabotConfig = {
   only_org_members: false,
   trusted_apps: [],
   ignore_ok_to_test: false,
-  tdx: { label: 'ok-to-test-tdx', approvers: [], jobs: '.*-tdx.*', sticky: false },
+  tdx: { label: 'ok-to-test-tdx', approvers: [], jobs: '.*-tdx.*', sticky: false, status: false, status_context: 'katabot/tdx-approved' },
   trace: { image: 'ghcr.io/kata-containers/katabot-tracer:latest', kata_runtime_classes: ['kata', 'kata-qemu', 'kata-clh', 'kata-qemu-tdx', 'kata-qemu-snp', 'kata-fc', 'kata-dragonball'] },
   report: { statuses: false },
   retest: { github_actions: true },
   external_plugin_name: 'katabot',
   repos: {},
+  actions: { nightly_workflows: [], dispatch: {} },
 };

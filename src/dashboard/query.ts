@@ -173,14 +173,15 @@ export function pageRows<T extends { job: string; context?: string; requirement:
   return error ? { rows: out, error } : { rows: out };
 }
 
-/** Applies the job and required filters to rows (the API and the page filter the same way). */
-export function filterRows<T extends { job: string; context?: string; requirement: { required: boolean } }>(
+/** Applies the job and required filters to rows (the API and the page filter the same way): a row matches by its job name, its context or its typeable name. */
+export function filterRows<T extends { job: string; context?: string; typeable?: string; requirement: { required: boolean } }>(
   rows: readonly T[],
   opts: { matches?: (name: string) => boolean; requiredOnly?: boolean },
 ): T[] {
   return rows.filter((r) => {
     if (opts.requiredOnly && !r.requirement.required) return false;
-    if (opts.matches && !opts.matches(r.job) && !(r.context !== undefined && opts.matches(r.context))) return false;
+    const m = opts.matches;
+    if (m && !m(r.job) && !(r.context !== undefined && m(r.context)) && !(r.typeable !== undefined && m(r.typeable))) return false;
     return true;
   });
 }

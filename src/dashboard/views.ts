@@ -1,5 +1,6 @@
 // The dashboard's views from job results (src/report/results.ts, as the reporter records them). Pure: the shell
 // (src/server/dashboard-data.ts) reads the store and passes results in.
+import { typeableOf } from '../report/actions-results.ts';
 import type { JobResult } from '../report/results.ts';
 import type {
   AttemptChip, CommitAttempts, JobRowBase, JobRunsView, MaintainerGroup, NightlyRow, NightlyView, Outcome, PrChecksView, PresubmitRow,
@@ -35,8 +36,8 @@ export function behaviorPath(prowjob: string): string {
 }
 
 export function attemptChip(r: JobResult): AttemptChip {
-  const { prowjob, state, outcome, attempt, start, url, traced, behavior } = runView(r);
-  const c: AttemptChip = { prowjob, state, outcome, attempt, traced };
+  const { prowjob, source, state, outcome, attempt, start, url, traced, behavior } = runView(r);
+  const c: AttemptChip = { prowjob, source, state, outcome, attempt, traced };
   if (start) c.start = start;
   if (url) c.url = url;
   if (behavior) c.behavior = behavior;
@@ -46,6 +47,7 @@ export function attemptChip(r: JobResult): AttemptChip {
 export function runView(r: JobResult): RunView {
   const v: RunView = {
     prowjob: r.name,
+    source: r.source ?? 'prow',
     job: r.job,
     type: r.type,
     state: r.state,
@@ -68,12 +70,19 @@ export function runView(r: JobResult): RunView {
   if (r.author) v.author = r.author;
   if (r.baseRef) v.baseRef = r.baseRef;
   if (r.traced && r.pull !== undefined) v.behavior = behaviorPath(r.name);
+  if (r.actions) {
+    const a = r.actions;
+    v.actions = { workflow: a.workflow, runId: a.runId, runAttempt: a.runAttempt, jobId: a.jobId, event: a.event, conclusion: a.conclusion, labels: a.labels };
+    if (a.workflowFile) v.actions.workflowFile = a.workflowFile;
+  }
   return v;
 }
 
 function rowBase(r: JobResult, c: Classifier): JobRowBase {
-  const base: JobRowBase = { job: r.job, type: r.type, requirement: c.requirement(r), maintainers: c.maintainers(r.job, r.context) };
+  const base: JobRowBase = { job: r.job, source: r.source ?? 'prow', type: r.type, requirement: c.requirement(r), maintainers: c.maintainers(r.job, r.context) };
   if (r.context) base.context = r.context;
+  const typeable = typeableOf(r);
+  if (typeable) base.typeable = typeable;
   return base;
 }
 
@@ -181,8 +190,9 @@ export function recentPulls(histories: Iterable<readonly JobResult[]>, limit: nu
   return [...seen.values()].sort((a, b) => b.updated - a.updated || b.pull - a.pull).slice(0, limit);
 }
 
+/** Attempts in order: a GitHub Actions job's runs by run, then by `run_attempt`; ProwJobs by attempt number. */
 function byAttempt(a: JobResult, b: JobResult): number {
-  return (a.attempt ?? 1) - (b.attempt ?? 1) || timeOf(a) - timeOf(b);
+  return (a.actions?.runId ?? 0) - (b.actions?.runId ?? 0) || (a.attempt ?? 1) - (b.attempt ?? 1) || timeOf(a) - timeOf(b);
 }
 
 /** Failed, then passed later on the same commit. */

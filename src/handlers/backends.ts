@@ -3,7 +3,8 @@
 // the CI system refuses gets a failed check run saying why, and the others still run.
 //   prow     ProwJobs on Kubernetes (creation is idempotent: names derive from the delivery), then a queued check
 //            run each, exactly once, shared with the reporter.
-//   actions  "Re-run failed jobs" of GitHub Actions workflow runs, once per delivery and run.
+//   actions  GitHub Actions: "Re-run failed jobs" of a run, "Re-run job" of one job, or a workflow_dispatch, each
+//            once per delivery.
 import PQueue from 'p-queue';
 import { httpStatus, type GitHub, type PullFacts } from '../adapters/github.ts';
 import { KubeApiError } from '../adapters/kube.ts';
@@ -13,7 +14,7 @@ import { prowJobName } from '../jobs/names.ts';
 import { buildPresubmitProwJob } from '../jobs/prowjob.ts';
 import { injectTracer } from '../jobs/trace.ts';
 import { LABELS, type ProwJob } from '../jobs/types.ts';
-import type { ActionsRerun, ProwRun, RunOutcome } from '../plan/runs.ts';
+import type { ActionsRun, ProwRun, RunOutcome } from '../plan/runs.ts';
 import { queuedCheckRun, refusedCheckRun } from '../report/check-run.ts';
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
 
@@ -128,24 +129,48 @@ export class ActionsBackend {
     this.#gh = gh;
   }
 
-  /** Re-runs the failed jobs of each workflow run, once per delivery and run. */
-  async launch(runs: readonly ActionsRerun[], ctx: RunContext): Promise<RunOutcome[]> {
+  /**
+   * Starts each Actions run once per delivery: "Re-run failed jobs" of a run, "Re-run job" of one job, or a
+   * workflow_dispatch. A refusal (the run is still going, a missing permission) is answered, not retried.
+   */
+  async launch(runs: readonly ActionsRun[], ctx: RunContext): Promise<RunOutcome[]> {
     const out: RunOutcome[] = [];
     for (const run of runs) {
+      const { key, id, start } = this.#how(run);
       try {
-        await exactlyOnce(this.#deps.store, `actions-rerun:${ctx.delivery}:${run.runId}`, RECORD_TTL_SECONDS, async () => {
-          await this.#gh.rerunFailedJobs(run.runId);
+        await exactlyOnce(this.#deps.store, `actions-${key}:${ctx.delivery}:${id}`, RECORD_TTL_SECONDS, async () => {
+          await start();
           return true;
         });
-        out.push({ run, result: 'started', id: String(run.runId) });
+        out.push({ run, result: 'started', id });
       } catch (err) {
         const code = httpStatus(err);
-        this.#deps.log.warn({ pr: ctx.pr.number, run: run.runId, err: (err as Error).message, status: code }, 'could not re-run GitHub Actions jobs');
-        const message = code === 403 ? 'katabot lacks the `actions: write` permission here' : `GitHub answered ${code ?? (err as Error).message}`;
-        out.push({ run, result: 'refused', id: String(run.runId), message });
+        this.#deps.log.warn({ pr: ctx.pr.number, run: id, kind: key, err: (err as Error).message, status: code }, 'could not start GitHub Actions run');
+        out.push({ run, result: 'refused', id, message: actionsRefusal(err) });
       }
     }
-    if (runs.length) this.#deps.log.info({ sha: ctx.pr.headSha, runs: runs.map((r) => r.runId) }, 're-ran failed GitHub Actions jobs');
+    if (runs.length) this.#deps.log.info({ sha: ctx.pr.headSha, runs: runs.map((r) => this.#how(r).id) }, 'started GitHub Actions runs');
     return out;
   }
+
+  #how(run: ActionsRun): { key: string; id: string; start: () => Promise<void> } {
+    switch (run.kind) {
+      case 'job':
+        return { key: 'job', id: String(run.jobId), start: () => this.#gh.rerunJob(run.jobId) };
+      case 'dispatch':
+        return { key: 'dispatch', id: run.job, start: () => this.#gh.dispatchWorkflow(run.workflow, run.ref, run.inputs) };
+      default:
+        return { key: 'rerun', id: String(run.runId), start: () => this.#gh.rerunFailedJobs(run.runId) };
+    }
+  }
+}
+
+/** GitHub's reason for refusing an Actions run, in a reply's words. */
+function actionsRefusal(err: unknown): string {
+  const code = httpStatus(err);
+  const said = (err as { response?: { data?: { message?: unknown } } }).response?.data?.message;
+  if (code === 403 && typeof said === 'string' && !/resource not accessible/i.test(said)) return `GitHub answered 403: ${said}`;
+  if (code === 403) return 'katabot lacks the `actions: write` permission here';
+  if (code === 422 && typeof said === 'string') return `GitHub refused it: ${said}`;
+  return `GitHub answered ${code ?? (err as Error).message}`;
 }

@@ -6,6 +6,7 @@ import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
 import type { Metrics } from '../adapters/metrics.ts';
+import type { RequiredTests } from '../dashboard/required.ts';
 
 export interface HandlerDeps {
   config: () => ConfigSnapshot;
@@ -17,6 +18,8 @@ export interface HandlerDeps {
   reports: ReportState;
   metrics: Metrics;
   log: Logger;
+  /** Kata's required-tests.yaml (KATABOT_REQUIRED_TESTS), for `/retest-required` of GitHub Actions jobs. */
+  requiredTests?: () => Promise<RequiredTests>;
   /** The App's own login, e.g. `katabot[bot]`, from GET /app. */
   botLogin: () => Promise<string>;
   now: () => Date;

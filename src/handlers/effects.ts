@@ -7,7 +7,7 @@ import { exactlyOnce } from '../adapters/store.ts';
 import type { Reply, RetestAnswer } from '../plan/comment.ts';
 import { runsOf, type JobRun, type RunOutcome } from '../plan/runs.ts';
 import { MARKERS, withMarker } from '../report/markers.ts';
-import { formatResponse, refusedJobsReply, retestReply } from '../report/replies.ts';
+import { formatResponse, refusedActionsReply, refusedJobsReply, retestReply } from '../report/replies.ts';
 import { ActionsBackend, ProwBackend, type RunContext } from './backends.ts';
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
 import { tdxApprovalKey } from './facts.ts';
@@ -60,11 +60,15 @@ export function outcomeReplies(outcomes: readonly RunOutcome[], retest: RetestAn
     const refusedActions = outcomes.find((o) => o.run.backend === 'actions' && o.result === 'refused');
     const actionsError = retest.actionsError ?? (refusedActions?.result === 'refused' ? refusedActions.message : undefined);
     const actions = runsOf(started, 'actions').map((r) => ({ name: r.job, url: r.url }));
-    const actionsPart = !retest.actions ? {} : actionsError ? { actionsError } : { actions };
+    const notes = { ...(retest.actionsHeld?.length ? { actionsHeld: retest.actionsHeld } : {}), ...(retest.actionsAlsoOptional?.length ? { actionsAlsoOptional: retest.actionsAlsoOptional } : {}) };
+    const actionsPart = !retest.actions ? {} : actionsError ? { actionsError } : { actions, ...notes };
     replies.push({ kind: 'retest', text: retestReply({ sha, prow: runsOf(started, 'prow').map((r) => r.job), ...actionsPart }) });
   }
   const refused = outcomes.flatMap((o) => (o.result === 'refused' && o.run.backend === 'prow' ? [{ job: o.run.job, message: o.message }] : []));
   if (refused.length > 0) replies.push({ kind: 'refused', text: refusedJobsReply(refused) });
+  // Actions runs /test started that GitHub refused (the retest answer already says why for its own).
+  const refusedActions = outcomes.flatMap((o) => (o.result === 'refused' && o.run.backend === 'actions' && (!retest || o.run.kind === 'dispatch') ? [{ job: o.run.job, url: o.run.url, message: o.message }] : []));
+  if (refusedActions.length > 0) replies.push({ kind: 'refused-actions', text: refusedActionsReply(refusedActions) });
   return replies;
 }
 

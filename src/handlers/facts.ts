@@ -3,6 +3,7 @@
 import type { GitHub, PullFacts } from '../adapters/github.ts';
 import { PROBES_DIR } from '../adapters/bpf-packages.ts';
 import { httpStatus } from '../adapters/github.ts';
+import { runInfoOf, type RunInfo, type WorkflowJobObject } from '../jobs/actions.ts';
 import type { ProwJob } from '../jobs/types.ts';
 import type { Facts, Need, Step } from '../plan/facts.ts';
 import { failedWorkflowRuns, latestResults } from '../plan/head-results.ts';
@@ -71,6 +72,29 @@ async function gather(need: Need, facts: Facts, scope: FactScope, live: Map<stri
         deps.log.warn({ err: (err as Error).message, status: code }, 'could not list GitHub Actions workflow runs');
         return { failedWorkflowRuns: { error: code === 403 ? 'katabot lacks the `actions: read` permission here' : `GitHub answered ${code ?? (err as Error).message}` } };
       }
+    case 'workflowRun':
+      return { workflowRun: { ...facts.workflowRun, [need.runId]: await workflowRun(scope, need.runId) } };
+    case 'pullForSha':
+      return { pullForSha: { ...facts.pullForSha, [need.sha]: await pullForSha(scope, need.sha) } };
+    case 'headRuns':
+      try {
+        return { headRuns: { runs: await gh.workflowRuns(pr(scope, facts, need).headSha) } };
+      } catch (err) {
+        return { headRuns: { error: actionsError(deps, err, 'could not list GitHub Actions workflow runs') } };
+      }
+    case 'runJobs': {
+      const runJobs: Record<number, readonly WorkflowJobObject[] | { error: string }> = { ...facts.runJobs };
+      for (const id of need.runIds) {
+        try {
+          runJobs[id] = await gh.runJobs(id);
+        } catch (err) {
+          runJobs[id] = { error: actionsError(deps, err, 'could not list the jobs of a workflow run') };
+        }
+      }
+      return { runJobs };
+    }
+    case 'requiredChecks':
+      return { requiredChecks: { ...facts.requiredChecks, [need.branch]: await gh.requiredChecks(need.branch).catch(() => []) } };
     case 'rerunJobs':
       return { rerunJobs: await rerunJobs(scope, live) };
     case 'pull':
@@ -78,9 +102,65 @@ async function gather(need: Need, facts: Facts, scope: FactScope, live: Map<stri
   }
 }
 
+/** Why GitHub Actions could not be read, for replies; logged once. */
+function actionsError(deps: HandlerDeps, err: unknown, what: string): string {
+  const code = httpStatus(err);
+  deps.log.warn({ err: (err as Error).message, status: code }, what);
+  return code === 403 ? 'katabot lacks the `actions: read` permission here' : `GitHub answered ${code ?? (err as Error).message}`;
+}
+
+/** How long katabot keeps a workflow run's facts (its jobs' events arrive within hours; reruns within weeks). */
+const RUN_TTL_SECONDS = 30 * 24 * 3600;
+
+/** The Redis key of a workflow run's facts (src/jobs/actions.ts RunInfo). */
+export function workflowRunKey(repo: string, runId: number): string {
+  return `actions-run:${repo.toLowerCase()}:${runId}`;
+}
+
+/** Keeps a run's facts for its jobs (from its webhook, from backfill). */
+export async function rememberRun(deps: HandlerDeps, repo: string, run: RunInfo): Promise<void> {
+  await deps.store.set(workflowRunKey(repo, run.id), JSON.stringify(run), RUN_TTL_SECONDS);
+}
+
+/** A workflow run's facts: as katabot kept them from its webhook, else from GitHub (then kept). */
+async function workflowRun(scope: FactScope, runId: number): Promise<RunInfo | null> {
+  const { deps, gh } = scope;
+  const kept = await deps.store.get(workflowRunKey(gh.fullName, runId));
+  if (kept) return JSON.parse(kept) as RunInfo;
+  const found = await gh.workflowRun(runId);
+  if (!found) return null;
+  const run = runInfoOf(found);
+  await rememberRun(deps, gh.fullName, run);
+  return run;
+}
+
+/** How long "no PR has this head" is believed: a PR may be opened for it soon. */
+const NO_PULL_TTL_SECONDS = 600;
+
+/** The PR whose head is `sha`: katabot's records first, then GitHub (a found link is kept with the results). */
+async function pullForSha(scope: FactScope, sha: string): Promise<number | null> {
+  const { deps, gh } = scope;
+  const known = await deps.results.pullForSha(gh.fullName, sha);
+  if (known !== undefined) return known;
+  const none = `no-pull:${gh.fullName.toLowerCase()}:${sha}`;
+  if (await deps.store.get(none)) return null;
+  const found = (await gh.openPullsForSha(sha))[0];
+  if (found === undefined) {
+    await deps.store.set(none, '1', NO_PULL_TTL_SECONDS);
+    return null;
+  }
+  await deps.results.linkPull(gh.fullName, sha, found);
+  return found;
+}
+
 /** The Redis key of a PR's recorded TDX approval (the head SHA an approver approved). */
 export function tdxApprovalKey(gh: GitHub, pr: number): string {
-  return `tdx-approved:${gh.fullName}#${pr}`;
+  return tdxApprovalKeyFor(gh.fullName, pr);
+}
+
+/** The same, by repository name (`owner/repo` as GitHub spells it), for readers without a GitHub client. */
+export function tdxApprovalKeyFor(repo: string, pr: number): string {
+  return `tdx-approved:${repo}#${pr}`;
 }
 
 async function liveJob(scope: FactScope, live: Map<string, ProwJob | undefined>, name: string): Promise<ProwJob | undefined> {

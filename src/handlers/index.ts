@@ -7,6 +7,7 @@ import type { HandlerDeps } from './deps.ts';
 import { onIssueComment } from './issue-comment.ts';
 import { onPullRequest } from './pull-request.ts';
 import { onPullRequestReview } from './pull-request-review.ts';
+import { onWorkflowJob, onWorkflowRun } from './workflow.ts';
 
 export const REGISTRATIONS = {
   issue_comment: ['issue_comment.created'],
@@ -19,10 +20,14 @@ export const REGISTRATIONS = {
     'pull_request.ready_for_review',
     'pull_request.converted_to_draft',
     'pull_request.labeled',
+    // The TDX label taken off by hand: the katabot/tdx-approved status goes back to pending.
+    'pull_request.unlabeled',
   ],
   pull_request_review: ['pull_request_review.submitted'],
   check_run: ['check_run.rerequested', 'check_run.requested_action'],
   check_suite: ['check_suite.rerequested'],
+  workflow_run: ['workflow_run.requested', 'workflow_run.in_progress', 'workflow_run.completed'],
+  workflow_job: ['workflow_job.queued', 'workflow_job.waiting', 'workflow_job.in_progress', 'workflow_job.completed'],
 } as const;
 
 export function katabotApp(deps: HandlerDeps): ApplicationFunction {
@@ -34,5 +39,7 @@ export function katabotApp(deps: HandlerDeps): ApplicationFunction {
     );
     app.on([...REGISTRATIONS.check_run], (ctx) => onCheckRun(deps, ctx as Context<'check_run'>));
     app.on([...REGISTRATIONS.check_suite], (ctx) => onCheckSuite(deps, ctx as Context<'check_suite'>));
+    app.on([...REGISTRATIONS.workflow_run], (ctx) => onWorkflowRun(deps, ctx as Context<'workflow_run'>));
+    app.on([...REGISTRATIONS.workflow_job], (ctx) => onWorkflowJob(deps, ctx as Context<'workflow_job'>));
   };
 }

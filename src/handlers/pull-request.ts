@@ -9,6 +9,8 @@ import { MARKERS } from '../report/markers.ts';
 import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postNotice, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
 import { planWith } from './facts.ts';
+import { recordPullMeta } from './pull-meta.ts';
+import { publishTdxStatus } from './tdx-status.ts';
 import { handleText } from './text.ts';
 
 export async function onPullRequest(deps: HandlerDeps, context: Context<'pull_request'>): Promise<void> {
@@ -44,6 +46,8 @@ export async function onPullRequest(deps: HandlerDeps, context: Context<'pull_re
     await setTdxApproval(deps, gh, pr, plan.approval);
     const launch = await launchRuns(deps, gh, plan.runs, { pr, delivery: context.id, purpose: `pr-${payload.action}`, retest: false });
     await applyLabels(gh, pr.number, plan.labels);
+    await recordPullMeta(deps, gh, pr, plan.labels);
+    await publishTdxStatus(deps, gh, pr, plan.labels, plan.approval);
     if (plan.welcome) await postNotice(deps, gh, pr.number, `welcome:${gh.fullName}#${pr.number}`, plan.welcome, MARKERS.welcome());
     if (plan.draftNotice) await postNotice(deps, gh, pr.number, `draft:${context.id}`, plan.draftNotice, MARKERS.draft(context.id));
     await launch.report();

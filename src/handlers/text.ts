@@ -6,6 +6,8 @@ import { planComment, type TextSource } from '../plan/comment.ts';
 import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
 import { planWith } from './facts.ts';
+import { recordPullMeta } from './pull-meta.ts';
+import { publishTdxStatus } from './tdx-status.ts';
 
 export interface TextInput {
   pr: PullFacts;
@@ -31,6 +33,7 @@ export async function handleText(deps: HandlerDeps, gh: GitHub, t: TextInput): P
     source: t.source,
     presubmits: presubmitsFor(snapshot.jobs, gh.owner, gh.repo),
     inRepoConfig: false,
+    requiredTests: await deps.requiredTests?.(),
   };
   const plan = await planWith((facts) => planComment(input, facts), { deps, gh, pr: t.pr });
   for (const c of plan.commands) deps.metrics.commands.inc(c);
@@ -41,6 +44,8 @@ export async function handleText(deps: HandlerDeps, gh: GitHub, t: TextInput): P
     await setTdxApproval(deps, gh, t.pr, plan.approveTdx ? 'record' : 'keep');
     const launch = await launchRuns(deps, gh, plan.runs, { pr: t.pr, delivery: t.delivery, purpose: t.source, retest: plan.retest !== undefined });
     await applyLabels(gh, t.pr.number, plan.labels);
+    await recordPullMeta(deps, gh, t.pr, plan.labels);
+    if (plan.approveTdx || plan.labels.add.length || plan.labels.remove.length) await publishTdxStatus(deps, gh, t.pr, plan.labels, plan.approveTdx ? 'record' : 'keep');
     await launch.report();
     const replies = [...plan.replies, ...outcomeReplies(launch.outcomes, plan.retest, t.pr.headSha)];
     await postReplies(deps, gh, t.pr.number, replies, { delivery: t.delivery, source: t.source, commenter: t.commenter, url: t.url, body: t.body });

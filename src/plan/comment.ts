@@ -26,9 +26,13 @@ import { traceProblem, type TraceProbes } from '../jobs/trace.ts';
 import type { Presubmit, ProwConfig } from '../jobs/types.ts';
 import { decideCommand, type CommandDecision } from '../policy/commands.ts';
 import { applyLabelChanges } from '../policy/labels.ts';
-import { isTdxJob, tdxAllows, tdxGate } from '../policy/tdx.ts';
+import { isTdxJob, tdxAllows, tdxGate, tdxGateWhen } from '../policy/tdx.ts';
+import type { RequiredTests } from '../dashboard/required.ts';
+import { actionsForTargets, actionsListing, actionsRetest, isTdxActionsRun, type ActionsContext, type RetestActions } from './actions.ts';
 import { isSelfLogin, pullRequestTrusted } from '../policy/trust.ts';
 import {
+  actionsJobsHelp,
+  ambiguousTargetsReply,
   commandsHelp,
   decisionReply,
   inRepoConfigReply,
@@ -40,7 +44,7 @@ import {
   untraceableReply,
 } from '../report/replies.ts';
 import { isTrustedUser, need, step, type Facts, type PullFacts, type Step } from './facts.ts';
-import type { JobRun, ProwRun } from './runs.ts';
+import type { ActionsRun, JobRun, ProwRun } from './runs.ts';
 
 /** Where a command text came from; part of idempotency keys. */
 export type TextSource = 'comment' | 'review' | 'body';
@@ -61,6 +65,8 @@ export interface CommentInput {
   presubmits: readonly Presubmit[];
   /** Prow's in_repo_config is enabled here: trusted PRs add the jobs of their `.prow.yaml`. */
   inRepoConfig: boolean;
+  /** Kata's required-tests.yaml (KATABOT_REQUIRED_TESTS): what `/retest-required` re-runs of GitHub Actions. */
+  requiredTests?: RequiredTests | undefined;
 }
 
 /** One answer on the PR. */
@@ -76,6 +82,9 @@ export interface Reply {
 export interface RetestAnswer {
   actions: boolean;
   actionsError?: string;
+  /** Failed runs held back by the TDX gate, and runs whose optional failed jobs re-run too. */
+  actionsHeld?: RetestActions['held'];
+  actionsAlsoOptional?: RetestActions['alsoOptional'];
 }
 
 export interface CommentPlan {
@@ -174,6 +183,17 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
   /** Jobs asked for by name: a TDX one that cannot run on this head gets a reply saying why. */
   const byName = new Set<string>();
   let retest: 'retest' | 'retest-required' | undefined;
+  // GitHub Actions runs `/test` named (jobs of the head, dispatched workflows), gated with the Prow jobs below.
+  const actionRuns: ActionsRun[] = [];
+  const actx = (): ActionsContext => ({
+    owner: i.owner,
+    repo: i.repo,
+    policy,
+    pr,
+    labels,
+    approvedSha: () => (out.approveTdx ? pr.headSha : need(facts.tdxApproval, { fact: 'tdxApproval' })),
+    requiredTests: i.requiredTests,
+  });
   const add = (jobs: readonly SelectedJob[], traced = false, probes?: TraceProbes): void => {
     for (const { presubmit } of jobs) {
       const prev = selected.get(presubmit.name);
@@ -205,10 +225,18 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
         const forced = selectForCommentText(presubmits, pr.baseRef, text);
         add(forced);
         for (const t of cmd.targets) byName.add(t);
-        const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
+        const prowUnknown = unknownTargets(cmd.targets, presubmits, pr.baseRef);
+        // Targets Prow does not know may name GitHub Actions jobs of the head, or workflows to dispatch.
+        const viaActions = prowUnknown.unknown.length > 0 ? actionsForTargets(prowUnknown.unknown, actx(), facts) : undefined;
+        for (const r of viaActions?.runs ?? []) if (!actionRuns.some((x) => x.kind === r.kind && x.job === r.job)) actionRuns.push(r);
+        const unknown = viaActions ? viaActions.unknown : prowUnknown.unknown;
+        const suggestions = { ...prowUnknown.suggestions };
+        for (const [t, more] of Object.entries(viaActions?.suggestions ?? {})) suggestions[t] = [...new Set([...(suggestions[t] ?? []), ...more])].slice(0, 3);
+        if (viaActions && Object.keys(viaActions.ambiguous).length > 0) reply('ambiguous-targets', ambiguousTargetsReply(viaActions.ambiguous));
         if (unknown.length > 0) {
-          reply('unknown-targets', unknownTargetsReply(unknown, suggestions, { org: i.owner, repo: i.repo, branch: pr.baseRef, ...jobLists(presubmits, pr.baseRef) }));
-        } else if (forced.length === 0 && cmd.targets.length > 0) {
+          const note = viaActions?.error ? `\n\nGitHub Actions jobs could not be listed: ${viaActions.error}.` : '';
+          reply('unknown-targets', unknownTargetsReply(unknown, suggestions, { org: i.owner, repo: i.repo, branch: pr.baseRef, ...jobLists(presubmits, pr.baseRef) }) + note);
+        } else if (forced.length === 0 && cmd.targets.length > 0 && !viaActions) {
           reply('test-help', help('The specified target(s) for `/test` were not found.'));
         }
         break;
@@ -266,9 +294,12 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
         add(traceable, true, { probes: sel.probes, packages: sel.packages });
         break;
       }
-      case 'test-help':
-        reply('test-help', help(cmd.reason === 'empty' ? 'The `/test` command needs one or more targets.' : undefined));
+      case 'test-help': {
+        // Prow's list, then what GitHub Actions can run on this commit.
+        const listed = actionsJobsHelp(actionsListing(actx(), facts));
+        reply('test-help', help(cmd.reason === 'empty' ? 'The `/test` command needs one or more targets.' : undefined) + (listed ? `\n\n${listed}` : ''));
         break;
+      }
       case 'retest-with-target':
         reply('test-help', help('The `/retest` command does not accept any targets.'));
         break;
@@ -281,10 +312,15 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
   // The TDX gate, against the labels as this text leaves them; an approval given in this text counts.
   const names = [...selected.keys()];
   const gate = tdxGate(policy, labels, names, pr.headSha, () => (out.approveTdx ? pr.headSha : need(facts.tdxApproval, { fact: 'tdxApproval' })));
-  const runs = [...selected.values()].filter((r) => tdxAllows(policy, gate, r.job));
-  const blocked = names.filter((name) => byName.has(name) && !tdxAllows(policy, gate, name)).sort();
+  const runs: JobRun[] = [...selected.values()].filter((r) => tdxAllows(policy, gate, r.job));
+  const blocked = names.filter((name) => byName.has(name) && !tdxAllows(policy, gate, name));
+  // The same gate for GitHub Actions jobs and dispatched workflows named by /test.
+  const actionsTdx = actionRuns.filter((r) => isTdxActionsRun(policy, r));
+  const actionsGate = actionsTdx.length > 0 ? tdxGateWhen(policy, labels, true, pr.headSha, actx().approvedSha) : { approved: false, stale: false };
+  runs.push(...actionRuns.filter((r) => actionsGate.approved || !actionsTdx.includes(r)));
+  if (!actionsGate.approved) blocked.push(...actionsTdx.map((r) => r.job));
   if (blocked.length > 0) {
-    reply('tdx-blocked', tdxBlockedReply(blocked, policy.tdx.label, { sha: pr.headSha, approvers: policy.tdx.approvers, stale: gate.stale }));
+    reply('tdx-blocked', tdxBlockedReply(blocked.sort(), policy.tdx.label, { sha: pr.headSha, approvers: policy.tdx.approvers, stale: gate.stale || actionsGate.stale }));
   }
 
   if (runs.length > 0 && pr.mergeable === false) {
@@ -293,12 +329,16 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
   }
   out.runs = runs;
   if (retest) {
-    // /retest also re-runs the failed jobs of the head commit's failed GitHub Actions workflow runs.
-    out.retest = { actions: retest === 'retest' && policy.retest.github_actions };
+    // /retest and /retest-required also re-run the failed (required) jobs of the head commit's failed GitHub Actions runs.
+    out.retest = { actions: policy.retest.github_actions };
     if (out.retest.actions) {
-      const failed = need(facts.failedWorkflowRuns, { fact: 'failedWorkflowRuns' });
-      if ('error' in failed) out.retest.actionsError = failed.error;
-      else for (const run of failed.runs) out.runs.push({ backend: 'actions', job: run.name, runId: run.id, url: run.url });
+      const a = actionsRetest(retest, actx(), facts);
+      if ('error' in a) out.retest.actionsError = a.error;
+      else {
+        out.runs.push(...a.runs);
+        if (a.held.length) out.retest.actionsHeld = a.held;
+        if (a.alsoOptional.length) out.retest.actionsAlsoOptional = a.alsoOptional;
+      }
     }
   }
   return out;

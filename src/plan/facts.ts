@@ -7,6 +7,7 @@
 // contextGetter and ChangedFilesProvider closures). Planners read facts with `need()`, which throws MissingFact;
 // `step()` turns that into `{ need }`.
 import type { KatabotConfig } from '../config/types.ts';
+import type { RunInfo, WorkflowJobObject, WorkflowRunObject } from '../jobs/actions.ts';
 import { userTrustStep } from '../policy/trust.ts';
 
 /** A pull request as katabot reads it (webhook payloads and the REST API agree on these fields). */
@@ -48,7 +49,12 @@ export type Need =
   | { fact: 'inRepoConfig' }
   | { fact: 'failedWorkflowRuns' }
   | { fact: 'rerunJobs' }
-  | { fact: 'pull' };
+  | { fact: 'pull' }
+  | { fact: 'workflowRun'; runId: number }
+  | { fact: 'pullForSha'; sha: string }
+  | { fact: 'headRuns' }
+  | { fact: 'runJobs'; runIds: readonly number[] }
+  | { fact: 'requiredChecks'; branch: string };
 
 /** A job's latest result on a commit, from commit statuses and check runs (see src/plan/results.ts). */
 export type ResultState = 'success' | 'failure' | 'error' | 'pending';
@@ -81,6 +87,16 @@ export interface Facts {
   rerunJobs?: readonly string[];
   /** The open PR whose head is the re-requested commit (null: none). */
   pull?: PullFacts | null;
+  /** GitHub Actions workflow runs by id, as katabot keeps them (null: GitHub does not know the run). */
+  workflowRun?: Readonly<Record<number, RunInfo | null>>;
+  /** The PR whose head is a commit, by SHA (null: none found). */
+  pullForSha?: Readonly<Record<string, number | null>>;
+  /** Every workflow run of the head commit, or why they could not be listed. */
+  headRuns?: { runs: readonly WorkflowRunObject[] } | { error: string };
+  /** The jobs of a workflow run's latest attempt, by run id (an error: why they could not be listed). */
+  runJobs?: Readonly<Record<number, readonly WorkflowJobObject[] | { error: string }>>;
+  /** Status checks branch protection requires on a branch, by branch (empty: none, or not readable). */
+  requiredChecks?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** In-repo job config at the PR's merge of head onto base. */

@@ -1,7 +1,10 @@
 // What a commit's CI results say, read from GitHub's commit statuses, check runs and workflow runs: the latest
 // result per context (what `/retest` reruns) and the workflow runs whose latest attempt failed. Pure: the GitHub
 // adapter lists the raw objects.
+import type { WorkflowRunObject } from '../jobs/actions.ts';
 import type { ResultState, WorkflowRunRef } from './facts.ts';
+
+export type { WorkflowRunObject } from '../jobs/actions.ts';
 
 /** The fields of a commit status katabot reads. */
 export interface StatusObject {
@@ -20,18 +23,6 @@ export interface CheckRunObject {
   external_id: string | null;
   started_at: string | null;
   completed_at: string | null;
-}
-
-/** The fields of a workflow run katabot reads. */
-export interface WorkflowRunObject {
-  id: number;
-  name?: string | null;
-  workflow_id: number;
-  event: string;
-  status: string | null;
-  conclusion: string | null;
-  created_at: string;
-  html_url: string;
 }
 
 /**
@@ -61,19 +52,23 @@ export function latestResults(statuses: readonly StatusObject[], checkRuns: read
 /** Workflow-run conclusions whose failed jobs `/retest` runs again. */
 const RERUN_CONCLUSIONS: ReadonlySet<string> = new Set(['failure', 'timed_out', 'startup_failure']);
 
-/**
- * The workflow runs whose latest run (per workflow and triggering event) failed: an older failure that a newer run
- * of the same workflow already fixed is not re-run. Ordered by run id.
- */
-export function failedWorkflowRuns(runs: readonly WorkflowRunObject[]): WorkflowRunRef[] {
+/** The newest run per workflow and triggering event (an older run a newer one replaced is not offered), by run id. */
+export function latestRuns(runs: readonly WorkflowRunObject[]): WorkflowRunObject[] {
   const latest = new Map<string, WorkflowRunObject>();
   for (const r of runs) {
     const key = `${r.workflow_id}\0${r.event}`;
     const prev = latest.get(key);
     if (!prev || prev.created_at < r.created_at || (prev.created_at === r.created_at && prev.id < r.id)) latest.set(key, r);
   }
-  return [...latest.values()]
+  return [...latest.values()].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The workflow runs whose latest run (per workflow and triggering event) failed: an older failure that a newer run
+ * of the same workflow already fixed is not re-run. Ordered by run id.
+ */
+export function failedWorkflowRuns(runs: readonly WorkflowRunObject[]): WorkflowRunRef[] {
+  return latestRuns(runs)
     .filter((r) => r.status === 'completed' && r.conclusion !== null && RERUN_CONCLUSIONS.has(r.conclusion))
-    .sort((a, b) => a.id - b.id)
     .map((r) => ({ id: r.id, name: r.name ?? `run ${r.id}`, url: r.html_url }));
 }

@@ -170,6 +170,15 @@ export interface PullRequestEffects {
   reason: string;
 }
 
+/** The TDX label taken off: by a push (unless sticky), or when someone who is no approver added it. */
+function tdxLabelChanges(i: PullRequestInput): string[] {
+  const { policy, pr } = i;
+  if (!hasLabel(pr.labels, policy.tdx.label)) return [];
+  if (i.action === 'synchronize' && !policy.tdx.sticky) return [policy.tdx.label];
+  const byOther = i.labelAdded !== undefined && isTdxLabel(policy, i.labelAdded) && !isSelfLogin(i.botLogin, i.sender) && !isTdxApprover(policy, i.sender);
+  return byOther ? [policy.tdx.label] : [];
+}
+
 const ABORT_DESCRIPTION: Readonly<Record<string, string>> = {
   synchronize: 'Aborted by katabot: a new commit was pushed.',
   closed: 'Aborted by katabot: the pull request was closed.',
@@ -183,14 +192,15 @@ export function planPullRequest(input: PullRequestInput, facts: Facts): Step<Pul
 function planEffects(i: PullRequestInput, facts: Facts): PullRequestEffects {
   const { policy, pr } = i;
   const out: PullRequestEffects = { approval: 'keep', labels: { add: [], remove: [] }, runs: [], replies: [], reason: '' };
-  // As Prow: a repository without presubmits is not katabot's business.
-  if (i.presubmits.length === 0 && !i.inRepoConfig) return { ...out, reason: 'no presubmits for this repository' };
 
   // A TDX approval counts only from an approver, and only for the commit it was given on.
   if (i.labelAdded !== undefined && isTdxLabel(policy, i.labelAdded) && !isSelfLogin(i.botLogin, i.sender) && isTdxApprover(policy, i.sender)) {
     out.approval = 'record';
   }
   if (i.action === 'synchronize' && !policy.tdx.sticky) out.approval = 'clear';
+  // As Prow: a repository without presubmits is not katabot's business, except the TDX label: its workflows may
+  // gate on it (and on the katabot/tdx-approved status), so it is still kept per commit and to approvers.
+  if (i.presubmits.length === 0 && !i.inRepoConfig) return { ...out, labels: { add: [], remove: tdxLabelChanges(i) }, reason: 'no presubmits for this repository' };
 
   const author = pr.author;
   const decided = planPullRequestEvent({

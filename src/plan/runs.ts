@@ -18,13 +18,40 @@ export interface ProwRun {
 /** The failed jobs of one GitHub Actions workflow run, to be run again. */
 export interface ActionsRerun {
   backend: 'actions';
+  kind?: 'failed-jobs';
   /** The workflow run's name. */
   job: string;
   runId: number;
   url: string;
 }
 
-export type JobRun = ProwRun | ActionsRerun;
+/** One GitHub Actions job of a finished run, to be run again (GitHub re-runs the jobs that need it too). */
+export interface ActionsJobRerun {
+  backend: 'actions';
+  kind: 'job';
+  /** The job as GitHub's checks list shows it: `<workflow> / <job>`. */
+  job: string;
+  jobId: number;
+  runId: number;
+  url: string;
+}
+
+/** A workflow started with workflow_dispatch for the PR (`/test <name>` mapped in KATABOT_CONFIG actions.dispatch). */
+export interface ActionsDispatchRun {
+  backend: 'actions';
+  kind: 'dispatch';
+  /** The `/test` name. */
+  job: string;
+  workflow: string;
+  ref: string;
+  inputs: Record<string, string>;
+  /** The workflow's runs page. */
+  url: string;
+}
+
+export type ActionsRun = ActionsRerun | ActionsJobRerun | ActionsDispatchRun;
+
+export type JobRun = ProwRun | ActionsRun;
 
 /** How a backend answered one run. */
 export type RunOutcome =

@@ -47,10 +47,15 @@ export interface TdxGate {
  * label is on the PR, it is not sticky, and a TDX job is among `jobNames`.
  */
 export function tdxGate(policy: KatabotConfig, labels: readonly string[], jobNames: readonly string[], headSha: string, approvedSha: () => string | null): TdxGate {
+  return tdxGateWhen(policy, labels, jobNames.some((name) => isTdxJob(policy, name)), headSha, approvedSha);
+}
+
+/** The same, where the caller knows whether a TDX job is asked for (a GitHub Actions job, a dispatched workflow). */
+export function tdxGateWhen(policy: KatabotConfig, labels: readonly string[], tdxAsked: boolean, headSha: string, approvedSha: () => string | null): TdxGate {
   const labelled = tdxApproved(policy, labels);
   if (!labelled) return { approved: false, stale: false };
   if (policy.tdx.sticky) return { approved: true, stale: false };
-  if (!jobNames.some((name) => isTdxJob(policy, name))) return { approved: false, stale: false };
+  if (!tdxAsked) return { approved: false, stale: false };
   const approved = approvedSha() === headSha;
   return { approved, stale: !approved };
 }

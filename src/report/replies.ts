@@ -138,6 +138,18 @@ export interface RetestSummary {
   actions?: ReadonlyArray<{ name: string; url: string }>;
   /** Why Actions could not be re-run (e.g. a missing permission). */
   actionsError?: string;
+  /** Failed runs not re-run: their failed jobs include TDX jobs without the head's approval. */
+  actionsHeld?: ReadonlyArray<{ name: string; url: string; tdx: readonly string[]; others: readonly string[] }>;
+  /** Runs re-run whole, so their optional failed jobs run again too. */
+  actionsAlsoOptional?: ReadonlyArray<{ name: string; url: string; jobs: readonly string[] }>;
+}
+
+function listed(names: readonly string[], max = 10): string {
+  return names.slice(0, max).map(code).join(', ') + (names.length > max ? `, and ${names.length - max} more` : '');
+}
+
+function link(name: string, url: string): string {
+  return `[${name.replace(/[[\]]/g, '')}](${url})`;
 }
 
 /** /retest's answer: what it re-ran on each CI system (wrap with formatResponse). */
@@ -148,11 +160,47 @@ export function retestReply(s: RetestSummary): string {
   else if (s.actions) {
     lines.push(
       s.actions.length
-        ? `- **GitHub Actions**: failed jobs of ${s.actions.map((a) => `[${a.name.replace(/[[\]]/g, '')}](${a.url})`).join(', ')}`
-        : '- **GitHub Actions**: no failed workflow runs',
+        ? `- **GitHub Actions**: failed jobs of ${s.actions.map((a) => link(a.name, a.url)).join(', ')}`
+        : s.actionsHeld?.length
+          ? '- **GitHub Actions**: nothing re-run'
+          : '- **GitHub Actions**: no failed workflow runs',
+    );
+  }
+  for (const o of s.actionsAlsoOptional ?? []) {
+    lines.push(`  - GitHub re-runs the failed jobs of a run together, so these optional jobs of ${link(o.name, o.url)} run again too: ${listed(o.jobs)}`);
+  }
+  for (const h of s.actionsHeld ?? []) {
+    const others = h.others.length ? ` GitHub re-runs a run's failed jobs together, so ${listed(h.others)} did not run again either.` : '';
+    lines.push(
+      `  - Not re-run in ${link(h.name, h.url)}: ${listed(h.tdx)} run on confidential (TDX) hardware and this commit has no TDX approval.${others} ` +
+        'A TDX approver\'s `/ok-to-test-tdx` approves this commit.',
     );
   }
   return lines.join('\n');
+}
+
+/** `/test ?`: the GitHub Actions jobs of the head commit and the workflows `/test` dispatches. */
+export function actionsJobsHelp(a: { jobs: readonly string[]; dispatch: readonly string[]; error?: string }): string {
+  const parts: string[] = [];
+  if (a.error) parts.push(`GitHub Actions jobs could not be listed: ${a.error}.`);
+  else if (a.jobs.length > 0) parts.push(`The following commands re-run a GitHub Actions job of this commit:${fencedList(a.jobs.map((j) => `/test ${j}`))}`);
+  if (a.dispatch.length > 0) parts.push(`The following commands start a GitHub Actions workflow for this PR:${fencedList(a.dispatch.map((d) => `/test ${d}`))}`);
+  return parts.join('\n\n');
+}
+
+/** GitHub Actions runs GitHub refused to start, each with its reason (wrap with formatResponse). */
+export function refusedActionsReply(refused: ReadonlyArray<{ job: string; url: string; message: string }>): string {
+  const lines = refused.slice(0, MAX_UNKNOWN_LISTED).map((r) => `- ${link(r.job, r.url)}: ${truncate(r.message, 500)}`);
+  if (refused.length > MAX_UNKNOWN_LISTED) lines.push(`- and ${refused.length - MAX_UNKNOWN_LISTED} more`);
+  return `GitHub did not start these GitHub Actions runs:\n\n${lines.join('\n')}\n\nA run that is still going cannot be re-run until it finishes.`;
+}
+
+/** `/test` targets that name several GitHub Actions jobs: the names that tell them apart (wrap with formatResponse). */
+export function ambiguousTargetsReply(ambiguous: Readonly<Record<string, readonly string[]>>): string {
+  const lines = Object.entries(ambiguous)
+    .slice(0, MAX_UNKNOWN_LISTED)
+    .map(([t, names]) => `- ${code(t)} names ${names.length} jobs: ${listed(names)}`);
+  return `Nothing was started for these \`/test\` targets, because each names several GitHub Actions jobs; use a longer name:\n\n${lines.join('\n')}`;
 }
 
 /** Prow's draftMsg. */

@@ -32,6 +32,29 @@ export interface JobResult {
   retest: boolean;
   traced: boolean;
   optional?: boolean;
+  /** The CI system that ran it: absent for ProwJobs (records from before Actions were recorded have none). */
+  source?: 'prow' | 'actions';
+  /** A GitHub Actions job attempt: its run and job (src/report/actions-results.ts). */
+  actions?: ActionsFacts;
+}
+
+/** What a GitHub Actions attempt record adds. */
+export interface ActionsFacts {
+  workflow: string;
+  /** The workflow file's path, e.g. `.github/workflows/ci-on-push.yaml`. */
+  workflowFile?: string;
+  runId: number;
+  runAttempt: number;
+  runNumber?: number;
+  /** The job's own name is the record's `context`; its `/test` name is derived from it (src/jobs/actions.ts typeableName). */
+  jobId: number;
+  event: string;
+  headBranch?: string;
+  status: string;
+  conclusion: string | null;
+  /** Runner labels the job asked for. */
+  labels: string[];
+  runner?: string;
 }
 
 /** One attempt of a job on a commit, as the attempts index keeps it. */

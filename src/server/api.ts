@@ -83,7 +83,7 @@ export function namesMatching(pattern: string, names: readonly string[]): Set<st
 }
 
 /** The API's job filters (`job` regex, `required`), applied like the page applies them. */
-function filtered<T extends { job: string; context?: string; requirement: { required: boolean } }>(req: Request, rows: readonly T[]): T[] {
+function filtered<T extends { job: string; context?: string; typeable?: string; requirement: { required: boolean } }>(req: Request, rows: readonly T[]): T[] {
   const pattern = strParam(req, 'job') ?? '';
   const requiredOnly = ['1', 'true', 'yes'].includes((strParam(req, 'required') ?? '').toLowerCase());
   if (!pattern && !requiredOnly) return [...rows];
@@ -93,6 +93,7 @@ function filtered<T extends { job: string; context?: string; requirement: { requ
     for (const r of rows) {
       names.add(r.job);
       if (r.context) names.add(r.context);
+      if (r.typeable) names.add(r.typeable);
     }
     const hits = namesMatching(pattern, [...names]);
     matches = (n) => hits.has(n);

@@ -12,15 +12,19 @@ import { ReportState } from '../adapters/report-state.ts';
 import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../adapters/results-store.ts';
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
 import { openApiFallback } from '../behavior/openapi.ts';
+import { WatchedFile } from '../adapters/watched-file.ts';
+import { NO_REQUIRED_TESTS, parseRequiredTests } from '../dashboard/required.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
 import { eventsViaHook, pluginsWarnings } from '../config/plugins-config.ts';
 import { prowJobNamespace } from '../config/prow-config.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
+import { tdxApprovalKeyFor } from '../handlers/facts.ts';
 import { payloadProblem } from '../handlers/payloads.ts';
 import { presubmitsFor } from '../jobs/select.ts';
 import { deliveryNeedsWork, deliveryRepo } from '../plan/deliveries.ts';
+import { LABEL } from '../policy/labels.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createApiRouter } from './api.ts';
@@ -30,6 +34,7 @@ import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
 import { createMetrics, type Metrics } from '../adapters/metrics.ts';
 import { pluginHelp } from './plugin-help.ts';
+import { startActionsCatchup } from './actions-catchup.ts';
 
 const HANDLED_ACTIONS: ReadonlySet<string> = new Set(Object.values(REGISTRATIONS).flat());
 
@@ -126,8 +131,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   if (github.dryRun) log.warn('APP_ID/PRIVATE_KEY are unset: dry-run GitHub, writes are logged and not sent');
   if (opts.generatedSecret) log.warn({ secret: opts.webhookSecrets[0] }, 'WEBHOOK_SECRET is unset: using a development secret');
 
+  // Kata's required-tests.yaml: the dashboard's required jobs, and what /retest-required re-runs of GitHub Actions.
+  const requiredTests = new WatchedFile(opts.requiredTests, NO_REQUIRED_TESTS, parseRequiredTests, log.child({ component: 'required-tests' }), 5000);
   const deps: HandlerDeps = {
     config: () => config.current(),
+    requiredTests: () => requiredTests.get(),
     prowjobs,
     store,
     results,
@@ -140,6 +148,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   await github.probot.load(katabotApp(deps));
 
   if (!overrides.noWorker) queue.consume((task, attempt) => handleTask(task, attempt));
+  const stopCatchup = startActionsCatchup({ repos: opts.actionsCatchupRepos, minutes: opts.actionsCatchupMinutes, deps, github, log: log.child({ component: 'actions-catchup' }) });
 
   /** The filter intake and the worker share (src/plan/deliveries.ts), with the config and the App's login. */
   async function needsWork(event: string, payload: unknown): Promise<boolean> {
@@ -254,12 +263,16 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       jobs: () => config.current().jobs,
       githubWebUrl: opts.githubWebUrl,
       requiredTestsPath: opts.requiredTests,
+      requiredTests,
       maintainersPath: opts.maintainers,
       log: log.child({ component: 'dashboard' }),
+      cancelledAsFailure: opts.dashboardCancelledAsFailure,
+      ciLabels: () => [LABEL.okToTest, LABEL.needsOkToTest, config.current().katabot.tdx.label],
+      tdxApprovalKey: tdxApprovalKeyFor,
     });
     web.use('/api/apis', createApiUsageRouter(store, log.child({ component: 'dashboard-api' })));
     web.use('/api', createApiRouter(dashboard, log.child({ component: 'dashboard-api' })));
-    web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }) }));
+    web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }), frameAncestors: opts.dashboardFrameAncestors }));
   }
   web.get('/', (_req, res) => {
     res.type('text/plain').send(`katabot: POST GitHub webhooks to / or /api/github/webhooks${opts.dashboard ? '; the CI dashboard is at /dashboard' : ''}\n`);
@@ -323,6 +336,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      stopCatchup();
       await queue.close();
       // Stops reporting and releases the lease, so another replica takes over at once.
       await reporter?.stop();

@@ -48,6 +48,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Appended to KATABOT_YAML. */
   katabotYaml?: string;
+  /** Rewrites KATABOT_YAML (before katabotYaml is appended), e.g. to change a key it sets. */
+  katabotYamlEdit?: (yaml: string) => string;
   /** Replaces PROW_YAML (e.g. a file:// artifact bucket). */
   prowYaml?: string;
 }
@@ -68,7 +70,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   mkdirSync(join(dir, 'jobs/kata-containers'), { recursive: true });
   writeFileSync(join(dir, 'jobs/kata-containers/presubmits.yaml'), JOBS_YAML);
   writeFileSync(join(dir, 'prow.yaml'), opts.prowYaml ?? PROW_YAML);
-  writeFileSync(join(dir, 'katabot.yaml'), KATABOT_YAML + (opts.katabotYaml ?? ''));
+  writeFileSync(join(dir, 'katabot.yaml'), (opts.katabotYamlEdit?.(KATABOT_YAML) ?? KATABOT_YAML) + (opts.katabotYaml ?? ''));
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',

@@ -37,7 +37,7 @@ function App() {
         {q.display === 'apis' && <ApiUsage q={q} api={api as ApiState<ApiUsageView>} />}
       </main>
       <footer class="page site-foot">
-        Fed live by katabot's ProwJob reporter · <a href="/api/jobs">JSON API</a> · weather as on Kata's dashboard: under 20 % failed runs is sunny,
+        Fed live by katabot's ProwJob reporter and GitHub Actions webhooks · <a href="/api/jobs">JSON API</a> · weather as on Kata's dashboard: under 20 % failed runs is sunny,
         80 % or more stormy
       </footer>
     </>

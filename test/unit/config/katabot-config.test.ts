@@ -23,7 +23,7 @@ describe('parseKatabotConfig: valid files', () => {
       ...DEFAULT_KATABOT_CONFIG,
       orgs: ['kata-containers'],
       trusted_apps: ['dependabot'],
-      tdx: { label: 'ok-to-test-tdx', approvers: ['alice', 'bob'], jobs: '.*-tdx.*', sticky: false },
+      tdx: { ...DEFAULT_KATABOT_CONFIG.tdx, label: 'ok-to-test-tdx', approvers: ['alice', 'bob'], jobs: '.*-tdx.*', sticky: false },
       deck_url: 'https://prow.example.org',
     });
   });
@@ -34,6 +34,15 @@ describe('parseKatabotConfig: valid files', () => {
       name: 'partial tdx keeps the other tdx defaults',
       text: 'tdx:\n  approvers: [alice]\n',
       check: (c) => assert.deepEqual(c.tdx, { ...DEFAULT_KATABOT_CONFIG.tdx, approvers: ['alice'] }),
+    },
+    {
+      name: 'actions: nightly workflows and dispatch names',
+      text: 'actions:\n  nightly_workflows: [ci-nightly.yaml]\n  dispatch:\n    tdx-tests:\n      workflow: run-tdx.yaml\n      inputs:\n        commit-hash: "{sha}"\n        pr-number: "{pr}"\n',
+      check: (c) =>
+        assert.deepEqual(c.actions, {
+          nightly_workflows: ['ci-nightly.yaml'],
+          dispatch: { 'tdx-tests': { workflow: 'run-tdx.yaml', inputs: { 'commit-hash': '{sha}', 'pr-number': '{pr}' } } },
+        }),
     },
     { name: 'a key with no value means unset', text: 'trusted_apps:\ntdx:\n', check: (c) => assert.deepEqual(c, DEFAULT_KATABOT_CONFIG) },
     { name: 'deck_url trailing slash dropped', text: 'deck_url: https://prow.example.org/\n', check: (c) => assert.equal(c.deck_url, 'https://prow.example.org') },
@@ -65,8 +74,11 @@ describe('parseKatabotConfig: exact one-line errors', () => {
     { name: 'approvers not a list', text: 'tdx:\n  approvers: alice\n', message: 'katabot.yaml: tdx.approvers: must be an array of strings' },
     { name: 'approvers with a number', text: 'tdx:\n  approvers: [alice, 7]\n', message: 'katabot.yaml: tdx.approvers: must be an array of strings' },
     { name: 'approver with @', text: 'tdx:\n  approvers: ["@alice"]\n', message: 'katabot.yaml: tdx.approvers[0]: must be a GitHub login (without @)' },
-    { name: 'unknown top-level key', text: 'org: [kata-containers]\n', message: 'katabot.yaml: org: unknown key (allowed: orgs, only_org_members, trusted_apps, ignore_ok_to_test, trusted_org, join_org_url, tdx, report, retest, trace, deck_url, external_plugin_name, repos)' },
-    { name: 'unknown nested key', text: 'tdx:\n  approver: [alice]\n', message: 'katabot.yaml: tdx.approver: unknown key (allowed: label, approvers, jobs, sticky)' },
+    { name: 'unknown top-level key', text: 'org: [kata-containers]\n', message: 'katabot.yaml: org: unknown key (allowed: orgs, only_org_members, trusted_apps, ignore_ok_to_test, trusted_org, join_org_url, tdx, report, retest, trace, deck_url, external_plugin_name, repos, actions)' },
+    { name: 'unknown nested key', text: 'tdx:\n  approver: [alice]\n', message: 'katabot.yaml: tdx.approver: unknown key (allowed: label, approvers, jobs, sticky, status, status_context)' },
+    { name: 'dispatch without a workflow', text: 'actions:\n  dispatch:\n    tdx:\n      ref: main\n', message: 'katabot.yaml: actions.dispatch.tdx: must be a mapping with workflow, and optionally ref and inputs' },
+    { name: 'dispatch input not text', text: 'actions:\n  dispatch:\n    tdx:\n      workflow: ci.yaml\n      inputs: {pr: [1]}\n', message: 'katabot.yaml: actions.dispatch.tdx.inputs: must be a mapping of input name → text' },
+    { name: 'nightly workflows not a list', text: 'actions:\n  nightly_workflows: ci-nightly.yaml\n', message: 'katabot.yaml: actions.nightly_workflows: must be an array of workflow file names' },
     { name: 'boolean as string', text: 'only_org_members: "no"\n', message: 'katabot.yaml: only_org_members: must be true or false' },
     { name: 'tdx not a mapping', text: 'tdx: yes\n', message: 'katabot.yaml: tdx: must be a mapping' },
     { name: 'empty label', text: 'tdx:\n  label: ""\n', message: 'katabot.yaml: tdx.label: must be a non-empty string' },

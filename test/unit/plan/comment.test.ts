@@ -10,6 +10,10 @@ import type { Presubmit } from '../../../src/jobs/types.ts';
 import { commentNeedsWork, planComment, type CommentInput, type CommentPlan } from '../../../src/plan/comment.ts';
 import type { Facts, Need, PullFacts, Step } from '../../../src/plan/facts.ts';
 import { planRerun } from '../../../src/plan/rerun.ts';
+import { failedWorkflowRuns } from '../../../src/plan/head-results.ts';
+import { parseRequiredTests } from '../../../src/dashboard/required.ts';
+import { retestReply } from '../../../src/report/replies.ts';
+import type { WorkflowJobObject, WorkflowRunObject } from '../../../src/jobs/actions.ts';
 import { applyLabelChanges } from '../../../src/policy/labels.ts';
 import { ACTIONS, ACTORS, AUTHORS, CASES, JOB, caseName, expect as expected, initialLabels, type Case, type JobKind } from '../../fixtures/authz-matrix.ts';
 import { JOBS_YAML, KATABOT_YAML, PROW_YAML } from '../../fixtures/config.ts';
@@ -28,6 +32,11 @@ interface World {
   changedFiles: string[];
   results: Map<string, 'success' | 'failure' | 'error' | 'pending'>;
   tdxApproval: string | null;
+  /** GitHub Actions on the head commit: runs, and the jobs of each run's latest attempt. */
+  runs: WorkflowRunObject[];
+  jobs: WorkflowJobObject[];
+  /** Branch protection's required checks on main. */
+  protection: string[];
 }
 
 const world = (over: Partial<World> = {}): World => ({
@@ -36,6 +45,9 @@ const world = (over: Partial<World> = {}): World => ({
   changedFiles: ['src/runtime/main.go'],
   results: new Map(),
   tdxApproval: null,
+  runs: [],
+  jobs: [],
+  protection: [],
   ...over,
 });
 
@@ -66,7 +78,16 @@ function resolve<P>(planner: (f: Facts) => Step<P>, w: World, seed: Facts = {}):
         facts = { ...facts, tdxApproval: w.tdxApproval };
         break;
       case 'failedWorkflowRuns':
-        facts = { ...facts, failedWorkflowRuns: { runs: [] } };
+        facts = { ...facts, failedWorkflowRuns: { runs: failedWorkflowRuns(w.runs) } };
+        break;
+      case 'headRuns':
+        facts = { ...facts, headRuns: { runs: w.runs } };
+        break;
+      case 'runJobs':
+        facts = { ...facts, runJobs: { ...facts.runJobs, ...Object.fromEntries(n.runIds.map((id) => [id, w.jobs.filter((j) => j.run_id === id)])) } };
+        break;
+      case 'requiredChecks':
+        facts = { ...facts, requiredChecks: { ...facts.requiredChecks, [n.branch]: w.protection } };
         break;
       case 'probeDirs':
         facts = { ...facts, probeDirs: [] };
@@ -211,6 +232,109 @@ describe('planComment: katabot cases', () => {
       if (c.replies) assert.deepEqual(plan.replies.map((r) => r.kind), c.replies);
       if (c.asked) assert.deepEqual(asked, c.asked);
       if (c.reply) assert.match(plan.replies.map((r) => r.text).join('\n'), c.reply);
+    });
+  }
+});
+
+describe('planComment: GitHub Actions jobs of the head commit', () => {
+  const at = '2026-11-20T10:00:00Z';
+  const CI = 'Kata Containers CI';
+  const runOf = (id: number, name: string, path: string, event: string, conclusion: string): WorkflowRunObject => ({
+    id, name, path, workflow_id: id, event, status: 'completed', conclusion, head_sha: HEAD, created_at: at, html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${id}`,
+  });
+  const jobOf = (id: number, run: number, name: string, conclusion: string, workflow = CI): WorkflowJobObject => ({
+    id, run_id: run, run_attempt: 1, name, workflow_name: workflow, head_sha: HEAD, status: 'completed', conclusion, html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${run}/job/${id}`,
+  });
+  const NERDCTL = 'kata-containers-ci-on-push / run-basic-amd64-tests / run-nerdctl-tests (qemu)';
+  const TEE = 'kata-containers-ci-on-push / run-kata-coco-tests / run-k8s-tests-on-tee (tdx, qemu-tdx)';
+  const AKS = 'kata-containers-ci-on-push / run-k8s-tests-on-aks / run-k8s-tests (ubuntu, clh)';
+  const ARM = 'kata-containers-ci-on-push / run-k8s-tests-on-arm64 / run-k8s-tests (ubuntu, clh)';
+  const actions: Partial<World> = {
+    runs: [runOf(100, CI, '.github/workflows/ci-on-push.yaml', 'pull_request_target', 'failure'), runOf(200, 'Commit Message Check', '.github/workflows/commit-message-check.yaml', 'pull_request', 'success')],
+    jobs: [
+      jobOf(1001, 100, NERDCTL, 'failure'),
+      jobOf(1002, 100, TEE, 'failure'),
+      jobOf(1003, 100, AKS, 'failure'),
+      jobOf(1004, 100, 'kata-containers-ci-on-push / build-kata-static-tarball-amd64 / build-asset (qemu)', 'success'),
+      jobOf(1005, 100, ARM, 'success'),
+      jobOf(2001, 200, 'Commit Message Check', 'success', 'Commit Message Check'),
+    ],
+  };
+  const approved = { labels: ['ok-to-test-tdx'] };
+  const dispatchPolicy = parseKatabotConfig(
+    `${KATABOT_YAML}\nactions:\n  dispatch:\n    tdx-subset:\n      workflow: .github/workflows/run-tdx.yaml\n      tdx: true\n      inputs:\n        commit-hash: "{sha}"\n        pr-number: "{pr}"\n`,
+    'katabot.yaml',
+  );
+  const required = parseRequiredTests(`required_tests: []\nmapping:\n  test:\n    names:\n      - "${CI} / ${NERDCTL}"\n`, 'required-tests.yaml');
+  const actionsOf = (plan: CommentPlan): string[] =>
+    plan.runs.flatMap((r) => (r.backend !== 'actions' ? [] : r.kind === 'job' ? [`job:${r.jobId}`] : r.kind === 'dispatch' ? [`dispatch:${r.job}:${r.workflow}@${r.ref}:${JSON.stringify(r.inputs)}`] : [`rerun:${r.runId}`]));
+
+  const cases: Array<{
+    name: string;
+    body: string;
+    pr?: Partial<PullFacts>;
+    world?: Partial<World>;
+    inputs?: Partial<CommentInput>;
+    runs: string[];
+    prow?: string[];
+    replies?: string[];
+    reply?: RegExp;
+  }> = [
+    { name: '/test <typeable> re-runs that job of the head', body: '/test run-nerdctl-tests-qemu', runs: ['job:1001'], replies: [] },
+    { name: 'the full typeable name works too, in any case', body: '/test CI-ON-PUSH.kata-containers-ci-on-push.run-basic-amd64-tests.run-nerdctl-tests-qemu', runs: ['job:1001'] },
+    { name: 'Prow and Actions jobs in one /test', body: '/test e2e-kata-qemu run-nerdctl-tests-qemu', runs: ['job:1001'], prow: ['e2e-kata-qemu'] },
+    { name: 'a TDX Actions job without the approval is blocked, as a Prow one', body: '/test run-k8s-tests-on-tee-tdx-qemu-tdx', runs: [], replies: ['tdx-blocked'], reply: /run-k8s-tests-on-tee \(tdx, qemu-tdx\)/ },
+    { name: 'a TDX Actions job with the approval for the head runs', body: '/test run-k8s-tests-on-tee-tdx-qemu-tdx', pr: approved, world: { tdxApproval: HEAD }, runs: ['job:1002'] },
+    { name: 'a name of two jobs is ambiguous: nothing runs', body: '/test run-k8s-tests-ubuntu-clh', runs: [], replies: ['ambiguous-targets'], reply: /run-k8s-tests-on-aks\.run-k8s-tests-ubuntu-clh/ },
+    { name: 'an unknown name is unknown to both', body: '/test nerdctl', runs: [], replies: ['unknown-targets'] },
+    {
+      name: 'a dispatch name starts its workflow for the PR, with the head and number as inputs',
+      body: '/test tdx-subset',
+      pr: approved,
+      world: { tdxApproval: HEAD },
+      inputs: { policy: dispatchPolicy },
+      runs: [`dispatch:tdx-subset:run-tdx.yaml@main:${JSON.stringify({ 'commit-hash': HEAD, 'pr-number': '1' })}`],
+    },
+    { name: 'a TDX dispatch without the approval is blocked', body: '/test tdx-subset', inputs: { policy: dispatchPolicy }, runs: [], replies: ['tdx-blocked'] },
+    {
+      name: '/test ? lists Prow jobs, Actions jobs by short name, and dispatch names',
+      body: '/test ?',
+      inputs: { policy: dispatchPolicy },
+      runs: [],
+      replies: ['test-help'],
+      reply: /\/test e2e-kata-clh[\s\S]*re-run a GitHub Actions job[\s\S]*\/test run-k8s-tests-on-aks\.run-k8s-tests-ubuntu-clh[\s\S]*\/test run-nerdctl-tests-qemu[\s\S]*start a GitHub Actions workflow[\s\S]*\/test tdx-subset/,
+    },
+    { name: '/retest with TDX approval re-runs the failed run whole', body: '/retest', pr: approved, world: { tdxApproval: HEAD }, runs: ['rerun:100'] },
+    {
+      name: '/retest without TDX approval holds a run whose failed jobs include a TDX one',
+      body: '/retest',
+      runs: [],
+      reply: /Not re-run in \[Kata Containers CI\][\s\S]*run-k8s-tests-on-tee \(tdx, qemu-tdx\)[\s\S]*run-nerdctl-tests \(qemu\)/,
+    },
+    { name: '/retest-required re-runs the failed job branch protection requires', body: '/retest-required', world: { protection: [NERDCTL] }, runs: ['job:1001'] },
+    { name: '/retest-required re-runs the failed job required-tests.yaml requires', body: '/retest-required', inputs: { requiredTests: required }, runs: ['job:1001'] },
+    { name: '/retest-required with nothing required re-runs nothing', body: '/retest-required', runs: [] },
+    {
+      name: '/retest-required of two required jobs re-runs the run, and says optional ones run too',
+      body: '/retest-required',
+      pr: approved,
+      world: { tdxApproval: HEAD, protection: [NERDCTL, TEE] },
+      runs: ['rerun:100'],
+      reply: /optional jobs of \[Kata Containers CI\][\s\S]*run-k8s-tests \(ubuntu, clh\)/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const w = world({ ...actions, ...c.world });
+      const { plan } = resolve((f) => planComment(input(pull(c.pr), 'maintainer', c.body, c.inputs), f), w);
+      assert.deepEqual(actionsOf(plan), c.runs);
+      if (c.prow) assert.deepEqual(jobsOf(plan), c.prow);
+      if (c.replies) assert.deepEqual(plan.replies.map((r) => r.kind), c.replies);
+      if (c.reply) {
+        const texts = plan.replies.map((r) => r.text);
+        if (plan.retest) texts.push(retestReply({ sha: HEAD, prow: [], actions: [], ...(plan.retest.actionsHeld ? { actionsHeld: plan.retest.actionsHeld } : {}), ...(plan.retest.actionsAlsoOptional ? { actionsAlsoOptional: plan.retest.actionsAlsoOptional } : {}) }));
+        assert.match(texts.join('\n'), c.reply);
+      }
     });
   }
 });
