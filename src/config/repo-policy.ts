@@ -30,9 +30,10 @@ function applyOverride(policy: KatabotConfig, o: RepoOverride | undefined): void
  * 2. when plugins.yaml has a `triggers:` entry for the repository (Prow's TriggerFor: an `org/repo` entry before an
  *    `org` entry, taken whole), its settings replace katabot's trust settings, with Prow's defaults for what it
  *    leaves out: only_org_members, trusted_apps, ignore_ok_to_test, trusted_org, join_org_url, and
- *    trigger_github_workflows as `retest.github_actions`; the repository's org is trusted (orgs: []);
+ *    trigger_github_workflows as `retest.github_actions`; the repository's org is trusted;
  * 3. KATABOT_CONFIG `repos.<org>`, then `repos.<org>/<repo>` (the repository's keys win).
- * A trusted_org adds its members to the trusted orgs (Prow's second org). Keys are matched exactly, as Prow does.
+ * With no orgs set, the repository's own org is trusted (Prow's default); a trusted_org adds its members (Prow's
+ * second org). Keys are matched exactly, as Prow does.
  */
 export function repoPolicy(config: PolicySources, org: string, repo: string): KatabotConfig {
   const policy: KatabotConfig = structuredClone(config.katabot);
@@ -51,10 +52,9 @@ export function repoPolicy(config: PolicySources, org: string, repo: string): Ka
   }
   applyOverride(policy, config.katabot.repos[org]);
   applyOverride(policy, config.katabot.repos[`${org}/${repo}`]);
-  if (policy.trusted_org && policy.trusted_org !== org) {
-    const base = policy.orgs.length > 0 ? policy.orgs : [org];
-    policy.orgs = [...new Set([...base, policy.trusted_org])];
-  }
+  // Prow trusts the members of the repository's own org (TrustedUser's first org) unless told otherwise.
+  if (policy.orgs.length === 0) policy.orgs = [org];
+  if (policy.trusted_org && !policy.orgs.includes(policy.trusted_org)) policy.orgs = [...policy.orgs, policy.trusted_org];
   return policy;
 }
 

@@ -11,9 +11,9 @@ import { KubeApiError } from '../adapters/kube.ts';
 import { exactlyOnce } from '../adapters/store.ts';
 import { deckLinkForProwJob } from '../jobs/deck.ts';
 import { prowJobName } from '../jobs/names.ts';
-import { buildPresubmitProwJob } from '../jobs/prowjob.ts';
+import { buildPostsubmitProwJob, buildPresubmitProwJob } from '../jobs/prowjob.ts';
 import { injectTracer } from '../jobs/trace.ts';
-import { LABELS, type ProwJob } from '../jobs/types.ts';
+import { LABELS, type Postsubmit, type ProwJob } from '../jobs/types.ts';
 import type { ActionsRun, ProwRun, RunOutcome } from '../plan/runs.ts';
 import { queuedCheckRun, refusedCheckRun } from '../report/check-run.ts';
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
@@ -118,6 +118,60 @@ export class ProwBackend {
     });
     return run.traced ? injectTracer(pj, trace, run.probes ?? {}) : pj;
   }
+}
+
+/** What the postsubmits of one push share. */
+export interface PushContext {
+  delivery: string;
+  baseRef: string;
+  /** The pushed commit. */
+  baseSha: string;
+  repoLink: string;
+  /** The push's compare URL (refs.base_link, as Prow's push handler sets it). */
+  compare?: string;
+}
+
+/**
+ * Creates the ProwJobs of a push's postsubmits, each on its own, as Prow's trigger does; crier (or katabot's
+ * reporter) reports them. A job the cluster refuses is logged and counted; a transient failure retries the delivery.
+ */
+export async function launchPostsubmits(deps: HandlerDeps, gh: GitHub, jobs: readonly Postsubmit[], ctx: PushContext): Promise<RunOutcome[]> {
+  const { prow } = deps.config();
+  const queue = new PQueue({ concurrency: CREATE_CONCURRENCY });
+  return Promise.all(
+    jobs.map((postsubmit) =>
+      queue.add(async (): Promise<RunOutcome> => {
+        const run = { backend: 'prow-postsubmit', job: postsubmit.name, postsubmit } as const;
+        const pj = buildPostsubmitProwJob({
+          postsubmit,
+          prow,
+          name: prowJobName([ctx.delivery, 'push', postsubmit.name, ctx.baseSha]),
+          namespace: deps.prowjobs.namespace,
+          org: gh.owner,
+          repo: gh.repo,
+          baseRef: ctx.baseRef,
+          baseSha: ctx.baseSha,
+          repoLink: ctx.repoLink,
+          ...(ctx.compare ? { baseLink: ctx.compare } : {}),
+          eventGuid: ctx.delivery,
+          now: deps.now(),
+        });
+        try {
+          const result = await deps.prowjobs.create(pj);
+          deps.metrics.prowjobsCreated.inc({ type: 'postsubmit', result });
+          deps.log.info({ prowjob: pj.metadata.name, job: postsubmit.name, ref: ctx.baseRef, result }, 'prowjob created');
+          return { run, result: result === 'created' ? 'started' : 'exists', id: pj.metadata.name };
+        } catch (err) {
+          if (err instanceof KubeApiError && err.refused) {
+            deps.metrics.prowjobsCreated.inc({ type: 'postsubmit', result: 'refused' });
+            deps.log.warn({ prowjob: pj.metadata.name, job: postsubmit.name, ref: ctx.baseRef, code: err.code, err: err.serverMessage }, 'postsubmit refused by the cluster');
+            return { run, result: 'refused', id: pj.metadata.name, message: err.serverMessage };
+          }
+          return { run, result: 'failed', error: err as Error };
+        }
+      }),
+    ),
+  );
 }
 
 export class ActionsBackend {

@@ -5,7 +5,9 @@ import { PROBES_DIR } from '../adapters/bpf-packages.ts';
 import { httpStatus } from '../adapters/github.ts';
 import { runInfoOf, type RunInfo, type WorkflowJobObject } from '../jobs/actions.ts';
 import type { ProwJob } from '../jobs/types.ts';
-import type { Facts, Need, Step } from '../plan/facts.ts';
+import { ConfigError } from '../config/errors.ts';
+import { parseInRepoConfig } from '../config/in-repo.ts';
+import type { Facts, InRepoFacts, Need, Step } from '../plan/facts.ts';
 import { failedWorkflowRuns, latestResults } from '../plan/head-results.ts';
 import type { HandlerDeps } from './deps.ts';
 
@@ -15,6 +17,8 @@ export interface FactScope {
   gh: GitHub;
   /** The PR the event is about, once known. */
   pr?: PullFacts;
+  /** The commit whose in-repo job config counts when there is no PR (a push: the pushed commit). */
+  inRepoRef?: string;
   /** Check runs re-requested from GitHub's UI: whose jobs, on which commit. */
   rerun?: { targets: ReadonlyArray<{ prowjob: string | null | undefined }>; headSha: string; pullNumbers: readonly number[] };
 }
@@ -62,8 +66,13 @@ async function gather(need: Need, facts: Facts, scope: FactScope, live: Map<stri
     case 'probeDirs':
       // From the base branch only: the tracer sidecar is privileged, so the PR head must not choose what it runs.
       return { probeDirs: await gh.probePackageFiles(PROBES_DIR, pr(scope, facts, need).baseRef) };
-    case 'inRepoConfig':
-      return { inRepoConfig: { error: { file: '.prow.yaml', message: 'in-repo config is not read by this katabot yet' } } };
+    case 'inRepoConfig': {
+      const found = scope.pr ?? facts.pull;
+      // Prow reads .prow.yaml with the PR's head merged onto its base: GitHub's test merge commit is exactly that.
+      const ref = found ? (found.mergeSha ?? found.headSha) : scope.inRepoRef;
+      if (!ref) throw new Error('fact inRepoConfig needs a pull request or a pushed commit');
+      return { inRepoConfig: await inRepoJobs(scope, ref) };
+    }
     case 'failedWorkflowRuns':
       try {
         return { failedWorkflowRuns: { runs: failedWorkflowRuns(await gh.workflowRuns(pr(scope, facts, need).headSha)) } };
@@ -151,6 +160,26 @@ async function pullForSha(scope: FactScope, sha: string): Promise<number | null>
   }
   await deps.results.linkPull(gh.fullName, sha, found);
   return found;
+}
+
+/** In-repo job files are read once per commit (a commit's files never change). */
+const IN_REPO_TTL_SECONDS = 24 * 3600;
+
+/** The jobs of the repository's `.prow.yaml` / `.prow/` at `ref`, or the file and line that keep them from counting. */
+async function inRepoJobs(scope: FactScope, ref: string): Promise<InRepoFacts> {
+  const { deps, gh } = scope;
+  const key = `in-repo-config:${gh.fullName}:${ref}`;
+  const cached = await deps.store.get(key);
+  const files: Array<{ path: string; text: string }> = cached ? JSON.parse(cached) : await gh.inRepoConfigFiles(ref);
+  if (!cached) await deps.store.set(key, JSON.stringify(files), IN_REPO_TTL_SECONDS);
+  const snapshot = deps.config();
+  try {
+    const jobs = parseInRepoConfig(files, { prow: snapshot.prow, jobs: snapshot.jobs, org: gh.owner, repo: gh.repo });
+    return { presubmits: jobs.presubmits, postsubmits: jobs.postsubmits };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { error: { file: err.file, ...(err.line !== undefined ? { line: err.line } : {}), message: err.keyPath ? `${err.keyPath}: ${err.problem}` : err.problem } };
+  }
 }
 
 /** The Redis key of a PR's recorded TDX approval (the head SHA an approver approved). */

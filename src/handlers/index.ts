@@ -7,6 +7,7 @@ import type { HandlerDeps } from './deps.ts';
 import { onIssueComment } from './issue-comment.ts';
 import { onPullRequest } from './pull-request.ts';
 import { onPullRequestReview } from './pull-request-review.ts';
+import { onPush } from './push.ts';
 import { onWorkflowJob, onWorkflowRun } from './workflow.ts';
 
 export const REGISTRATIONS = {
@@ -28,6 +29,8 @@ export const REGISTRATIONS = {
   check_suite: ['check_suite.rerequested'],
   workflow_run: ['workflow_run.requested', 'workflow_run.in_progress', 'workflow_run.completed'],
   workflow_job: ['workflow_job.queued', 'workflow_job.waiting', 'workflow_job.in_progress', 'workflow_job.completed'],
+  // Postsubmits, as Prow's trigger starts them.
+  push: ['push'],
 } as const;
 
 export function katabotApp(deps: HandlerDeps): ApplicationFunction {
@@ -37,6 +40,7 @@ export function katabotApp(deps: HandlerDeps): ApplicationFunction {
     app.on([...REGISTRATIONS.pull_request_review], (ctx) =>
       onPullRequestReview(deps, ctx as Context<'pull_request_review'>),
     );
+    app.on([...REGISTRATIONS.push], (ctx) => onPush(deps, ctx as Context<'push'>));
     app.on([...REGISTRATIONS.check_run], (ctx) => onCheckRun(deps, ctx as Context<'check_run'>));
     app.on([...REGISTRATIONS.check_suite], (ctx) => onCheckSuite(deps, ctx as Context<'check_suite'>));
     app.on([...REGISTRATIONS.workflow_run], (ctx) => onWorkflowRun(deps, ctx as Context<'workflow_run'>));

@@ -2,7 +2,7 @@
 // comments, no command) are dropped before any GitHub call, by the same pure filter intake can use.
 import type { Context } from 'probot';
 import { GitHub } from '../adapters/github.ts';
-import { presubmitsFor } from '../jobs/select.ts';
+import { repoConfig } from '../plan/repo.ts';
 import { commentNeedsWork } from '../plan/comment.ts';
 import type { HandlerDeps } from './deps.ts';
 import { handleText } from './text.ts';
@@ -18,7 +18,7 @@ export async function onIssueComment(deps: HandlerDeps, context: Context<'issue_
     commenter: payload.comment.user?.login ?? '',
     body: payload.comment.body ?? '',
   };
-  const ctx = { botLogin: await deps.botLogin(), presubmits: presubmitsFor(deps.config().jobs, owner, name), inRepoConfig: false };
+  const ctx = { botLogin: await deps.botLogin(), ...repoConfig(deps.config(), owner, name) };
   if (!commentNeedsWork(delivery, ctx)) return;
 
   const gh = new GitHub(context.octokit, owner, name);

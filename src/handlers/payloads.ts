@@ -169,6 +169,26 @@ export const PAYLOAD_SCHEMAS: Record<string, Schema> = {
     },
     ['workflow_job'],
   ),
+  // A push has no action. The deleted ref's `after` is all zeros, which `sha` allows.
+  push: {
+    type: 'object',
+    required: ['ref', 'after', 'repository'],
+    properties: {
+      ref: { type: 'string', pattern: '^refs/(heads|tags)/.+' },
+      after: sha,
+      deleted: maybeBool,
+      compare: { type: ['string', 'null'] },
+      commits: {
+        type: ['array', 'null'],
+        items: {
+          type: 'object',
+          properties: Object.fromEntries(['added', 'removed', 'modified'].map((k) => [k, { type: ['array', 'null'], items: str }])),
+        },
+      },
+      repository: { ...repository, required: ['name', 'owner', 'html_url'], properties: { ...(repository['properties'] as Schema), html_url: str } },
+      installation: { type: 'object', properties: { id } },
+    },
+  },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: true });

@@ -3,8 +3,8 @@
 import type { Context } from 'probot';
 import { GitHub, pullFacts, type PullPayload } from '../adapters/github.ts';
 import { LABELS } from '../jobs/types.ts';
-import { presubmitsFor } from '../jobs/select.ts';
 import { planPullRequest } from '../plan/pull-request.ts';
+import { repoConfig } from '../plan/repo.ts';
 import { MARKERS } from '../report/markers.ts';
 import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postNotice, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
@@ -21,19 +21,20 @@ export async function onPullRequest(deps: HandlerDeps, context: Context<'pull_re
   const sender = payload.sender?.login ?? '';
   const labelAdded = payload.action === 'labeled' ? (payload as { label?: { name: string } }).label?.name : undefined;
   const changes = (payload as { changes?: { base?: { ref?: unknown; sha?: unknown } } }).changes;
+  const rc = repoConfig(snapshot, gh.owner, gh.repo);
   const input = {
     owner: gh.owner,
     repo: gh.repo,
     action: payload.action,
-    policy: snapshot.katabot,
+    policy: rc.policy,
     botLogin: await deps.botLogin(),
     pr,
     sender,
     ...(labelAdded !== undefined ? { labelAdded } : {}),
     baseChanged: Boolean(changes?.base?.ref || changes?.base?.sha),
     body: payload.pull_request.body ?? '',
-    presubmits: presubmitsFor(snapshot.jobs, gh.owner, gh.repo),
-    inRepoConfig: false,
+    presubmits: rc.presubmits,
+    inRepoConfig: rc.inRepoConfig,
   };
   const plan = await planWith((facts) => planPullRequest(input, facts), { deps, gh, pr });
   deps.log.debug({ pr: pr.number, action: payload.action, plan: { ...plan, runs: plan.runs.map((r) => r.job) } }, 'pull request plan');

@@ -3,6 +3,7 @@
 import type { GitHub, PullFacts } from '../adapters/github.ts';
 import { applyLabelChanges } from '../policy/labels.ts';
 import { planTdxStatus } from '../plan/tdx-status.ts';
+import { repoConfig } from '../plan/repo.ts';
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
 import { planWith } from './facts.ts';
 
@@ -14,7 +15,7 @@ export async function publishTdxStatus(
   approval: 'record' | 'clear' | 'keep',
 ): Promise<void> {
   if (pr.state !== 'open') return;
-  const input = { policy: deps.config().katabot, headSha: pr.headSha, labels: applyLabelChanges(pr.labels, changes.add, changes.remove), approval };
+  const input = { policy: repoConfig(deps.config(), gh.owner, gh.repo).policy, headSha: pr.headSha, labels: applyLabelChanges(pr.labels, changes.add, changes.remove), approval };
   const status = await planWith((facts) => planTdxStatus(input, facts), { deps, gh, pr });
   if (!status) return;
   const key = `tdx-status:${gh.fullName}:${pr.headSha}`;

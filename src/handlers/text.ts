@@ -1,8 +1,8 @@
 // A text on a PR that may carry commands (a comment, a review body, the PR body): gather facts → planComment →
 // carry out the plan under the PR's lock.
 import type { GitHub, PullFacts } from '../adapters/github.ts';
-import { presubmitsFor } from '../jobs/select.ts';
 import { planComment, type TextSource } from '../plan/comment.ts';
+import { repoConfig } from '../plan/repo.ts';
 import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
 import { planWith } from './facts.ts';
@@ -21,18 +21,19 @@ export interface TextInput {
 
 export async function handleText(deps: HandlerDeps, gh: GitHub, t: TextInput): Promise<void> {
   const snapshot = deps.config();
+  const rc = repoConfig(snapshot, gh.owner, gh.repo);
   const input = {
     owner: gh.owner,
     repo: gh.repo,
-    policy: snapshot.katabot,
+    policy: rc.policy,
     prow: snapshot.prow,
     botLogin: await deps.botLogin(),
     pr: t.pr,
     commenter: t.commenter,
     body: t.body,
     source: t.source,
-    presubmits: presubmitsFor(snapshot.jobs, gh.owner, gh.repo),
-    inRepoConfig: false,
+    presubmits: rc.presubmits,
+    inRepoConfig: rc.inRepoConfig,
     requiredTests: await deps.requiredTests?.(),
   };
   const plan = await planWith((facts) => planComment(input, facts), { deps, gh, pr: t.pr });

@@ -131,7 +131,8 @@ export interface CommentDelivery {
  * comment (edits never trigger) on an open PR, not the bot's own (it could echo commands back), that carries a
  * command. With in-repo config, a job of the PR's own `.prow.yaml` may have a custom trigger, so any comment counts.
  */
-export function commentNeedsWork(d: CommentDelivery, ctx: { botLogin: string; presubmits: readonly Presubmit[]; inRepoConfig: boolean }): boolean {
+export function commentNeedsWork(d: CommentDelivery, ctx: { botLogin: string; serves?: boolean; presubmits: readonly Presubmit[]; inRepoConfig: boolean }): boolean {
+  if (ctx.serves === false) return false;
   if (d.action !== 'created' || !d.onPullRequest || d.state !== 'open') return false;
   if (isSelfLogin(ctx.botLogin, d.commenter)) return false;
   return ctx.inRepoConfig || commandsIn(ctx.presubmits, d.body).length > 0;

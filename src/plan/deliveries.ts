@@ -3,18 +3,22 @@
 // those cost no Redis write), and the worker asks it again before dispatching, so both drop exactly the same
 // deliveries. Pure, over the parsed payload; the config parts come from the caller.
 import type { KatabotConfig } from '../config/types.ts';
-import type { Presubmit } from '../jobs/types.ts';
+import { isDeletedRef } from '../jobs/postsubmits.ts';
+import type { Postsubmit, Presubmit } from '../jobs/types.ts';
 import { commandsIn, commentNeedsWork } from './comment.ts';
 import { LABEL, sameLabel } from '../policy/labels.ts';
 import { isTdxLabel } from '../policy/tdx.ts';
 import { isSelfLogin } from '../policy/trust.ts';
 import { CHECK_ACTIONS } from '../report/check-run.ts';
 
-/** What the filter knows about the repository a delivery is for. */
+/** What the filter knows about the repository a delivery is for (src/plan/repo.ts), and the App's login. */
 export interface RepoContext {
   botLogin: string;
+  /** katabot acts on this repository at all. */
+  serves?: boolean;
   policy: KatabotConfig;
   presubmits: readonly Presubmit[];
+  postsubmits?: readonly Postsubmit[];
   /** In-repo config is on: the PR's own `.prow.yaml` may bring jobs (and custom triggers) intake cannot see. */
   inRepoConfig: boolean;
 }
@@ -46,10 +50,15 @@ export function isOurApp(botLogin: string, app: unknown): boolean {
  * for the events below, only the deliveries a handler would act on do.
  */
 export function deliveryNeedsWork(event: string, payload: unknown, ctx: RepoContext): boolean {
+  if (ctx.serves === false) return false;
   const p = obj(payload);
   const action = text(p['action']);
   const jobs = ctx.presubmits.length > 0 || ctx.inRepoConfig;
   switch (event) {
+    case 'push':
+      // Postsubmits: a deleted branch or tag starts nothing.
+      if ((ctx.postsubmits?.length ?? 0) === 0 && !ctx.inRepoConfig) return false;
+      return !isDeletedRef({ after: text(p['after']), deleted: p['deleted'] === true });
     case 'issue_comment': {
       const issue = obj(p['issue']);
       const comment = obj(p['comment']);

@@ -8,6 +8,7 @@
 // `step()` turns that into `{ need }`.
 import type { KatabotConfig } from '../config/types.ts';
 import type { RunInfo, WorkflowJobObject, WorkflowRunObject } from '../jobs/actions.ts';
+import type { Postsubmit, Presubmit } from '../jobs/types.ts';
 import { userTrustStep } from '../policy/trust.ts';
 
 /** A pull request as katabot reads it (webhook payloads and the REST API agree on these fields). */
@@ -101,7 +102,7 @@ export interface Facts {
 
 /** In-repo job config at the PR's merge of head onto base. */
 export type InRepoFacts =
-  | { presubmits: ReadonlyArray<import('../jobs/types.ts').Presubmit> }
+  | { presubmits: readonly Presubmit[]; postsubmits: readonly Postsubmit[] }
   | { error: { file: string; line?: number; message: string } };
 
 /** Thrown by `need()`; caught by `step()`. Not an error: a request for a fact. */

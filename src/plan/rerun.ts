@@ -19,6 +19,8 @@ export interface RerunInput {
   headSha: string;
   traced: boolean;
   presubmits: readonly Presubmit[];
+  /** In-repo config is on: a job not in the central config may come from the PR's `.prow.yaml`. */
+  inRepoConfig: boolean;
 }
 
 export type RerunSkip = 'no-jobs' | 'no-pull' | 'not-open' | 'stale-head' | 'untrusted' | 'unmergeable';
@@ -34,12 +36,10 @@ export function planRerun(input: RerunInput, facts: Facts): Step<RerunPlan> {
 function plan(i: RerunInput, facts: Facts): RerunPlan {
   // Only check runs katabot can trace back to its own job are rerun: another App's run of the same name is not ours.
   const names = need(facts.rerunJobs, { fact: 'rerunJobs' });
-  const jobs: Presubmit[] = [];
-  for (const name of names) {
-    const p = i.presubmits.find((x) => x.name === name);
-    if (p && !jobs.includes(p)) jobs.push(p);
-  }
-  if (jobs.length === 0) return { skipped: 'no-jobs', reason: 'no katabot job behind these check runs' };
+  const central = names.filter((name) => i.presubmits.some((x) => x.name === name));
+  // A job the central config lacks may be one of the PR's own (.prow.yaml), which needs the PR to look up.
+  const maybeInRepo = i.inRepoConfig && central.length < names.length;
+  if (central.length === 0 && !maybeInRepo) return { skipped: 'no-jobs', reason: 'no katabot job behind these check runs' };
 
   const pr = need(facts.pull, { fact: 'pull' });
   if (pr === null) return { skipped: 'no-pull', reason: 'no open pull request has this head commit' };
@@ -48,6 +48,7 @@ function plan(i: RerunInput, facts: Facts): RerunPlan {
   if (pr.headSha !== i.headSha) return { skipped: 'stale-head', reason: `not the head of PR #${pr.number} any more` };
 
   const trusted = (login: string): boolean => isTrustedUser(i.policy, i.botLogin, i.owner, login, facts);
+  const prTrusted = (): boolean => pullRequestTrusted(trusted(pr.author), pr.labels);
   const command = i.traced ? 'check-trace' : 'check-rerun';
   const decision = decideCommand(i.traced ? { name: 'trace', targets: [] } : { name: 'retest' }, {
     policy: i.policy,
@@ -56,11 +57,24 @@ function plan(i: RerunInput, facts: Facts): RerunPlan {
       return trusted(i.requester);
     },
     get prTrusted() {
-      return pullRequestTrusted(trusted(pr.author), pr.labels);
+      return prTrusted();
     },
     labels: pr.labels,
   });
   if (!decision.run) return { skipped: 'untrusted', reason: `${i.requester} may not rerun this`, command: { command, outcome: 'denied' } };
+
+  // As Prow, a PR's own job config counts only once the PR is trusted.
+  let presubmits = i.presubmits;
+  if (maybeInRepo && prTrusted()) {
+    const inRepo = need(facts.inRepoConfig, { fact: 'inRepoConfig' });
+    if ('presubmits' in inRepo) presubmits = [...presubmits, ...inRepo.presubmits];
+  }
+  const jobs: Presubmit[] = [];
+  for (const name of names) {
+    const p = presubmits.find((x) => x.name === name);
+    if (p && !jobs.includes(p)) jobs.push(p);
+  }
+  if (jobs.length === 0) return { skipped: 'no-jobs', reason: 'no katabot job behind these check runs', command: { command, outcome: 'run' } };
   if (pr.mergeable === false) return { skipped: 'unmergeable', reason: `PR #${pr.number} has merge conflicts`, command: { command, outcome: 'run' } };
 
   const gate = tdxGate(i.policy, pr.labels, jobs.map((p) => p.name), pr.headSha, () => need(facts.tdxApproval, { fact: 'tdxApproval' }));

@@ -1,8 +1,8 @@
 // A run of a job on a commit, whatever CI system runs it: what planners ask a backend to start, and what the
-// backend answers. Pure types. Prow runs are ProwJobs (src/jobs); Actions runs are GitHub Actions re-runs. The
-// effects side (src/handlers/backends.ts) has one Backend per kind.
+// backend answers. Pure types. Prow runs are ProwJobs (src/jobs), for a PR's head or a pushed commit; Actions runs
+// are GitHub Actions re-runs and dispatches. The effects side (src/handlers/backends.ts) launches each kind.
 import type { TraceProbes } from '../jobs/trace.ts';
-import type { Presubmit } from '../jobs/types.ts';
+import type { Postsubmit, Presubmit } from '../jobs/types.ts';
 
 /** A presubmit to start as a ProwJob for the PR's head. */
 export interface ProwRun {
@@ -51,7 +51,14 @@ export interface ActionsDispatchRun {
 
 export type ActionsRun = ActionsRerun | ActionsJobRerun | ActionsDispatchRun;
 
-export type JobRun = ProwRun | ActionsRun;
+/** A postsubmit to start as a ProwJob for a pushed commit. */
+export interface PostsubmitRun {
+  backend: 'prow-postsubmit';
+  job: string;
+  postsubmit: Postsubmit;
+}
+
+export type JobRun = ProwRun | ActionsRun | PostsubmitRun;
 
 /** How a backend answered one run. */
 export type RunOutcome =

@@ -23,6 +23,7 @@ import { deckLinkForProwJob } from '../jobs/deck.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 import { checkRunFor, checkRunUpdate } from '../report/check-run.ts';
 import { FAILURE_COMMENT_MARKER, mergeRows, planFailureComment, rowFor } from '../report/failure-comment.ts';
+import { repoPolicy } from '../config/repo-policy.ts';
 import { isReportable, planChannels } from '../plan/report.ts';
 import { summarizeAttempts } from '../report/results.ts';
 import { commitStatusFor } from '../report/status.ts';
@@ -179,11 +180,13 @@ export class Reporter {
 
   /** The check, status and comment channels of a reportable presubmit. */
   async #reportChannels(pj: ProwJob, url: string | undefined, attempt: number | undefined): Promise<void> {
-    const { katabot } = this.#d.config();
+    const refs = pj.spec.refs!;
+    // report.statuses may be set per org or repository (KATABOT_CONFIG repos:).
+    const { report } = repoPolicy(this.#d.config(), refs.org, refs.repo);
     const name = pj.metadata.name;
     const state: ProwJobState = pj.status?.state ?? 'triggered';
     const reported = await this.#d.reports.reported(name);
-    const plan = planChannels({ state, reported, statuses: katabot.report.statuses, finishedLongAgo: this.#finishedLongAgo(pj) });
+    const plan = planChannels({ state, reported, statuses: report.statuses, finishedLongAgo: this.#finishedLongAgo(pj) });
     if (plan.write.length === 0 && plan.history.length === 0) return;
     const fence = this.#d.leader.fence();
     if (!fence) throw new NotLeader();
@@ -197,7 +200,6 @@ export class Reporter {
       return;
     }
 
-    const refs = pj.spec.refs!;
     const gh = await this.#d.github(refs.org, refs.repo);
     const assert = () => this.#d.leader.assertLeading();
     if (plan.write.includes('check')) await this.#reportCheck(gh, pj, state, reported, { detailsUrl: url, attempt }, fence, assert);

@@ -22,8 +22,8 @@ import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
 import { tdxApprovalKeyFor } from '../handlers/facts.ts';
 import { payloadProblem } from '../handlers/payloads.ts';
-import { presubmitsFor } from '../jobs/select.ts';
 import { deliveryNeedsWork, deliveryRepo } from '../plan/deliveries.ts';
+import { repoConfig } from '../plan/repo.ts';
 import { LABEL } from '../policy/labels.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
@@ -154,12 +154,8 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   async function needsWork(event: string, payload: unknown): Promise<boolean> {
     const where = deliveryRepo(payload);
     const snapshot = config.current();
-    return deliveryNeedsWork(event, payload, {
-      botLogin: await github.botLogin(),
-      policy: snapshot.katabot,
-      presubmits: where ? presubmitsFor(snapshot.jobs, where.owner, where.repo) : [],
-      inRepoConfig: false,
-    });
+    const repo = where ? repoConfig(snapshot, where.owner, where.repo) : { policy: snapshot.katabot, presubmits: [], postsubmits: [], inRepoConfig: false };
+    return deliveryNeedsWork(event, payload, { botLogin: await github.botLogin(), ...repo });
   }
 
   async function handleTask(task: WebhookTask, attempt: number): Promise<void> {

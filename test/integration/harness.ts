@@ -52,6 +52,10 @@ export interface HarnessOptions {
   katabotYamlEdit?: (yaml: string) => string;
   /** Replaces PROW_YAML (e.g. a file:// artifact bucket). */
   prowYaml?: string;
+  /** A second job config file beside JOBS_YAML (e.g. postsubmits). */
+  extraJobsYaml?: string;
+  /** The repository FakeGitHub serves (default kata-containers/kata-containers); `maintainer` is a member of its org. */
+  repo?: { owner: string; name: string };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -60,15 +64,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   clearGitHubCaches();
   const redis = opts.redis ?? (await startRedis());
   const kube = await startKubeApiServer(HAVE_CRD ? { crds: [CRD] } : {});
-  const gh = new FakeGitHub();
-  gh.members.add('kata-containers/maintainer');
-  gh.members.add('kata-containers/tdx-approver');
+  const gh = opts.repo ? new FakeGitHub(opts.repo.owner, opts.repo.name) : new FakeGitHub();
+  gh.members.add(`${gh.owner}/maintainer`);
+  gh.members.add(`${gh.owner}/tdx-approver`);
   gh.collaborators.add('collaborator');
   gh.intercept();
 
   const dir = mkdtempSync(join(tmpdir(), 'katabot-it-'));
   mkdirSync(join(dir, 'jobs/kata-containers'), { recursive: true });
   writeFileSync(join(dir, 'jobs/kata-containers/presubmits.yaml'), JOBS_YAML);
+  if (opts.extraJobsYaml) writeFileSync(join(dir, 'jobs/kata-containers/extra.yaml'), opts.extraJobsYaml);
   writeFileSync(join(dir, 'prow.yaml'), opts.prowYaml ?? PROW_YAML);
   writeFileSync(join(dir, 'katabot.yaml'), (opts.katabotYamlEdit?.(KATABOT_YAML) ?? KATABOT_YAML) + (opts.katabotYaml ?? ''));
   const env: Record<string, string> = {

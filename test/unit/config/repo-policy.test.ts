@@ -17,18 +17,19 @@ const K8S_JOIN = 'https://git.k8s.io/community/community-membership.md#member';
 
 describe('repoPolicy with kubernetes/test-infra plugins.yaml', () => {
   const katabot = parseKatabotConfig('orgs: [kata-containers]\ntrusted_apps: [renovate]\n', 'katabot.yaml');
+  // orgs: whose members are trusted; a trigger entry trusts the repository's own org, as Prow's TrustedUser does.
   const cases: Array<{ repo: string; only: boolean; apps: string[]; workflows: boolean; join?: string; orgs: string[] }> = [
     // org entry for kubernetes: members only
-    { repo: 'kubernetes/kubernetes', only: true, apps: [], workflows: false, join: K8S_JOIN, orgs: [] },
-    { repo: 'kubernetes-sigs/kueue', only: true, apps: [], workflows: false, join: K8S_JOIN, orgs: [] },
+    { repo: 'kubernetes/kubernetes', only: true, apps: [], workflows: false, join: K8S_JOIN, orgs: ['kubernetes'] },
+    { repo: 'kubernetes-sigs/kueue', only: true, apps: [], workflows: false, join: K8S_JOIN, orgs: ['kubernetes-sigs'] },
     // a repo entry wins over the org entry, whole: kubernetes/utils does not say only_org_members
-    { repo: 'kubernetes/utils', only: false, apps: [], workflows: true, join: K8S_JOIN, orgs: [] },
+    { repo: 'kubernetes/utils', only: false, apps: [], workflows: true, join: K8S_JOIN, orgs: ['kubernetes'] },
     // the first entry naming the repo (cluster-api is in the first entry and the kubernetes-sigs org entry)
-    { repo: 'kubernetes-sigs/cluster-api', only: true, apps: [], workflows: true, join: K8S_JOIN, orgs: [] },
+    { repo: 'kubernetes-sigs/cluster-api', only: true, apps: [], workflows: true, join: K8S_JOIN, orgs: ['kubernetes-sigs'] },
     // etcd-io and containerd are not members-only
-    { repo: 'etcd-io/etcd', only: false, apps: [], workflows: true, join: 'https://github.com/etcd-io/etcd/blob/main/CONTRIBUTING.md', orgs: [] },
-    { repo: 'containerd/containerd', only: false, apps: [], workflows: true, join: 'https://github.com/containerd/project/blob/main/MAINTAINERS', orgs: [] },
-    { repo: 'google/cadvisor', only: false, apps: [], workflows: false, join: K8S_JOIN, orgs: [] },
+    { repo: 'etcd-io/etcd', only: false, apps: [], workflows: true, join: 'https://github.com/etcd-io/etcd/blob/main/CONTRIBUTING.md', orgs: ['etcd-io'] },
+    { repo: 'containerd/containerd', only: false, apps: [], workflows: true, join: 'https://github.com/containerd/project/blob/main/MAINTAINERS', orgs: ['containerd'] },
+    { repo: 'google/cadvisor', only: false, apps: [], workflows: false, join: K8S_JOIN, orgs: ['google'] },
     // no entry: katabot's own settings
     { repo: 'containerd/nerdctl', only: false, apps: ['renovate'], workflows: true, orgs: ['kata-containers'] },
     { repo: 'kata-containers/kata-containers', only: false, apps: ['renovate'], workflows: true, orgs: ['kata-containers'] },

@@ -149,7 +149,7 @@ describe('planComment and planRerun: the authorisation matrix', () => {
         }
       } else {
         const traced = action.kind === 'requested_action' && action.identifier === 'katabot-trace';
-        const rerun = { owner: OWNER, repo: REPO, policy, botLogin: 'katabot[bot]', requester: actor, headSha: HEAD, traced, presubmits };
+        const rerun = { owner: OWNER, repo: REPO, policy, botLogin: 'katabot[bot]', requester: actor, headSha: HEAD, traced, presubmits, inRepoConfig: false };
         const { plan } = resolve((f) => planRerun(rerun, f), w, { rerunJobs: [JOB[action.job as JobKind]], pull: pr });
         const jobs = 'runs' in plan ? plan.runs.map((r) => (r.traced ? `${r.job}+trace` : r.job)).sort() : [];
         got = { jobs, labels: [...labels].sort(), replies: [] };

@@ -60,7 +60,14 @@ describe('payloadProblem', () => {
 
   it('refuses payloads that are no JSON object, and ignores events no handler reads', () => {
     for (const p of [null, 7, 'x', [1]]) assert.equal(payloadProblem('issue_comment', p, HANDLED), 'issue_comment payload is not a JSON object');
-    assert.equal(payloadProblem('push', { nothing: true }, HANDLED), undefined);
+    assert.equal(payloadProblem('star', { nothing: true }, HANDLED), undefined);
+  });
+
+  it('checks a push, which has no action: a real one passes, one without its ref does not', () => {
+    const push = structuredClone(examples.find((e) => e.name === 'push')!.examples[0]!);
+    assert.equal(payloadProblem('push', push, HANDLED), undefined);
+    delete push.ref;
+    assert.equal(payloadProblem('push', push, HANDLED), 'push payload: ref is missing');
   });
 
   it('returns a string or undefined for any JSON value (fast-check)', () => {
