@@ -14,6 +14,7 @@ export interface Metrics {
   reports: Counter<'channel' | 'result'>;
   reporterLeader: Gauge;
   reporterBacklog: Gauge;
+  reporterWrites: Gauge;
 }
 
 export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Promise<number> } = {}): Metrics {
@@ -82,6 +83,11 @@ export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Pro
     reporterBacklog: new Gauge({
       name: 'katabot_reporter_backlog',
       help: 'ProwJobs waiting to be reconciled by the reporter.',
+      registers: [registry],
+    }),
+    reporterWrites: new Gauge({
+      name: 'katabot_reporter_pending_writes',
+      help: 'GitHub writes the reporter has pending (one per check run, status or PR comment; each shows the latest state when it goes out).',
       registers: [registry],
     }),
   };
