@@ -62,16 +62,17 @@ export function annotationsPending(state: ProwJobState, reported: Reported): boo
 }
 
 /**
- * How urgent a pending write is, lower first: what people wait for goes out before what only keeps GitHub in step.
- *   0  the failure comment (only written once a job is final): it notifies the PR's author
- *   1  a check run or status turning final (passed, failed)
- *   2  a check run or status showing a job queued or running
+ * How urgent a pending write is, lower first (then oldest change first, byUrgency):
+ *   0  the failure comment (only written once a job is final): it notifies the PR's author, who waits for it
+ *   1  a check run or a status, whatever it shows: the one write covers every change of its target since its last
+ *      write, so the oldest change waiting goes first (ranking final states above running ones measured worse:
+ *      the running ones then wait behind every result, `npm run bench:reporter`)
  *   3  further annotation batches of a check run that already shows its final state
  */
 export function writeRank(channel: Channel, state: ProwJobState, reported: Reported = {}): number {
   if (channel === 'comment') return 0;
   if (channel === 'check' && annotationsPending(state, reported)) return 3;
-  return isFinalState(state) ? 1 : 2;
+  return 1;
 }
 
 export interface PendingWrite {

@@ -13,6 +13,8 @@ export type Run = () => Promise<number | undefined>;
 
 export interface KeyedQueueOptions {
   concurrency: number;
+  /** At most `running` keys starting with `prefix` run at once (the others keep their lanes for other work). */
+  limits?: Array<{ prefix: string; running: number }>;
   /** A run failed: 'drop' it, or 'retry' it after the backoff. */
   onError(key: string, err: unknown, retryInMs: number): 'drop' | 'retry';
   /** Called whenever the number of pending and running keys changes. */
@@ -88,8 +90,12 @@ export class KeyedQueue {
   }
 
   #next(): Entry | undefined {
+    const full = (this.#o.limits ?? []).filter((l) => [...this.#running.keys()].filter((k) => k.startsWith(l.prefix)).length >= l.running);
     let best: Entry | undefined;
-    for (const e of this.#pending.values()) if (!best || byUrgency(e, best) < 0) best = e;
+    for (const e of this.#pending.values()) {
+      if (full.some((l) => e.key.startsWith(l.prefix))) continue;
+      if (!best || byUrgency(e, best) < 0) best = e;
+    }
     return best;
   }
 

@@ -12,9 +12,10 @@
 // reconciled is reconciled again afterwards with its latest version. GitHub writes to make, by target (a check
 // run, a status, a PR's comment): reconciling only asks for the writes a job needs; each write reads the job's
 // latest state when its turn comes, so a burst of changes costs one write per target, none for a state already
-// superseded, and writes go out most urgent first (src/plan/report.ts writeRank: the failure comment, then
-// final states, then running ones). With `coalesce: false` every write is made while reconciling, in order: the
-// reporter as it was before, kept as the baseline of `npm run bench:reporter`.
+// superseded, and writes go out most urgent first (src/plan/report.ts writeRank: the failure comment, then the
+// oldest change waiting), two at a time, one of them at most a comment (a new comment waits for GitHub's
+// notification pacing). With `coalesce: false` every write is made while reconciling, in order: the reporter as
+// it was before, kept as the baseline of `npm run bench:reporter`.
 // Failures are retried with backoff. Only the leader runs this (src/reporter/leader.ts): every GitHub write is
 // preceded by assertLeading() and every record is fenced; a write that finds the lease gone is dropped.
 //
@@ -111,7 +112,14 @@ export class Reporter {
       return 'retry';
     };
     this.#jobs = new KeyedQueue({ concurrency: d.concurrency, onError: onError('prowjob'), onSize: () => this.#backlogChanged() });
-    this.#writes = new KeyedQueue({ concurrency: d.writeConcurrency ?? 2, onError: onError('write'), onSize: () => this.#backlogChanged() });
+    // One comment write at a time: a new comment waits for GitHub's notification pacing (3 spacings), and the
+    // other lane keeps check runs moving meanwhile.
+    this.#writes = new KeyedQueue({
+      concurrency: d.writeConcurrency ?? 2,
+      limits: [{ prefix: 'comment:', running: 1 }],
+      onError: onError('write'),
+      onSize: () => this.#backlogChanged(),
+    });
   }
 
   /** Queue a job (its latest version wins). */

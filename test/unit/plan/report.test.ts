@@ -32,8 +32,8 @@ describe('writeRank and byUrgency: which pending write goes out first', () => {
     { name: 'the failure comment: first, it notifies the author', channel: 'comment', state: 'failure', rank: 0 },
     { name: 'a check run turning final', channel: 'check', state: 'failure', rank: 1 },
     { name: 'a status turning final', channel: 'status', state: 'success', rank: 1 },
-    { name: 'a check run showing a running job', channel: 'check', state: 'pending', rank: 2 },
-    { name: 'a status showing a queued job', channel: 'status', state: 'triggered', rank: 2 },
+    { name: 'a check run showing a running job: as urgent (one write covers its later changes too)', channel: 'check', state: 'pending', rank: 1 },
+    { name: 'a status showing a queued job', channel: 'status', state: 'triggered', rank: 1 },
     { name: 'more annotations for a run that shows its result already', channel: 'check', state: 'failure', reported: { check: 'failure', annotations: { written: 1, total: 2 } }, rank: 3 },
     { name: 'the final PATCH that carries the first batch', channel: 'check', state: 'failure', reported: { check: 'pending', annotations: { written: 0, total: 2 } }, rank: 1 },
   ];
@@ -41,12 +41,12 @@ describe('writeRank and byUrgency: which pending write goes out first', () => {
 
   it('orders by rank, then the oldest change first', () => {
     const pending: Array<PendingWrite & { id: string }> = [
-      { id: 'pending-old', rank: 2, since: 1 },
+      { id: 'pending-old', rank: 1, since: 1 },
       { id: 'final-new', rank: 1, since: 9 },
       { id: 'comment', rank: 0, since: 10 },
       { id: 'final-old', rank: 1, since: 5 },
       { id: 'annotations', rank: 3, since: 0 },
     ];
-    assert.deepEqual([...pending].sort(byUrgency).map((p) => p.id), ['comment', 'final-old', 'final-new', 'pending-old', 'annotations']);
+    assert.deepEqual([...pending].sort(byUrgency).map((p) => p.id), ['comment', 'pending-old', 'final-old', 'final-new', 'annotations']);
   });
 });
