@@ -2,17 +2,15 @@
 // plank moves them, their artifacts in a file:// bucket laid out as Prow uploads them, nock'd GitHub that appends
 // annotations as GitHub does. Real reports from test/fixtures/junit (README.md there names their sources).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { kubeProwJobClient, type ProwJobClient } from '../../src/adapters/kube.ts';
 import { LABELS, type ProwJob } from '../../src/jobs/types.ts';
-import { PROW_YAML, startHarness, waitFor, type Harness } from './harness.ts';
+import { startHarness, waitFor, type Harness } from './harness.ts';
 
-const bucket = mkdtempSync(join(tmpdir(), 'katabot-junit-'));
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/junit/${name}`, import.meta.url), 'utf8');
 
 let h: Harness;
@@ -21,16 +19,11 @@ let prNumber = 700;
 let buildId = 1_800_000_000_000_000_000n;
 
 before(async () => {
-  const prowYaml = PROW_YAML.replace('bucket: s3://kata-prow-logs', `bucket: file://${bucket}`);
-  assert.notEqual(prowYaml, PROW_YAML);
-  h = await startHarness({ prowYaml, env: { KATABOT_REPORTER_LEASE_MS: '900' } });
+  h = await startHarness({ fileBucket: true, env: { KATABOT_REPORTER_LEASE_MS: '900' } });
   plank = kubeProwJobClient(h.kube.kubeConfig, 'prow');
   await waitFor('a reporter', () => h.bot.reporter?.isLeader());
 });
-after(async () => {
-  await h?.close();
-  rmSync(bucket, { recursive: true, force: true });
-});
+after(async () => h?.close());
 
 const at = (offsetSec = 0) => new Date(Date.now() + offsetSec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const runFor = (name: string) => h.gh.checkRuns.find((r) => r.external_id === name);
@@ -58,7 +51,7 @@ async function runToFailure(name: string, files: Record<string, string>): Promis
   const build = String(++buildId);
   const pending = await plank.updateStatus(name, () => ({ state: 'pending', pendingTime: at(), description: 'Job triggered.', pod_name: name, build_id: build }));
   assert.ok(pending);
-  const dir = join(bucket, 'pr-logs/pull/kata-containers_kata-containers', String(pending.spec.refs!.pulls![0]!.number), pending.spec.job, build);
+  const dir = join(h.bucket, 'pr-logs/pull/kata-containers_kata-containers', String(pending.spec.refs!.pulls![0]!.number), pending.spec.job, build);
   for (const [key, text] of Object.entries({ 'build-log.txt': 'FAIL\n', ...files })) {
     mkdirSync(dirname(join(dir, key)), { recursive: true });
     writeFileSync(join(dir, key), text);
