@@ -1,7 +1,7 @@
 // The reporter (crier's GitHub reporter, level-triggered): for each ProwJob it compares the job's current state
 // with what was last reported (src/adapters/report-state.ts) and brings GitHub up to date, channel by channel:
 //   check    the job's check run (created exactly once if Prow made the job; PATCHed on every state change); once
-//            the job is final, its summary lists the failing tests of its JUnit files and the run carries
+//            the job failed, its summary lists the failing tests of its JUnit files and the run carries
 //            annotations where a file and line are known, in batches of 50 (one PATCH each, recorded per batch)
 //   status   a commit status as crier writes it (report.statuses: true)
 //   comment  the PR's one failure comment (completed jobs only), serialised per PR
@@ -33,7 +33,6 @@ import { jobArtifacts, openArtifactStore, type ArtifactStore } from '../artifact
 import { readJobJunit } from '../artifacts/junit.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
 import { deckLinkForProwJob } from '../jobs/deck.ts';
-import { isFinalState } from '../jobs/state.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 import { annotationBatches, checkRunFor, checkRunUpdate, type CheckRunUpdate } from '../report/check-run.ts';
 import { FAILURE_COMMENT_MARKER, mergeRows, planFailureComment, rowFor, type RowsState } from '../report/failure-comment.ts';
@@ -88,6 +87,8 @@ interface CommentUpdate {
 
 type Assert = () => void;
 
+const UNREADABLE_BUCKET_MS = 10 * 60 * 1000;
+
 export class Reporter {
   readonly #d: ReporterDeps;
   readonly #coalesce: boolean;
@@ -98,6 +99,8 @@ export class Reporter {
   /** Per PR (`<org/repo>#<n>`), the finished jobs its pending comment write is to merge. */
   readonly #commentJobs = new Map<string, Map<string, JobContext>>();
   readonly #stores = new Map<string, ArtifactStore>();
+  /** Buckets that could not be read, and until when they are not tried again (missing credentials cost seconds). */
+  readonly #unreadable = new Map<string, number>();
 
   constructor(d: ReporterDeps) {
     this.#d = d;
@@ -305,14 +308,14 @@ export class Reporter {
     return Number.isFinite(done) && Date.now() - done > this.#d.maxAgeMs;
   }
 
-  /** A finished job's failing tests, read once from its JUnit files and kept; none without artifacts. */
+  /** A failed job's failing tests, read once from its JUnit files and kept; none without artifacts. */
   async #tests(pj: ProwJob): Promise<TestReport | undefined> {
     const name = pj.metadata.name;
     const kept = await this.#d.reports.testReport(name);
     if (kept !== undefined) return kept ?? undefined;
     const at = jobArtifacts(pj);
     let report: TestReport | null = null;
-    if (at) {
+    if (at && (this.#unreadable.get(at.storage) ?? 0) < Date.now()) {
       try {
         let store = this.#stores.get(at.storage);
         if (!store) {
@@ -323,8 +326,10 @@ export class Reporter {
         if (junit.files > 0 || junit.skipped.length > 0) report = testReportFor(junit.result, { org: at.ref.org ?? '', repo: at.ref.repo ?? '' }, junit.files, junit.skipped);
         if (junit.skipped.length > 0) this.#d.log.warn({ prowjob: name, skipped: junit.skipped }, 'JUnit files skipped');
       } catch (err) {
-        // The job's result is what people wait for: report it without its tests rather than not at all.
-        this.#d.log.warn({ prowjob: name, storage: at.storage, err: (err as Error).message }, 'JUnit files unreadable; reporting without them');
+        // The job's result is what people wait for: report it without its tests rather than late, and leave the
+        // bucket alone for a while (no credentials: every attempt would wait for the cloud's metadata service).
+        this.#unreadable.set(at.storage, Date.now() + UNREADABLE_BUCKET_MS);
+        this.#d.log.warn({ prowjob: name, storage: at.storage, err: (err as Error).message, retryAfterMs: UNREADABLE_BUCKET_MS }, 'JUnit files unreadable; reporting without them');
       }
     }
     return (await this.#d.reports.saveTestReport(name, report)) ?? undefined;
@@ -338,12 +343,13 @@ export class Reporter {
     const { pj } = job;
     const name = pj.metadata.name;
     const detailsUrl = this.#url(pj);
-    const tests = isFinalState(state) ? await this.#tests(pj) : undefined;
+    // Only a failed job has failing tests to show; passing ones cost no bucket reads.
+    const tests = state === 'failure' ? await this.#tests(pj) : undefined;
     const c = { ...(detailsUrl ? { detailsUrl } : {}), ...(job.attempt !== undefined ? { attempt: job.attempt } : {}), ...(tests ? { tests } : {}) };
     const batches = tests ? annotationBatches(tests.annotations) : [];
     let written = reported.annotations?.written ?? 0;
     // Recorded before the final state shows, so a restart knows batches remain once the state is recorded.
-    if (isFinalState(state) && reported.annotations === undefined) await this.#d.reports.markAnnotations(name, 0, batches.length, fence);
+    if (batches.length > 0 && reported.annotations === undefined) await this.#d.reports.markAnnotations(name, 0, batches.length, fence);
 
     let id = reported.checkRunId;
     if (id === undefined) {

@@ -126,6 +126,24 @@ describe('JUnit results on the check run', () => {
     assert.equal(runFor(name)!.annotations!.length, 120);
   });
 
+  it('a bucket that cannot be read: the failure is reported without its tests, not held back', async () => {
+    const { pj: template } = await startJob();
+    const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
+    // A job Prow made, uploading where nothing answers (the network is closed to the test): listing fails.
+    const pj: ProwJob = structuredClone(template);
+    pj.metadata = { name: `unreadable-${pr.number}`, namespace: 'prow', labels: { ...template.metadata.labels, [LABELS.pull]: String(pr.number) }, annotations: template.metadata.annotations };
+    pj.spec.refs!.pulls![0] = { ...pj.spec.refs!.pulls![0]!, number: pr.number, sha: pr.headSha };
+    pj.spec.decoration_config!.gcs_configuration!.bucket = 's3://no-such-kata-bucket';
+    pj.status = { state: 'pending', startTime: at(-5), pendingTime: at(-4), build_id: String(++buildId) };
+    h.kube.seed(pj);
+    await waitFor('check run', () => runFor(pj.metadata.name));
+    await quiet();
+    await plank.updateStatus(pj.metadata.name, () => ({ state: 'failure', completionTime: at(1), description: 'Job failed.' }));
+    const run = await waitFor('failure reported', () => (runFor(pj.metadata.name)?.conclusion === 'failure' ? runFor(pj.metadata.name) : undefined));
+    assert.doesNotMatch(run.output.summary, /### Tests/);
+    assert.match(run.output.summary, /\*\*e2e-kata-qemu\*\* failed/);
+  });
+
   it('a job without JUnit files: no tests section, no annotations', async () => {
     const { pj } = await startJob();
     const name = pj.metadata.name;
