@@ -13,8 +13,8 @@
 // run, a status, a PR's comment): reconciling only asks for the writes a job needs; each write reads the job's
 // latest state when its turn comes, so a burst of changes costs one write per target, none for a state already
 // superseded, and writes go out most urgent first (src/plan/report.ts writeRank: the failure comment, then the
-// oldest change waiting), two at a time, one of them at most a comment (a new comment waits for GitHub's
-// notification pacing). With `coalesce: false` every write is made while reconciling, in order: the reporter as
+// oldest change waiting), three at a time, one of them at most a comment (a new comment waits for GitHub's
+// notification pacing; two lanes keep the write pacing busy meanwhile, whatever a write's own round trips cost). With `coalesce: false` every write is made while reconciling, in order: the reporter as
 // it was before, kept as the baseline of `npm run bench:reporter`.
 // Failures are retried with backoff. Only the leader runs this (src/reporter/leader.ts): every GitHub write is
 // preceded by assertLeading() and every record is fenced; a write that finds the lease gone is dropped.
@@ -62,7 +62,7 @@ export interface ReporterDeps {
   concurrency: number;
   /** Pending GitHub writes, each computed from the job's latest state when it runs (default true). */
   coalesce?: boolean;
-  /** GitHub writes under way at once when coalescing (default 2; GitHub's pacing spaces them anyway). */
+  /** GitHub writes under way at once when coalescing (default 3; GitHub's pacing spaces them anyway). */
   writeConcurrency?: number;
   /** The latest version of a job, when a source knows it. */
   latest?: (name: string) => ProwJob | undefined;
@@ -118,7 +118,7 @@ export class Reporter {
     // One comment write at a time: a new comment waits for GitHub's notification pacing (3 spacings), and the
     // other lane keeps check runs moving meanwhile.
     this.#writes = new KeyedQueue({
-      concurrency: d.writeConcurrency ?? 2,
+      concurrency: d.writeConcurrency ?? 3,
       limits: [{ prefix: 'comment:', running: 1 }],
       onError: onError('write'),
       onSize: () => this.#backlogChanged(),

@@ -67,10 +67,10 @@ describe('a burst of state changes while GitHub is slow', () => {
 
     const writes = h.gh.calls.slice(from).filter((c) => c.method !== 'GET' && !c.path.includes('/access_tokens'));
     const patches = writes.filter((c) => c.method === 'PATCH' && c.path.includes('/check-runs/'));
-    // 12 state changes. Up to two writes (the reporter's write concurrency) were at GitHub before the jobs moved
+    // 12 state changes. Up to three writes (the reporter's write concurrency) were at GitHub before the jobs moved
     // on: they may show `in_progress`; every other write shows the final state.
     const superseded = patches.filter((c) => c.body.status === 'in_progress');
-    assert.ok(superseded.length <= 2, `at most the two writes in flight show a superseded state, got ${superseded.length}`);
+    assert.ok(superseded.length <= 3, `at most the three writes in flight show a superseded state, got ${superseded.length}`);
     assert.equal(patches.length, names.length + superseded.length, 'one PATCH per check run, plus those in flight');
     for (const name of names) {
       const id = runFor(name)!.id;
@@ -81,10 +81,10 @@ describe('a burst of state changes while GitHub is slow', () => {
     assert.equal(comments.length, 1, 'three failures, one comment write');
     for (const job of ['e2e-burst-0', 'e2e-burst-1', 'e2e-burst-2']) assert.match(comments[0]!.body.body, new RegExp(`^${job} \\|`, 'm'));
     assert.doesNotMatch(comments[0]!.body.body, /e2e-burst-[345] \|/);
-    // Ahead of the check-run PATCHes waiting with it: after the two writes in flight, and at most one write the
-    // other lane started while the comment's own lane read the PR's rows.
+    // Ahead of the check-run PATCHes waiting with it: after the (up to three) writes in flight, and the writes the
+    // two other lanes started while the comment's own lane read the PR's rows.
     const order = writes.map((c) => `${c.method} ${c.path.split('/').slice(-2).join('/')} ${c.body.status ?? ''}`);
-    assert.ok(writes.indexOf(comments[0]!) <= 3, `the comment went out ahead of the waiting PATCHes: ${order.join(', ')}`);
+    assert.ok(writes.indexOf(comments[0]!) <= 5, `the comment went out ahead of the waiting PATCHes: ${order.join(', ')}`);
     assert.ok(writes.indexOf(comments[0]!) < writes.length - 3);
   });
 });
