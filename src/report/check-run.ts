@@ -2,7 +2,6 @@
 // handlers, or by the reporter for jobs Prow created; the reporter PATCHes it on every state change.
 import { LABELS, type ProwJob, type ProwJobState } from '../jobs/types.ts';
 import { isFinalState } from '../jobs/state.ts';
-import type { CheckAnnotation } from './test-report.ts';
 
 export interface CheckRunAction {
   label: string;
@@ -22,6 +21,17 @@ export interface CheckRunInput {
   details_url?: string;
   output?: CheckRunOutput;
   actions?: CheckRunAction[];
+}
+
+/** A check-run annotation (output.annotations[] of the Checks API). */
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'failure';
+  message: string;
+  title?: string;
+  raw_details?: string;
 }
 
 /** A check run's output. Annotations are appended by GitHub on every request that carries them (≤50 each). */

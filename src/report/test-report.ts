@@ -10,7 +10,7 @@
 //      kubernetes/test/e2e/x.go:12`, a Go panic's `/…/<org>/<repo>/pkg/x.go:99 +0x1d` frame;
 //   3. the `file` and `line` attributes (pytest writes 0-based lines: its suite is named `pytest`).
 // Paths outside the repository (GOROOT, site-packages) are never annotated.
-import { MAX_ANNOTATIONS_PER_REQUEST, truncateUtf8, utf8Length } from './check-run.ts';
+import { MAX_ANNOTATIONS_PER_REQUEST, truncateUtf8, utf8Length, type CheckAnnotation } from './check-run.ts';
 import type { JunitFailure, JunitResult } from './junit.ts';
 
 /** Annotations per check run: a batch of 50 per PATCH, each a paced write. */
@@ -29,16 +29,7 @@ const MAX_ANNOTATION_MESSAGE = 1000;
 const MAX_SECTION_BYTES = 48_000;
 const MAX_TEXT_BYTES = 65_000;
 
-/** A check-run annotation (output.annotations[] of the Checks API). */
-export interface CheckAnnotation {
-  path: string;
-  start_line: number;
-  end_line: number;
-  annotation_level: 'failure';
-  message: string;
-  title?: string;
-  raw_details?: string;
-}
+export type { CheckAnnotation } from './check-run.ts';
 
 export interface TestReport {
   /** JUnit files read, and those skipped because they were not JUnit XML (or too large). */
