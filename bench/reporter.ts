@@ -7,8 +7,8 @@
 // figure scales with the spacing, and is also printed in spacings.
 //
 // The burst: BENCH_JOBS ProwJobs (default 100) on BENCH_PRS PRs (default 10), their check runs created first; then
-// each job goes pending and then final (one in five fails), 2 × BENCH_JOBS state changes as fast as the API server
-// takes them, in a shuffled order (a job's pending before its result).
+// each job goes pending and then final (one in five fails, spread over the PRs), 2 × BENCH_JOBS state changes as
+// fast as the API server takes them, in a shuffled order (a job's pending before its result).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kubeProwJobClient } from '../src/adapters/kube.ts';
@@ -98,7 +98,7 @@ async function measure(coalesce: boolean): Promise<Figures> {
       pj.status = { state: 'triggered', startTime: at(-60) };
       h.kube.seed(pj);
       names.push(pj.metadata.name);
-      fails.push(i % 5 === 2);
+      fails.push(Math.floor(i / PRS) % 5 === 2); // one job in five, on every PR
     }
     const runs = () => names.map((name) => h.gh.checkRuns.find((r) => r.external_id === name));
     await waitFor('check runs created', () => runs().every((r) => r), 5 * 60_000);
