@@ -266,13 +266,24 @@ export class GitHub {
     return Number(data.id);
   }
 
-  async updateCheckRun(id: number, update: CheckRunUpdate): Promise<void> {
+  async updateCheckRun(id: number, update: Partial<CheckRunUpdate>): Promise<void> {
     await this.#octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
       owner: this.owner,
       repo: this.repo,
       check_run_id: id,
       ...update,
     });
+  }
+
+  /** How many annotations a check run has (they only grow: each request that carries some appends them). */
+  async checkRunAnnotationCount(id: number): Promise<number> {
+    const all = await this.#octokit.paginate('GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations', {
+      owner: this.owner,
+      repo: this.repo,
+      check_run_id: id,
+      per_page: 100,
+    });
+    return all.length;
   }
 
   /** Names of the check runs of one suite (latest per name) that did not succeed. */

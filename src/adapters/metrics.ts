@@ -15,6 +15,7 @@ export interface Metrics {
   reporterLeader: Gauge;
   reporterBacklog: Gauge;
   actionsJobsRecorded: Counter<'state'>;
+  reporterWrites: Gauge;
 }
 
 export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Promise<number> } = {}): Metrics {
@@ -89,6 +90,11 @@ export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Pro
       name: 'katabot_actions_jobs_recorded_total',
       help: 'GitHub Actions job events recorded in the results store (webhooks and backfill), by the stored state.',
       labelNames: ['state'],
+      registers: [registry],
+    }),
+    reporterWrites: new Gauge({
+      name: 'katabot_reporter_pending_writes',
+      help: 'GitHub writes the reporter has pending (one per check run, status or PR comment; each shows the latest state when it goes out).',
       registers: [registry],
     }),
   };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Store } from '../adapters/store.ts';
 import {
-  jobBuildPath, openArtifactStore, storageUrlFromBucket, traceArtifactPath, ArtifactNotFoundError, type ArtifactStore, type JobRef, type PathOptions,
+  jobArtifacts, jobBuildPath, openArtifactStore, traceArtifactPath, ArtifactNotFoundError, type ArtifactStore,
 } from '../artifacts/index.ts';
 import { LABELS, type ProwJob } from '../jobs/types.ts';
 import { behaviorCheckRun, behaviorCommentMarker, renderBehaviorComment, type BehaviorCheckRun } from '../report/behavior.ts';
@@ -75,23 +75,10 @@ export type BehaviorOutcome =
   | { kind: 'report'; report: BehaviorReport };
 
 
-/** Where a ProwJob's artifacts are, from its decoration config; undefined when it has no bucket. */
+/** Where a traced ProwJob's artifacts are (src/artifacts/paths.ts jobArtifacts); undefined when it has no bucket. */
 export function tracedRunOf(pj: ProwJob): TracedRun | undefined {
-  const gcs = pj.spec.decoration_config?.gcs_configuration;
-  const buildId = pj.status?.build_id;
-  if (!gcs?.bucket || !buildId) return undefined;
-  const refs = pj.spec.refs ?? pj.spec.extra_refs?.[0];
-  const ref: JobRef = { type: pj.spec.type, job: pj.spec.job, buildId };
-  if (refs?.org) ref.org = refs.org;
-  if (refs?.repo) ref.repo = refs.repo;
-  const pull = pj.spec.refs?.pulls?.[0]?.number;
-  if (pull !== undefined) ref.pull = pull;
-  const paths: PathOptions = {};
-  if (gcs.path_strategy) paths.pathStrategy = gcs.path_strategy;
-  if (gcs.default_org) paths.defaultOrg = gcs.default_org;
-  if (gcs.default_repo) paths.defaultRepo = gcs.default_repo;
-  if (gcs.path_prefix) paths.pathPrefix = gcs.path_prefix;
-  return { storage: storageUrlFromBucket(gcs.bucket), ref, paths, prowjob: pj.metadata.name };
+  const at = jobArtifacts(pj);
+  return at ? { ...at, prowjob: pj.metadata.name } : undefined;
 }
 
 /** Chunks of an artifact: streamed from disk for file:// stores, else the downloaded buffer in slices. */

@@ -42,6 +42,8 @@ export interface RuntimeOptions {
   reporterLeaseMs: number;
   /** ProwJobs reported in parallel by the leader. */
   reporterConcurrency: number;
+  /** Coalesce the reporter's GitHub writes per target, most urgent first (false: one write per state, in order). */
+  reporterCoalesce: boolean;
   /** Every known ProwJob is reconciled again this often (also after every watch gap). */
   reporterResyncSeconds: number;
   /** ProwJobs first seen this long after they completed are recorded but not reported (history, e.g. crier's). */
@@ -106,6 +108,7 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     reporter: boolOr(env.KATABOT_REPORTER, true, 'KATABOT_REPORTER'),
     reporterLeaseMs: positiveOr(env.KATABOT_REPORTER_LEASE_MS, 15_000, 'KATABOT_REPORTER_LEASE_MS'),
     reporterConcurrency: positiveOr(env.KATABOT_REPORTER_CONCURRENCY, 4, 'KATABOT_REPORTER_CONCURRENCY'),
+    reporterCoalesce: boolOr(env.KATABOT_REPORTER_COALESCE, true, 'KATABOT_REPORTER_COALESCE'),
     reporterResyncSeconds: intOr(env.KATABOT_REPORTER_RESYNC_SECONDS, 600, 'KATABOT_REPORTER_RESYNC_SECONDS'),
     reportMaxAgeHours: positiveOr(env.KATABOT_REPORT_MAX_AGE_HOURS, 24, 'KATABOT_REPORT_MAX_AGE_HOURS'),
     resultsRetentionDays: positiveOr(env.KATABOT_RESULTS_RETENTION_DAYS, 90, 'KATABOT_RESULTS_RETENTION_DAYS'),

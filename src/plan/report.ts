@@ -1,6 +1,6 @@
 // What the reporter writes for one ProwJob in its current state, given what it reported before: crier's GitHub
-// reporter, level-triggered, channel by channel. Pure: the reporter (src/reporter/reporter.ts) reads the records,
-// calls this, and carries out the plan.
+// reporter, level-triggered, channel by channel; and in which order pending writes go out. Pure: the reporter
+// (src/reporter/reporter.ts) reads the records, calls this, and carries out the plan.
 import { isFinalState } from '../jobs/state.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 
@@ -13,6 +13,8 @@ export interface Reported {
   status?: ProwJobState;
   comment?: ProwJobState;
   checkRunId?: number;
+  /** Batches of JUnit annotations a finished job's check run has (written) and is to have (total). */
+  annotations?: { written: number; total: number };
 }
 
 export interface ChannelPlan {
@@ -37,7 +39,7 @@ export function isReportable(pj: ProwJob): boolean {
 export function planChannels(i: { state: ProwJobState; reported: Reported; statuses: boolean; finishedLongAgo: boolean }): ChannelPlan {
   const { state, reported } = i;
   const want: Record<Channel, boolean> = {
-    check: reported.check !== state,
+    check: reported.check !== state || annotationsPending(state, reported),
     status: i.statuses && reported.status !== state,
     comment: isFinalState(state) && reported.comment !== state,
   };
@@ -51,4 +53,35 @@ export function planChannels(i: { state: ProwJobState; reported: Reported; statu
     for (const c of CHANNELS) if (want[c] && never[c]) history.push(c);
   }
   return { write: CHANNELS.filter((c) => want[c] && !history.includes(c)), history };
+}
+
+/** A finished job's check run shows its state but not yet every batch of annotations (each batch is a write). */
+export function annotationsPending(state: ProwJobState, reported: Reported): boolean {
+  const a = reported.annotations;
+  return isFinalState(state) && reported.check === state && a !== undefined && a.written < a.total;
+}
+
+/**
+ * How urgent a pending write is, lower first (then oldest change first, byUrgency):
+ *   0  the failure comment (only written once a job is final): it notifies the PR's author, who waits for it
+ *   1  a check run or a status, whatever it shows: the one write covers every change of its target since its last
+ *      write, so the oldest change waiting goes first (ranking final states above running ones measured worse:
+ *      the running ones then wait behind every result, `npm run bench:reporter`)
+ *   3  further annotation batches of a check run that already shows its final state
+ */
+export function writeRank(channel: Channel, state: ProwJobState, reported: Reported = {}): number {
+  if (channel === 'comment') return 0;
+  if (channel === 'check' && annotationsPending(state, reported)) return 3;
+  return 1;
+}
+
+export interface PendingWrite {
+  rank: number;
+  /** When the oldest change this write carries was first seen (ms). */
+  since: number;
+}
+
+/** The order pending writes go out in: by rank, then oldest first. */
+export function byUrgency(a: PendingWrite, b: PendingWrite): number {
+  return a.rank - b.rank || a.since - b.since;
 }

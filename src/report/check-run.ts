@@ -1,6 +1,7 @@
 // Check-run bodies (pure). The body for a ProwJob in any state: created at trigger time (queued) by the
 // handlers, or by the reporter for jobs Prow created; the reporter PATCHes it on every state change.
 import { LABELS, type ProwJob, type ProwJobState } from '../jobs/types.ts';
+import { isFinalState } from '../jobs/state.ts';
 
 export interface CheckRunAction {
   label: string;
@@ -18,8 +19,27 @@ export interface CheckRunInput {
   started_at?: string;
   completed_at?: string;
   details_url?: string;
-  output?: { title: string; summary: string; text?: string };
+  output?: CheckRunOutput;
   actions?: CheckRunAction[];
+}
+
+/** A check-run annotation (output.annotations[] of the Checks API). */
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'failure';
+  message: string;
+  title?: string;
+  raw_details?: string;
+}
+
+/** A check run's output. Annotations are appended by GitHub on every request that carries them (≤50 each). */
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+  text?: string;
+  annotations?: CheckAnnotation[];
 }
 
 export type CheckRunUpdate = Omit<CheckRunInput, 'name' | 'head_sha' | 'external_id'>;
@@ -82,6 +102,8 @@ export interface CheckRunContext {
   detailsUrl?: string;
   /** 1 for the first run of this job on this commit. */
   attempt?: number;
+  /** A finished job's failing tests (src/report/test-report.ts): a section of the summary, and the output text. */
+  tests?: { summary: string; text: string };
 }
 
 /** UTF-8 length of one code point. */
@@ -197,7 +219,8 @@ function summaryFor(pj: ProwJob, state: ProwJobState, ctx: CheckRunContext): str
     rows.push(`| Rerun | \`${cell(pj.spec.rerun_command)}\`${failed ? ', or the Re-run button above' : ''} |`);
   }
   if (isTraced(pj)) rows.push('| Tracing | eBPF tracer attached; the behavior diff follows the result |');
-  return truncateUtf8([...head, '', ...rows].join('\n'), MAX_OUTPUT_BYTES);
+  const tests = ctx.tests && isFinalState(state) ? ['', ctx.tests.summary] : [];
+  return truncateUtf8([...head, '', ...rows, ...tests].join('\n'), MAX_OUTPUT_BYTES);
 }
 
 /** The title shown next to the check's name. */
@@ -220,6 +243,7 @@ export function checkRunFor(pj: ProwJob, ctx: CheckRunContext = {}): CheckRunInp
     status,
     output: { title: checkRunTitle(pj, state), summary: summaryFor(pj, state, ctx) },
   };
+  if (ctx.tests?.text && isFinalState(state)) body.output!.text = truncateUtf8(ctx.tests.text, MAX_OUTPUT_BYTES);
   if (ctx.detailsUrl) body.details_url = ctx.detailsUrl;
   if (status !== 'queued' && pj.status?.pendingTime) body.started_at = pj.status.pendingTime;
   if (conclusion) {

@@ -306,6 +306,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       metrics,
       leaseMs: opts.reporterLeaseMs,
       concurrency: opts.reporterConcurrency,
+      coalesce: opts.reporterCoalesce,
       maxAgeMs: opts.reportMaxAgeHours * 3600 * 1000,
       // traced jobs without a baseline get a traced base-SHA run (src/reporter/behavior.ts)
       prowjobs,

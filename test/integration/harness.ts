@@ -28,6 +28,8 @@ export interface Harness {
   kube: KubeApiDouble;
   redis: TestRedis;
   dir: string;
+  /** The file:// bucket's directory (fileBucket), removed by close(). */
+  bucket: string;
   env: Record<string, string>;
   send(event: string, payload: unknown, delivery?: string, secret?: string): Promise<Response>;
   prowjobs(): ProwJob[];
@@ -56,6 +58,8 @@ export interface HarnessOptions {
   extraJobsYaml?: string;
   /** The repository FakeGitHub serves (default kata-containers/kata-containers); `maintainer` is a member of its org. */
   repo?: { owner: string; name: string };
+  /** Jobs upload to a file:// bucket in a fresh directory (h.bucket), laid out as Prow's decoration lays it out. */
+  fileBucket?: boolean;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -71,10 +75,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   gh.intercept();
 
   const dir = mkdtempSync(join(tmpdir(), 'katabot-it-'));
+  const bucket = opts.fileBucket ? mkdtempSync(join(tmpdir(), 'katabot-bucket-')) : '';
+  const prowYaml = opts.fileBucket ? PROW_YAML.replace('bucket: s3://kata-prow-logs', `bucket: file://${bucket}`) : (opts.prowYaml ?? PROW_YAML);
+  if (opts.fileBucket && prowYaml === PROW_YAML) throw new Error('harness: PROW_YAML names no s3://kata-prow-logs bucket to replace');
   mkdirSync(join(dir, 'jobs/kata-containers'), { recursive: true });
   writeFileSync(join(dir, 'jobs/kata-containers/presubmits.yaml'), JOBS_YAML);
   if (opts.extraJobsYaml) writeFileSync(join(dir, 'jobs/kata-containers/extra.yaml'), opts.extraJobsYaml);
-  writeFileSync(join(dir, 'prow.yaml'), opts.prowYaml ?? PROW_YAML);
+  writeFileSync(join(dir, 'prow.yaml'), prowYaml);
   writeFileSync(join(dir, 'katabot.yaml'), (opts.katabotYamlEdit?.(KATABOT_YAML) ?? KATABOT_YAML) + (opts.katabotYaml ?? ''));
   const env: Record<string, string> = {
     PORT: '0',
@@ -107,6 +114,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     kube,
     redis,
     dir,
+    bucket,
     env,
     send: (event, payload, delivery, secret = SECRET) => deliver(bot.url, secret, event, payload, delivery),
     prowjobs: () => kube.objects('prowjobs', 'prow') as ProwJob[],
@@ -149,6 +157,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await kube.close();
       if (!opts.redis) await redis.close();
       rmSync(dir, { recursive: true, force: true });
+      if (bucket) rmSync(bucket, { recursive: true, force: true });
       nock.cleanAll();
       nock.enableNetConnect();
     },

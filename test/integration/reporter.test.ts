@@ -94,7 +94,8 @@ async function transition(name: string, state: keyof typeof PLANK, until: () => 
   return apiCalls(from);
 }
 
-const shape = (calls: Call[]) => calls.map((c) => `${c.method} ${c.path.replace(/\?.*$/, '').replace(/^\/repos\/[^/]+\/[^/]+/, '')}`);
+// Sorted: a job's channels are written concurrently (src/reporter/reporter.ts), their order is no contract.
+const shape = (calls: Call[]) => calls.map((c) => `${c.method} ${c.path.replace(/\?.*$/, '').replace(/^\/repos\/[^/]+\/[^/]+/, '')}`).sort();
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ describe('lifecycle → check runs and statuses', () => {
     const calls = await transition(name, 'failure', () => h.gh.comments.some((c) => c.issue === pr));
     assert.deepEqual(
       shape(calls),
-      [`PATCH /check-runs/${runFor(name)!.id}`, `POST /statuses/${pj.spec.refs!.pulls![0]!.sha}`, `POST /issues/${pr}/comments`],
+      [`PATCH /check-runs/${runFor(name)!.id}`, `POST /issues/${pr}/comments`, `POST /statuses/${pj.spec.refs!.pulls![0]!.sha}`],
     );
     const run = runFor(name)!;
     assert.equal(run.conclusion, 'failure');
@@ -515,7 +516,7 @@ describe('restart safety', () => {
     await waitFor('reported after restart', () => runFor(name)?.conclusion === 'failure' && h.gh.comments.some((c) => c.issue === pr));
     await quiet();
     const sha = h.gh.pulls.get(pr)!.headSha;
-    assert.deepEqual(shape(apiCalls(from)).filter((c) => !c.startsWith('GET')), [`PATCH /check-runs/${runFor(name)!.id}`, `POST /statuses/${sha}`, `POST /issues/${pr}/comments`]);
+    assert.deepEqual(shape(apiCalls(from)).filter((c) => !c.startsWith('GET')), [`PATCH /check-runs/${runFor(name)!.id}`, `POST /issues/${pr}/comments`, `POST /statuses/${sha}`]);
     assert.equal(h.gh.checkRuns.filter((r) => r.external_id === name).length, 1);
 
     // Another restart finds everything reported: not one write, for this job or any earlier one.
