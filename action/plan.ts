@@ -1,20 +1,16 @@
 // The katabot action's decisions, pure: its inputs read and checked, where its files go, the tracer's command
 // line, the artifact's manifest and name, and the job summary. main.ts and post.ts carry them out on the runner.
+import {
+  ARTIFACT_PREFIX, MANIFEST_FORMAT, MANIFEST_VERSION, type ActionManifest, type ActionRunFacts, type ActionScope,
+} from '../src/trace/action-manifest.ts';
 import { TRACE_FORMAT } from '../src/trace/format.ts';
 import type { TraceFooter, TraceHeader } from '../src/trace/format.ts';
 
-/** Every katabot trace artifact's name starts with this; katabot looks for it in completed workflow runs. */
-export const ARTIFACT_PREFIX = 'katabot-trace-';
-/** The manifest in every artifact: who traced what (src/behavior/actions-artifact.ts reads it). */
-export const MANIFEST_FILE = 'katabot.json';
-export const MANIFEST_FORMAT = 'katabot-actions-trace';
-export const MANIFEST_VERSION = 1;
+export { ARTIFACT_PREFIX, MANIFEST_FILE } from '../src/trace/action-manifest.ts';
 /** Files in the artifact. */
 export const ARTIFACT_FILES = { trace: 'trace.jsonl', ignore: 'ignore.txt', auditDir: 'audit', openapi: 'openapi-v2.json', guestDir: 'guest', log: 'tracer.log' } as const;
 
-/** What the tracer traces: the whole runner, one cgroup subtree, or only commands later steps run through
- * `katabot-traced` (they join a cgroup the action made). */
-export type Scope = { kind: 'runner' } | { kind: 'cgroup'; path: string } | { kind: 'steps' };
+export type Scope = ActionScope;
 
 export interface ActionInputs {
   /** `/trace --probe` list; empty: all of katabot's built-in probes. */
@@ -147,24 +143,16 @@ export type TraceStatus =
   | { state: 'traced'; header: TraceHeader; footer: TraceFooter | undefined }
   | { state: 'failed'; reason: string };
 
-/** The run the artifact belongs to, from the variables Actions sets and the event payload. */
-export interface RunFacts {
-  repository: string;
-  workflow: string;
-  workflowRef: string;
-  job: string;
-  runId: number;
-  runAttempt: number;
-  event: string;
-  sha: string;
-  ref: string;
-  /** The PR of a pull_request / pull_request_target event: its number, head and base. */
-  pull?: { number: number; headSha: string; baseRef: string };
-}
+export type RunFacts = ActionRunFacts;
 
 interface EventPayload {
   pull_request?: { number?: number; head?: { sha?: string }; base?: { ref?: string } };
+  /** workflow_dispatch inputs: a `/trace` dispatch names the PR (docs/github-action.md#trace). */
+  inputs?: Record<string, unknown>;
 }
+
+/** The workflow_dispatch inputs katabot's `/trace` fills in. */
+export const DISPATCH_INPUTS = { trace: 'katabot-trace', pr: 'katabot-pr', sha: 'katabot-sha' } as const;
 
 export function runFacts(env: Record<string, string | undefined>, event: EventPayload | undefined): RunFacts {
   const facts: RunFacts = {
@@ -180,21 +168,15 @@ export function runFacts(env: Record<string, string | undefined>, event: EventPa
   };
   const pr = event?.pull_request;
   if (pr?.number !== undefined && pr.head?.sha && pr.base?.ref) facts.pull = { number: pr.number, headSha: pr.head.sha, baseRef: pr.base.ref };
+  const number = Number(event?.inputs?.[DISPATCH_INPUTS.pr]);
+  const sha = String(event?.inputs?.[DISPATCH_INPUTS.sha] ?? '');
+  if (!facts.pull && Number.isInteger(number) && number > 0 && /^[0-9a-f]{40}$/.test(sha)) {
+    facts.pull = { number, headSha: sha, baseRef: env['GITHUB_REF_NAME'] ?? facts.ref.replace(/^refs\/heads\//, '') };
+  }
   return facts;
 }
 
-export interface Manifest {
-  format: typeof MANIFEST_FORMAT;
-  version: typeof MANIFEST_VERSION;
-  /** The job's name in behavior reports (input `name`). */
-  name: string;
-  run: RunFacts;
-  scope: Scope;
-  probes: string;
-  /** Files in the artifact, relative to its root. */
-  files: { trace?: string; audit: string[]; openapi?: string; guest: string[]; ignore?: string };
-  status: { state: 'traced'; lost: number; events: number } | { state: 'failed'; reason: string };
-}
+export type Manifest = ActionManifest;
 
 function eventTotal(footer: TraceFooter | undefined): number {
   return footer ? Object.values(footer.counts).reduce((a, b) => a + b, 0) : 0;

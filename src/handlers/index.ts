@@ -7,6 +7,7 @@ import type { HandlerDeps } from './deps.ts';
 import { onIssueComment } from './issue-comment.ts';
 import { onPullRequest } from './pull-request.ts';
 import { onPullRequestReview } from './pull-request-review.ts';
+import { onTraceArtifacts } from './trace-artifacts.ts';
 
 export const REGISTRATIONS = {
   issue_comment: ['issue_comment.created'],
@@ -23,6 +24,8 @@ export const REGISTRATIONS = {
   pull_request_review: ['pull_request_review.submitted'],
   check_run: ['check_run.rerequested', 'check_run.requested_action'],
   check_suite: ['check_suite.rerequested'],
+  // the katabot action's traces (src/handlers/trace-artifacts.ts)
+  workflow_run: ['workflow_run.completed'],
 } as const;
 
 export function katabotApp(deps: HandlerDeps): ApplicationFunction {
@@ -34,5 +37,6 @@ export function katabotApp(deps: HandlerDeps): ApplicationFunction {
     );
     app.on([...REGISTRATIONS.check_run], (ctx) => onCheckRun(deps, ctx as Context<'check_run'>));
     app.on([...REGISTRATIONS.check_suite], (ctx) => onCheckSuite(deps, ctx as Context<'check_suite'>));
+    app.on(['workflow_run.completed'], (ctx) => onTraceArtifacts(deps, ctx as Context<'workflow_run'>));
   };
 }

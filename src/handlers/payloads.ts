@@ -124,6 +124,19 @@ export const PAYLOAD_SCHEMAS: Record<string, Schema> = {
     },
     ['check_suite'],
   ),
+  workflow_run: event(
+    {
+      workflow_run: {
+        type: 'object',
+        required: ['id', 'event', 'head_sha', 'html_url'],
+        properties: {
+          id: count, run_attempt: count, event: nonEmpty, head_sha: sha, html_url: str, path: str, name: { type: ['string', 'null'] },
+          head_branch: { type: ['string', 'null'] }, conclusion: { type: ['string', 'null'] }, pull_requests: { anyOf: [{ type: 'null' }, pullNumbers] },
+        },
+      },
+    },
+    ['workflow_run'],
+  ),
 };
 
 const ajv = new Ajv({ allErrors: false, strict: true });
