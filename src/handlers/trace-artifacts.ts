@@ -29,6 +29,7 @@ interface RunPayload {
   run_attempt?: number;
   name?: string | null;
   path?: string;
+  workflow_id?: number;
   event: string;
   head_sha: string;
   head_branch?: string | null;
@@ -43,6 +44,7 @@ export function completedRun(r: RunPayload): CompletedRun {
     attempt: r.run_attempt ?? 1,
     name: r.name ?? '',
     path: r.path ?? '',
+    workflowId: r.workflow_id ?? 0,
     event: r.event,
     headSha: r.head_sha,
     headBranch: r.head_branch ?? null,
@@ -102,7 +104,7 @@ async function reportArtifact(
     log.info({ artifact: artifact.name, reason: pr.skip }, 'trace artifact not reported');
     return;
   }
-  const workflows = baselineWorkflows(deps.config().katabot.trace.actions, run.path);
+  const workflows = baselineWorkflows(deps.config().katabot.trace.actions, run);
   const runs: BaseRunRef[] = [];
   for (const w of workflows) {
     try {

@@ -20,8 +20,9 @@ export interface CompletedRun {
   attempt: number;
   /** The workflow's name. */
   name: string;
-  /** `.github/workflows/ci.yaml` */
+  /** `.github/workflows/ci.yaml` (older payloads lack it: then the workflow's id names it) */
   path: string;
+  workflowId: number;
   event: string;
   headSha: string;
   headBranch: string | null;
@@ -109,10 +110,11 @@ export function workflowFile(path: string): string {
 }
 
 /** Step 3a: whose base-branch runs are the baseline: the config's choice for this workflow, else itself. */
-export function baselineWorkflows(configured: readonly ActionsTraceWorkflow[] | undefined, runPath: string): string[] {
-  const file = workflowFile(runPath);
+export function baselineWorkflows(configured: readonly ActionsTraceWorkflow[] | undefined, run: Pick<CompletedRun, 'path' | 'workflowId'>): string[] {
+  const file = workflowFile(run.path);
   const entry = configured?.find((w) => w.workflow === file);
-  return entry?.baselines && entry.baselines.length > 0 ? [...entry.baselines] : [file];
+  if (entry?.baselines && entry.baselines.length > 0) return [...entry.baselines];
+  return [file !== '' ? file : String(run.workflowId)];
 }
 
 /** Step 3b: the base runs worth looking at, in order: successful push/schedule runs on the base branch, those at
