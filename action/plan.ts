@@ -1,7 +1,7 @@
 // The katabot action's decisions, pure: its inputs read and checked, where its files go, the tracer's command
 // line, the artifact's manifest and name, and the job summary. main.ts and post.ts carry them out on the runner.
 import {
-  ARTIFACT_PREFIX, MANIFEST_FORMAT, MANIFEST_VERSION, type ActionManifest, type ActionRunFacts, type ActionScope,
+  ARTIFACT_PREFIX, DISPATCH_INPUTS, MANIFEST_FORMAT, MANIFEST_VERSION, type ActionManifest, type ActionRunFacts, type ActionScope,
 } from '../src/trace/action-manifest.ts';
 import { TRACE_FORMAT } from '../src/trace/format.ts';
 import type { TraceFooter, TraceHeader } from '../src/trace/format.ts';
@@ -150,9 +150,6 @@ interface EventPayload {
   /** workflow_dispatch inputs: a `/trace` dispatch names the PR (docs/github-action.md#trace). */
   inputs?: Record<string, unknown>;
 }
-
-/** The workflow_dispatch inputs katabot's `/trace` fills in. */
-export const DISPATCH_INPUTS = { trace: 'katabot-trace', pr: 'katabot-pr', sha: 'katabot-sha' } as const;
 
 export function runFacts(env: Record<string, string | undefined>, event: EventPayload | undefined): RunFacts {
   const facts: RunFacts = {

@@ -5,7 +5,10 @@
 import type { GitHub, PullFacts } from '../adapters/github.ts';
 import { exactlyOnce } from '../adapters/store.ts';
 import type { Reply, RetestAnswer } from '../plan/comment.ts';
-import { runsOf, type JobRun, type RunOutcome } from '../plan/runs.ts';
+import { runsOf, type ActionsTraceRun, type JobRun, type RunOutcome } from '../plan/runs.ts';
+import { actionsTraceReply } from '../report/actions-trace.ts';
+import { ActionsTraceApi } from '../adapters/github-actions-trace.ts';
+import { ActionsTraceBackend } from './actions-trace.ts';
 import { MARKERS, withMarker } from '../report/markers.ts';
 import { formatResponse, refusedJobsReply, retestReply } from '../report/replies.ts';
 import { ActionsBackend, ProwBackend, type RunContext } from './backends.ts';
@@ -43,7 +46,8 @@ export async function launchRuns(deps: HandlerDeps, gh: GitHub, runs: readonly J
   const prow = new ProwBackend(deps, gh);
   const launched = await prow.launch(runsOf(runs, 'prow'), ctx);
   const actions = await new ActionsBackend(deps, gh).launch(runsOf(runs, 'actions'), ctx);
-  return { outcomes: [...launched.map((l) => l.outcome), ...actions], report: () => prow.report(launched) };
+  const traced = await new ActionsTraceBackend(deps, gh, new ActionsTraceApi(gh.octokit, gh.owner, gh.repo)).launch(runsOf(runs, 'actions-trace'), ctx);
+  return { outcomes: [...launched.map((l) => l.outcome), ...actions, ...traced], report: () => prow.report(launched) };
 }
 
 /** After every other effect: a run that failed for a transient reason makes the delivery retry (the others are done). */
@@ -65,6 +69,8 @@ export function outcomeReplies(outcomes: readonly RunOutcome[], retest: RetestAn
   }
   const refused = outcomes.flatMap((o) => (o.result === 'refused' && o.run.backend === 'prow' ? [{ job: o.run.job, message: o.message }] : []));
   if (refused.length > 0) replies.push({ kind: 'refused', text: refusedJobsReply(refused) });
+  const traced = outcomes.filter((o): o is RunOutcome & { run: ActionsTraceRun } => o.run.backend === 'actions-trace');
+  if (traced.length > 0) replies.push({ kind: 'actions-trace', text: actionsTraceReply(traced) });
   return replies;
 }
 

@@ -40,7 +40,8 @@ import {
   untraceableReply,
 } from '../report/replies.ts';
 import { isTrustedUser, need, step, type Facts, type PullFacts, type Step } from './facts.ts';
-import type { JobRun, ProwRun } from './runs.ts';
+import type { ActionsTraceRun, JobRun, ProwRun } from './runs.ts';
+import { actionsTraceRuns } from './actions-trace.ts';
 
 /** Where a command text came from; part of idempotency keys. */
 export type TextSource = 'comment' | 'review' | 'body';
@@ -174,6 +175,8 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
   /** Jobs asked for by name: a TDX one that cannot run on this head gets a reply saying why. */
   const byName = new Set<string>();
   let retest: 'retest' | 'retest-required' | undefined;
+  /** `/trace <job>` of GitHub Actions jobs traced by the katabot action (src/plan/actions-trace.ts). */
+  const actionsTraced: ActionsTraceRun[] = [];
   const add = (jobs: readonly SelectedJob[], traced = false, probes?: TraceProbes): void => {
     for (const { presubmit } of jobs) {
       const prev = selected.get(presubmit.name);
@@ -241,7 +244,9 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
         const named = cmd.targets.length
           ? presubmits.filter((p) => cmd.targets.includes(p.name)).map((presubmit) => ({ presubmit, forced: true }))
           : selectForTestAll(presubmits, pr.baseRef, changed());
-        const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
+        const actions = actionsTraceRuns(policy.trace.actions, cmd.targets, pr);
+        for (const r of actions.runs) if (!actionsTraced.some((a) => a.job === r.job)) actionsTraced.push(r);
+        const { unknown, suggestions } = unknownTargets(cmd.targets.filter((t) => !actions.claimed.includes(t)), presubmits, pr.baseRef);
         if (unknown.length > 0) reply('unknown-targets', unknownTargetsReply(unknown, suggestions, { org: i.owner, repo: i.repo, branch: pr.baseRef, ...jobLists(presubmits, pr.baseRef) }));
         for (const t of cmd.targets) byName.add(t);
         const untraceable = named.flatMap((j) => {
@@ -281,7 +286,8 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
   // The TDX gate, against the labels as this text leaves them; an approval given in this text counts.
   const names = [...selected.keys()];
   const gate = tdxGate(policy, labels, names, pr.headSha, () => (out.approveTdx ? pr.headSha : need(facts.tdxApproval, { fact: 'tdxApproval' })));
-  const runs = [...selected.values()].filter((r) => tdxAllows(policy, gate, r.job));
+  const runs: JobRun[] = [...selected.values()].filter((r) => tdxAllows(policy, gate, r.job));
+  runs.push(...actionsTraced);
   const blocked = names.filter((name) => byName.has(name) && !tdxAllows(policy, gate, name)).sort();
   if (blocked.length > 0) {
     reply('tdx-blocked', tdxBlockedReply(blocked, policy.tdx.label, { sha: pr.headSha, approvers: policy.tdx.approvers, stale: gate.stale }));

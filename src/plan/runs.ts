@@ -24,7 +24,25 @@ export interface ActionsRerun {
   url: string;
 }
 
-export type JobRun = ProwRun | ActionsRerun;
+/**
+ * `/trace <job>` of a GitHub Actions job that runs the katabot action (src/plan/actions-trace.ts,
+ * docs/github-action.md#trace): the workflow is dispatched on the base branch for the PR (its workflow_dispatch
+ * inputs katabot-trace, katabot-pr, katabot-sha), or, for a workflow that always traces, the job is re-run on the
+ * PR head. The trace comes back as an artifact and is reported by src/handlers/trace-artifacts.ts.
+ */
+export interface ActionsTraceRun {
+  backend: 'actions-trace';
+  /** The job's name in behavior reports (the action's `name`). */
+  job: string;
+  /** Its workflow file, e.g. `ci-on-push.yaml`. */
+  workflow: string;
+  how: 'dispatch' | 'rerun';
+  pr: number;
+  headSha: string;
+  baseRef: string;
+}
+
+export type JobRun = ProwRun | ActionsRerun | ActionsTraceRun;
 
 /** How a backend answered one run. */
 export type RunOutcome =

@@ -7,6 +7,8 @@ export const ARTIFACT_PREFIX = 'katabot-trace-';
 export const MANIFEST_FILE = 'katabot.json';
 export const MANIFEST_FORMAT = 'katabot-actions-trace';
 export const MANIFEST_VERSION = 1;
+/** The workflow_dispatch inputs of a workflow `/trace` dispatches for a PR (docs/github-action.md#trace). */
+export const DISPATCH_INPUTS = { trace: 'katabot-trace', pr: 'katabot-pr', sha: 'katabot-sha' } as const;
 
 /** What the action traced: the whole runner, one cgroup subtree, or the commands run through `katabot-traced`. */
 export type ActionScope = { kind: 'runner' } | { kind: 'cgroup'; path: string } | { kind: 'steps' };
