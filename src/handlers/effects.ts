@@ -70,7 +70,12 @@ export function outcomeReplies(outcomes: readonly RunOutcome[], retest: RetestAn
   const refused = outcomes.flatMap((o) => (o.result === 'refused' && o.run.backend === 'prow' ? [{ job: o.run.job, message: o.message }] : []));
   if (refused.length > 0) replies.push({ kind: 'refused', text: refusedJobsReply(refused) });
   const traced = outcomes.filter((o): o is RunOutcome & { run: ActionsTraceRun } => o.run.backend === 'actions-trace');
-  if (traced.length > 0) replies.push({ kind: 'actions-trace', text: actionsTraceReply(traced) });
+  if (traced.length > 0) {
+    replies.push({ kind: 'actions-trace', text: actionsTraceReply(traced.map((o) => ({
+      job: o.run.job, workflow: o.run.workflow, how: o.run.how, baseRef: o.run.baseRef, headSha: o.run.headSha,
+      ...(o.result === 'refused' ? { problem: o.message } : o.result === 'failed' ? { problem: o.error.message } : {}),
+    }))) });
+  }
   return replies;
 }
 
