@@ -3,7 +3,7 @@
 // npm install. The bundles are not checked in: `npm run build:action` makes them, a release commits them on the
 // release tag (docs/github-action.md), and the tests build them into a temporary directory.
 //   node action/build.ts [OUT_DIR]
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -28,6 +28,8 @@ export async function buildAction(outDir = join(ROOT, 'action/dist')): Promise<{
     // @kubernetes/client-node: pod mode only (the action traces the host), and the client is large;
     // apache-arrow: only @azure/storage-blob's blob queries, which an upload never makes
     external: ['@kubernetes/client-node', 'apache-arrow'],
+    // the version trace headers name (src/tracer/version.ts)
+    define: { KATABOT_BUNDLED_VERSION: JSON.stringify((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version) },
     metafile: true,
     logLevel: 'warning',
     legalComments: 'eof',

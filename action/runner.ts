@@ -101,8 +101,8 @@ export function startTracer(tracerJs: string, args: string[], paths: ActionPaths
   return { pid: child.pid, exited: () => done };
 }
 
-/** The end of a file (its last `bytes`), for the tracer log and the trace's footer. */
-export function tail(path: string, bytes = 64 * 1024): string {
+/** Up to `bytes` of a file from its start or its end ('' when it cannot be read). */
+function readPart(path: string, bytes: number, from: 'start' | 'end'): string {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -113,28 +113,21 @@ export function tail(path: string, bytes = 64 * 1024): string {
     const size = fstatSync(fd).size;
     const n = Math.min(size, bytes);
     const buf = Buffer.alloc(n);
-    readSync(fd, buf, 0, n, size - n);
+    readSync(fd, buf, 0, n, from === 'end' ? size - n : 0);
     return buf.toString('utf8');
   } finally {
     closeSync(fd);
   }
 }
 
+/** The end of a file (its last `bytes`), for the tracer log and the trace's footer. */
+export function tail(path: string, bytes = 64 * 1024): string {
+  return readPart(path, bytes, 'end');
+}
+
 /** The first line of a file. */
 export function head(path: string, bytes = 64 * 1024): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const buf = Buffer.alloc(bytes);
-    const n = readSync(fd, buf, 0, bytes, 0);
-    return buf.toString('utf8', 0, n).split('\n')[0] ?? '';
-  } finally {
-    closeSync(fd);
-  }
+  return readPart(path, bytes, 'start').split('\n')[0] ?? '';
 }
 
 /** The tracer's last words, for a reason: the last non-empty lines of its log. */

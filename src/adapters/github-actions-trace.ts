@@ -1,30 +1,14 @@
 // The GitHub Actions calls behind traced Actions runs, one narrow method each (kept apart from src/adapters/github.ts,
 // which the Actions CI backend extends): a run's artifacts, an artifact's zip, a workflow's runs on a branch, and,
 // for `/trace`, a run's jobs, re-running one job and dispatching a workflow.
-import type { Octokit } from './github.ts';
+import type { ArtifactRef, BaseRunRef } from '../plan/trace-artifacts.ts';
+import type { GitHub } from './github.ts';
 
 /** An artifact of a workflow run, as GET …/actions/runs/{id}/artifacts lists it. */
-export interface RunArtifact {
-  id: number;
-  name: string;
-  expired: boolean;
-  size: number;
-  createdAt: string;
-}
+export type RunArtifact = ArtifactRef;
 
 /** A workflow run, as the runs listings give it. */
-export interface WorkflowRunSummary {
-  id: number;
-  attempt: number;
-  event: string;
-  headSha: string;
-  headBranch: string | null;
-  conclusion: string | null;
-  status: string | null;
-  path: string;
-  createdAt: string;
-  url: string;
-}
+export type WorkflowRunSummary = BaseRunRef;
 
 export interface WorkflowJobSummary {
   id: number;
@@ -39,14 +23,23 @@ export interface WorkflowJobSummary {
 export const MAX_ARTIFACT_BYTES = 512 << 20;
 
 export class ActionsTraceApi {
-  readonly #octokit: Octokit;
-  readonly owner: string;
-  readonly repo: string;
+  readonly #gh: GitHub;
 
-  constructor(octokit: Octokit, owner: string, repo: string) {
-    this.#octokit = octokit;
-    this.owner = owner;
-    this.repo = repo;
+  /** Beside the repository's GitHub adapter, on its Octokit. */
+  constructor(gh: GitHub) {
+    this.#gh = gh;
+  }
+
+  get owner(): string {
+    return this.#gh.owner;
+  }
+
+  get repo(): string {
+    return this.#gh.repo;
+  }
+
+  get #octokit(): GitHub['octokit'] {
+    return this.#gh.octokit;
   }
 
   async runArtifacts(runId: number): Promise<RunArtifact[]> {
@@ -104,7 +97,6 @@ function runSummary(r: Record<string, unknown>): WorkflowRunSummary {
     headSha: String(r['head_sha'] ?? ''),
     headBranch: (r['head_branch'] as string | null) ?? null,
     conclusion: (r['conclusion'] as string | null) ?? null,
-    status: (r['status'] as string | null) ?? null,
     path: String(r['path'] ?? ''),
     createdAt: String(r['created_at'] ?? ''),
     url: String(r['html_url'] ?? ''),

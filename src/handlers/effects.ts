@@ -46,7 +46,7 @@ export async function launchRuns(deps: HandlerDeps, gh: GitHub, runs: readonly J
   const prow = new ProwBackend(deps, gh);
   const launched = await prow.launch(runsOf(runs, 'prow'), ctx);
   const actions = await new ActionsBackend(deps, gh).launch(runsOf(runs, 'actions'), ctx);
-  const traced = await new ActionsTraceBackend(deps, gh, new ActionsTraceApi(gh.octokit, gh.owner, gh.repo)).launch(runsOf(runs, 'actions-trace'), ctx);
+  const traced = await new ActionsTraceBackend(deps, gh, new ActionsTraceApi(gh)).launch(runsOf(runs, 'actions-trace'), ctx);
   return { outcomes: [...launched.map((l) => l.outcome), ...actions, ...traced], report: () => prow.report(launched) };
 }
 

@@ -59,7 +59,8 @@ export async function onTraceArtifacts(deps: HandlerDeps, context: Context<'work
   if (payload.action !== 'completed') return;
   const owner = payload.repository.owner.login;
   const repo = payload.repository.name;
-  await reportTracedRun(deps, new GitHub(context.octokit, owner, repo), new ActionsTraceApi(context.octokit, owner, repo), completedRun(payload.workflow_run as unknown as RunPayload));
+  const gh = new GitHub(context.octokit, owner, repo);
+  await reportTracedRun(deps, gh, new ActionsTraceApi(gh), completedRun(payload.workflow_run as unknown as RunPayload));
 }
 
 /** Reports every katabot trace artifact of one completed run (the handler's body, also called by tests). */

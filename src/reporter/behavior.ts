@@ -13,11 +13,8 @@
 //
 // GitHub calls per traced PR job: one comment create or edit, one check-run create (2). A GET happens only when an
 // earlier attempt may have written without recording (intent found), to find that write by its marker or external_id.
-import type { Logger } from 'pino';
-import type { GitHub } from '../adapters/github.ts';
 import type { ProwJobClient } from '../adapters/kube.ts';
-import { REPORT_TTL_SECONDS, type Fence, type ReportState } from '../adapters/report-state.ts';
-import type { Store } from '../adapters/store.ts';
+import { REPORT_TTL_SECONDS, type Fence } from '../adapters/report-state.ts';
 import { ArtifactNotFoundError } from '../artifacts/index.ts';
 import { BehaviorInputError } from '../behavior/read.ts';
 import { onTracedJobFinished, type BehaviorDeps, type BehaviorOutcome, type BehaviorReport } from '../behavior/report.ts';
@@ -28,27 +25,19 @@ import { presubmitsFor } from '../jobs/select.ts';
 import { injectTracer } from '../jobs/trace.ts';
 import { LABELS, type Postsubmit, type ProwJob } from '../jobs/types.ts';
 import { isFinalState } from '../jobs/state.ts';
-import type { Metrics } from '../adapters/metrics.ts';
-import { BehaviorPoster, type OutboxReport, type PostContext } from './behavior-post.ts';
+import { BehaviorPoster, type OutboxReport, type PostContext, type PostDeps } from './behavior-post.ts';
 
 type Outbox =
   | { kind: 'report'; reports: OutboxReport[] }
   | { kind: 'baseline'; reports: OutboxReport[] }
   | Extract<BehaviorOutcome, { kind: 'no-baseline' }>;
 
-export interface BehaviorReporterDeps {
+export interface BehaviorReporterDeps extends Omit<PostDeps, 'reportUrl'> {
   config: () => ConfigSnapshot;
-  store: Store;
-  reports: ReportState;
-  github(owner: string, repo: string): Promise<GitHub>;
-  botLogin(): Promise<string>;
-  log: Logger;
-  metrics: Metrics;
   /** Creates the base-SHA run when a PR's traced job has no baseline (none: the PR job waits for one). */
   prowjobs?: Pick<ProwJobClient, 'create' | 'namespace'>;
   /** Options of the behavior diff (artifact stores, OpenAPI index, report links, ignores). */
   behavior?: Omit<BehaviorDeps, 'store'>;
-  now?: () => Date;
 }
 
 export interface BehaviorContext extends PostContext {

@@ -11,9 +11,9 @@ import type { Attribution } from '../trace/normalize.ts';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import { parseCgroupPath, parseProcCgroup } from '../trace/cgroup.ts';
 import { CgroupIndex, cgroupId, createTraceCgroup, removeCgroup } from './cgroups.ts';
-import { preflight, type EngineResult, type Preflight, type TraceEngine } from './engine.ts';
+import type { EngineResult, Preflight, TraceEngine } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
-import { markFailed, markReady } from './pods.ts';
+import { markFailed, markReady, preflightOrMarkFailed } from './pods.ts';
 import { startTracer, type SessionPackage, type SessionResult, type TraceSession } from './session.ts';
 import { waitForStop } from './stop.ts';
 
@@ -64,13 +64,7 @@ function subtreeDir(root: string, path: string): string {
 
 export async function traceHost(opts: TraceHostOptions): Promise<TraceHostResult> {
   const log = opts.log ?? (() => {});
-  let pre: Preflight;
-  try {
-    pre = opts.preflight ?? await preflight();
-  } catch (err) {
-    if (err instanceof EbpfUnavailableError) markFailed(opts.readyFile, err.message);
-    throw err;
-  }
+  const pre = await preflightOrMarkFailed(opts);
   const root = pre.cgroupRoot;
   // The whole machine is the root cgroup's subtree (tasks up to DEFAULT_PROGRAM_OPTIONS.maxCgroupDepth levels down).
   let target: bigint;
@@ -131,12 +125,7 @@ export async function traceHost(opts: TraceHostOptions): Promise<TraceHostResult
   }
   markReady(opts.readyFile);
   opts.onReady?.();
-  await waitForStop(engine, {
-    ...(opts.untilFiles ? { untilFiles: opts.untilFiles } : {}),
-    ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    log,
-  });
+  await waitForStop(engine, { ...opts, log });
   const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(null);
   // back to where the agent came from; the cgroup goes
   removeCgroup(own.dir, home);

@@ -139,15 +139,19 @@ export function markFailed(file: string | undefined, reason: string): void {
   writeFileSync(`${file}.failed`, `${reason}\n`);
 }
 
-export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
-  const log = opts.log ?? (() => {});
-  let pre: Preflight;
+/** The preflight a long-running trace needs; when eBPF is unavailable, the reason goes to `<readyFile>.failed`. */
+export async function preflightOrMarkFailed(opts: { preflight?: Preflight | undefined; readyFile?: string | undefined }): Promise<Preflight> {
   try {
-    pre = opts.preflight ?? await preflight();
+    return opts.preflight ?? await preflight();
   } catch (err) {
     if (err instanceof EbpfUnavailableError) markFailed(opts.readyFile, err.message);
     throw err;
   }
+}
+
+export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
+  const log = opts.log ?? (() => {});
+  const pre = await preflightOrMarkFailed(opts);
   const index = new CgroupIndex(opts.cgroupRoot !== undefined ? cgroup2Dir(opts.cgroupRoot) : pre.cgroupRoot);
   let pods: PodInfo[] = [];
   let source: PodSource | undefined = opts.pods;
@@ -257,13 +261,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   markReady(opts.readyFile);
   opts.onReady?.();
 
-  await waitForStop(engine, {
-    ...(opts.untilFiles ? { untilFiles: opts.untilFiles } : {}),
-    ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.flushEveryMs !== undefined ? { flushEveryMs: opts.flushEveryMs } : {}),
-    log,
-  });
+  await waitForStop(engine, { ...opts, log });
   const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(null);
   return { ...result, summary: summary.build(result.footer), pods };
 }

@@ -7,12 +7,12 @@ import { TraceSession } from './session.ts';
 
 export interface StopConditions {
   /** Stop once all of these files exist. */
-  untilFiles?: readonly string[];
-  durationMs?: number;
-  signal?: AbortSignal;
-  log?: (line: string) => void;
+  untilFiles?: readonly string[] | undefined;
+  durationMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  log?: ((line: string) => void) | undefined;
   /** Hand events to the output this often (a trace read while it grows). */
-  flushEveryMs?: number;
+  flushEveryMs?: number | undefined;
 }
 
 /** Resolves when one of the stop conditions holds. */

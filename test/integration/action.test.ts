@@ -10,7 +10,7 @@
 //     a check run per run attempt, exactly once even when GitHub redelivers.
 // Skipped, with the reason printed, where eBPF cannot run; "never fails the job" runs everywhere.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -155,6 +155,7 @@ describe('the katabot action on a runner (real bpftrace)', () => {
     );
     const trace = files.get('trace.jsonl')!.trimEnd().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(trace[0].target, { mode: 'host', cgroup: '/katabot/steps-101-1-run-k8s-tests' });
+    assert.equal(trace[0].katabot, JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version, 'the bundle knows its version');
     assert.equal(trace.at(-1).type, 'footer', 'the tracer was stopped cleanly');
     assert.equal(manifest.status.events, trace.length - 2);
     assert.ok(trace.some((e) => e.kind === 'exec' && e.exe === '/usr/bin/cat'), 'the workload, run in a later step, is traced');
