@@ -2,9 +2,8 @@
 // run the collect hook, stop the tracer so the trace covers every step, gather the artifact (trace, ignore rules,
 // apiserver audit logs, the /openapi/v2 capture, guest traces, katabot.json), upload it, and write the job summary.
 // It never fails the job: whatever goes wrong is said in the summary and as a warning.
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import {
   ARTIFACT_FILES, MANIFEST_FILE, buildManifest, headerAndFooter, runFacts, summaryMarkdown,

@@ -101,9 +101,9 @@ export async function readArtifactInfo(zip: Buffer, name: string): Promise<Artif
   return info;
 }
 
-/** Ignore rules of an artifact (with the defaults), or the defaults. */
-export function artifactIgnores(info: ArtifactInfo | undefined): IgnoreRules | undefined {
-  return info?.ignore ? parseIgnoreFile(info.ignore) : undefined;
+/** An artifact's ignore.txt as rules (with the defaults); none: undefined (the defaults alone). */
+export function ignoreRulesOf(text: string | undefined): IgnoreRules | undefined {
+  return text ? parseIgnoreFile(text) : undefined;
 }
 
 /** The profile of the traces and audit logs the manifest lists. */

@@ -9,7 +9,7 @@
 import type { Context } from 'probot';
 import { GitHub, httpStatus, type PullFacts } from '../adapters/github.ts';
 import { ActionsTraceApi, type RunArtifact } from '../adapters/github-actions-trace.ts';
-import { artifactIgnores, profileOfArtifact, readArtifactInfo, type ArtifactInfo } from '../behavior/actions-artifact.ts';
+import { ignoreRulesOf, profileOfArtifact, readArtifactInfo, type ArtifactInfo } from '../behavior/actions-artifact.ts';
 import { cachedProfile } from '../behavior/baseline.ts';
 import { BehaviorInputError } from '../behavior/read.ts';
 import { renderTracedRunReport } from '../behavior/report.ts';
@@ -155,7 +155,7 @@ async function reportArtifact(
       org: gh.owner, repo: gh.repo, pull: pr.number, job: info.manifest.name, run: key, build: `${run.id}-${run.attempt}`,
       headSha: pr.headSha, baseRef: pr.baseRef, baseSha: pr.baseSha, actions: actionsRunRef(run, info.manifest),
     },
-    headProfile, bases, artifactIgnores(ignore !== undefined && ignore !== '' ? { manifest: info.manifest, ignore } : undefined),
+    headProfile, bases, ignoreRulesOf(ignore),
   );
   const { html: _html, ...outbox } = report;
   await poster.post(outbox, ctx, run.url);

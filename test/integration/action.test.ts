@@ -84,15 +84,15 @@ function runnerFor(label: string, j: Job): FakeRunner {
 const INPUTS = { name: JOB, scope: 'steps', install: 'false', ignore: '# base rules\n/var/cache/**\n' };
 
 /** main → the workload through katabot-traced (a later step) → post; the artifact the post step uploaded. */
-async function tracedJob(label: string, j: Job, extraPort?: number): Promise<{ runner: FakeRunner; artifact: StoredArtifact }> {
+async function tracedJob(label: string, j: Job, extraPort?: number, inputs: Record<string, string> = INPUTS): Promise<{ runner: FakeRunner; artifact: StoredArtifact }> {
   const runner = runnerFor(label, j);
-  const main = await runner.runAction(join(dist, 'main.js'), INPUTS);
+  const main = await runner.runAction(join(dist, 'main.js'), inputs);
   assert.equal(main.code, 0, main.stderr);
   const status = runner.outputs()['status'];
   if (status !== 'tracing') throw new EbpfUnavailableError(runner.state()['katabot-reason'] ?? 'not tracing');
   const step = await runner.runStep(['katabot-traced', 'sh', join(work, 'workload.sh')], { NODE: process.execPath, ...(extraPort ? { EXTRA_PORT: String(extraPort) } : {}) });
   assert.equal(step.code, 0, step.stderr);
-  const post = await runner.runAction(join(dist, 'post.js'), INPUTS, true);
+  const post = await runner.runAction(join(dist, 'post.js'), inputs, true);
   assert.equal(post.code, 0, post.stderr);
   const artifact = results.artifacts.find((a) => a.runBackendId === `run-${j.runId}` && a.jobBackendId === `job-${label}`);
   assert.ok(artifact, `uploaded: ${post.stdout.slice(-400)}\n${runner.summary()}`);
@@ -167,7 +167,9 @@ describe('the katabot action on a runner (real bpftrace)', () => {
     traced.same = (await tracedJob('same', { runId: 201, attempt: 1, event: 'pull_request', sha: HEAD_SHA })).artifact;
     const { server, port } = await fixedPortListener();
     try {
-      const extra = await tracedJob('extra', { runId: 201, attempt: 2, event: 'pull_request', sha: HEAD_SHA }, port);
+      // The PR's workflow tries to hide its own additions with ignore rules: katabot applies the base run's only.
+      const hiding = { ...INPUTS, ignore: 'processes: * → /usr/bin/true\nfiles: write /tmp/**\nnetwork: tcp → loopback:*\n' };
+      const extra = await tracedJob('extra', { runId: 201, attempt: 2, event: 'pull_request', sha: HEAD_SHA }, port, hiding);
       traced.extra = extra.artifact;
       const manifest = JSON.parse((await unzip(extra.artifact.zip)).get('katabot.json')!);
       assert.deepEqual(manifest.run.pull, { number: 5, headSha: HEAD_SHA, baseRef: 'main' }, 'the PR, from the event payload');
@@ -268,6 +270,7 @@ describe('katabot picks the artifacts up (workflow_run.completed)', () => {
     assert.equal(check.output.title, '3 added, 0 removed');
     const comments = behaviorComments();
     assert.equal(comments.length, 1, 'one comment per PR and job, edited in place');
+    // exactly the three, although the PR's artifact carries ignore rules hiding them (only the base run's apply)
     assert.deepEqual(addedKeys(comments[0]!.body), ['/usr/bin/sh → /usr/bin/true', `tcp → loopback:${extraPort}`, 'write /tmp/tmp.<tmp>/extra-output.txt'].sort());
     assert.match(comments[0]!.body, /\[attempt 3\]/);
     // GitHub redelivers (a new delivery id): the same report, no second check run, still one comment
