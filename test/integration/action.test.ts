@@ -10,7 +10,7 @@
 //     a check run per run attempt, exactly once even when GitHub redelivers.
 // Skipped, with the reason printed, where eBPF cannot run; "never fails the job" runs everywhere.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,6 +41,12 @@ before(async () => {
   results = await startResultsDouble();
   writeFileSync(join(work, 'net.mjs'), NET);
   writeFileSync(join(work, 'workload.sh'), WORKLOAD);
+  writeFileSync(AUDIT_LOG, `${JSON.stringify({
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: '5f1c0a6e-0d55-4c43-9c3e-4a1b2b7f9a01', stage: 'ResponseComplete',
+    requestURI: '/api/v1/namespaces/kata-containers-k8s-tests/pods', verb: 'create', user: { username: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated'] },
+    sourceIPs: ['10.1.0.4'], userAgent: 'kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0', objectRef: { resource: 'pods', namespace: 'kata-containers-k8s-tests', name: 'nginx', apiVersion: 'v1' },
+    responseStatus: { metadata: {}, code: 201 }, requestReceivedTimestamp: '2026-08-22T10:00:00.000000Z', stageTimestamp: '2026-08-22T10:00:00.020000Z',
+  })}\n`);
   try {
     await preflight();
   } catch (err) {
@@ -81,7 +87,14 @@ function runnerFor(label: string, j: Job): FakeRunner {
   }, event);
 }
 
-const INPUTS = { name: JOB, scope: 'steps', install: 'false', ignore: '# base rules\n/var/cache/**\n' };
+// An apiserver audit log the job's cluster wrote (one request, as kube-apiserver logs it) and, when ../shared has
+// it, the cluster's /openapi/v2: both travel in the artifact and make the Kubernetes API part of the profile.
+const AUDIT_LOG = join(work, 'kube-apiserver-audit.log');
+const OPENAPI = new URL('../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;
+const HAVE_OPENAPI = existsSync(OPENAPI);
+const INPUTS: Record<string, string> = {
+  name: JOB, scope: 'steps', install: 'false', ignore: '# base rules\n/var/cache/**\n', 'audit-log': AUDIT_LOG, ...(HAVE_OPENAPI ? { openapi: OPENAPI } : {}),
+};
 
 /** main → the workload through katabot-traced (a later step) → post; the artifact the post step uploaded. */
 async function tracedJob(label: string, j: Job, extraPort?: number, inputs: Record<string, string> = INPUTS): Promise<{ runner: FakeRunner; artifact: StoredArtifact }> {
@@ -144,12 +157,14 @@ describe('the katabot action on a runner (real bpftrace)', () => {
     assert.ok(exec! >= 5 && open! > 0 && connect! >= 1 && accept! >= 1 && listen! >= 1, `counts of the workload: ${row[0]}`);
     assert.match(summary, new RegExp(`Uploaded as artifact \`${ARTIFACT}\``));
     const files = await unzip(artifact.zip);
-    assert.deepEqual([...files.keys()].sort(), ['ignore.txt', 'katabot.json', 'trace.jsonl']);
+    assert.deepEqual([...files.keys()].sort(), ['audit/0-kube-apiserver-audit.log', 'ignore.txt', 'katabot.json', ...(HAVE_OPENAPI ? ['openapi-v2.json'] : []), 'trace.jsonl']);
+    assert.equal(files.get('audit/0-kube-apiserver-audit.log'), readFileSync(AUDIT_LOG, 'utf8'));
     const manifest = JSON.parse(files.get('katabot.json')!);
     assert.deepEqual(
       { name: manifest.name, run: manifest.run, scope: manifest.scope, files: manifest.files, state: manifest.status.state },
       {
-        name: JOB, scope: { kind: 'steps' }, files: { trace: 'trace.jsonl', audit: [], guest: [], ignore: 'ignore.txt' }, state: 'traced',
+        name: JOB, scope: { kind: 'steps' }, state: 'traced',
+        files: { trace: 'trace.jsonl', audit: ['audit/0-kube-apiserver-audit.log'], guest: [], ignore: 'ignore.txt', ...(HAVE_OPENAPI ? { openapi: 'openapi-v2.json' } : {}) },
         run: { repository: `${ORG}/${REPO}`, workflow: 'CI', workflowRef: `${ORG}/${REPO}/.github/workflows/ci.yaml@refs/heads/main`, job: JOB, runId: 101, runAttempt: 1, event: 'push', sha: MAIN_SHA, ref: 'refs/heads/main' },
       },
     );
@@ -258,6 +273,8 @@ describe('katabot picks the artifacts up (workflow_run.completed)', () => {
     assert.match(comment.body, /GitHub Actions: workflow <code>CI<\/code> · job <code>run-k8s-tests<\/code> · \[attempt 2\]\(https:\/\/github\.com\/kata-containers\/kata-containers\/actions\/runs\/201\/attempts\/2\)/);
     assert.match(comment.body, /Compared with `main` @ `bbbbbbbbbbbb`/);
     assert.deepEqual(addedKeys(comment.body), []);
+    // the audit log came along on both sides: one API operation, unchanged
+    assert.match(comment.body, /^\| Kubernetes API \| 0 \| 0 \| 1 \|$/m);
   });
 
   it('one added exec, write and connection show exactly, in the same comment; a redelivery posts nothing twice', async (t) => {
