@@ -305,7 +305,7 @@ export function noBaselineCheckRun(a: BaselineAdvice): BehaviorCheckRun {
     `${actionsLine(a.actions)} Head \`${a.headSha.slice(0, 12)}\`.`,
     `**No baseline yet:** no successful push or scheduled run of ${where} on \`${a.baseRef}\` has uploaded a katabot trace of ${code(a.job)}`
       + (a.looked > 0 ? ` (${a.looked} run${a.looked === 1 ? '' : 's'} looked at).` : '.'),
-    `The next push to \`${a.baseRef}\` or nightly run of ${where} with the katabot action makes one (or start one now: Actions → ${where} → Run workflow on \`${a.baseRef}\`); this check is then filled in when the job runs again. Nothing was compared.`,
+    `The next push to \`${a.baseRef}\` or scheduled (nightly) run of ${where} with the katabot action makes one; this check is filled in when the job runs again after it. Nothing was compared.`,
   ].join('\n\n');
   return {
     name: behaviorCheckRunName(a.job),
