@@ -51,6 +51,11 @@ export class GitHub {
     return `${this.owner}/${this.repo}`;
   }
 
+  /** The Octokit behind this adapter, for the narrow adapters beside it (src/adapters/github-actions-trace.ts). */
+  get octokit(): Octokit {
+    return this.#octokit;
+  }
+
   async pull(number: number): Promise<PullFacts> {
     const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
       owner: this.owner,

@@ -13,7 +13,7 @@ import {
   jobArtifacts, jobBuildPath, openArtifactStore, traceArtifactPath, ArtifactNotFoundError, type ArtifactStore,
 } from '../artifacts/index.ts';
 import { LABELS, type ProwJob } from '../jobs/types.ts';
-import { behaviorCheckRun, behaviorCommentMarker, renderBehaviorComment, type BehaviorCheckRun } from '../report/behavior.ts';
+import { behaviorCheckRun, behaviorCommentMarker, renderBehaviorComment, type BehaviorCheckRun, type BehaviorRenderContext } from '../report/behavior.ts';
 import { renderBehaviorHtml } from '../report/behavior-html.ts';
 import { diffProfiles, diffToJson, type DiffJson } from '../trace/diff.ts';
 import { ApiUsageBuilder } from '../trace/api-usage.ts';
@@ -54,8 +54,9 @@ export interface BehaviorReport {
   repo: string;
   pull: number;
   job: string;
-  /** The traced PR ProwJob the report is about (the check run's external_id derives from it). */
-  prowjob: string;
+  /** The traced run the report is about, whatever CI ran it: a ProwJob's name, or a GitHub Actions run's key
+   * (`actions-<run id>-<attempt>-<artifact>`). The check run's external_id derives from it. */
+  run: string;
   /** The PR head commit the check run belongs to. */
   headSha: string;
   /** PR comment, one per PR and job: find the bot's comment containing `marker` and edit it, else create it. */
@@ -65,7 +66,8 @@ export interface BehaviorReport {
   html: string;
   htmlId: string;
   diff: DiffJson;
-  baselines: Array<Pick<BaselineEntry, 'prowjob' | 'sha'>>;
+  /** The base runs diffed against (their `run` ids, as above) and the commits they tested. */
+  baselines: Array<{ run: string; sha: string }>;
 }
 
 export type BehaviorOutcome =
@@ -153,30 +155,64 @@ function baseProfile(deps: BehaviorDeps, b: BaselineEntry): Promise<BehaviorProf
   return cachedProfile(deps.store, b, () => profileOfRun(open(b.storage), b, deps));
 }
 
-async function diffAndRender(deps: BehaviorDeps, head: PendingHead, baselines: BaselineEntry[]): Promise<BehaviorReport> {
-  const open = deps.artifacts ?? ((url: string) => openArtifactStore(url));
-  const headProfile = await profileOfRun(open(head.storage), head, deps);
-  const bases: BehaviorProfile[] = [];
-  for (const b of baselines) bases.push(await baseProfile(deps, b));
-  const d = diffProfiles(bases, headProfile, deps.ignore ? { ignore: deps.ignore } : {});
-  const htmlId = reportId(head.org, head.repo, head.pull, head.ref.job, head.ref.buildId);
-  const ctx = {
-    job: head.ref.job, baseRef: head.baseRef, baseSha: baselines[0]?.sha ?? head.baseSha, headSha: head.headSha,
+/** What a report is about, whatever CI system ran the traced run. */
+export interface ReportSubject {
+  org: string;
+  repo: string;
+  pull: number;
+  job: string;
+  /** The traced run's id (BehaviorReport.run). */
+  run: string;
+  /** Part of the HTML report's id: the build id of a ProwJob, the run id and attempt of an Actions run. */
+  build: string;
+  headSha: string;
+  baseRef: string;
+  baseSha: string;
+  /** GitHub Actions: the workflow, job and run attempt the report names. */
+  actions?: BehaviorRenderContext['actions'];
+}
+
+/**
+ * The report of one traced run, backend-neutral: the head profile diffed against the base profiles (several: items
+ * varying between them are flaky), rendered as the PR comment, the check run and the stored HTML report.
+ */
+export async function renderTracedRunReport(
+  deps: Pick<BehaviorDeps, 'store' | 'reportUrl' | 'ignore' | 'showDiscovery'>, subject: ReportSubject, headProfile: BehaviorProfile,
+  bases: ReadonlyArray<{ run: string; sha: string; profile: BehaviorProfile }>, ignore = deps.ignore,
+): Promise<BehaviorReport> {
+  const d = diffProfiles(bases.map((b) => b.profile), headProfile, ignore ? { ignore } : {});
+  const htmlId = reportId(subject.org, subject.repo, subject.pull, subject.job, subject.build);
+  const ctx: BehaviorRenderContext = {
+    job: subject.job, baseRef: subject.baseRef, baseSha: bases[0]?.sha ?? subject.baseSha, headSha: subject.headSha,
     ...(deps.reportUrl ? { reportUrl: deps.reportUrl(htmlId) } : {}),
     ...(deps.showDiscovery ? { showDiscovery: true } : {}),
+    ...(subject.actions ? { actions: subject.actions } : {}),
   };
-  const html = renderBehaviorHtml(d, { ...ctx, title: `${head.org}/${head.repo}#${head.pull}` });
+  const html = renderBehaviorHtml(d, { ...ctx, title: `${subject.org}/${subject.repo}#${subject.pull}` });
   await saveBehaviorHtml(deps.store, htmlId, html);
   const run = behaviorCheckRun(d, ctx);
   return {
-    org: head.org, repo: head.repo, pull: head.pull, job: head.ref.job, prowjob: head.prowjob, headSha: head.headSha,
-    comment: { marker: behaviorCommentMarker(head.ref.job), body: renderBehaviorComment(d, ctx) },
-    checkRun: { ...run, head_sha: head.headSha },
+    org: subject.org, repo: subject.repo, pull: subject.pull, job: subject.job, run: subject.run, headSha: subject.headSha,
+    comment: { marker: behaviorCommentMarker(subject.job), body: renderBehaviorComment(d, ctx) },
+    checkRun: { ...run, head_sha: subject.headSha },
     html,
     htmlId,
     diff: diffToJson(d),
-    baselines: baselines.map((b) => ({ prowjob: b.prowjob, sha: b.sha })),
+    baselines: bases.map((b) => ({ run: b.run, sha: b.sha })),
   };
+}
+
+async function diffAndRender(deps: BehaviorDeps, head: PendingHead, baselines: BaselineEntry[]): Promise<BehaviorReport> {
+  const open = deps.artifacts ?? ((url: string) => openArtifactStore(url));
+  const headProfile = await profileOfRun(open(head.storage), head, deps);
+  const bases: Array<{ run: string; sha: string; profile: BehaviorProfile }> = [];
+  for (const b of baselines) {
+    bases.push({ run: b.prowjob, sha: b.sha, profile: await baseProfile(deps, b) });
+  }
+  return renderTracedRunReport(deps, {
+    org: head.org, repo: head.repo, pull: head.pull, job: head.ref.job, run: head.prowjob, build: head.ref.buildId,
+    headSha: head.headSha, baseRef: head.baseRef, baseSha: head.baseSha,
+  }, headProfile, bases);
 }
 
 /**

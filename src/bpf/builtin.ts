@@ -10,8 +10,10 @@ import { DEFAULT_MIN_BPFTRACE, type BpfPackage, type EventSpec, type PackageMeta
 
 /** Which cgroups are traced. The filter runs in the kernel on the event's own cgroup. */
 export type TraceScope =
-  /** These cgroups and everything below them (command mode; node agent for given pods). */
-  | { kind: 'cgroups'; targets: bigint[] }
+  /** These cgroups and everything below them (command mode; node agent for given pods), but the `exclude` ones
+   * (host mode: the tracer's own cgroup, or it would trace itself). Host mode traces the whole machine as the
+   * subtree of the root cgroup: bpftrace v0.17 cannot fit the DNS probes' stack with a filter on `all`. */
+  | { kind: 'cgroups'; targets: bigint[]; exclude?: bigint[] }
   /** The pod the tracer runs in (sidecar): its own cgroup's parent, minus its own cgroup. */
   | { kind: 'own-pod' }
   /** Everything on the machine (a node-wide instance of a package). */
@@ -90,6 +92,9 @@ function filterCode(o: ProgramOptions): string {
     code += `  if (${any('cgroup')}) { $in = 1; }
   if ($in == 0) {${walk(any)}
   }\n`;
+  }
+  if (o.scope.kind === 'cgroups' && o.scope.exclude && o.scope.exclude.length > 0) {
+    code += `  if (${o.scope.exclude.map((id) => `cgroup == ${id}`).join(' || ')}) { $in = 0; }\n`;
   }
   code += '  $ppid = curtask->real_parent->tgid;\n';
   return code;

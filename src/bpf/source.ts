@@ -216,8 +216,8 @@ export function renderProgram(src: string, o: RenderOptions): string {
 /** What `${in_scope}` covers. */
 export type ScopeIds =
   | { kind: 'all' }
-  /** these cgroups and the ones below them (up to `depth` levels) */
-  | { kind: 'cgroups'; ids: readonly bigint[] }
+  /** these cgroups and the ones below them (up to `depth` levels), but the `exclude` cgroups (host mode) */
+  | { kind: 'cgroups'; ids: readonly bigint[]; exclude?: readonly bigint[] }
   /** a pod seen from a container in it: cgroups below `pod`, except the tracer's own `self` */
   | { kind: 'own-pod'; self: bigint; pod: bigint };
 
@@ -239,5 +239,6 @@ export function scopeExpression(scope: ScopeIds, parentField: '__parent' | 'pare
   const terms: string[] = [];
   for (const id of scope.ids) terms.push(`cgroup == ${id}`);
   for (const a of ancestors) for (const id of scope.ids) terms.push(`${a} == ${id}`);
-  return terms.join(' || ');
+  const but = (scope.exclude ?? []).map((id) => ` && cgroup != ${id}`).join('');
+  return but === '' ? terms.join(' || ') : `(${terms.join(' || ')})${but}`;
 }

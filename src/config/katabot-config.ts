@@ -30,6 +30,8 @@ const logins = (what: string): SchemaNode => ({
 });
 const bool: SchemaNode = { type: 'boolean', 'x-message': 'must be true or false' };
 const nonEmpty: SchemaNode = { type: 'string', minLength: 1, 'x-message': 'must be a non-empty string' };
+/** A workflow file under .github/workflows (a name, no directory). */
+const WORKFLOW_FILE = '^[A-Za-z0-9._-]+\\.ya?ml$';
 
 const section = (properties: Record<string, SchemaNode>): SchemaNode => ({ type: 'object', additionalProperties: false, 'x-message': 'must be a mapping', properties });
 const url: SchemaNode = { type: 'string', pattern: '^https?://[^\\s/]+', 'x-message': 'must be an http(s) URL' };
@@ -74,6 +76,22 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
       properties: {
         image: nonEmpty,
         kata_runtime_classes: { type: 'array', 'x-message': 'must be an array of strings', items: { type: 'string', minLength: 1 } },
+        actions: {
+          type: 'array',
+          'x-message': 'must be an array of mappings',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['workflow', 'jobs'],
+            'x-message': 'must be a mapping with workflow and jobs',
+            properties: {
+              workflow: { type: 'string', pattern: WORKFLOW_FILE, 'x-message': 'must be a workflow file name such as ci.yaml' },
+              jobs: { type: 'array', minItems: 1, 'x-message': 'must be a non-empty array of job names or globs', items: nonEmpty },
+              dispatch: bool,
+              baselines: { type: 'array', 'x-message': 'must be an array of workflow file names', items: { type: 'string', pattern: WORKFLOW_FILE, 'x-message': 'must be a workflow file name such as ci-nightly.yaml' } },
+            },
+          },
+        },
       },
     },
     deck_url: url,

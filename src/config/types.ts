@@ -43,6 +43,22 @@ export interface TracePolicy {
   image: string;
   /** Runtime classes whose pods are VMs (Kata): the tracer runs inside the guest, not on the host. */
   kata_runtime_classes: string[];
+  /** GitHub Actions workflows that run the katabot action (docs/github-action.md): what `/trace` may start there,
+   * and where their baselines come from. */
+  actions?: ActionsTraceWorkflow[];
+}
+
+/** A workflow that runs the katabot action. */
+export interface ActionsTraceWorkflow {
+  /** Its file under .github/workflows, e.g. `ci-on-push.yaml`. */
+  workflow: string;
+  /** Names of its traced jobs (the action's `name`) that `/trace <name>` starts; globs (`run-k8s-tests*`). */
+  jobs: string[];
+  /** true: it has the katabot-trace / katabot-pr / katabot-sha workflow_dispatch inputs, and `/trace` dispatches
+   * it on the base branch for the PR; false: it always traces, and `/trace` re-runs the job on the PR head. */
+  dispatch: boolean;
+  /** Workflows whose successful push and scheduled runs on the base branch are the baseline (default: this one). */
+  baselines?: string[];
 }
 
 export interface KatabotConfig {

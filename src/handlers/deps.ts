@@ -23,6 +23,8 @@ export interface HandlerDeps {
   /** The App's own login, e.g. `katabot[bot]`, from GET /app. */
   botLogin: () => Promise<string>;
   now: () => Date;
+  /** URL of a stored behavior report (KATABOT_PUBLIC_URL's dashboard): behavior check runs link it. */
+  reportUrl?: (htmlId: string) => string;
 }
 
 /** How long idempotency records live: longer than GitHub's 3-day redelivery window. */

@@ -5,7 +5,10 @@
 import type { GitHub, PullFacts } from '../adapters/github.ts';
 import { exactlyOnce } from '../adapters/store.ts';
 import type { Reply, RetestAnswer } from '../plan/comment.ts';
-import { runsOf, type JobRun, type RunOutcome } from '../plan/runs.ts';
+import { runsOf, type ActionsTraceRun, type JobRun, type RunOutcome } from '../plan/runs.ts';
+import { actionsTraceReply } from '../report/actions-trace.ts';
+import { ActionsTraceApi } from '../adapters/github-actions-trace.ts';
+import { ActionsTraceBackend } from './actions-trace.ts';
 import { MARKERS, withMarker } from '../report/markers.ts';
 import { formatResponse, refusedActionsReply, refusedJobsReply, retestReply } from '../report/replies.ts';
 import { ActionsBackend, ProwBackend, type RunContext } from './backends.ts';
@@ -43,7 +46,8 @@ export async function launchRuns(deps: HandlerDeps, gh: GitHub, runs: readonly J
   const prow = new ProwBackend(deps, gh);
   const launched = await prow.launch(runsOf(runs, 'prow'), ctx);
   const actions = await new ActionsBackend(deps, gh).launch(runsOf(runs, 'actions'), ctx);
-  return { outcomes: [...launched.map((l) => l.outcome), ...actions], report: () => prow.report(launched) };
+  const traced = await new ActionsTraceBackend(deps, gh, new ActionsTraceApi(gh)).launch(runsOf(runs, 'actions-trace'), ctx);
+  return { outcomes: [...launched.map((l) => l.outcome), ...actions, ...traced], report: () => prow.report(launched) };
 }
 
 /** After every other effect: a run that failed for a transient reason makes the delivery retry (the others are done). */
@@ -69,6 +73,13 @@ export function outcomeReplies(outcomes: readonly RunOutcome[], retest: RetestAn
   // Actions runs /test started that GitHub refused (the retest answer already says why for its own).
   const refusedActions = outcomes.flatMap((o) => (o.result === 'refused' && o.run.backend === 'actions' && (!retest || o.run.kind === 'dispatch') ? [{ job: o.run.job, url: o.run.url, message: o.message }] : []));
   if (refusedActions.length > 0) replies.push({ kind: 'refused-actions', text: refusedActionsReply(refusedActions) });
+  const traced = outcomes.filter((o): o is RunOutcome & { run: ActionsTraceRun } => o.run.backend === 'actions-trace');
+  if (traced.length > 0) {
+    replies.push({ kind: 'actions-trace', text: actionsTraceReply(traced.map((o) => ({
+      job: o.run.job, workflow: o.run.workflow, how: o.run.how, baseRef: o.run.baseRef, headSha: o.run.headSha,
+      ...(o.result === 'refused' ? { problem: o.message } : o.result === 'failed' ? { problem: o.error.message } : {}),
+    }))) });
+  }
   return replies;
 }
 

@@ -9,6 +9,7 @@ import { onPullRequest } from './pull-request.ts';
 import { onPullRequestReview } from './pull-request-review.ts';
 import { onPush } from './push.ts';
 import { onWorkflowJob, onWorkflowRun } from './workflow.ts';
+import { onTraceArtifacts } from './trace-artifacts.ts';
 
 export const REGISTRATIONS = {
   issue_comment: ['issue_comment.created'],
@@ -45,5 +46,7 @@ export function katabotApp(deps: HandlerDeps): ApplicationFunction {
     app.on([...REGISTRATIONS.check_suite], (ctx) => onCheckSuite(deps, ctx as Context<'check_suite'>));
     app.on([...REGISTRATIONS.workflow_run], (ctx) => onWorkflowRun(deps, ctx as Context<'workflow_run'>));
     app.on([...REGISTRATIONS.workflow_job], (ctx) => onWorkflowJob(deps, ctx as Context<'workflow_job'>));
+    // A second consumer of completed runs: the katabot action's trace artifacts.
+    app.on(['workflow_run.completed'], (ctx) => onTraceArtifacts(deps, ctx as Context<'workflow_run'>));
   };
 }

@@ -44,7 +44,8 @@ import {
   untraceableReply,
 } from '../report/replies.ts';
 import { isTrustedUser, need, step, type Facts, type PullFacts, type Step } from './facts.ts';
-import type { ActionsRun, JobRun, ProwRun } from './runs.ts';
+import type { ActionsRun, ActionsTraceRun, JobRun, ProwRun } from './runs.ts';
+import { actionsTraceRuns } from './actions-trace.ts';
 
 /** Where a command text came from; part of idempotency keys. */
 export type TextSource = 'comment' | 'review' | 'body';
@@ -195,6 +196,8 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
     approvedSha: () => (out.approveTdx ? pr.headSha : need(facts.tdxApproval, { fact: 'tdxApproval' })),
     requiredTests: i.requiredTests,
   });
+  /** `/trace <job>` of GitHub Actions jobs traced by the katabot action (src/plan/actions-trace.ts). */
+  const actionsTraced: ActionsTraceRun[] = [];
   const add = (jobs: readonly SelectedJob[], traced = false, probes?: TraceProbes): void => {
     for (const { presubmit } of jobs) {
       const prev = selected.get(presubmit.name);
@@ -270,7 +273,9 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
         const named = cmd.targets.length
           ? presubmits.filter((p) => cmd.targets.includes(p.name)).map((presubmit) => ({ presubmit, forced: true }))
           : selectForTestAll(presubmits, pr.baseRef, changed());
-        const { unknown, suggestions } = unknownTargets(cmd.targets, presubmits, pr.baseRef);
+        const actions = actionsTraceRuns(policy.trace.actions, cmd.targets, pr);
+        for (const r of actions.runs) if (!actionsTraced.some((a) => a.job === r.job)) actionsTraced.push(r);
+        const { unknown, suggestions } = unknownTargets(cmd.targets.filter((t) => !actions.claimed.includes(t)), presubmits, pr.baseRef);
         if (unknown.length > 0) reply('unknown-targets', unknownTargetsReply(unknown, suggestions, { org: i.owner, repo: i.repo, branch: pr.baseRef, ...jobLists(presubmits, pr.baseRef) }));
         for (const t of cmd.targets) byName.add(t);
         const untraceable = named.flatMap((j) => {
@@ -314,6 +319,7 @@ function plan(i: CommentInput, facts: Facts): CommentPlan {
   const names = [...selected.keys()];
   const gate = tdxGate(policy, labels, names, pr.headSha, () => (out.approveTdx ? pr.headSha : need(facts.tdxApproval, { fact: 'tdxApproval' })));
   const runs: JobRun[] = [...selected.values()].filter((r) => tdxAllows(policy, gate, r.job));
+  runs.push(...actionsTraced);
   const blocked = names.filter((name) => byName.has(name) && !tdxAllows(policy, gate, name));
   // The same gate for GitHub Actions jobs and dispatched workflows named by /test.
   const actionsTdx = actionRuns.filter((r) => isTdxActionsRun(policy, r));

@@ -25,6 +25,24 @@ export interface ActionsRerun {
   url: string;
 }
 
+/**
+ * `/trace <job>` of a GitHub Actions job that runs the katabot action (src/plan/actions-trace.ts,
+ * docs/github-action.md#trace): the workflow is dispatched on the base branch for the PR (its workflow_dispatch
+ * inputs katabot-trace, katabot-pr, katabot-sha), or, for a workflow that always traces, the job is re-run on the
+ * PR head. The trace comes back as an artifact and is reported by src/handlers/trace-artifacts.ts.
+ */
+export interface ActionsTraceRun {
+  backend: 'actions-trace';
+  /** The job's name in behavior reports (the action's `name`). */
+  job: string;
+  /** Its workflow file, e.g. `ci-on-push.yaml`. */
+  workflow: string;
+  how: 'dispatch' | 'rerun';
+  pr: number;
+  headSha: string;
+  baseRef: string;
+}
+
 /** One GitHub Actions job of a finished run, to be run again (GitHub re-runs the jobs that need it too). */
 export interface ActionsJobRerun {
   backend: 'actions';
@@ -58,7 +76,7 @@ export interface PostsubmitRun {
   postsubmit: Postsubmit;
 }
 
-export type JobRun = ProwRun | ActionsRun | PostsubmitRun;
+export type JobRun = ProwRun | ActionsRun | ActionsTraceRun | PostsubmitRun;
 
 /** How a backend answered one run. */
 export type RunOutcome =

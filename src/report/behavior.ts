@@ -34,6 +34,23 @@ export interface BehaviorRenderContext {
   /** Pod label the service graph groups workloads by (default app.kubernetes.io/part-of when pods have it). */
   groupBy?: string;
   limit?: number;
+  /** A GitHub Actions run (the katabot action's trace): the report names its workflow, job and run attempt. */
+  actions?: ActionsRunRef;
+}
+
+/** The GitHub Actions run a behavior report is about. */
+export interface ActionsRunRef {
+  workflow: string;
+  /** The job as GitHub shows it (matrix values included). */
+  job: string;
+  attempt: number;
+  /** The job's (or the run's) page. */
+  url?: string;
+}
+
+function actionsLine(a: ActionsRunRef): string {
+  const attempt = a.url ? `[attempt ${a.attempt}](${a.url})` : `attempt ${a.attempt}`;
+  return `GitHub Actions: workflow ${code(a.workflow)} · job ${code(a.job)} · ${attempt}.`;
 }
 
 export function behaviorCommentMarker(job: string): string {
@@ -138,7 +155,7 @@ function moreNote(ctx: BehaviorRenderContext): string {
 
 /** Everything above the collapsible sections: heading, comparison, lost-events warning, counts, risky items. */
 function head(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typeof visible>, maxRisk: number): string {
-  const parts = [`### Behavior diff · \`${ctx.job}\``, comparedWith(d, ctx)];
+  const parts = [`### Behavior diff · \`${ctx.job}\``, ctx.actions ? `${actionsLine(ctx.actions)} ${comparedWith(d, ctx)}` : comparedWith(d, ctx)];
   const lost = lostWarning(d);
   if (lost) parts.push(lost);
   const changed = CATEGORIES.some((c) => v[c].added.length > 0 || v[c].removed.length > 0) || v.custom.added.length + v.custom.removed.length > 0;
@@ -273,4 +290,36 @@ export function behaviorCheckRun(d: BehaviorDiff, ctx: BehaviorRenderContext): B
   };
   if (text) run.output.text = text;
   return run;
+}
+
+/** Where a pull request's traced job gets its baseline from: runs of a workflow on the base branch. */
+export interface BaselineAdvice {
+  job: string;
+  baseRef: string;
+  headSha: string;
+  actions: ActionsRunRef;
+  /** The workflows whose base-branch runs make baselines, e.g. `ci-nightly.yaml` or the PR's own workflow. */
+  workflows: string[];
+  /** Base runs that were looked at but carry no trace of this job (none: the workflows had no runs there). */
+  looked: number;
+}
+
+/**
+ * The check run when no baseline exists yet: it says so, and which run will make one. Never a diff against nothing.
+ */
+export function noBaselineCheckRun(a: BaselineAdvice): BehaviorCheckRun {
+  const where = a.workflows.map((w) => code(w)).join(' or ');
+  const summary = [
+    `### Behavior diff · \`${a.job}\``,
+    `${actionsLine(a.actions)} Head \`${a.headSha.slice(0, 12)}\`.`,
+    `**No baseline yet:** no successful push or scheduled run of ${where} on \`${a.baseRef}\` has uploaded a katabot trace of ${code(a.job)}`
+      + (a.looked > 0 ? ` (${a.looked} run${a.looked === 1 ? '' : 's'} looked at).` : '.'),
+    `The next push to \`${a.baseRef}\` or scheduled (nightly) run of ${where} with the katabot action makes one; this check is filled in when the job runs again after it. Nothing was compared.`,
+  ].join('\n\n');
+  return {
+    name: behaviorCheckRunName(a.job),
+    status: 'completed',
+    conclusion: 'neutral',
+    output: { title: 'No baseline yet', summary: summary.slice(0, GITHUB_TEXT_LIMIT) },
+  };
 }

@@ -144,6 +144,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     log,
     botLogin: () => github.botLogin(),
     now: overrides.now ?? (() => new Date()),
+    ...(opts.publicUrl && opts.dashboard ? { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } : {}),
   };
   await github.probot.load(katabotApp(deps));
 

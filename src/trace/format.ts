@@ -15,8 +15,9 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 export type TraceSource = 'bpftrace' | 'tetragon' | 'inspektor-gadget' | 'kubearmor';
 
 export interface TraceTarget {
-  /** command: `katabot trace -- CMD`; pod: a pod (sidecar or node agent); import: converted from another tracer. */
-  mode: 'command' | 'pod' | 'import';
+  /** command: `katabot trace -- CMD`; pod: a pod (sidecar or node agent); host: the whole machine or a cgroup
+   * subtree but the tracer itself (`--host`, the katabot action); import: converted from another tracer. */
+  mode: 'command' | 'pod' | 'host' | 'import';
   argv?: string[];
   /** cgroup v2 path of the traced scope, when known. */
   cgroup?: string;

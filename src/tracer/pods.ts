@@ -1,9 +1,8 @@
 // Kubernetes mode: trace one or more pods, as a sidecar inside the pod or as an agent on the pod's node.
 // Attribution: cgroup id → cgroup path (CgroupIndex) → pod UID and container id (src/trace/cgroup.ts) → pod and
 // container names (from the API server when reachable).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { bareContainerId, parseCgroupPath } from '../trace/cgroup.ts';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
 import type { Attribution } from '../trace/normalize.ts';
@@ -12,6 +11,7 @@ import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
 import { TraceEngine, preflight, type EngineResult, type Preflight } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
 import { TraceSession, startTracer, type SessionPackage, type SessionResult } from './session.ts';
+import { waitForStop } from './stop.ts';
 
 export interface PodInfo {
   namespace: string;
@@ -142,15 +142,19 @@ export function markFailed(file: string | undefined, reason: string): void {
   writeFileSync(`${file}.failed`, `${reason}\n`);
 }
 
-export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
-  const log = opts.log ?? (() => {});
-  let pre: Preflight;
+/** The preflight a long-running trace needs; when eBPF is unavailable, the reason goes to `<readyFile>.failed`. */
+export async function preflightOrMarkFailed(opts: { preflight?: Preflight | undefined; readyFile?: string | undefined }): Promise<Preflight> {
   try {
-    pre = opts.preflight ?? await preflight();
+    return opts.preflight ?? await preflight();
   } catch (err) {
     if (err instanceof EbpfUnavailableError) markFailed(opts.readyFile, err.message);
     throw err;
   }
+}
+
+export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
+  const log = opts.log ?? (() => {});
+  const pre = await preflightOrMarkFailed(opts);
   const index = new CgroupIndex(opts.cgroupRoot !== undefined ? cgroup2Dir(opts.cgroupRoot) : pre.cgroupRoot);
   let pods: PodInfo[] = [];
   let source: PodSource | undefined = opts.pods;
@@ -260,31 +264,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   markReady(opts.readyFile);
   opts.onReady?.();
 
-  const deadline = opts.durationMs !== undefined ? Date.now() + opts.durationMs : Infinity;
-  let stopRequested = false;
-  const requestStop = (): void => { stopRequested = true; };
-  process.on('SIGINT', requestStop);
-  process.on('SIGTERM', requestStop);
-  opts.signal?.addEventListener('abort', requestStop);
-  if (opts.signal?.aborted) requestStop();
-  const untilFiles = opts.untilFiles ?? [];
-  // a package whose program ends by itself (exit() in a probe) ends the trace
-  if (engine instanceof TraceSession) void engine.packageExited().then((name) => { log(`package ${name} ended`); requestStop(); });
-  let flusher: NodeJS.Timeout | undefined;
-  if (engine instanceof TraceEngine && opts.flushEveryMs !== undefined) {
-    const e = engine;
-    flusher = setInterval(() => e.flush(), opts.flushEveryMs);
-  }
-  try {
-    while (!stopRequested && Date.now() < deadline) {
-      if (untilFiles.length > 0 && untilFiles.every((f) => existsSync(f))) break;
-      await delay(Math.min(250, Math.max(1, deadline - Date.now())));
-    }
-  } finally {
-    process.off('SIGINT', requestStop);
-    process.off('SIGTERM', requestStop);
-    clearInterval(flusher);
-  }
+  await waitForStop(engine, { ...opts, log });
   const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(null);
   return { ...result, summary: summary.build(result.footer), pods };
 }

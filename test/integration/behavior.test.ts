@@ -356,7 +356,7 @@ describe('onTracedJobFinished: baselines in the store, traces from the artifact 
     const out = await onTracedJobFinished(deps, head);
     assert.equal(out.kind, 'report');
     if (out.kind !== 'report') return;
-    assert.deepEqual(out.report.baselines.map((b) => b.prowjob), ['post-1', 'post-2'], 'the run at the PR\'s base_sha first');
+    assert.deepEqual(out.report.baselines.map((b) => b.run), ['post-1', 'post-2'], 'the run at the PR\'s base_sha first');
     assert.equal(out.report.checkRun.conclusion, 'neutral');
     assert.equal(out.report.diff.summary.added, 0);
   });

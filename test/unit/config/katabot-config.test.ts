@@ -52,6 +52,10 @@ describe('parseKatabotConfig: valid files', () => {
       assert.equal(c.report.statuses, true);
     } },
     { name: 'retest section', text: 'retest:\n  github_actions: false\n', check: (c) => assert.deepEqual(c.retest, { github_actions: false }) },
+    { name: 'trace.actions: workflows that run the katabot action', text: 'trace:\n  actions:\n    - workflow: ci-on-push.yaml\n      jobs: ["run-k8s-tests*"]\n      dispatch: true\n      baselines: [ci-nightly.yaml]\n', check: (c) => {
+      assert.deepEqual(c.trace.actions, [{ workflow: 'ci-on-push.yaml', jobs: ['run-k8s-tests*'], dispatch: true, baselines: ['ci-nightly.yaml'] }]);
+      assert.equal(c.trace.image, DEFAULT_KATABOT_CONFIG.trace.image);
+    } },
     { name: 'retest re-runs GitHub Actions by default', text: '', check: (c) => assert.equal(c.retest.github_actions, true) },
   ];
   for (const c of cases) it(c.name, () => c.check(parseKatabotConfig(c.text, 'katabot.yaml')));
@@ -84,6 +88,9 @@ describe('parseKatabotConfig: exact one-line errors', () => {
     { name: 'empty label', text: 'tdx:\n  label: ""\n', message: 'katabot.yaml: tdx.label: must be a non-empty string' },
     { name: 'bad tdx.jobs regex', text: 'tdx:\n  jobs: "*-tdx"\n', message: 'katabot.yaml: tdx.jobs: must be a valid regular expression: missing argument to repetition operator: `*`' },
     { name: 'trusted app with [bot]', text: 'trusted_apps: ["dependabot[bot]"]\n', message: 'katabot.yaml: trusted_apps[0]: must be a GitHub App name without the [bot] suffix' },
+    { name: 'trace.actions workflow not a file name', text: 'trace:\n  actions:\n    - workflow: .github/workflows/ci.yaml\n      jobs: [k8s]\n', message: 'katabot.yaml: trace.actions[0].workflow: must be a workflow file name such as ci.yaml' },
+    { name: 'trace.actions without jobs', text: 'trace:\n  actions:\n    - workflow: ci.yaml\n', message: 'katabot.yaml: trace.actions[0]: must be a mapping with workflow and jobs' },
+    { name: 'trace.actions with no job', text: 'trace:\n  actions:\n    - workflow: ci.yaml\n      jobs: []\n', message: 'katabot.yaml: trace.actions[0].jobs: must be a non-empty array of job names or globs' },
     { name: 'deck_url not http', text: 'deck_url: prow.example.org\n', message: 'katabot.yaml: deck_url: must be an http(s) URL' },
     { name: 'top level a list', text: '- a\n', message: 'katabot.yaml: must be a mapping' },
     { name: 'YAML syntax error names the line', text: 'orgs: [kata-containers\ntdx:\n  label: x\n', message: 'katabot.yaml: line 2, column 1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]' },
