@@ -2,7 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerApis } from './apis.ts';
 import { registerBpf } from './bpf.ts';
+import { registerCollect } from './collect.ts';
 import { registerDiff } from './diff.ts';
+import { registerGuest } from './guest.ts';
+import { registerInject } from './inject.ts';
 import { registerProfile } from './profile.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
@@ -19,6 +22,9 @@ export async function main(argv: string[]): Promise<number> {
   registerProfile(program);
   registerApis(program);
   registerBpf(program);
+  registerGuest(program);
+  registerCollect(program);
+  registerInject(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -20,6 +20,8 @@ export interface PodInfo {
   runtimeClassName?: string;
   /** container id (bare, without `containerd://`) → container name */
   containers: Map<string, string>;
+  /** The pod's annotations (katabot inject leaves its decision in one). */
+  annotations?: Record<string, string>;
 }
 
 /** Where pod facts come from; the default asks the API server with @kubernetes/client-node. */
@@ -29,7 +31,7 @@ export interface PodSource {
 }
 
 interface PodLike {
-  metadata?: { name?: string; namespace?: string; uid?: string };
+  metadata?: { name?: string; namespace?: string; uid?: string; annotations?: Record<string, string> };
   spec?: { runtimeClassName?: string };
   status?: {
     containerStatuses?: Array<{ name: string; containerID?: string }>;
@@ -51,6 +53,7 @@ export function podInfoFromObject(pod: PodLike): PodInfo {
     containers,
   };
   if (pod.spec?.runtimeClassName) info.runtimeClassName = pod.spec.runtimeClassName;
+  if (pod.metadata?.annotations) info.annotations = pod.metadata.annotations;
   return info;
 }
 
