@@ -24,7 +24,8 @@ export const EPHEMERAL_PORT_MIN = 32768;
 /** Directories whose direct children are temp names (mktemp, mkdtemp, tempfile). */
 export const TEMP_ROOTS = ['/tmp', '/var/tmp', '/dev/shm', '/run/user/<n>'] as const;
 
-const UUID_RE = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
+// with dashes, or with underscores as systemd writes a pod UID in a slice name (kubepods-…-pod<uid_>.slice)
+const UUID_RE = /[0-9a-fA-F]{8}([-_])[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{12}/g;
 // a run of 12+ hex digits, not part of a longer word, with at least one digit (container ids, git shas, hashes)
 const HEX_RE = /(?<![0-9A-Za-z])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}(?![0-9A-Za-z])/g;
 // base32/base64-ish tokens of 16+ characters mixing letters and digits (nix store hashes, cache keys)

@@ -41,11 +41,16 @@ export interface PodDirectory {
 
 /** A PodDirectory backed by the API server: pods on this node (all namespaces), listed again at most every 2 s when
  * a wanted UID is missing. */
-export async function kubernetesPodDirectory(nodeName: string | undefined, log: (line: string) => void): Promise<PodDirectory> {
+export async function kubernetesPodDirectory(
+  nodeName: string | undefined, log: (line: string) => void, kubeConfig?: import('@kubernetes/client-node').KubeConfig,
+): Promise<PodDirectory> {
   const k8s = await import('@kubernetes/client-node');
   const { podInfoFromObject } = await import('./pods.ts');
-  const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
+  let kc = kubeConfig;
+  if (!kc) {
+    kc = new k8s.KubeConfig();
+    kc.loadFromDefault();
+  }
   const api = kc.makeApiClient(k8s.CoreV1Api);
   const pods = new Map<string, PodInfo>();
   let last = 0;
@@ -323,6 +328,8 @@ export class Collector {
   /** Names are filled in as the event is written: by then the API server (or the guest's hello) has answered. */
   #enrichHost(e: TraceEvent): void {
     e.kernel = 'host';
+    // a cgroup made just before the event (a container starting) may have been unknown then; it is known by now
+    if (e.cgroup?.startsWith('id:')) e.cgroup = this.#index?.lookup(e.cgroup.slice(3)) ?? e.cgroup;
     const a = this.#attribution(e.cgroup);
     if (!a) return;
     let uid = a.podUid;

@@ -134,13 +134,18 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
     throw err;
   }
   hello.bpftrace = pre.version.raw;
+  log(`bpftrace ${pre.version.raw} usable (${Math.round(performance.now())} ms after start)`);
 
   // A cgroup namespace shows only the tracer's own subtree: learn the others' paths from the kernel instead.
   const root = cgroup2Root();
-  const index = new CgroupIndex(root);
+  // the guest's tree is a handful of cgroups: an unknown id (a container just started) is looked for at once
+  const index = new CgroupIndex(root, { minRescanMs: 0 });
   const namespaced = statSync(root, { bigint: true }).ino !== 1n;
   try {
-    if (namespaced) watch = await CgroupWatch.start(pre);
+    if (namespaced) {
+      watch = await CgroupWatch.start(pre);
+      log('this container has its own cgroup namespace: container cgroups are learned from cgroup_mkdir');
+    }
   } catch (err) {
     if (!(err instanceof EbpfUnavailableError)) throw err;
     log(`${err.message}; containers stay unattributed`);
@@ -150,7 +155,8 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
     const known = cache.get(id);
     if (known) return known;
     const who: Attribution = { pod: o.pod.name, namespace: o.pod.namespace };
-    const path = watch?.lookup(id) ?? (namespaced ? undefined : index.lookup(id));
+    // the root cgroup's id is 1 in every cgroup namespace
+    const path = id === '1' ? '/' : watch?.lookup(id) ?? (namespaced ? undefined : index.lookup(id));
     who.cgroup = path ?? `id:${id}`;
     const a = path === undefined ? undefined : parseCgroupPath(path);
     if (a?.kind === 'container' && a.containerId) who.container_id = a.containerId;
