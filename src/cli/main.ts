@@ -1,5 +1,5 @@
 // `katabot <verb>`: the command-line entry point.
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerApis } from './apis.ts';
 import { registerBpf } from './bpf.ts';
 import { registerCollect } from './collect.ts';
@@ -7,6 +7,7 @@ import { registerDiff } from './diff.ts';
 import { registerGuest } from './guest.ts';
 import { registerInject } from './inject.ts';
 import { registerProfile } from './profile.ts';
+import { runProgram } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
 
@@ -25,13 +26,5 @@ export async function main(argv: string[]): Promise<number> {
   registerGuest(program);
   registerCollect(program);
   registerInject(program);
-  try {
-    await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    // User mistakes (bad config, bad flags) arrive as one-line errors: print them without a stack trace.
-    process.stderr.write(`katabot: ${(err as Error).message}\n`);
-    return 1;
-  }
+  return runProgram(program, argv);
 }

@@ -23,6 +23,7 @@ import {
   estimateClock, guestToMergedTs, parseGuestLine, type ClockEstimate, type ClockSample, type GuestHello,
 } from '../trace/guest.ts';
 import { MergeQueue } from '../trace/merge.ts';
+import { readLines } from './guest/link.ts';
 import { CgroupIndex, cgroup2Dir, cgroupId } from './cgroups.ts';
 import { TraceEngine, preflight, type EngineResult } from './engine.ts';
 import { EbpfUnavailableError } from './errors.ts';
@@ -373,24 +374,16 @@ export class Collector {
 
   #connection(s: Socket): void {
     s.setNoDelay(true);
-    s.setEncoding('utf8');
-    let rest = '';
     let g: GuestStream | undefined;
-    s.on('data', (chunk: string) => {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        if (line.trim() === '') continue;
-        if (!g && isLoopback(s.remoteAddress) && isFinishRequest(line)) {
-          void this.finish().then((r) => {
-            s.end(`${JSON.stringify({ type: 'finished', out: this.#o.out, events: Object.values(r.footer.counts).reduce((a, b) => a + b, 0), guests: r.footer.guests?.length ?? 0, lost: r.footer.lost.total })}\n`);
-          });
-          return;
-        }
-        g = this.#line(s, g, line);
+    readLines(s, (line) => {
+      if (!g && isLoopback(s.remoteAddress) && isFinishRequest(line)) {
+        void this.finish().then((r) => {
+          s.end(`${JSON.stringify({ type: 'finished', out: this.#o.out, events: Object.values(r.footer.counts).reduce((a, b) => a + b, 0), guests: r.footer.guests?.length ?? 0, lost: r.footer.lost.total })}\n`);
+        });
+        return false;
       }
+      g = this.#line(s, g, line);
+      return true;
     });
     s.on('error', () => { /* 'close' follows */ });
     s.on('close', () => {

@@ -5,6 +5,23 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
+/** Calls `onLine` for every non-empty line a socket receives; `false` from it stops reading. */
+export function readLines(s: Socket, onLine: (line: string) => boolean | void): void {
+  let rest = '';
+  let stopped = false;
+  s.setEncoding('utf8');
+  s.on('data', (chunk: string) => {
+    if (stopped) return;
+    rest += chunk;
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      if (line.trim() !== '' && onLine(line) === false) { stopped = true; return; }
+    }
+  });
+}
+
 export interface LinkOptions {
   host: string;
   port: number;
@@ -135,17 +152,7 @@ export class CollectorLink {
   #whileConnected(): Promise<void> {
     const s = this.#socket!;
     return new Promise((resolve) => {
-      let rest = '';
-      s.setEncoding('utf8');
-      s.on('data', (chunk: string) => {
-        rest += chunk;
-        let nl: number;
-        while ((nl = rest.indexOf('\n')) >= 0) {
-          const line = rest.slice(0, nl);
-          rest = rest.slice(nl + 1);
-          if (line.trim() !== '') this.#o.onLine(line);
-        }
-      });
+      readLines(s, (line) => this.#o.onLine(line));
       s.on('error', () => { /* 'close' follows */ });
       s.once('close', () => {
         this.#connected = false;
