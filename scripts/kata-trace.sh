@@ -57,7 +57,7 @@ render() {
   dir="$(mktemp -d)" || return 1
   if ! certificates "$dir"; then rm -rf "$dir"; log "openssl could not make the webhook's certificate"; return 1; fi
   local list
-  list="$(printf '%s' "$namespaces" | tr ',' '\n' | sed '/^$/d; s/.*/"&"/' | paste -sd, -)"
+  list="[$(printf '%s' "$namespaces" | tr ',' '\n' | sed '/^$/d; s/.*/"&"/' | paste -sd, -)]"
   local f first=1
   for f in namespace.yaml webhook.yaml collector.yaml; do
     [ "$first" = 1 ] || printf -- '---\n'

@@ -181,7 +181,7 @@ describe('the collector\'s host side', { skip: NO_EBPF }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('traces a runc pod\'s container and a Kata sandbox in the kubepods tree, names them, and lists the guest not traced', async () => {
+  it('traces a runc pod created after it started and a Kata sandbox in the kubepods tree, names them, and lists the guest not traced', async () => {
     const core = api.kubeConfig.makeApiClient(CoreV1Api);
     const cid = randomBytes(32).toString('hex');
     const sandbox = randomBytes(32).toString('hex');
@@ -193,7 +193,6 @@ describe('the collector\'s host side', { skip: NO_EBPF }, () => {
     });
     const containerDir = join(base, 'kubepods', 'besteffort', `pod${runc.metadata.uid}`, cid);
     const kataDir = join(base, 'kubepods', 'besteffort', `pod${tdx.metadata.uid}`, `kata_${sandbox}`);
-    mkdirSync(containerDir, { recursive: true });
     mkdirSync(kataDir, { recursive: true });
     const out = join(dir, 'node.jsonl');
     const collector = await Collector.start({
@@ -205,6 +204,8 @@ describe('the collector\'s host side', { skip: NO_EBPF }, () => {
       p.once('error', reject);
       p.once('close', () => resolve());
     });
+    // a pod created after the collector started: below the kubepods tree, so in the filter compiled at start
+    mkdirSync(containerDir, { recursive: true });
     await runIn(containerDir, 'cat /etc/hostname > /dev/null');
     // the Kata side: a shim-like process in the sandbox cgroup
     await runIn(kataDir, 'head -c 1 /etc/os-release > /dev/null');
