@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
-import { annotationReason } from '../jobs/inject.ts';
+import { GUEST_TRACER_ANNOTATION, annotationReason } from '../jobs/inject.ts';
 import { parseCgroupPath, type CgroupAttribution } from '../trace/cgroup.ts';
 import {
   TRACE_FORMAT, TRACE_FORMAT_VERSION_GUESTS, emptyCounts, type GuestSummary, type KindCounts, type TraceEvent,
@@ -173,6 +173,7 @@ export class Collector {
   #timers: NodeJS.Timeout[] = [];
   #finished: Promise<CollectorResult> | undefined;
   #probeSeq = 0;
+  #hostCgroups: string[] = [];
   #hostMalformed = 0;
 
   readonly #done: Promise<CollectorResult>;
@@ -228,6 +229,8 @@ export class Collector {
       } catch (err) {
         if (!(err instanceof EbpfUnavailableError)) throw err;
         log(`host not traced: ${err.message}`);
+        // still the place where this node's Kata sandboxes are looked for
+        if (collector) collector.#hostCgroups = hostCgroups;
         hostCgroups = [];
       }
     }
@@ -251,6 +254,7 @@ export class Collector {
 
   async #begin(engine: TraceEngine | undefined, hostCgroups: string[]): Promise<void> {
     this.#engine = engine;
+    if (hostCgroups.length > 0) this.#hostCgroups = hostCgroups;
     this.#startNs = engine?.startNs ?? process.hrtime.bigint();
     this.#startWall = Date.now() - Number(process.hrtime.bigint() - this.#startNs) / 1e6;
     const h = engine?.header;
@@ -286,11 +290,14 @@ export class Collector {
     this.#writer.flush();
   }
 
-  /** Kata sandboxes on the host: `kata_<id>` below a pod cgroup, `/kata_overhead/<id>`. */
+  /** Kata sandboxes on the host, in the traced cgroups: `kata_<id>` below a pod cgroup, `/kata_overhead/<id>`.
+   * (A kind node sees the other nodes' cgroups too: they are not its sandboxes.) */
   #scanSandboxes(): void {
     if (!this.#index) return;
     this.#index.scan();
+    const within = (path: string): boolean => this.#hostCgroups.some((h) => path === h || path.startsWith(`${h}/`));
     for (const [, path] of this.#index.entries()) {
+      if (!within(path)) continue;
       const a = this.#attribution(path);
       if (a?.kind === 'kata-sandbox' && a.containerId && a.podUid) {
         if (!this.#sandboxUid.has(a.containerId)) this.#o.pods?.want(a.podUid);
@@ -504,7 +511,7 @@ export class Collector {
     for (const [sandbox, uid] of this.#sandboxUid) {
       if (this.#guests.has(uid)) continue;
       const pod = this.#o.pods?.get(uid);
-      const reason = annotationReason(pod?.annotations?.['katabot.dev/guest-tracer']) ?? 'no tracer';
+      const reason = annotationReason(pod?.annotations?.[GUEST_TRACER_ANNOTATION]) ?? 'no tracer';
       const s: GuestSummary = { namespace: pod?.namespace ?? '', pod: pod?.name ?? `pod-${uid}`, uid, sandbox, status: 'not traced', reason };
       if (pod?.runtimeClassName) s.runtime_class = pod.runtimeClassName;
       out.push(s);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +20,7 @@ import { GUEST_TRACER_ANNOTATION } from '../../src/jobs/inject.ts';
 import { parseTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
 import { cgroup2Root, removeCgroup } from '../../src/tracer/cgroups.ts';
 import { Collector, kubernetesPodDirectory } from '../../src/tracer/collector.ts';
+import { CollectorLink, readLines } from '../../src/tracer/guest/link.ts';
 import { preflight } from '../../src/tracer/engine.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
@@ -163,6 +164,64 @@ describe('the collector merging guest streams', () => {
     assert.equal(again, await collector.finish());
     assert.equal(again.footer.type, 'footer');
     assert.deepEqual(parseTrace(readFileSync(out, 'utf8')).footer.guests, []);
+  });
+});
+
+describe('the guest tracer\'s link to the collector', () => {
+  /** A server collecting the lines of each connection. */
+  async function lineServer(port = 0): Promise<{ server: Server; port: number; connections: string[][]; sockets: Socket[] }> {
+    const connections: string[][] = [];
+    const sockets: Socket[] = [];
+    const server = createServer((s) => {
+      const lines: string[] = [];
+      connections.push(lines);
+      sockets.push(s);
+      readLines(s, (l) => { lines.push(l); });
+    });
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()); });
+    return { server, port: (server.address() as { port: number }).port, connections, sockets };
+  }
+  const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+    for (const end = Date.now() + ms; !cond() && Date.now() < end;) await delay(20);
+  };
+
+  it('waits for a collector that is not there yet, sends its hello first on every connection, and buffers meanwhile', async () => {
+    const probe = await lineServer();
+    const port = probe.port;
+    await new Promise<void>((resolve) => probe.server.close(() => resolve()));
+    const link = new CollectorLink({ host: '127.0.0.1', port, onLine: () => {}, maxBackoffMs: 100 });
+    try {
+      const connected = link.start();
+      link.setHello('hello');
+      link.send('e1');
+      await delay(300);
+      const first = await lineServer(port);
+      await connected;
+      link.send('e2');
+      await until(() => first.connections[0]?.length === 3);
+      assert.deepEqual(first.connections, [['hello', 'e1', 'e2']]);
+      // the collector restarts: the link comes back and says hello again before anything else
+      for (const sock of first.sockets) sock.destroy();
+      await new Promise<void>((resolve) => first.server.close(() => resolve()));
+      await until(() => link.reconnects === 1 || link.dropped > 0, 2000);
+      link.send('e3');
+      const second = await lineServer(port);
+      await until(() => second.connections[0]?.length === 2);
+      assert.deepEqual(second.connections, [['hello', 'e3']]);
+      assert.equal(link.reconnects, 1);
+      assert.equal(link.dropped, 0);
+      second.server.close();
+    } finally {
+      await link.close();
+    }
+  });
+
+  it('drops and counts what does not fit while the collector is away', async () => {
+    const link = new CollectorLink({ host: '127.0.0.1', port: 1, onLine: () => {}, maxBufferedBytes: 10, maxBackoffMs: 100 });
+    void link.start();
+    for (let i = 0; i < 5; i++) link.send('0123');
+    assert.equal(link.dropped, 3, 'two lines of 5 bytes fit in 10');
+    await link.close();
   });
 });
 

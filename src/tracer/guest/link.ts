@@ -78,8 +78,10 @@ export class CollectorLink {
   send(line: string): void {
     if (this.#closed) return;
     const max = this.#o.maxBufferedBytes ?? 64 * 1024 * 1024;
-    if (this.#connected && this.#socket!.writableLength < max) {
-      this.#socket!.write(`${line}\n`);
+    if (this.#connected) {
+      // a collector that cannot keep up: what does not fit is lost, and counted
+      if (this.#socket!.writableLength < max) this.#socket!.write(`${line}\n`);
+      else this.#dropped++;
       return;
     }
     if (this.#pendingBytes + line.length > max) {
