@@ -176,6 +176,9 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
       out: '/dev/null',
       attribute,
       onEvent: (e) => {
+        // a container's first events can come before its cgroup's name did (the cgroup watch is another bpftrace):
+        // by now, a reorder window later, it has
+        if (e.cgroup?.startsWith('id:')) Object.assign(e, attribute(e.cgroup.slice(3)));
         events++;
         if (held) held.push(e);
         else link.send(serializeRecord(e));
