@@ -26,7 +26,7 @@ import { MergeQueue } from '../trace/merge.ts';
 import { readLines } from './guest/link.ts';
 import { CgroupIndex, cgroup2Dir, cgroupId } from './cgroups.ts';
 import { TraceEngine, preflight, type EngineResult } from './engine.ts';
-import { EbpfUnavailableError } from './errors.ts';
+import { EbpfUnavailableError, TraceUsageError } from './errors.ts';
 import type { PodInfo } from './pods.ts';
 import { DEFAULT_PROGRAM_OPTIONS, MARKER_BASE } from './program.ts';
 import { katabotVersion } from './version.ts';
@@ -268,10 +268,17 @@ export class Collector {
     if (engine) this.#queue.addSource('host', 0);
     this.#scanSandboxes();
     this.#server = createServer((s) => this.#connection(s));
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#o.port, this.#o.listenHost ?? '0.0.0.0', () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#server.once('error', reject);
+        this.#server.listen(this.#o.port, this.#o.listenHost ?? '0.0.0.0', () => resolve());
+      });
+    } catch (err) {
+      await this.#engine?.abort();
+      await this.#writer.close();
+      this.#writer.discard();
+      throw new TraceUsageError(`cannot listen for guests on port ${this.#o.port}: ${(err as Error).message}`, 1);
+    }
     this.#o.onListening?.(this.port);
     this.#timers.push(setInterval(() => this.#drain(), this.#o.drainMs ?? 250));
     this.#timers.push(setInterval(() => { for (const g of this.#guests.values()) this.#probe(g); }, this.#o.clockProbeMs ?? 2000));
