@@ -17,7 +17,9 @@ export type TraceScope =
   /** The pod the tracer runs in (sidecar): its own cgroup's parent, minus its own cgroup. */
   | { kind: 'own-pod' }
   /** Everything on the machine (a node-wide instance of a package). */
-  | { kind: 'all' };
+  | { kind: 'all' }
+  /** Everything but the tracer's own cgroup (a tracer inside a Kata guest: the guest is the pod). */
+  | { kind: 'all-but-self' };
 
 export interface ProgramOptions {
   scope: TraceScope;
@@ -80,6 +82,8 @@ function filterCode(o: ProgramOptions): string {
   let code = '  $in = 0;\n';
   if (o.scope.kind === 'all') {
     code = '  $in = 1;\n';
+  } else if (o.scope.kind === 'all-but-self') {
+    code += '  if (cgroup != @self_cg) { $in = 1; }\n';
   } else if (o.scope.kind === 'own-pod') {
     // the tracer's own container is left out, or it would trace itself
     code += `  if (cgroup != @self_cg) {
@@ -414,6 +418,8 @@ BEGIN {
     program += `  @self_cg = cgroup;
   @pod_cg = $parent->id;
 `;
+  } else if (o.scope.kind === 'all-but-self') {
+    program += '  @self_cg = cgroup;\n';
   }
   program += `${emit('B', ['cgroup', '$cg->level', '$parent->id'], '  ')}}
 `;
@@ -426,7 +432,7 @@ END {
 `;
   const helperMaps = [
     ...PARTS.flatMap((part) => part.helperMaps(kinds)),
-    ...(o.scope.kind === 'own-pod' ? ['@self_cg', '@pod_cg'] : []),
+    ...(o.scope.kind === 'own-pod' ? ['@self_cg', '@pod_cg'] : o.scope.kind === 'all-but-self' ? ['@self_cg'] : []),
   ];
   // Only @sent is printed at exit: the agent reads it to count records lost on the way.
   for (const m of helperMaps) program += `  clear(${m});\n`;

@@ -4,7 +4,7 @@
 import { riskyAdditions, type BehaviorDiff, type DiffEntry } from '../trace/diff.ts';
 import { ROOT_PARENT, type NetworkItem, type ProcessItem } from '../trace/profile.ts';
 import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
-import { CATEGORY_TITLES, CUSTOM_TITLE, type BehaviorRenderContext } from './behavior.ts';
+import { CATEGORY_TITLES, CUSTOM_TITLE, byPod, guestStatuses, type BehaviorRenderContext } from './behavior.ts';
 import { behaviorExtras, graphHtml, policyHtml, POLICY_CSS } from './behavior-policy.ts';
 import { graphViewerScript } from './graph-viewer.ts';
 import { SERVICE_GRAPH_CSS } from './service-graph.ts';
@@ -182,9 +182,15 @@ function itemTable(cat: Section, d: BehaviorDiff): string {
     rows.push(`<tr class="${status}"><td><span class="badge ${status}">${status}</span></td><td><code>${escapeHtml(e.item.key)}</code></td>`
       + `<td class="num">${e.count}</td><td>${escapeHtml(e.risk.join(', '))}</td><td>${escapeHtml(p)}</td></tr>`);
   };
-  for (const e of c.added) add('added', e);
-  for (const e of c.removed) add('removed', e);
-  for (const e of c.flaky) add('flaky', e);
+  const entries: Array<[ItemStatus, DiffEntry]> = [
+    ...c.added.map((e) => ['added', e] as [ItemStatus, DiffEntry]), ...c.removed.map((e) => ['removed', e] as [ItemStatus, DiffEntry]),
+    ...c.flaky.map((e) => ['flaky', e] as [ItemStatus, DiffEntry]),
+  ];
+  // a node's trace: grouped by pod, each group under a row naming it
+  for (const row of byPod(entries)) {
+    if (typeof row === 'string') rows.push(`<tr class="pod"><td colspan="5"><b>${row ? `<code>${escapeHtml(row)}</code>` : 'outside pods'}</b></td></tr>`);
+    else add(row[0], row[1]);
+  }
   if (rows.length === 0) return `<p class="empty">No changes (${c.unchanged} unchanged).</p>`;
   return `<table class="items" data-cat="${cat}"><thead><tr><th></th><th>Item</th><th>Count</th><th>Risk</th><th>Presence</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     + `<p class="muted">${c.unchanged} unchanged.</p>`;
@@ -262,6 +268,10 @@ export function renderBehaviorHtml(d: BehaviorDiff, ctx: HtmlContext): string {
     + `Head: ${d.head.events} events${d.head.auditEvents ? `, ${d.head.auditEvents} audit events` : ''}.</div></header><main>`);
   if (base > 0 || head > 0) {
     body.push(`<div class="warn"><b>Lost events:</b> head ${head}, base ${base}. The tracer dropped events; items may be missing and the diff is low confidence.</div>`);
+  }
+  const guests = guestStatuses(d);
+  if (guests.length > 0) {
+    body.push(`<h2>Kata guests</h2><ul>${guests.map((g) => `<li><code>${escapeHtml(g.pod)}</code>${g.side === 'base' ? ' (base)' : ''}: ${escapeHtml(g.text)}</li>`).join('')}</ul>`);
   }
   body.push(`<h2>Summary</h2><table><thead><tr><th></th><th>Added</th><th>Removed</th><th>Flaky</th><th>Unchanged</th></tr></thead><tbody>${summaryRows}</tbody></table>`);
   if (risky.length > 0) {

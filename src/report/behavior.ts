@@ -2,7 +2,8 @@
 // `katabot / behavior (<job>)`. Pure: a diff in, markdown out, always within GitHub's 65,535-character limit.
 import { riskyAdditions, type BehaviorDiff, type CategoryDiff, type DiffEntry } from '../trace/diff.ts';
 import type { ApiItem } from '../trace/profile.ts';
-import { CATEGORIES, type Category } from '../trace/profile-rules.ts';
+import { guestStatusText } from '../trace/guest.ts';
+import { CATEGORIES, podOfScope, type Category } from '../trace/profile-rules.ts';
 import { apiNotes, apiSection } from './behavior-apis.ts';
 import { networkMermaid, processMermaid } from './behavior-mermaid.ts';
 import { behaviorExtraSections } from './behavior-policy.ts';
@@ -95,6 +96,38 @@ function lostWarning(d: BehaviorDiff): string | undefined {
     + `${head > 0 ? 'removals' : 'additions'} may not be real; treat this diff as low confidence.`;
 }
 
+/** A Kata guest of the compared node traces and what its trace says about it. */
+export interface GuestStatusLine {
+  pod: string;
+  side: 'head' | 'base';
+  text: string;
+}
+
+/** Kata guests of node traces: every head guest, and base guests that were not (fully) traced, so a guest that
+ * could not be traced (confidential, no BTF, no tracer) is never silently missing. Empty without guests. */
+export function guestStatuses(d: BehaviorDiff): GuestStatusLine[] {
+  const out: GuestStatusLine[] = [];
+  const seen = new Set<string>();
+  const sides: Array<['head' | 'base', BehaviorDiff['head'][]]> = [['head', [d.head]], ['base', d.bases]];
+  for (const [side, profiles] of sides) {
+    for (const g of profiles.flatMap((p) => p.traces.flatMap((t) => t.guests ?? []))) {
+      // the base is shown only where it could not be traced: its traced guests are what the head is compared with
+      if (side === 'base' && g.status === 'traced' && g.complete !== false) continue;
+      const line: GuestStatusLine = { pod: g.pod, side, text: guestStatusText(g) };
+      const key = `${line.pod}\0${side}\0${line.text}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(line);
+    }
+  }
+  return out;
+}
+
+function guestLines(d: BehaviorDiff): string | undefined {
+  const lines = guestStatuses(d).map((g) => `- ${code(g.pod)}${g.side === 'base' ? ' (base)' : ''}: ${escapeText(g.text)}`);
+  return lines.length > 0 ? `**Kata guests**\n\n${lines.join('\n')}` : undefined;
+}
+
 function comparedWith(d: BehaviorDiff, ctx: BehaviorRenderContext): string {
   const base = [ctx.baseRef ? `\`${ctx.baseRef}\`` : 'the base', ctx.baseSha ? `@ \`${ctx.baseSha.slice(0, 12)}\`` : ''].filter(Boolean).join(' ');
   const runs = d.baseRuns > 1 ? ` (${d.baseRuns} base runs)` : '';
@@ -132,11 +165,31 @@ interface Shape {
   mermaid: boolean;
 }
 
+/** Items of several pods (a node's trace: runc pods, Kata guests and their sandboxes) are grouped by pod, each group
+ * under a row naming it; items of one pod or none keep their order. */
+export function byPod<S extends string, T extends { item: { scope?: string } }>(entries: Array<[S, T]>): Array<[S, T] | string> {
+  const pods = new Set(entries.map(([, e]) => podOfScope(e.item.scope ?? '')));
+  if (pods.size < 2) return entries;
+  const out: Array<[S, T] | string> = [];
+  for (const pod of [...pods].sort()) {
+    out.push(pod);
+    for (const entry of entries) if (podOfScope(entry[1].item.scope ?? '') === pod) out.push(entry);
+  }
+  return out;
+}
+
 function itemRows(c: CategoryDiff, maxRows: number, moreNote: string): string {
   const entries: Array<[string, DiffEntry]> = [...c.added.map((e) => ['+', e] as [string, DiffEntry]), ...c.removed.map((e) => ['−', e] as [string, DiffEntry])];
   if (entries.length === 0 || maxRows <= 0) return entries.length === 0 ? '' : `_${entries.length} changes; ${moreNote}_`;
   const lines = ['| | Item | Count | Risk |', '|---|---|---:|---|'];
-  for (const [sign, e] of entries.slice(0, maxRows)) lines.push(`| ${sign} | ${code(e.item.key)} | ${e.count} | ${e.risk.map(escapeText).join(', ')} |`);
+  let shown = 0;
+  for (const row of byPod(entries)) {
+    if (shown >= maxRows) break;
+    if (typeof row === 'string') { lines.push(`| | **${row ? code(row) : 'outside pods'}** | | |`); continue; }
+    const [sign, e] = row;
+    lines.push(`| ${sign} | ${code(e.item.key)} | ${e.count} | ${e.risk.map(escapeText).join(', ')} |`);
+    shown++;
+  }
   if (entries.length > maxRows) lines.push(`\n_…and ${entries.length - maxRows} more; ${moreNote}_`);
   return lines.join('\n');
 }
@@ -158,6 +211,8 @@ function head(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typeof 
   const parts = [`### Behavior diff · \`${ctx.job}\``, ctx.actions ? `${actionsLine(ctx.actions)} ${comparedWith(d, ctx)}` : comparedWith(d, ctx)];
   const lost = lostWarning(d);
   if (lost) parts.push(lost);
+  const guests = guestLines(d);
+  if (guests) parts.push(guests);
   const changed = CATEGORIES.some((c) => v[c].added.length > 0 || v[c].removed.length > 0) || v.custom.added.length + v.custom.removed.length > 0;
   if (!changed) parts.push('**No behavior changes.**');
   const anyFlaky = CATEGORIES.some((c) => v[c].flaky.length > 0) || v.custom.flaky.length > 0;

@@ -6,6 +6,9 @@
 //   kind (nested):   /system.slice/docker-<node>.scope/kubelet.slice/kubelet-kubepods.slice/...-pod<uid_>.slice/cri-containerd-<id>.scope
 //   Kata on the host: .../pod<uid>/kata_<sandbox-id> (SandboxCgroupOnly) and /kata_overhead/<sandbox-id> (legacy)
 //   Podman pods:     cgroupfs /libpod_parent/<pod-id>/libpod-<id>     systemd /machine.slice/machine-libpod_pod_<pod-id>.slice/libpod-<id>.scope
+//   Kata in the guest: the host's OCI cgroupsPath, which the kata-agent (as init, cgroupfs manager) turns from the
+//                    systemd form `slice:prefix:id` into a path: /kubepods-besteffort-pod<uid_>.slice/cri-containerd/<id>;
+//                    with systemd in the guest, the systemd layout above; with the cgroupfs driver, the same path.
 
 export type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'kata' | 'podman' | 'unknown';
 export type CgroupDriver = 'systemd' | 'cgroupfs';
@@ -62,10 +65,13 @@ function parseContainerSegment(segment: string): Pick<CgroupAttribution, 'kind' 
   return undefined;
 }
 
+/** The prefix part of a systemd cgroupsPath (`slice:prefix:name`), by runtime. */
+const RUNTIME_PREFIXES: Readonly<Record<string, ContainerRuntime>> = { 'cri-containerd': 'containerd', crio: 'cri-o', docker: 'docker' };
+
 function qosFromSegments(segments: string[]): QosClass {
   for (const s of segments) {
-    if (s === 'besteffort' || s.endsWith('kubepods-besteffort.slice')) return 'besteffort';
-    if (s === 'burstable' || s.endsWith('kubepods-burstable.slice')) return 'burstable';
+    if (s === 'besteffort' || s.endsWith('kubepods-besteffort.slice') || s.startsWith('kubepods-besteffort-pod')) return 'besteffort';
+    if (s === 'burstable' || s.endsWith('kubepods-burstable.slice') || s.startsWith('kubepods-burstable-pod')) return 'burstable';
   }
   return 'guaranteed';
 }
@@ -89,10 +95,18 @@ export function parseCgroupPath(path: string): CgroupAttribution | undefined {
     if (nestedEnd > 0) base.nestedUnder = '/' + segments.slice(0, nestedEnd).join('/');
     const containerSegment = segments[podIndex + 1];
     if (containerSegment === undefined) return base;
-    const container = parseContainerSegment(containerSegment);
+    let container = parseContainerSegment(containerSegment);
+    let consumed = 1;
+    // a Kata guest: the systemd cgroupsPath `slice:cri-containerd:<id>` with its colons turned into slashes
+    const prefixed = RUNTIME_PREFIXES[containerSegment];
+    const next = segments[podIndex + 2];
+    if (prefixed && next !== undefined && new RegExp(`^${CONTAINER_ID}$`).test(next)) {
+      container = { kind: 'container', containerId: next, runtime: prefixed };
+      consumed = 2;
+    }
     if (!container) return { ...base, subpath: '/' + segments.slice(podIndex + 1).join('/') };
     const out: CgroupAttribution = { ...base, ...container };
-    const rest = segments.slice(podIndex + 2);
+    const rest = segments.slice(podIndex + 1 + consumed);
     if (rest.length > 0) out.subpath = '/' + rest.join('/');
     return out;
   }

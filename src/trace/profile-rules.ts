@@ -25,7 +25,8 @@ export const EPHEMERAL_PORT_MIN = 32768;
 /** Directories whose direct children are temp names (mktemp, mkdtemp, tempfile). */
 export const TEMP_ROOTS = ['/tmp', '/var/tmp', '/dev/shm', '/run/user/<n>'] as const;
 
-const UUID_RE = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
+// with dashes, or with underscores as systemd writes a pod UID in a slice name (kubepods-…-pod<uid_>.slice)
+const UUID_RE = /[0-9a-fA-F]{8}([-_])[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{12}/g;
 // a run of 12+ hex digits, not part of a longer word, with at least one digit (container ids, git shas, hashes)
 const HEX_RE = /(?<![0-9A-Za-z])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}(?![0-9A-Za-z])/g;
 // base32/base64-ish tokens of 16+ characters mixing letters and digits (nix store hashes, cache keys)
@@ -218,12 +219,25 @@ export function normalizeNamespace(ns: string): string {
   return m ? `${m[1]}-${PH.rand}` : normalizeToken(ns);
 }
 
-/** `[ns/workload:container]` prefix of a key in pod mode, '' in command mode. */
-export function scopeOf(e: { pod?: string; namespace?: string; container?: string }): string {
+/** Container part of a scope for what runs in a Kata pod outside its containers: in the guest (the kata-agent, the
+ * guest's own processes), and on the host (the shim, the VMM, virtiofsd). */
+export const GUEST_SCOPE = '(guest)';
+export const SANDBOX_SCOPE = '(sandbox)';
+
+/** `[ns/workload:container]` prefix of a key in pod mode, '' in command mode. A Kata guest's events are scoped by
+ * their pod and container like a runc pod's (never by sandbox id, which changes every run). */
+export function scopeOf(e: { pod?: string; namespace?: string; container?: string; kernel?: string; sandbox?: string }): string {
   if (!e.pod) return '';
   const ns = e.namespace ? `${normalizeNamespace(e.namespace)}/` : '';
-  const container = e.container ? `:${normalizeToken(e.container)}` : '';
-  return `${ns}${workloadOf(e.pod)}${container}`;
+  const name = e.container ? normalizeToken(e.container)
+    : e.kernel === 'guest' ? GUEST_SCOPE : e.kernel === 'host' && e.sandbox ? SANDBOX_SCOPE : undefined;
+  return `${ns}${workloadOf(e.pod)}${name ? `:${name}` : ''}`;
+}
+
+/** The pod part of a scope (`ns/workload`), to group a report's items by pod. */
+export function podOfScope(scope: string): string {
+  const i = scope.indexOf(':');
+  return i < 0 ? scope : scope.slice(0, i);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

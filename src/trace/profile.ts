@@ -2,7 +2,7 @@
 // at a time so a trace of any length is never held in memory. See docs/diff-format.md.
 import { customItemKey, identityIndex, identityOf, type CustomItem } from '../bpf/diff-keys.ts';
 import { SkipCounter, type AuditSkips } from './audit-parse.ts';
-import type { CustomTraceEvent, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
+import type { CustomTraceEvent, GuestSummary, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
 import { PeerIndex } from './peers.ts';
 import {
   addressIdentity, defaultIgnores, isSecretPath, normalizeArgs, normalizeDnsName, normalizeExe, normalizePath,
@@ -100,6 +100,16 @@ export interface ProfileSource {
   mode: string;
   lost: number;
   events: number;
+  /** Format 1.2, a node collector's trace: the Kata guests, by pod (`ns/workload`), traced or not and why. */
+  guests?: ProfileGuest[];
+}
+
+export interface ProfileGuest {
+  pod: string;
+  status: GuestSummary['status'];
+  reason?: string;
+  /** false: the guest's stream ended without its footer. */
+  complete?: boolean;
 }
 
 export interface BehaviorProfile {
@@ -150,6 +160,14 @@ const PROBE_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
 const DENIED_ERRORS = new Set(['EACCES', 'EPERM']);
 
 export const ROOT_PARENT = '(root)';
+
+/** Which process a pid names: pids of a Kata guest (format 1.2, `kernel: guest`) are the guest's own, so a merged
+ * trace keys them by their guest; the host's stay plain numbers. */
+type ProcKey = number | string;
+
+function procKey(e: TraceEvent, pid: number): ProcKey {
+  return e.kernel === 'guest' ? `${e.sandbox ?? `${e.namespace ?? ''}/${e.pod ?? ''}`}:${pid}` : pid;
+}
 
 function addBy(by: string[], exe: string): void {
   if (by.length < MAX_BY && !by.includes(exe)) {
@@ -220,14 +238,14 @@ export class ProfileBuilder {
   /** Identity fields of the current trace's custom events, from its header's packages. */
   #identity = new Map<string, string[]>();
   readonly #servers = new Set<string>();
-  readonly #exeByPid = new Map<number, string>();
+  readonly #exeByPid = new Map<ProcKey, string>();
   readonly #pathCache = new Map<string, string | null>();
   readonly #exeCache = new Map<string, string>();
   readonly #argsCache = new Map<string, string>();
   readonly #dnsCache = new Map<string, string>();
   /** File items by group (`access`, or `scope\0access`, `!` suffix when denied), then by path. */
   readonly #fileIdx = new Map<string, Map<string, FileItem>>();
-  readonly #dnsByPid = new Map<number, DnsPending>();
+  readonly #dnsByPid = new Map<ProcKey, DnsPending>();
   readonly #nameByIp = new Map<string, string>();
   /** Egress items keyed by an address block, with the addresses behind them: a name learned later re-keys them. */
   readonly #unnamed = new Map<string, Map<string, number>>();
@@ -267,6 +285,14 @@ export class ProfileBuilder {
   end(footer: TraceFooter): void {
     const lost = Math.max(0, footer.lost.total) + (footer.lost.incomplete < 0 ? 1 : 0);
     if (this.#current) this.#current.lost = lost;
+    if (this.#current && footer.guests && footer.guests.length > 0) {
+      this.#current.guests = footer.guests.map((g) => {
+        const out: ProfileGuest = { pod: scopeOf({ pod: g.pod, namespace: g.namespace }), status: g.status };
+        if (g.reason !== undefined) out.reason = g.reason;
+        if (g.complete === false) out.complete = false;
+        return out;
+      }).sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+    }
     this.#lost += lost;
   }
 
@@ -277,7 +303,7 @@ export class ProfileBuilder {
     switch (e.kind) {
       case 'exec': this.#exec(e, n); break;
       case 'exit':
-        if (e.pid > 0) { this.#exeByPid.delete(e.pid); this.#dnsByPid.delete(e.pid); }
+        if (e.pid > 0) { this.#exeByPid.delete(procKey(e, e.pid)); this.#dnsByPid.delete(procKey(e, e.pid)); }
         break;
       case 'open': this.#open(e, n); break;
       case 'connect': this.#connect(e, n); break;
@@ -317,8 +343,9 @@ export class ProfileBuilder {
     if (by) addBy(it.by, by);
   }
 
-  #remember(pid: number, exe: string): void {
-    if (pid <= 0) return;
+  #remember(e: TraceEvent, exe: string): void {
+    if (e.pid <= 0) return;
+    const pid = procKey(e, e.pid);
     if (this.#exeByPid.get(pid) === exe) return;
     this.#exeByPid.delete(pid);
     this.#exeByPid.set(pid, exe);
@@ -329,7 +356,7 @@ export class ProfileBuilder {
   }
 
   #exeOf(e: TraceEvent): string {
-    return e.exe ?? (e.pid > 0 ? this.#exeByPid.get(e.pid) : undefined) ?? e.comm ?? '?';
+    return e.exe ?? (e.pid > 0 ? this.#exeByPid.get(procKey(e, e.pid)) : undefined) ?? e.comm ?? '?';
   }
 
   /** normalizeArgs, cached per argv (argv repeat: the same tools run with the same flags). */
@@ -359,7 +386,7 @@ export class ProfileBuilder {
   #exec(e: TraceEvent, n: number): void {
     const failed = e.result !== undefined && e.result < 0;
     if (failed && PROBE_ERRORS.has(e.error ?? '')) return;
-    const parentRaw = e.parent_exe ?? (e.ppid !== undefined ? this.#exeByPid.get(e.ppid) : undefined);
+    const parentRaw = e.parent_exe ?? (e.ppid !== undefined ? this.#exeByPid.get(procKey(e, e.ppid)) : undefined);
     const parent = parentRaw === undefined ? ROOT_PARENT : this.#normExe(parentRaw);
     const exe = e.exe ?? e.comm ? this.#normExe((e.exe ?? e.comm)!) : normalizeExe(undefined);
     const args = this.#args(e.argv);
@@ -377,7 +404,7 @@ export class ProfileBuilder {
       it.count += n;
     }
     if (failed) return;
-    if (e.exe) this.#remember(e.pid, e.exe);
+    if (e.exe) this.#remember(e, e.exe);
     this.#fileAccess('exec', exe, false, scope, exe, n);
   }
 
@@ -497,10 +524,11 @@ export class ProfileBuilder {
     const exe = this.#normExe(this.#exeOf(e));
     this.#net({ direction: 'dns', proto: e.proto ?? 'udp', peer: name, peerClass: 'name', port: '', scope: scopeOf(e) }, exe, n);
     if (e.pid <= 0 || name.endsWith('.arpa')) return;
-    let p = this.#dnsByPid.get(e.pid);
+    const pid = procKey(e, e.pid);
+    let p = this.#dnsByPid.get(pid);
     if (!p || p.consumed || e.ts - p.ts > DNS_WINDOW_NS) {
       p = { names: [], ts: e.ts, consumed: false };
-      this.#dnsByPid.set(e.pid, p);
+      this.#dnsByPid.set(pid, p);
       if (this.#dnsByPid.size > MAX_TRACKED_PIDS) this.#dnsByPid.delete(this.#dnsByPid.keys().next().value!);
     }
     p.ts = e.ts;
@@ -511,7 +539,7 @@ export class ProfileBuilder {
   #nameFor(e: TraceEvent, ip: string): string | undefined {
     const known = this.#nameByIp.get(ip);
     if (known) return known;
-    const p = e.pid > 0 ? this.#dnsByPid.get(e.pid) : undefined;
+    const p = e.pid > 0 ? this.#dnsByPid.get(procKey(e, e.pid)) : undefined;
     if (!p || e.ts - p.ts > DNS_WINDOW_NS) return undefined;
     const names = p.names.filter((a) => !p.names.some((b) => b !== a && a.startsWith(b + '.')));
     p.consumed = true;

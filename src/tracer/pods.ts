@@ -22,6 +22,8 @@ export interface PodInfo {
   containers: Map<string, string>;
   /** The pod's labels (policies select pods by them; the service graph groups by them). */
   labels?: Record<string, string>;
+  /** The pod's annotations (katabot inject leaves its decision in one). */
+  annotations?: Record<string, string>;
 }
 
 /** Where pod facts come from; the default asks the API server with @kubernetes/client-node. */
@@ -31,7 +33,7 @@ export interface PodSource {
 }
 
 interface PodLike {
-  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: { runtimeClassName?: string };
   status?: {
     containerStatuses?: Array<{ name: string; containerID?: string }>;
@@ -54,6 +56,7 @@ export function podInfoFromObject(pod: PodLike): PodInfo {
   };
   if (pod.spec?.runtimeClassName) info.runtimeClassName = pod.spec.runtimeClassName;
   if (pod.metadata?.labels && Object.keys(pod.metadata.labels).length > 0) info.labels = { ...pod.metadata.labels };
+  if (pod.metadata?.annotations) info.annotations = pod.metadata.annotations;
   return info;
 }
 

@@ -139,6 +139,7 @@ export class TraceSession {
     let ids: ScopeIds;
     if (o.scope.kind === 'all') ids = { kind: 'all' };
     else if (o.scope.kind === 'cgroups') ids = { kind: 'cgroups', ids: o.scope.targets, ...(o.scope.exclude ? { exclude: o.scope.exclude } : {}) };
+    else if (o.scope.kind === 'all-but-self') ids = { kind: 'all-but-self', self: BigInt(begin?.selfcg ?? '0') };
     else ids = { kind: 'own-pod', self: BigInt(begin?.selfcg ?? '0'), pod: BigInt(begin?.parentcg ?? '0') };
     const scope = scopeExpression(ids, o.preflight.kernfsParent);
     const started = await Promise.allSettled(custom.map((p) => PackageProcess.start({

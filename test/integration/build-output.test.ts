@@ -56,6 +56,22 @@ describe('the built JavaScript (the image layout, without Docker)', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('`katabot guest` (inside every traced Kata guest) runs its own small entry, without the bot\'s modules', async () => {
+    assert.ok(existsSync(join(app, 'dist', 'cli', 'guest-main.js')));
+    const { stdout } = await execFileAsync(process.execPath, [join(app, 'bin', 'katabot.js'), 'guest', '--help'], { cwd: app, timeout: 30_000 });
+    assert.match(stdout, /--collector <host:port>/);
+    // the entry's import graph stays the tracer's: no bot, no Kubernetes client at load time
+    const seen = new Set<string>();
+    const visit = (f: string): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const m of readFileSync(f, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.[^'"]+)['"]/g)) visit(join(f, '..', m[1]!));
+    };
+    visit(join(app, 'dist', 'cli', 'guest-main.js'));
+    const loaded = [...seen].map((f) => f.slice(join(app, 'dist').length + 1)).sort();
+    assert.deepEqual(loaded.filter((f) => /^(server|handlers|reporter|adapters|behavior|dashboard)\//.test(f)), [], loaded.join(', '));
+  });
+
   it('`node bin/katabot.js --help` lists the verbs', async () => {
     const { stdout } = await execFileAsync(process.execPath, [join(app, 'bin', 'katabot.js'), '--help'], { cwd: app, timeout: 30_000 });
     assert.match(stdout, /\bserve\b/);

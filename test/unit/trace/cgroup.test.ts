@@ -1,5 +1,6 @@
 // cgroup path attribution, one case per path shape: systemd and cgroupfs drivers, each QoS class, containerd,
-// CRI-O (and conmon), docker, kind's nested hierarchy, static pods, and Kata's sandbox and overhead cgroups.
+// CRI-O (and conmon), docker, kind's nested hierarchy, static pods, Kata's sandbox and overhead cgroups, and the
+// paths a kata-agent gives containers inside the guest.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bareContainerId, findCgroup2Mount, parseCgroupPath, parseMountInfo, parseProcCgroup, type CgroupAttribution } from '../../../src/trace/cgroup.ts';
@@ -97,6 +98,26 @@ const cases: Array<{ name: string; path: string; want: CgroupAttribution | undef
     name: 'Kata sandbox cgroup with the systemd driver',
     path: `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${UID_}.slice/kata-${SANDBOX}.scope`,
     want: { kind: 'kata-sandbox', driver: 'systemd', qos: 'besteffort', podUid: UID, containerId: SANDBOX, runtime: 'kata' },
+  },
+  {
+    name: 'Kata guest, kata-agent as init: the systemd cgroupsPath with its colons as slashes',
+    path: `/kubepods-besteffort-pod${UID_}.slice/cri-containerd/${CID}`,
+    want: { kind: 'container', driver: 'systemd', qos: 'besteffort', podUid: UID, containerId: CID, runtime: 'containerd' },
+  },
+  {
+    name: 'Kata guest, guaranteed pod, CRI-O',
+    path: `/kubepods-pod${UID_}.slice/crio/${CID}`,
+    want: { kind: 'container', driver: 'systemd', qos: 'guaranteed', podUid: UID, containerId: CID, runtime: 'cri-o' },
+  },
+  {
+    name: 'Kata guest, the pod cgroup the kata-agent created',
+    path: `/kubepods-burstable-pod${UID_}.slice`,
+    want: { kind: 'pod', driver: 'systemd', qos: 'burstable', podUid: UID },
+  },
+  {
+    name: 'Kata guest, a runtime prefix without an id stays a subpath',
+    path: `/kubepods-burstable-pod${UID_}.slice/cri-containerd`,
+    want: { kind: 'pod', driver: 'systemd', qos: 'burstable', podUid: UID, subpath: '/cri-containerd' },
   },
   {
     name: 'Kata VMM overhead outside the pod (legacy mode)',

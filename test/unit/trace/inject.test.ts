@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { DEFAULT_KATABOT_CONFIG } from '../../../src/config/types.ts';
 import {
-  TRACER_CONTAINER, TRACE_READY_FILE, TRACE_RUNTIME_ANNOTATION, TRACE_VOLUME, WAIT_FOR_TRACER_SCRIPT, injectTracer,
+  KATA_TRACE_DIR, KATA_TRACE_SCRIPT, TRACER_CONTAINER, TRACE_READY_FILE, TRACE_RUNTIME_ANNOTATION, TRACE_VOLUME, WAIT_FOR_TRACER_SCRIPT, injectTracer,
 } from '../../../src/jobs/trace.ts';
 import type { ProwJob } from '../../../src/jobs/types.ts';
 import { CRD_PATH, crdSkipReason, loadProwJobValidator, translateStructuralSchema } from '../../fixtures/jobs/crd-schema.ts';
@@ -88,6 +88,20 @@ describe('injectTracer', () => {
     assert.ok(tracer.args!.includes('--cgroup-root'));
     assert.deepEqual(pod.volumes!.find((v) => v.hostPath)?.hostPath, { path: '/sys/fs/cgroup', type: 'Directory' });
     assert.equal(pj.metadata.annotations?.[TRACE_RUNTIME_ANNOTATION], 'runc');
+  });
+
+  it('runc pod: the Kata tracing scripts are copied into the shared volume and named in the test containers\' env', () => {
+    const pod = injectTracer(prowJob(), policy).spec.pod_spec!;
+    const init = pod.initContainers!.find((c) => c.name === 'katabot-kata-trace')!;
+    assert.equal(init.image, policy.image);
+    assert.match(init.command!.join(' '), new RegExp(`cp -r /app/scripts /app/deploy ${KATA_TRACE_DIR}/`));
+    assert.deepEqual(init.volumeMounts, [{ name: TRACE_VOLUME, mountPath: '/var/run/katabot' }]);
+    const env = pod.containers[0]!.env!;
+    assert.deepEqual(env.find((e) => e.name === 'KATABOT_KATA_TRACE'), { name: 'KATABOT_KATA_TRACE', value: KATA_TRACE_SCRIPT });
+    assert.deepEqual(env.find((e) => e.name === 'KATABOT_IMAGE'), { name: 'KATABOT_IMAGE', value: policy.image });
+    assert.deepEqual(env.find((e) => e.name === 'GOPATH'), { name: 'GOPATH', value: '/go' }, 'the job\'s own env is kept');
+    // a Kata job pod is not where a cluster is built: no scripts
+    assert.equal(injectTracer(prowJob('kata-qemu'), policy).spec.pod_spec!.initContainers, undefined);
   });
 
   it('writes to $ARTIFACTS/katabot/trace.jsonl and stops on the test container\'s Prow marker file', () => {

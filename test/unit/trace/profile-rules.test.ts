@@ -19,6 +19,7 @@ describe('normalizePath', () => {
     ['a plain file in /tmp stays', '/tmp/report.pdf', '/tmp/report.pdf'],
     ['container id (hex)', '/var/lib/docker/containers/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/config.v2.json', '/var/lib/docker/containers/<hex>/config.v2.json'],
     ['uuid', '/run/containerd/k8s.io/5f0e6b6a-1c2d-4e5f-8a9b-0c1d2e3f4a5b/rootfs', '/run/containerd/k8s.io/<uuid>/rootfs'],
+    ['pod UID in a systemd slice', '/sys/fs/cgroup/kubepods-besteffort-pod5f0e6b6a_1c2d_4e5f_8a9b_0c1d2e3f4a5b.slice/cri-containerd', '/sys/fs/cgroup/kubepods-besteffort-pod<uuid>.slice/cri-containerd'],
     ['versioned library', '/usr/lib/x86_64-linux-gnu/libapr-1.so.0.5.1', '/usr/lib/x86_64-linux-gnu/libapr-1.so.<ver>'],
     ['versioned directory', '/root/.pyenv/versions/3.11.7/bin/python3.11', '/root/.pyenv/versions/<ver>/bin/python<ver>'],
     ['v-prefixed version', '/home/u/.cache/node/compile-cache/v24.1.0/abc', '/home/u/.cache/node/compile-cache/<ver>/abc'],

@@ -50,6 +50,14 @@ describe('generateProgram', () => {
     assert.doesNotMatch(generateProgram(opts({ scope: { kind: 'cgroups', targets: [1n] } })), /\$in = 0; \}/);
   });
 
+  it('guest scope: everything but its own cgroup, with no walk up the tree', () => {
+    const guest = generateProgram(opts({ scope: { kind: 'all-but-self' } }));
+    assert.match(guest, /@self_cg = cgroup;/);
+    assert.match(guest, /if \(cgroup != @self_cg\) \{ \$in = 1; \}/);
+    assert.doesNotMatch(guest, /@pod_cg|unroll/);
+    assert.match(guest, /clear\(@self_cg\);/);
+  });
+
   it('triggers the flush marker only from the agent', () => {
     assert.match(program, /sys_enter_kill \/pid == 4321 && args->sig == 0 && args->pid >= 4194304\//);
   });
