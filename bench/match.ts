@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { Presubmit } from '../src/jobs/types.ts';
+import type { Presubmit } from '../src/config/prow-types.ts';
 import { rng } from '../test/fixtures/rng.ts';
 
 const GOAL_MS = 50;

@@ -6,7 +6,7 @@ import type { PullFacts } from '../plan/facts.ts';
 import type { WorkflowJobObject } from '../jobs/actions.ts';
 import type { CheckRunObject, StatusObject, WorkflowRunObject } from '../plan/head-results.ts';
 import { checkRunResult } from '../plan/head-results.ts';
-import type { CheckRunInput, CheckRunUpdate, StatusInput } from '../report/check-run.ts';
+import type { CheckRunInput, CheckRunUpdate, StatusInput } from '../render/check-run.ts';
 import { IN_REPO_CONFIG_DIR, inRepoConfigPaths, PROW_IGNORE_FILE } from '../config/in-repo.ts';
 
 
@@ -19,8 +19,8 @@ const NO_BLIND_RETRY = { retries: 0 } as const;
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
-export type { PullFacts, WorkflowRunRef } from '../plan/facts.ts';
-export type { CheckRunAction, CheckRunInput, CheckRunUpdate, StatusInput } from '../report/check-run.ts';
+export type { PullFacts } from '../plan/facts.ts';
+export type { CheckRunInput, CheckRunUpdate, StatusInput } from '../render/check-run.ts';
 
 /** Trust facts change rarely; caching them keeps a burst of comments from spending the rate limit. */
 const TRUST_TTL_MS = 5 * 60 * 1000;

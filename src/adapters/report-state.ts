@@ -17,8 +17,8 @@
 //   behavior-checkrun:<prowjob>                the `katabot / behavior (<job>)` check run of a traced PR ProwJob
 //   behavior-comment:<org/repo>#<n>:<job>      the PR's behavior comment for one job: id, generation
 import type { Channel, Reported } from '../plan/report.ts';
-import type { FailureRow } from '../report/failure-comment.ts';
-import type { TestReport } from '../report/test-report.ts';
+import type { FailureRow } from '../render/failure-comment.ts';
+import type { TestReport } from '../render/test-report.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 import type { CheckRunInput, GitHub } from './github.ts';
 import type { Store } from './store.ts';

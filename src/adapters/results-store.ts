@@ -10,12 +10,12 @@
 //   results:sha-pr:<repo>:<sha>             PR number (head SHA → PR, for check events from forks)
 //   results:jobs                            zset job name by last start time
 //   results:pr-meta:<repo>#<n>              JSON PullMeta: the PR's author, labels and head, as the bot last saw them
-// GitHub Actions attempts are records too (`actions-<job id>`, src/report/actions-results.ts), written with put().
+// GitHub Actions attempts are records too (`actions-<job id>`, src/render/actions-results.ts), written with put().
 import type { Redis } from 'ioredis';
 import type { ProwJob } from '../jobs/types.ts';
-import { attemptKeyOf, attemptOf, isRegression, jobResultOf, sameResult, type AttemptRecord, type JobResult } from '../report/results.ts';
+import { attemptKeyOf, attemptOf, isRegression, jobResultOf, sameResult, type AttemptRecord, type JobResult } from '../render/results.ts';
 
-export type { AttemptRecord, JobResult } from '../report/results.ts';
+export type { AttemptRecord, JobResult } from '../render/results.ts';
 
 export interface ResultsStore {
   /**

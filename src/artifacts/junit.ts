@@ -1,8 +1,8 @@
 // Reads a job's JUnit files from its artifacts (`<build>/artifacts/junit*.xml`, as Prow's spyglass finds them),
-// streaming each through the JUnit reader (src/report/junit.ts), so a file of any size costs bounded memory.
+// streaming each through the JUnit reader (src/render/junit.ts), so a file of any size costs bounded memory.
 // A file that is not JUnit XML, or larger than the limit, is skipped and named, never fatal; a store that cannot
 // be read (network, permissions) throws, and the caller retries.
-import { JunitReader, JunitSyntaxError, mergeJunit, type JunitResult } from '../report/junit.ts';
+import { JunitReader, JunitSyntaxError, mergeJunit, type JunitResult } from '../render/junit.ts';
 import { jobBuildPath, JUNIT_IN_ARTIFACTS, type JobArtifacts } from './paths.ts';
 import type { ArtifactStore } from './store.ts';
 

@@ -315,9 +315,3 @@ export async function loadProfile(path: string, o: LoadOptions = {}): Promise<Be
   return mergeProfiles(used ? [builder.build(), ...saved] : saved);
 }
 
-/** The profile of a trace held in a Buffer (an artifact), read in chunks. */
-export async function profileFromBuffer(buf: Buffer, name: string, o: ProfileOptions = {}): Promise<BehaviorProfile> {
-  const builder = new ProfileBuilder(o);
-  await readTraceInto(builder, bufferChunks(buf), name);
-  return builder.build();
-}

@@ -13,8 +13,8 @@ import {
   jobArtifacts, jobBuildPath, openArtifactStore, traceArtifactPath, ArtifactNotFoundError, type ArtifactStore,
 } from '../artifacts/index.ts';
 import { LABELS, type ProwJob } from '../jobs/types.ts';
-import { behaviorCheckRun, behaviorCommentMarker, renderBehaviorComment, type BehaviorCheckRun, type BehaviorRenderContext } from '../report/behavior.ts';
-import { renderBehaviorHtml } from '../report/behavior-html.ts';
+import { behaviorCheckRun, behaviorCommentMarker, renderBehaviorComment, type BehaviorCheckRun, type BehaviorRenderContext } from '../render/behavior.ts';
+import { renderBehaviorHtml } from '../render/behavior-html.ts';
 import { diffProfiles, diffToJson, type DiffJson } from '../trace/diff.ts';
 import { ApiUsageBuilder } from '../trace/api-usage.ts';
 import { AuditDeduper, SkipCounter, type AuditEvent } from '../trace/audit-parse.ts';

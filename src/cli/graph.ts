@@ -4,9 +4,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadProfile } from '../behavior/read.ts';
-import { graphViewerScript } from '../report/graph-viewer.ts';
-import { serviceGraphDot, serviceGraphMermaid, serviceGraphPage } from '../report/service-graph.ts';
-import { layoutServiceGraph } from '../report/service-graph-layout.ts';
+import { graphViewerScript } from '../render/graph-viewer.ts';
+import { serviceGraphDot, serviceGraphMermaid, serviceGraphPage } from '../render/service-graph.ts';
+import { layoutServiceGraph } from '../render/service-graph-layout.ts';
 import { serviceGraph, serviceGraphJson } from '../trace/service-graph.ts';
 import { CliInputError, collect, ignoreRules, reportCliError } from './diff.ts';
 

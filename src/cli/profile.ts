@@ -4,7 +4,7 @@ import { loadProfile } from '../behavior/read.ts';
 import { skipsText } from '../trace/audit-parse.ts';
 import { collapseProfiles, type BehaviorProfile } from '../trace/profile.ts';
 import { CATEGORIES } from '../trace/profile-rules.ts';
-import { CATEGORY_TITLES, CUSTOM_TITLE } from '../report/behavior.ts';
+import { CATEGORY_TITLES, CUSTOM_TITLE } from '../render/behavior.ts';
 import { CliInputError, ignoreRules, openApiOption, reportCliError } from './diff.ts';
 
 interface ProfileCliOptions {

@@ -10,7 +10,7 @@ import { testManualRequiredCommand } from './test-manual-required.ts';
 import { traceCommand } from './trace.ts';
 import { MAX_PROBES, MAX_TARGETS, type CommandSpec, type ParsedCommand, type ParsedCommandName } from './types.ts';
 
-export type { CommandSpec, ParsedCommand, ParsedCommandName } from './types.ts';
+export type { CommandSpec, ParsedCommand } from './types.ts';
 export { commandText } from './markdown.ts';
 
 export const COMMANDS: readonly CommandSpec[] = Object.freeze([

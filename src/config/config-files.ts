@@ -1,6 +1,6 @@
 // The configuration files katabot reads, one at a time, as plain data: what the loader (load.ts) parses in a
 // worker thread and caches per file, and how the per-file results become one snapshot. Pure.
-import type { ProwConfig } from '../jobs/types.ts';
+import type { ProwConfig } from './prow-types.ts';
 import { ConfigError } from './errors.ts';
 import { parseKatabotConfig } from './katabot-config.ts';
 import { parsePluginsConfig, type PluginsConfig } from './plugins-config.ts';
@@ -77,4 +77,4 @@ export function presetUse(file: AppliedJobFile, presets: readonly Preset[], pres
   return parts.join(';');
 }
 
-export type { JobFile, Preset };
+export type { Preset };

@@ -2,7 +2,7 @@
 // pkg/config/inrepoconfig.go and config.go): where it is enabled, which files are read, how they are decoded,
 // defaulted and validated against the central config, and which clusters their jobs may use. Pure.
 import { minimatch } from 'minimatch';
-import type { JobConfig, Postsubmit, Presubmit, ProwConfig } from '../jobs/types.ts';
+import type { JobConfig, Postsubmit, Presubmit, ProwConfig } from './prow-types.ts';
 import { ConfigError } from './errors.ts';
 import { applyPresets, checkDuplicates, parseProwYamlFile, type JobOrigin, type Preset } from './prow-config.ts';
 

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { JobConfig, ProwConfig } from '../jobs/types.ts';
+import type { JobConfig, ProwConfig } from './prow-types.ts';
 import { configErrorFrom, parseConfigFile, presetUse, type FileKind, type ParsedFile, type Preset } from './config-files.ts';
 import { ConfigError } from './errors.ts';
 import type { ParseRequest, ParseResponse } from './load-worker.ts';

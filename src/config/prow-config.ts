@@ -4,13 +4,13 @@
 // Policy: values take the Go types Prow's structs give them; what Prow itself would reject in the fields katabot
 // uses is rejected with a one-line error naming file, line and key; every other key of config.yaml is kept as
 // written (Prow's config has hundreds), so katabot never refuses a config Prow accepts for reasons of its own.
-import type { DecorationConfig, JobConfig, Periodic, Postsubmit, Presubmit, ProwConfig } from '../jobs/types.ts';
+import type { DecorationConfig, JobConfig, Periodic, Postsubmit, Presubmit, ProwConfig } from './prow-types.ts';
 import { ConfigError, formatKeyPath, type KeyPath } from './errors.ts';
 import { decodeGoYaml, positionOf, type Position } from './go-yaml.ts';
 import { isPlainObject, typeName } from './yaml.ts';
 import { compileGoRegExp, goRegExpProblem } from './go-regexp.ts';
-import { isValidLabelKey, isValidLabelValue } from '../jobs/labels.ts';
-import { DEFAULT_NAMESPACE } from '../jobs/prowjob.ts';
+import { isValidLabelKey, isValidLabelValue } from './k8s-labels.ts';
+import { DEFAULT_NAMESPACE } from './prow-types.ts';
 
 /** config.go jobNameRegex */
 export const JOB_NAME_RE = /^[A-Za-z0-9-._]+$/;

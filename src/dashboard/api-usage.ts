@@ -7,7 +7,7 @@ import { EXPORT_COLUMNS, EXPORT_NAMES, type ExportName } from '../trace/apisnoop
 import type { AuditSkips } from '../trace/audit-parse.ts';
 import type { IneligibleEndpoint } from '../trace/conformance.ts';
 import type { OpenApiOperation } from '../trace/openapi.ts';
-import { sunburstTree, type SunburstNode } from './sunburst.ts';
+import { sunburstTree, type SunburstNode } from '../render/sunburst.ts';
 
 /** A run whose usage is shown. */
 export interface ApiUsageRun {

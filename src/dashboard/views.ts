@@ -1,7 +1,7 @@
-// The dashboard's views from job results (src/report/results.ts, as the reporter records them). Pure: the shell
+// The dashboard's views from job results (src/render/results.ts, as the reporter records them). Pure: the shell
 // (src/server/dashboard-data.ts) reads the store and passes results in.
-import { typeableOf } from '../report/actions-results.ts';
-import type { JobResult } from '../report/results.ts';
+import { typeableOf } from '../render/actions-results.ts';
+import type { JobResult } from '../render/results.ts';
 import type {
   AttemptChip, CommitAttempts, JobRowBase, JobRunsView, MaintainerGroup, NightlyRow, NightlyView, Outcome, PrChecksView, PresubmitRow,
   PullJob, PullSummary, PullView, Requirement, RunDetail, RunView, Weather,

@@ -5,7 +5,7 @@ import type { GitHub } from '../adapters/github.ts';
 import { runInfoOf, type RunInfo, type WorkflowJobObject } from '../jobs/actions.ts';
 import type { Facts } from '../plan/facts.ts';
 import { planWorkflowJob } from '../plan/workflow.ts';
-import type { JobResult } from '../report/results.ts';
+import type { JobResult } from '../render/results.ts';
 import type { HandlerDeps } from './deps.ts';
 import { planWith, rememberRun } from './facts.ts';
 import type { WorkflowConsumer } from './workflow.ts';

@@ -13,9 +13,10 @@ import { deckLinkForProwJob } from '../jobs/deck.ts';
 import { prowJobName } from '../jobs/names.ts';
 import { buildPostsubmitProwJob, buildPresubmitProwJob } from '../jobs/prowjob.ts';
 import { injectTracer } from '../jobs/trace.ts';
-import { LABELS, type Postsubmit, type ProwJob } from '../jobs/types.ts';
+import { LABELS, type ProwJob } from '../jobs/types.ts';
+import { type Postsubmit } from '../config/prow-types.ts';
 import type { ActionsRun, ProwRun, RunOutcome } from '../plan/runs.ts';
-import { queuedCheckRun, refusedCheckRun } from '../report/check-run.ts';
+import { queuedCheckRun, refusedCheckRun } from '../render/check-run.ts';
 import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
 
 /** What every run of one event shares. */

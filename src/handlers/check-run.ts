@@ -3,7 +3,7 @@
 import type { Context } from 'probot';
 import { GitHub } from '../adapters/github.ts';
 import { isOurApp } from '../plan/deliveries.ts';
-import { CHECK_ACTIONS } from '../report/check-run.ts';
+import { CHECK_ACTIONS } from '../render/check-run.ts';
 import type { HandlerDeps } from './deps.ts';
 import { rerunFromChecks } from './rerun.ts';
 

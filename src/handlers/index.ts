@@ -8,8 +8,9 @@ import { onIssueComment } from './issue-comment.ts';
 import { onPullRequest } from './pull-request.ts';
 import { onPullRequestReview } from './pull-request-review.ts';
 import { onPush } from './push.ts';
-import { onWorkflowJob, onWorkflowRun } from './workflow.ts';
-import { onTraceArtifacts } from './trace-artifacts.ts';
+import { onWorkflowJob, onWorkflowRun, type WorkflowConsumer } from './workflow.ts';
+import { actionsResultsConsumer } from './actions-results.ts';
+import { traceArtifactsConsumer } from './trace-artifacts.ts';
 
 export const REGISTRATIONS = {
   issue_comment: ['issue_comment.created'],
@@ -34,6 +35,9 @@ export const REGISTRATIONS = {
   push: ['push'],
 } as const;
 
+/** What katabot does with GitHub Actions events: record results; report the katabot action's traces. */
+const WORKFLOW_CONSUMERS: readonly WorkflowConsumer[] = [actionsResultsConsumer, traceArtifactsConsumer];
+
 export function katabotApp(deps: HandlerDeps): ApplicationFunction {
   return (app) => {
     app.on([...REGISTRATIONS.issue_comment], (ctx) => onIssueComment(deps, ctx as Context<'issue_comment'>));
@@ -44,9 +48,7 @@ export function katabotApp(deps: HandlerDeps): ApplicationFunction {
     app.on([...REGISTRATIONS.push], (ctx) => onPush(deps, ctx as Context<'push'>));
     app.on([...REGISTRATIONS.check_run], (ctx) => onCheckRun(deps, ctx as Context<'check_run'>));
     app.on([...REGISTRATIONS.check_suite], (ctx) => onCheckSuite(deps, ctx as Context<'check_suite'>));
-    app.on([...REGISTRATIONS.workflow_run], (ctx) => onWorkflowRun(deps, ctx as Context<'workflow_run'>));
-    app.on([...REGISTRATIONS.workflow_job], (ctx) => onWorkflowJob(deps, ctx as Context<'workflow_job'>));
-    // A second consumer of completed runs: the katabot action's trace artifacts.
-    app.on(['workflow_run.completed'], (ctx) => onTraceArtifacts(deps, ctx as Context<'workflow_run'>));
+    app.on([...REGISTRATIONS.workflow_run], (ctx) => onWorkflowRun(deps, WORKFLOW_CONSUMERS, ctx as Context<'workflow_run'>));
+    app.on([...REGISTRATIONS.workflow_job], (ctx) => onWorkflowJob(deps, WORKFLOW_CONSUMERS, ctx as Context<'workflow_job'>));
   };
 }

@@ -5,7 +5,7 @@ import { GitHub, pullFacts, type PullPayload } from '../adapters/github.ts';
 import { LABELS } from '../jobs/types.ts';
 import { planPullRequest } from '../plan/pull-request.ts';
 import { repoConfig } from '../plan/repo.ts';
-import { MARKERS } from '../report/markers.ts';
+import { MARKERS } from '../render/markers.ts';
 import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postNotice, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
 import { planWith } from './facts.ts';

@@ -6,7 +6,6 @@
 // Calls per traced PR run: the run's artifacts, the head zip, the PR, one runs listing per baseline workflow, one
 // artifacts listing per base run looked at (until three have the artifact), the base zips not yet profiled (cached
 // 14 days), then one comment create or edit and one check-run create.
-import type { Context } from 'probot';
 import { GitHub, httpStatus, type PullFacts } from '../adapters/github.ts';
 import { ActionsTraceApi, type RunArtifact } from '../adapters/github-actions-trace.ts';
 import { ignoreRulesOf, profileOfArtifact, readArtifactInfo, type ArtifactInfo } from '../behavior/actions-artifact.ts';
@@ -17,10 +16,11 @@ import {
   actionsRunKey, actionsRunRef, addBaseline, baseCandidates, baselineAdvice, baselineWorkflows, pickUp, pullCandidates, pullOf,
   type Baseline, type BaseRunRef, type CompletedRun,
 } from '../plan/trace-artifacts.ts';
-import { noBaselineCheckRun } from '../report/behavior.ts';
+import { noBaselineCheckRun } from '../render/behavior.ts';
 import { BehaviorPoster } from '../reporter/behavior-post.ts';
 import type { BehaviorProfile } from '../trace/profile.ts';
 import type { HandlerDeps } from './deps.ts';
+import type { WorkflowConsumer } from './workflow.ts';
 
 const IGNORE_TTL_SECONDS = 14 * 24 * 3600;
 
@@ -54,14 +54,14 @@ export function completedRun(r: RunPayload): CompletedRun {
   };
 }
 
-export async function onTraceArtifacts(deps: HandlerDeps, context: Context<'workflow_run'>): Promise<void> {
-  const { payload } = context;
-  if (payload.action !== 'completed') return;
-  const owner = payload.repository.owner.login;
-  const repo = payload.repository.name;
-  const gh = new GitHub(context.octokit, owner, repo);
-  await reportTracedRun(deps, gh, new ActionsTraceApi(gh), completedRun(payload.workflow_run as unknown as RunPayload));
-}
+/** The workflow consumer (src/handlers/workflow.ts): completed runs only. */
+export const traceArtifactsConsumer: WorkflowConsumer = {
+  name: 'trace-artifacts',
+  async onRun(deps, gh, event) {
+    if (event.action !== 'completed') return;
+    await reportTracedRun(deps, gh, new ActionsTraceApi(gh), completedRun(event.run as unknown as RunPayload));
+  },
+};
 
 /** Reports every katabot trace artifact of one completed run (the handler's body, also called by tests). */
 export async function reportTracedRun(deps: HandlerDeps, gh: GitHub, api: ActionsTraceApi, run: CompletedRun): Promise<void> {

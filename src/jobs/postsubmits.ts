@@ -1,7 +1,7 @@
 // Which postsubmits a push starts, as Prow's trigger decides (pkg/plugins/trigger/push.go handlePE,
 // pkg/config/jobs.go Postsubmit.ShouldRun, pkg/github PushEvent.Branch). Pure.
 import { branchMatches, runsAgainstChanges } from './select.ts';
-import type { Postsubmit } from './types.ts';
+import type { Postsubmit } from '../config/prow-types.ts';
 
 /** The parts of a GitHub `push` payload trigger reads. */
 export interface PushFacts {

@@ -1,16 +1,12 @@
 // ProwJob objects shaped as Prow's trigger creates them (pkg/pjutil/pjutil.go NewPresubmit/PresubmitSpec,
 // pkg/pod-utils/decorate/podspec.go LabelsAndAnnotationsForSpec, pkg/config defaulting). Pure.
-import type { DecorationConfig, JobBase, Periodic, Postsubmit, Presubmit, ProwConfig, ProwJob, ProwJobDefault, ProwJobSpec, ProwJobType, Refs } from './types.ts';
+import type { ProwJob, ProwJobSpec, ProwJobType } from './types.ts';
+import type { DecorationConfig, JobBase, Periodic, Postsubmit, Presubmit, ProwConfig, ProwJobDefault, Refs } from '../config/prow-types.ts';
+import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_TENANT_ID } from '../config/prow-types.ts';
 import { ANNOTATIONS, LABELS } from './types.ts';
 import { contextOf, rerunCommandOf } from './select.ts';
-import { sanitizeLabels, truncateLabelValue } from './labels.ts';
+import { sanitizeLabels, truncateLabelValue } from '../config/k8s-labels.ts';
 
-/** kube.DefaultClusterAlias */
-export const DEFAULT_CLUSTER = 'default';
-/** Prow's default for pod_namespace and prowjob_namespace when config.yaml does not set them. */
-export const DEFAULT_NAMESPACE = 'default';
-/** config.DefaultTenantID */
-export const DEFAULT_TENANT_ID = 'GlobalDefaultID';
 
 export interface PresubmitJobInput {
   presubmit: Presubmit;

@@ -1,7 +1,7 @@
 // Which presubmits run: Prow's trigger filters (pkg/pjutil/filter.go) and Presubmit.ShouldRun
 // (pkg/config/jobs.go), over katabot's job types. Pure.
 import { distance } from 'fastest-levenshtein';
-import type { JobConfig, Presubmit } from './types.ts';
+import type { JobConfig, Presubmit } from '../config/prow-types.ts';
 import { compileGoRegExp, goRegExpProblem, quoteMeta, type GoRegExp } from '../config/go-regexp.ts';
 
 export interface SelectedJob {
@@ -111,11 +111,6 @@ export function defaultTriggerWords(text: string): Set<string> {
 function triggerMatches(p: Presubmit, text: string, words: ReadonlySet<string>): boolean {
   if (!p.trigger && PLAIN_NAME.test(p.name)) return words.has(p.name);
   return triggerOf(p).test(text);
-}
-
-/** Prow's ContextRequired: a required context is neither optional nor skip_report. */
-export function contextRequired(p: Presubmit): boolean {
-  return !p.optional && !p.skip_report;
 }
 
 function hasChangeRule(p: Presubmit): boolean {

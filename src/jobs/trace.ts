@@ -9,7 +9,8 @@ import type { TracePolicy } from '../config/types.ts';
 import type { V1Container, V1PodSpec, V1Volume } from '@kubernetes/client-node';
 import { PACKAGES_ENV, bundlePackages, packageId, type BpfPackage } from '../bpf/package.ts';
 import { shouldDecorate } from './prowjob.ts';
-import { LABELS, type JobBase, type ProwConfig, type ProwJob } from './types.ts';
+import { LABELS, type ProwJob } from './types.ts';
+import { type JobBase, type ProwConfig } from '../config/prow-types.ts';
 
 export const TRACER_CONTAINER = 'katabot-tracer';
 export const TRACE_VOLUME = 'katabot-trace';

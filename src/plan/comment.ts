@@ -23,7 +23,7 @@ import {
   type SelectedJob,
 } from '../jobs/select.ts';
 import { traceProblem, type TraceProbes } from '../jobs/trace.ts';
-import type { Presubmit, ProwConfig } from '../jobs/types.ts';
+import type { Presubmit, ProwConfig } from '../config/prow-types.ts';
 import { decideCommand, type CommandDecision } from '../policy/commands.ts';
 import { applyLabelChanges } from '../policy/labels.ts';
 import { isTdxJob, tdxAllows, tdxGate, tdxGateWhen } from '../policy/tdx.ts';
@@ -42,7 +42,7 @@ import {
   unknownTargetsReply,
   unmergeableReply,
   untraceableReply,
-} from '../report/replies.ts';
+} from '../render/replies.ts';
 import { isTrustedUser, need, step, type Facts, type PullFacts, type Step } from './facts.ts';
 import type { ActionsRun, ActionsTraceRun, JobRun, ProwRun } from './runs.ts';
 import { actionsTraceRuns } from './actions-trace.ts';

@@ -4,12 +4,12 @@
 // deliveries. Pure, over the parsed payload; the config parts come from the caller.
 import type { KatabotConfig } from '../config/types.ts';
 import { isDeletedRef } from '../jobs/postsubmits.ts';
-import type { Postsubmit, Presubmit } from '../jobs/types.ts';
+import type { Postsubmit, Presubmit } from '../config/prow-types.ts';
 import { commandsIn, commentNeedsWork } from './comment.ts';
 import { LABEL, sameLabel } from '../policy/labels.ts';
 import { isTdxLabel } from '../policy/tdx.ts';
 import { isSelfLogin } from '../policy/trust.ts';
-import { CHECK_ACTIONS } from '../report/check-run.ts';
+import { CHECK_ACTIONS } from '../render/check-run.ts';
 
 /** What the filter knows about the repository a delivery is for (src/plan/repo.ts), and the App's login. */
 export interface RepoContext {

@@ -8,7 +8,7 @@
 // `step()` turns that into `{ need }`.
 import type { KatabotConfig } from '../config/types.ts';
 import type { RunInfo, WorkflowJobObject, WorkflowRunObject } from '../jobs/actions.ts';
-import type { Postsubmit, Presubmit } from '../jobs/types.ts';
+import type { Postsubmit, Presubmit } from '../config/prow-types.ts';
 import { userTrustStep } from '../policy/trust.ts';
 
 /** A pull request as katabot reads it (webhook payloads and the REST API agree on these fields). */

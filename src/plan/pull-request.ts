@@ -3,11 +3,11 @@
 // facts (the author's trust, the PR's files, the recorded TDX approval) and picks the jobs.
 import type { KatabotConfig } from '../config/types.ts';
 import { needsChangedFiles, selectForTestAll } from '../jobs/select.ts';
-import type { Presubmit } from '../jobs/types.ts';
+import type { Presubmit } from '../config/prow-types.ts';
 import { LABEL, applyLabelChanges, hasLabel, sameLabel } from '../policy/labels.ts';
 import { isTdxApprover, isTdxLabel, tdxAllows, tdxGate, tdxLabelsOnPush } from '../policy/tdx.ts';
 import { isSelfLogin, pullRequestTrusted } from '../policy/trust.ts';
-import { draftNotice, inRepoConfigReply, welcomeMessage } from '../report/replies.ts';
+import { draftNotice, inRepoConfigReply, welcomeMessage } from '../render/replies.ts';
 import { isTrustedUser, need, step, type Facts, type PullFacts, type Step } from './facts.ts';
 import type { Reply } from './comment.ts';
 import type { ProwRun } from './runs.ts';

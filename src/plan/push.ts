@@ -2,7 +2,7 @@
 // from the central job config and, where in-repo config is on, the pushed commit's own `.prow.yaml`. Nothing
 // for a deleted branch or tag. Pure: the handler gathers the in-repo jobs as a fact and creates the ProwJobs.
 import { isDeletedRef, postsubmitsForPush, selectPostsubmits, type PushFacts } from '../jobs/postsubmits.ts';
-import type { Postsubmit } from '../jobs/types.ts';
+import type { Postsubmit } from '../config/prow-types.ts';
 import { need, step, type Facts, type Step } from './facts.ts';
 
 export interface PushInput {

@@ -5,7 +5,7 @@ import { inRepoConfigEnabled } from '../config/in-repo.ts';
 import type { PluginsConfig } from '../config/plugins-config.ts';
 import { repoPolicy, servesRepo } from '../config/repo-policy.ts';
 import type { KatabotConfig } from '../config/types.ts';
-import type { JobConfig, Postsubmit, Presubmit, ProwConfig } from '../jobs/types.ts';
+import type { JobConfig, Postsubmit, Presubmit, ProwConfig } from '../config/prow-types.ts';
 
 /** The parts of a config snapshot this reads. */
 export interface ConfigView {

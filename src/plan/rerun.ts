@@ -2,7 +2,7 @@
 // "Re-run failed checks" on a suite: the jobs behind the check runs, on the PR whose head they ran, with /retest's
 // trust rule (/trace's for traced reruns). Pure: the handler gathers the jobs and the PR as facts.
 import type { KatabotConfig } from '../config/types.ts';
-import type { Presubmit } from '../jobs/types.ts';
+import type { Presubmit } from '../config/prow-types.ts';
 import { decideCommand } from '../policy/commands.ts';
 import { tdxAllows, tdxGate } from '../policy/tdx.ts';
 import { pullRequestTrusted } from '../policy/trust.ts';

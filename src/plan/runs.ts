@@ -2,7 +2,7 @@
 // backend answers. Pure types. Prow runs are ProwJobs (src/jobs), for a PR's head or a pushed commit; Actions runs
 // are GitHub Actions re-runs and dispatches. The effects side (src/handlers/backends.ts) launches each kind.
 import type { TraceProbes } from '../jobs/trace.ts';
-import type { Postsubmit, Presubmit } from '../jobs/types.ts';
+import type { Postsubmit, Presubmit } from '../config/prow-types.ts';
 
 /** A presubmit to start as a ProwJob for the PR's head. */
 export interface ProwRun {

@@ -2,7 +2,7 @@
 // their TDX jobs on it: success for a head an approver approved, pending naming the approvers otherwise. Set after
 // every event that may change it (a push, the label, /ok-to-test-tdx). Pure: the recorded approval is a fact.
 import type { KatabotConfig } from '../config/types.ts';
-import { CONTEXT_DESCRIPTION_MAX_LEN } from '../report/status.ts';
+import { CONTEXT_DESCRIPTION_MAX_LEN } from '../render/status.ts';
 import { tdxApproved } from '../policy/tdx.ts';
 import { need, step, type Facts, type Step } from './facts.ts';
 

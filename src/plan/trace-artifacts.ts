@@ -11,7 +11,7 @@
 //   4. the report, or, with no baseline, a check run that says so and which run makes one
 import { ARTIFACT_PREFIX, type ActionManifest } from '../trace/action-manifest.ts';
 import type { ActionsTraceWorkflow } from '../config/types.ts';
-import type { ActionsRunRef, BaselineAdvice } from '../report/behavior.ts';
+import type { ActionsRunRef, BaselineAdvice } from '../render/behavior.ts';
 import type { PullFacts } from './facts.ts';
 
 /** A completed workflow run, as the workflow_run payload has it. */

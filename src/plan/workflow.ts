@@ -1,10 +1,10 @@
-// What a GitHub Actions job event makes katabot record: one attempt record per job id (src/report/actions-results.ts),
+// What a GitHub Actions job event makes katabot record: one attempt record per job id (src/render/actions-results.ts),
 // linked to the PR whose head it ran. Pure: the handler (src/handlers/actions-results.ts) gathers the run and the PR
 // this asks for, from a `workflow_job` delivery and from backfill alike.
 import type { WorkflowJobObject } from '../jobs/actions.ts';
 import { actionsJobType } from '../jobs/actions.ts';
-import { actionsResultOf } from '../report/actions-results.ts';
-import type { JobResult } from '../report/results.ts';
+import { actionsResultOf } from '../render/actions-results.ts';
+import type { JobResult } from '../render/results.ts';
 import { need, step, type Facts, type Step } from './facts.ts';
 
 export interface WorkflowJobInput {

@@ -23,7 +23,8 @@ import { prowJobName } from '../jobs/names.ts';
 import { buildPostsubmitProwJob } from '../jobs/prowjob.ts';
 import { presubmitsFor } from '../jobs/select.ts';
 import { injectTracer } from '../jobs/trace.ts';
-import { LABELS, type Postsubmit, type ProwJob } from '../jobs/types.ts';
+import { LABELS, type ProwJob } from '../jobs/types.ts';
+import { type Postsubmit } from '../config/prow-types.ts';
 import { isFinalState } from '../jobs/state.ts';
 import { BehaviorPoster, type OutboxReport, type PostContext, type PostDeps } from './behavior-post.ts';
 

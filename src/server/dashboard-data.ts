@@ -7,17 +7,17 @@ import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
 import { WatchedFile } from '../adapters/watched-file.ts';
 import { readBehaviorHtml, reportId } from '../behavior/baseline.ts';
-import { graphFromReportHtml, type ServiceGraphView } from '../report/service-graph.ts';
-import { layoutServiceGraph } from '../report/service-graph-layout.ts';
+import { graphFromReportHtml, type ServiceGraphView } from '../render/service-graph.ts';
+import { layoutServiceGraph } from '../render/service-graph-layout.ts';
 import { groupsFor, NO_MAINTAINERS, parseMaintainers, type Maintainers } from '../dashboard/maintainers.ts';
 import { NO_REQUIRED_TESTS, parseRequiredTests, RequiredMatcher, type RequiredTests } from '../dashboard/required.ts';
 import type { BehaviorInfo, JobCatalogue, JobRunsView, NightlyView, PrChecksView, PullSummary, PullView, RunDetail } from '../dashboard/types.ts';
 import {
   jobRunsView, nightlyView, prChecksView, pullSummary, pullView, recentPulls, runDetail, runView, type Classifier, type ViewContext,
 } from '../dashboard/views.ts';
-import type { JobConfig, Presubmit } from '../jobs/types.ts';
-import { cancelledAsFailure, typeableOf } from '../report/actions-results.ts';
-import type { JobResult } from '../report/results.ts';
+import type { JobConfig, Presubmit } from '../config/prow-types.ts';
+import { cancelledAsFailure, typeableOf } from '../render/actions-results.ts';
+import type { JobResult } from '../render/results.ts';
 
 export interface DashboardDataOptions {
   results: ResultsStore;
@@ -294,7 +294,7 @@ export class DashboardData {
     return { ...info, available: true, html, reportUrl: `/dashboard/behavior/${encodeURIComponent(key)}/report` };
   }
 
-  /** The service graph embedded in a behavior report (src/report/service-graph.ts), laid out, for the dashboard. */
+  /** The service graph embedded in a behavior report (src/render/service-graph.ts), laid out, for the dashboard. */
   async behaviorGraph(key: string): Promise<ServiceGraphView | undefined> {
     const { html } = await this.behavior(key);
     const graph = html ? graphFromReportHtml(html) : undefined;

@@ -22,8 +22,6 @@ export const PH = {
 /** Linux's default ip_local_port_range starts here (and Juno's isEphemeralPort threshold). */
 export const EPHEMERAL_PORT_MIN = 32768;
 
-/** Directories whose direct children are temp names (mktemp, mkdtemp, tempfile). */
-export const TEMP_ROOTS = ['/tmp', '/var/tmp', '/dev/shm', '/run/user/<n>'] as const;
 
 // with dashes, or with underscores as systemd writes a pod UID in a slice name (kubepods-…-pod<uid_>.slice)
 const UUID_RE = /[0-9a-fA-F]{8}([-_])[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{12}/g;

@@ -1,6 +1,6 @@
 // Behavior profile: a trace reduced to what it did, keyed by normalised identities (never pids), built one event
 // at a time so a trace of any length is never held in memory. See docs/diff-format.md.
-import { customItemKey, identityIndex, identityOf, type CustomItem } from '../bpf/diff-keys.ts';
+import { customItemKey, identityIndex, identityOf, type CustomItem } from './custom-items.ts';
 import { SkipCounter, type AuditSkips } from './audit-parse.ts';
 import type { CustomTraceEvent, GuestSummary, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
 import { PeerIndex } from './peers.ts';
@@ -13,7 +13,6 @@ export const PROFILE_FORMAT = 'katabot-profile';
 export const PROFILE_VERSION = '1.0';
 
 export type FileAccess = 'read' | 'write' | 'create' | 'exec';
-export const FILE_ACCESSES: readonly FileAccess[] = ['exec', 'create', 'write', 'read'];
 
 interface ItemBase {
   /** Human-readable normalised identity; the diff compares these. */
@@ -83,7 +82,7 @@ export interface ApiItem extends ItemBase {
   by: string[];
 }
 
-/** Format 1.1: custom events of eBPF packages folded by their identity fields (src/bpf/diff-keys.ts), e.g.
+/** Format 1.1: custom events of eBPF packages folded by their identity fields (src/trace/custom-items.ts), e.g.
  * `syscount/syscalls comm=curl`. The count (events behind the item) is shown, not compared. */
 export interface CustomProfileItem extends CustomItem {
   /** `namespace/workload:container` in pod mode (the event's cgroup attribution), as other items. */

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { RedisResultsStore } from '../../src/adapters/results-store.ts';
 import { runInfoOf, type WorkflowJobObject } from '../../src/jobs/actions.ts';
-import { actionsResultOf } from '../../src/report/actions-results.ts';
+import { actionsResultOf } from '../../src/render/actions-results.ts';
 import { buildWeb } from '../../web/build.ts';
 import { MAINTAINERS_SAMPLE, REQUIRED_SAMPLE } from '../integration/dashboard-scenario.ts';
 import { startHarness, type Harness } from '../integration/harness.ts';

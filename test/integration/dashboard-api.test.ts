@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobRunsView, NightlyView, PrChecksView, PullSummary, PullView, RunDetail, BehaviorInfo, JobCatalogue } from '../../src/dashboard/types.ts';
-import type { ServiceGraphView } from '../../src/report/service-graph.ts';
+import type { ServiceGraphView } from '../../src/render/service-graph.ts';
 import { buildWeb } from '../../web/build.ts';
 import { MAINTAINERS_SAMPLE, PRESUBMITS, REQUIRED_SAMPLE, seedScenario, writeRequiredTests, type Scenario } from './dashboard-scenario.ts';
 import { startHarness, type Harness } from './harness.ts';

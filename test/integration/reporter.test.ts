@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { kubeProwJobClient, type ProwJobClient } from '../../src/adapters/kube.ts';
 import { LABELS, type ProwJob, type ProwJobStatus } from '../../src/jobs/types.ts';
-import { BASE_SHA_DELIMITER } from '../../src/report/status.ts';
-import { FAILURE_COMMENT_MARKER } from '../../src/report/failure-comment.ts';
+import { BASE_SHA_DELIMITER } from '../../src/render/status.ts';
+import { FAILURE_COMMENT_MARKER } from '../../src/render/failure-comment.ts';
 import type { Call } from '../fixtures/github.ts';
 import { startHarness, waitFor, type Harness } from './harness.ts';
 

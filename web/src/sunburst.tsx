@@ -1,10 +1,10 @@
 // The API sunburst (level → category → operation) as a Preact component, drawn by the same module as the HTML
-// report's (src/dashboard/sunburst.ts). Click an arc to zoom in, the centre or a breadcrumb to zoom out; Tab into the
+// report's (src/render/sunburst.ts). Click an arc to zoom in, the centre or a breadcrumb to zoom out; Tab into the
 // chart, then arrows move, Enter zooms in, Escape zooms out. Colours follow the page's light or dark theme.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   arcLabel, arcPath, arcStyle, initialState, moveFocus, partition, STATUS_LABELS, swatchStyle, viewArcs, zoomTo, type SunburstNode, type SunburstState,
-} from '../../src/dashboard/sunburst.ts';
+} from '../../src/render/sunburst.ts';
 
 const SIZE = 480;
 

@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import { ConfigError } from '../../../src/config/errors.ts';
 import { inRepoConfigAllowsCluster, inRepoConfigEnabled, inRepoConfigPaths, parseInRepoConfig, prowIgnored, touchesInRepoConfig, withInRepoJobs, type InRepoContext } from '../../../src/config/in-repo.ts';
 import { loadConfigSnapshot, type ConfigSnapshot } from '../../../src/config/load.ts';
-import type { ProwConfig } from '../../../src/jobs/types.ts';
+import type { ProwConfig } from '../../../src/config/prow-types.ts';
 
 describe('in_repo_config settings', () => {
   const prow: ProwConfig = { in_repo_config: { enabled: { '*': true, 'kata-containers': false, 'kata-containers/tests': true }, allowed_clusters: { 'kata-containers': ['tdx-baremetal'] } } };

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../../src/config/errors.ts';
 import { readFileSync } from 'node:fs';
 import { parseJobConfig, parseProwConfig, prowJobNamespace } from '../../../src/config/prow-config.ts';
-import type { ProwConfig } from '../../../src/jobs/types.ts';
+import type { ProwConfig } from '../../../src/config/prow-types.ts';
 
 const SPEC = 'spec:\n      containers:\n      - image: x';
 const presubmits = (jobs: string): string => `presubmits:\n  kata-containers/kata-containers:\n${jobs}`;

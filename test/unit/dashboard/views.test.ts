@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { Requirement } from '../../../src/dashboard/types.ts';
 import { isFlaky, nightlyRow, nightlyView, prChecksView, pullView, recentPulls, type Classifier, type ViewContext } from '../../../src/dashboard/views.ts';
 import type { ProwJobState } from '../../../src/jobs/types.ts';
-import type { JobResult } from '../../../src/report/results.ts';
+import type { JobResult } from '../../../src/render/results.ts';
 
 const classifier: Classifier = {
   requirement: (r): Requirement => (r.job.includes('req') ? { required: true, by: ['required_tests'] } : { required: false, by: [] }),

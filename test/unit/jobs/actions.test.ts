@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { actionsJobType, actionsState, runInfoOf, shortTypeableNames, typeableMatches, typeableName } from '../../../src/jobs/actions.ts';
 import type { ProwJobState } from '../../../src/jobs/types.ts';
-import { actionsResultOf, cancelledAsFailure, typeableOf } from '../../../src/report/actions-results.ts';
+import { actionsResultOf, cancelledAsFailure, typeableOf } from '../../../src/render/actions-results.ts';
 import { outcomeOf } from '../../../src/dashboard/weather.ts';
 
 const require = createRequire(import.meta.url);

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { loadConfigSnapshot } from '../../../src/config/load.ts';
 import { isDeletedRef, postsubmitShouldRun, postsubmitsForPush, pushBaseRef, pushChangedFiles, selectPostsubmits, type PushFacts } from '../../../src/jobs/postsubmits.ts';
-import type { Postsubmit } from '../../../src/jobs/types.ts';
+import type { Postsubmit } from '../../../src/config/prow-types.ts';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: PushFacts[] }>;

@@ -23,10 +23,10 @@ import {
   triggerSourceOf,
   unknownTargets,
 } from '../../../src/jobs/select.ts';
-import type { JobConfig, Presubmit } from '../../../src/jobs/types.ts';
+import type { JobConfig, Presubmit } from '../../../src/config/prow-types.ts';
 import { parseCommands } from '../../../src/commands/registry.ts';
 import { MAX_TARGETS } from '../../../src/commands/types.ts';
-import { MAX_UNKNOWN_LISTED } from '../../../src/report/replies.ts';
+import { MAX_UNKNOWN_LISTED } from '../../../src/render/replies.ts';
 
 const job = (name: string, extra: Partial<Presubmit> = {}): Presubmit => ({ name, spec: { containers: [{ name: '', image: 'x' }] }, ...extra });
 

@@ -1,7 +1,7 @@
 // planPush, one case per row: the central postsubmits Prow's trigger would start, plus the pushed commit's own.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Postsubmit } from '../../../src/jobs/types.ts';
+import type { Postsubmit } from '../../../src/config/prow-types.ts';
 import type { Facts } from '../../../src/plan/facts.ts';
 import { planPush } from '../../../src/plan/push.ts';
 

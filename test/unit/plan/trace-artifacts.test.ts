@@ -7,7 +7,7 @@ import type { PullFacts } from '../../../src/plan/facts.ts';
 import {
   addBaseline, baseCandidates, baselineWorkflows, pickUp, pullOf, traceArtifacts, type ArtifactRef, type Baseline, type BaseRunRef, type CompletedRun,
 } from '../../../src/plan/trace-artifacts.ts';
-import { noBaselineCheckRun } from '../../../src/report/behavior.ts';
+import { noBaselineCheckRun } from '../../../src/render/behavior.ts';
 import type { ActionManifest } from '../../../src/trace/action-manifest.ts';
 
 const HEAD = 'a'.repeat(40);

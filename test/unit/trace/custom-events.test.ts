@@ -2,7 +2,7 @@
 // events apart from the seven kinds; 1.0 traces read as before; custom events fold into behaviour items.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { customItems, identityOf } from '../../../src/bpf/diff-keys.ts';
+import { customItems, identityOf } from '../../../src/trace/custom-items.ts';
 import {
   TRACE_FORMAT_VERSION_PACKAGES, countKinds, customEventProblem, eventProblem, isCustomEventRecord, parseTrace, serializeRecord,
   serializeTrace, type CustomTraceEvent, type Trace, type TraceEvent,

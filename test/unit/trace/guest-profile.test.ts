@@ -8,8 +8,8 @@ import { diffProfiles, hasChanges } from '../../../src/trace/diff.ts';
 import type { GuestSummary, TraceEvent, TraceFooter, TraceHeader } from '../../../src/trace/format.ts';
 import { profileTrace, type BehaviorProfile } from '../../../src/trace/profile.ts';
 import { scopeOf } from '../../../src/trace/profile-rules.ts';
-import { renderBehaviorComment } from '../../../src/report/behavior.ts';
-import { renderBehaviorHtml } from '../../../src/report/behavior-html.ts';
+import { renderBehaviorComment } from '../../../src/render/behavior.ts';
+import { renderBehaviorHtml } from '../../../src/render/behavior-html.ts';
 
 const header: TraceHeader = {
   type: 'header', format: 'katabot-trace', version: '1.2', katabot: '0.1.0', source: 'bpftrace', bpftrace: 'v0.17.0', kernel: '6.1', host: 'node-1',

@@ -1,9 +1,9 @@
 // The service graph of a behavior report on the dashboard: the same SVG and interactions as the self-contained
-// report (src/report/service-graph.ts, graph-viewer.ts) — pan, zoom, search, a click highlights a node's edges —
+// report (src/render/service-graph.ts, graph-viewer.ts) — pan, zoom, search, a click highlights a node's edges —
 // fed by /api/behavior/<key>/graph (the graph and its layout, computed on the server: no layout library here).
 import { useEffect, useRef } from 'preact/hooks';
-import { attachGraphViewer } from '../../../src/report/graph-viewer.ts';
-import { renderServiceGraphSvg, type ServiceGraphView } from '../../../src/report/service-graph.ts';
+import { attachGraphViewer } from '../../../src/render/graph-viewer.ts';
+import { renderServiceGraphSvg, type ServiceGraphView } from '../../../src/render/service-graph.ts';
 import { useApi } from '../api.ts';
 
 export function ServiceGraphPanel({ id }: { id: string }) {

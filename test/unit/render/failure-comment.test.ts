@@ -13,8 +13,8 @@ import {
   rowFor,
   type FailureRow,
   type RowsState,
-} from '../../../src/report/failure-comment.ts';
-import { summarizeAttempts } from '../../../src/report/results.ts';
+} from '../../../src/render/failure-comment.ts';
+import { summarizeAttempts } from '../../../src/render/results.ts';
 
 const SHA = 'a'.repeat(40);
 

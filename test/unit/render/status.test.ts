@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProwJob, ProwJobState } from '../../../src/jobs/types.ts';
-import { utf8Length } from '../../../src/report/check-run.ts';
+import { utf8Length } from '../../../src/render/check-run.ts';
 import {
   BASE_SHA_DELIMITER,
   baseShaFromContextDescription,
@@ -9,7 +9,7 @@ import {
   contextDescriptionWithBaseSha,
   githubStatusState,
   truncateMiddle,
-} from '../../../src/report/status.ts';
+} from '../../../src/render/status.ts';
 
 const BASE = 'b'.repeat(40);
 const PAD = '\u2001';

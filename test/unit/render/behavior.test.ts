@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   behaviorCheckRun, behaviorCheckRunName, behaviorCommentMarker, GITHUB_TEXT_LIMIT, renderBehaviorComment,
-} from '../../../src/report/behavior.ts';
-import { processTree, renderBehaviorHtml } from '../../../src/report/behavior-html.ts';
-import { apiSunburst } from '../../../src/report/behavior-sunburst.ts';
+} from '../../../src/render/behavior.ts';
+import { processTree, renderBehaviorHtml } from '../../../src/render/behavior-html.ts';
+import { apiSunburst } from '../../../src/render/behavior-sunburst.ts';
 import { diffProfiles, type BehaviorDiff } from '../../../src/trace/diff.ts';
 import type { TraceEvent, TraceFooter, TraceHeader } from '../../../src/trace/format.ts';
 import { ProfileBuilder, profileTrace, type BehaviorProfile } from '../../../src/trace/profile.ts';

@@ -19,8 +19,8 @@ import {
   unknownTargetsReply,
   untrustedReply,
   welcomeMessage,
-} from '../../../src/report/replies.ts';
-import { MARKERS, withMarker } from '../../../src/report/markers.ts';
+} from '../../../src/render/replies.ts';
+import { MARKERS, withMarker } from '../../../src/render/markers.ts';
 
 describe('formatResponse (Prow FormatResponseRaw)', () => {
   it('has Prow shape', () => {

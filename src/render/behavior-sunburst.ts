@@ -1,10 +1,10 @@
 // The API sunburst of the behavior report (level → category → operation, as APISnoop draws it): the operations
 // head called plus those it stopped calling, coloured by change (added / removed / flaky) or, switched, by who
 // called them (a conformance test, another e2e test, something else). Laid out and drawn by the dashboard's own
-// module (src/dashboard/sunburst.ts): its layout is computed here, its view functions run in the page.
+// module (src/render/sunburst.ts): its layout is computed here, its view functions run in the page.
 import {
   partition, STATUS_FILLS, STATUS_LABELS, sunburstScript, sunburstTree, swatchStyle, type Arc, type SunburstNode,
-} from '../dashboard/sunburst.ts';
+} from './sunburst.ts';
 import { skipsText } from '../trace/audit-parse.ts';
 import type { BehaviorDiff, DiffEntry } from '../trace/diff.ts';
 import type { ApiItem } from '../trace/profile.ts';

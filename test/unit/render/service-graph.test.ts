@@ -3,9 +3,9 @@
 // viewer drives, the JSON the report embeds for the dashboard).
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { renderBehaviorHtml } from '../../../src/report/behavior-html.ts';
-import { graphFromReportHtml, serviceGraphDot, serviceGraphMermaid } from '../../../src/report/service-graph.ts';
-import { serviceGraphSvg } from '../../../src/report/service-graph-layout.ts';
+import { renderBehaviorHtml } from '../../../src/render/behavior-html.ts';
+import { graphFromReportHtml, serviceGraphDot, serviceGraphMermaid } from '../../../src/render/service-graph.ts';
+import { serviceGraphSvg } from '../../../src/render/service-graph-layout.ts';
 import { diffProfiles } from '../../../src/trace/diff.ts';
 import { serviceGraph, serviceGraphJson } from '../../../src/trace/service-graph.ts';
 import { shopProfile } from '../../fixtures/policy/shop.ts';

@@ -1,4 +1,4 @@
-// A GitHub Actions job attempt as a results record, in the same shape as a ProwJob's (src/report/results.ts), so the
+// A GitHub Actions job attempt as a results record, in the same shape as a ProwJob's (src/render/results.ts), so the
 // failure comment, rerun counts and the dashboard read both CI systems alike. Webhooks and backfill build records
 // here and only here, so the two never disagree about one attempt. Pure.
 import {

@@ -1,11 +1,11 @@
-// Failing tests → check-run summary, details and annotations (src/report/test-report.ts), on real JUnit reports
+// Failing tests → check-run summary, details and annotations (src/render/test-report.ts), on real JUnit reports
 // (test/fixtures/junit/README.md) and one row per location rule.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { annotationBatches, checkRunFor, MAX_OUTPUT_BYTES, utf8Length } from '../../../src/report/check-run.ts';
-import { parseJunit, type JunitFailure } from '../../../src/report/junit.ts';
-import { headline, locate, MAX_ANNOTATIONS, MAX_SUMMARY_ROWS, testReportFor } from '../../../src/report/test-report.ts';
+import { annotationBatches, checkRunFor, MAX_OUTPUT_BYTES, utf8Length } from '../../../src/render/check-run.ts';
+import { parseJunit, type JunitFailure } from '../../../src/render/junit.ts';
+import { headline, locate, MAX_ANNOTATIONS, MAX_SUMMARY_ROWS, testReportFor } from '../../../src/render/test-report.ts';
 import type { ProwJob } from '../../../src/jobs/types.ts';
 
 const read = (name: string) => parseJunit(readFileSync(new URL(`../../fixtures/junit/${name}`, import.meta.url), 'utf8'));

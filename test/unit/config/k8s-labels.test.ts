@@ -1,7 +1,7 @@
 // Label repair as Prow does it (LabelsAndAnnotationsForSpec + k8s validation).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { filepathBase, isValidLabelKey, isValidLabelValue, sanitizeLabels, truncateLabelValue, validLabelValue } from '../../../src/jobs/labels.ts';
+import { filepathBase, isValidLabelKey, isValidLabelValue, sanitizeLabels, truncateLabelValue, validLabelValue } from '../../../src/config/k8s-labels.ts';
 
 describe('isValidLabelValue', () => {
   const cases: Array<[string, boolean]> = [

@@ -1,7 +1,7 @@
 // Custom events as behaviour items, for the behavior diff: each package event is a category of its own
 // (`<package>/<event>`), and an item is identified by the event's identity fields (package.yaml `identity`,
 // carried in the trace header), not by its measurements (counts, latencies). Pure.
-import type { CustomTraceEvent, TracePackageInfo } from '../trace/format.ts';
+import type { CustomTraceEvent, TracePackageInfo } from './format.ts';
 
 export interface CustomItem {
   /** `syscount/syscalls comm=cat`: what the diff compares. */

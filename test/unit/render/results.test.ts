@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryResultsStore } from '../../../src/adapters/results-store.ts';
 import type { ProwJob, ProwJobState, ProwJobType } from '../../../src/jobs/types.ts';
-import { attemptKeyOf, isRegression, jobResultOf } from '../../../src/report/results.ts';
+import { attemptKeyOf, isRegression, jobResultOf } from '../../../src/render/results.ts';
 
 function pj(name: string, state: ProwJobState, type: ProwJobType = 'presubmit', sha = 'a'.repeat(40)): ProwJob {
   const refs =

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { JunitReader, JunitSyntaxError, MAX_FAILURE_TEXT, MAX_KEPT_FAILURES, mergeJunit, parseJunit } from '../../../src/report/junit.ts';
+import { JunitReader, JunitSyntaxError, MAX_FAILURE_TEXT, MAX_KEPT_FAILURES, mergeJunit, parseJunit } from '../../../src/render/junit.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/junit/${name}`, import.meta.url));
 

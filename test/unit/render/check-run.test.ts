@@ -13,7 +13,7 @@ import {
   queuedCheckRun,
   truncateUtf8,
   utf8Length,
-} from '../../../src/report/check-run.ts';
+} from '../../../src/render/check-run.ts';
 
 const SHA = 'a'.repeat(40);
 

@@ -34,7 +34,7 @@ export interface JobResult {
   optional?: boolean;
   /** The CI system that ran it: absent for ProwJobs (records from before Actions were recorded have none). */
   source?: 'prow' | 'actions';
-  /** A GitHub Actions job attempt: its run and job (src/report/actions-results.ts). */
+  /** A GitHub Actions job attempt: its run and job (src/render/actions-results.ts). */
   actions?: ActionsFacts;
 }
 

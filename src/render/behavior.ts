@@ -242,7 +242,7 @@ function sections(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typ
     // Items are `<package>/<event> field=value …`; the count (events behind the item) is shown, not compared.
     out.push(section(CUSTOM_TITLE, `+${v.custom.added.length} −${v.custom.removed.length}`, itemRows(v.custom, shape.maxRows, note)));
   }
-  // policy changes and the service graph (src/report/behavior-policy.ts)
+  // policy changes and the service graph (src/render/behavior-policy.ts)
   out.push(...behaviorExtraSections(d, { maxRows: shape.maxRows, mermaid: shape.mermaid, moreNote: note, ...(ctx.reportUrl ? { reportUrl: ctx.reportUrl } : {}), ...(ctx.groupBy ? { groupBy: ctx.groupBy } : {}) }));
   const flaky: string[] = [];
   let nFlaky = 0;

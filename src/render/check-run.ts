@@ -102,7 +102,7 @@ export interface CheckRunContext {
   detailsUrl?: string;
   /** 1 for the first run of this job on this commit. */
   attempt?: number;
-  /** A finished job's failing tests (src/report/test-report.ts): a section of the summary, and the output text. */
+  /** A finished job's failing tests (src/render/test-report.ts): a section of the summary, and the output text. */
   tests?: { summary: string; text: string };
 }
 

@@ -1,6 +1,6 @@
 // Markdown for every comment katabot posts on a PR. Pure: no I/O.
 //
-// Texts carry no marker: the shell posts each with exactly one, from src/report/markers.ts.
+// Texts carry no marker: the shell posts each with exactly one, from src/render/markers.ts.
 import type { CommandSpec } from '../commands/types.ts';
 import type { ReplyKind } from '../policy/commands.ts';
 

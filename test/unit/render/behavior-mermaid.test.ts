@@ -2,9 +2,9 @@
 // characters the keys hold; added edges are green, removed ones red and dotted.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { networkMermaid, processMermaid } from '../../../src/report/behavior-mermaid.ts';
-import { COLORS, mermaidText } from '../../../src/report/mermaid.ts';
-import { renderBehaviorComment } from '../../../src/report/behavior.ts';
+import { networkMermaid, processMermaid } from '../../../src/render/behavior-mermaid.ts';
+import { COLORS, mermaidText } from '../../../src/render/mermaid.ts';
+import { renderBehaviorComment } from '../../../src/render/behavior.ts';
 import { diffProfiles } from '../../../src/trace/diff.ts';
 import type { TraceEvent, TraceFooter, TraceHeader } from '../../../src/trace/format.ts';
 import { profileTrace } from '../../../src/trace/profile.ts';

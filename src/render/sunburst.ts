@@ -1,5 +1,5 @@
 // The API sunburst, APISnoop's picture of API usage (level → category → operation; its apps/web Sunburst), laid
-// out here once for both the dashboard (web/) and the self-contained HTML report (src/report/behavior-html.ts):
+// out here once for both the dashboard (web/) and the self-contained HTML report (src/render/behavior-html.ts):
 // the hierarchy, a partition layout in fractions of the circle, the arcs of a zoomed view, colours that read in
 // light and dark, and keyboard navigation. Dependency-free and pure: the browser bundle imports it, and the report
 // embeds the view functions' own source text (sunburstScript), so both draw the same arcs.

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import {
   arcLabel, arcPath, arcStyle, initialState, moveFocus, partition, STATUS_LABELS, sunburstScript, sunburstTree, viewArcs, zoomTo,
   type SunburstState,
-} from '../../../src/dashboard/sunburst.ts';
+} from '../../../src/render/sunburst.ts';
 
 const tree = sunburstTree([
   { level: 'alpha', category: 'x', name: 'opA', status: 'untested' },

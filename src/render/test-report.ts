@@ -1,4 +1,4 @@
-// The failing tests of a finished job, for its check run (pure): from JUnit results (src/report/junit.ts) to the
+// The failing tests of a finished job, for its check run (pure): from JUnit results (src/render/junit.ts) to the
 // summary table, the details text, and annotations where a file and line are known. Computed once per ProwJob
 // by the reporter and kept, so every write of the check run (and every batch of annotations) says the same.
 //
