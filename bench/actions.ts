@@ -14,7 +14,7 @@ import { RedisResultsStore } from '../src/adapters/results-store.ts';
 import { RedisStore } from '../src/adapters/store.ts';
 import { runInfoOf, type WorkflowJobObject } from '../src/jobs/actions.ts';
 import { actionsResultOf } from '../src/render/actions-results.ts';
-import type { JobResult } from '../src/render/results.ts';
+import type { RunRecord } from '../src/render/results.ts';
 import { DashboardData } from '../src/server/dashboard-data.ts';
 import { startRedis } from '../test/fixtures/redis.ts';
 import { signedRequest } from '../test/fixtures/github.ts';
@@ -103,14 +103,14 @@ async function ingest(): Promise<void> {
 }
 
 /** ATTEMPTS attempts shaped like Kata's CI: nightly jobs over 30 nights, ci-on-push jobs over PRs, commits and reruns. */
-function* kataAttempts(kind: 'actions' | 'prow'): Generator<JobResult> {
+function* kataAttempts(kind: 'actions' | 'prow'): Generator<RunRecord> {
   const now = Date.now();
   let id = 1;
   const job = (name: string, runId: number, sha: string, at: number, conclusion: string, attempt: number, workflow: string): WorkflowJobObject => ({
     id: id++, run_id: runId, run_attempt: attempt, name, workflow_name: workflow, head_sha: sha, status: 'completed', conclusion,
     created_at: iso(at), started_at: iso(at + 60_000), completed_at: iso(at + 1800_000), html_url: `https://github.com/${ORG}/${REPO}/actions/runs/${runId}/job/${id}`, labels: ['ubuntu-24.04'],
   });
-  const asProw = (r: JobResult): JobResult => {
+  const asProw = (r: RunRecord): RunRecord => {
     const { actions: _a, source: _s, ...rest } = r;
     return { ...rest, name: `pj-${r.name}`, job: r.job.replace(/[^A-Za-z0-9-]+/g, '-'), url: `https://prow.example/view/gs/logs/${r.name}` };
   };

@@ -2,7 +2,7 @@
 // each commit: the data behind rerun counts, flakiness, the failure comment's Attempts column and the dashboard.
 //
 // Redis layout (under the store prefix, every key expiring after the retention):
-//   results:pj:<prowjob>                    JSON JobResult
+//   results:pj:<prowjob>                    JSON RunRecord
 //   results:attempt-no:<repo>:<job>:<sha>   hash prowjob → attempt number (assigned once, in order of first sight)
 //   results:attempts:<repo>:<job>:<sha>     hash prowjob → JSON AttemptRecord
 //   results:job:<job>                       zset prowjob by start time (job history; periodics too)
@@ -13,9 +13,9 @@
 // GitHub Actions attempts are records too (`actions-<job id>`, src/render/actions-results.ts), written with put().
 import type { Redis } from 'ioredis';
 import type { ProwJob } from '../jobs/types.ts';
-import { attemptKeyOf, attemptOf, isRegression, jobResultOf, sameResult, type AttemptRecord, type JobResult } from '../render/results.ts';
+import { attemptKeyOf, attemptOf, isRegression, jobResultOf, sameResult, type AttemptRecord, type RunRecord } from '../render/results.ts';
 
-export type { AttemptRecord, JobResult } from '../render/results.ts';
+export type { AttemptRecord, RunRecord } from '../render/results.ts';
 
 export interface ResultsStore {
   /**
@@ -23,15 +23,15 @@ export interface ResultsStore {
    * (1 + the attempts already recorded for its job and commit); later calls keep it. Nothing is written when the
    * result is unchanged.
    */
-  record(pj: ProwJob, url: string | undefined): Promise<JobResult>;
+  record(pj: ProwJob, url: string | undefined): Promise<RunRecord>;
   /** Read API (the dashboard's): one ProwJob's result. */
-  get(name: string): Promise<JobResult | undefined>;
+  get(name: string): Promise<RunRecord | undefined>;
   /** Attempts of `job` on commit `sha` of `repo` (`org/repo`), by attempt number. */
   attempts(repo: string, job: string, sha: string): Promise<AttemptRecord[]>;
   /** The newest results of a job (any type), newest first; `before` (ISO time) pages back. */
-  jobHistory(job: string, opts?: { limit?: number; before?: string }): Promise<JobResult[]>;
+  jobHistory(job: string, opts?: { limit?: number; before?: string }): Promise<RunRecord[]>;
   /** Results of a PR's jobs, newest first. */
-  pullResults(repo: string, pull: number): Promise<JobResult[]>;
+  pullResults(repo: string, pull: number): Promise<RunRecord[]>;
   /** The PR whose head was `sha` when katabot last saw a job for it. */
   pullForSha(repo: string, sha: string): Promise<number | undefined>;
   /** Job names seen within the retention, most recently run first. */
@@ -41,7 +41,7 @@ export interface ResultsStore {
    * rules as record(): unchanged records are not rewritten, and an older state never replaces a newer one. Returns
    * what is stored.
    */
-  put(result: JobResult): Promise<JobResult>;
+  put(result: RunRecord): Promise<RunRecord>;
   /** Remembers that `sha` is the head of PR `pull` (for runs GitHub does not link to their PR, as a fork's). */
   linkPull(repo: string, sha: string, pull: number): Promise<void>;
   /** What the bot last saw of a PR: author, labels, head (the dashboard shows its CI labels). */
@@ -59,7 +59,7 @@ export interface PullMeta {
 
 const DAY_MS = 24 * 3600 * 1000;
 
-function scoreOf(r: JobResult): number {
+function scoreOf(r: RunRecord): number {
   const t = Date.parse(r.start ?? r.pending ?? r.end ?? '');
   return Number.isFinite(t) ? t : Date.now();
 }
@@ -69,7 +69,7 @@ function attemptsKey(repo: string, job: string, sha: string): string {
 }
 
 /** Prow's order of states, as isRegression has it: a record never moves back. */
-const RANK: Record<JobResult['state'], number> = { scheduling: 0, triggered: 0, pending: 1, success: 2, failure: 2, aborted: 2, error: 2 };
+const RANK: Record<RunRecord['state'], number> = { scheduling: 0, triggered: 0, pending: 1, success: 2, failure: 2, aborted: 2, error: 2 };
 
 /**
  * Compare-and-write of one record and its indexes. Returns the stored record when it won (unchanged, or newer),
@@ -119,7 +119,7 @@ export class RedisResultsStore implements ResultsStore {
     this.#retentionMs = retentionDays * DAY_MS;
   }
 
-  async record(pj: ProwJob, url: string | undefined): Promise<JobResult> {
+  async record(pj: ProwJob, url: string | undefined): Promise<RunRecord> {
     const name = pj.metadata.name;
     const existing = await this.get(name);
     const k = attemptKeyOf(pj);
@@ -129,7 +129,7 @@ export class RedisResultsStore implements ResultsStore {
     return this.#write(existing, jobResultOf(pj, url, attempt), key);
   }
 
-  async put(result: JobResult): Promise<JobResult> {
+  async put(result: RunRecord): Promise<RunRecord> {
     const existing = await this.get(result.name);
     return this.#write(existing, result, attemptsKey(`${result.org ?? '-'}/${result.repo ?? '-'}`, result.job, result.sha ?? `run:${result.name}`));
   }
@@ -147,7 +147,7 @@ export class RedisResultsStore implements ResultsStore {
     return raw ? (JSON.parse(raw) as PullMeta) : undefined;
   }
 
-  async #write(existing: JobResult | undefined, result: JobResult, key: string): Promise<JobResult> {
+  async #write(existing: RunRecord | undefined, result: RunRecord, key: string): Promise<RunRecord> {
     if (sameResult(existing, result) || isRegression(existing, result)) return existing!;
     const ttl = this.#retentionMs;
     const repo = result.org && result.repo && result.pull !== undefined ? `${result.org}/${result.repo}`.toLowerCase() : undefined;
@@ -176,12 +176,12 @@ export class RedisResultsStore implements ResultsStore {
       repo ? '1' : '0',
       repo && result.sha ? String(result.pull) : '',
     )) as string | null;
-    return stored ? (JSON.parse(stored) as JobResult) : result;
+    return stored ? (JSON.parse(stored) as RunRecord) : result;
   }
 
-  async get(name: string): Promise<JobResult | undefined> {
+  async get(name: string): Promise<RunRecord | undefined> {
     const raw = await this.#redis.get(`${this.#p}pj:${name}`);
-    return raw ? (JSON.parse(raw) as JobResult) : undefined;
+    return raw ? (JSON.parse(raw) as RunRecord) : undefined;
   }
 
   async attempts(repo: string, job: string, sha: string): Promise<AttemptRecord[]> {
@@ -189,19 +189,19 @@ export class RedisResultsStore implements ResultsStore {
     return all.map((v) => JSON.parse(v) as AttemptRecord).sort((a, b) => a.attempt - b.attempt);
   }
 
-  async #many(names: string[]): Promise<JobResult[]> {
+  async #many(names: string[]): Promise<RunRecord[]> {
     if (names.length === 0) return [];
     const raws = await this.#redis.mget(...names.map((n) => `${this.#p}pj:${n}`));
-    return raws.flatMap((r) => (r ? [JSON.parse(r) as JobResult] : []));
+    return raws.flatMap((r) => (r ? [JSON.parse(r) as RunRecord] : []));
   }
 
-  async jobHistory(job: string, opts: { limit?: number; before?: string } = {}): Promise<JobResult[]> {
+  async jobHistory(job: string, opts: { limit?: number; before?: string } = {}): Promise<RunRecord[]> {
     const max = opts.before ? `(${Date.parse(opts.before)}` : '+inf';
     const names = await this.#redis.zrevrangebyscore(`${this.#p}job:${job}`, max, '-inf', 'LIMIT', 0, opts.limit ?? 100);
     return this.#many(names);
   }
 
-  async pullResults(repo: string, pull: number): Promise<JobResult[]> {
+  async pullResults(repo: string, pull: number): Promise<RunRecord[]> {
     const names = await this.#redis.zrevrange(`${this.#p}pull:${repo.toLowerCase()}#${pull}`, 0, -1);
     return this.#many(names);
   }
@@ -218,13 +218,13 @@ export class RedisResultsStore implements ResultsStore {
 
 /** The same, in memory, for a single development replica. */
 export class MemoryResultsStore implements ResultsStore {
-  readonly #results = new Map<string, JobResult>();
+  readonly #results = new Map<string, RunRecord>();
   readonly #attempts = new Map<string, Map<string, AttemptRecord>>();
   readonly #attemptNo = new Map<string, Map<string, number>>();
   readonly #shaPr = new Map<string, number>();
   readonly #meta = new Map<string, PullMeta>();
 
-  async record(pj: ProwJob, url: string | undefined): Promise<JobResult> {
+  async record(pj: ProwJob, url: string | undefined): Promise<RunRecord> {
     const name = pj.metadata.name;
     const existing = this.#results.get(name);
     const k = attemptKeyOf(pj);
@@ -239,7 +239,7 @@ export class MemoryResultsStore implements ResultsStore {
     return this.#write(existing, jobResultOf(pj, url, attempt), key);
   }
 
-  async put(result: JobResult): Promise<JobResult> {
+  async put(result: RunRecord): Promise<RunRecord> {
     const key = attemptsKey(`${result.org ?? '-'}/${result.repo ?? '-'}`, result.job, result.sha ?? `run:${result.name}`);
     return this.#write(this.#results.get(result.name), result, key);
   }
@@ -257,7 +257,7 @@ export class MemoryResultsStore implements ResultsStore {
     return m ? structuredClone(m) : undefined;
   }
 
-  #write(existing: JobResult | undefined, result: JobResult, key: string): JobResult {
+  #write(existing: RunRecord | undefined, result: RunRecord, key: string): RunRecord {
     const name = result.name;
     if (sameResult(existing, result) || isRegression(existing, result)) return existing!;
     this.#results.set(name, structuredClone(result));
@@ -270,7 +270,7 @@ export class MemoryResultsStore implements ResultsStore {
     return result;
   }
 
-  async get(name: string): Promise<JobResult | undefined> {
+  async get(name: string): Promise<RunRecord | undefined> {
     const r = this.#results.get(name);
     return r ? structuredClone(r) : undefined;
   }
@@ -279,16 +279,16 @@ export class MemoryResultsStore implements ResultsStore {
     return [...(this.#attempts.get(attemptsKey(repo, job, sha))?.values() ?? [])].sort((a, b) => a.attempt - b.attempt);
   }
 
-  #sorted(filter: (r: JobResult) => boolean): JobResult[] {
+  #sorted(filter: (r: RunRecord) => boolean): RunRecord[] {
     return [...this.#results.values()].filter(filter).sort((a, b) => scoreOf(b) - scoreOf(a));
   }
 
-  async jobHistory(job: string, opts: { limit?: number; before?: string } = {}): Promise<JobResult[]> {
+  async jobHistory(job: string, opts: { limit?: number; before?: string } = {}): Promise<RunRecord[]> {
     const before = opts.before ? Date.parse(opts.before) : Infinity;
     return this.#sorted((r) => r.job === job && scoreOf(r) < before).slice(0, opts.limit ?? 100);
   }
 
-  async pullResults(repo: string, pull: number): Promise<JobResult[]> {
+  async pullResults(repo: string, pull: number): Promise<RunRecord[]> {
     return this.#sorted((r) => `${r.org}/${r.repo}`.toLowerCase() === repo.toLowerCase() && r.pull === pull);
   }
 

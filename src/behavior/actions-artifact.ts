@@ -6,10 +6,10 @@
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { MANIFEST_FILE, manifestProblem, type ActionManifest } from '../trace/action-manifest.ts';
-import type { OpenApiIndex } from '../trace/openapi.ts';
+import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { ProfileBuilder, type BehaviorProfile } from '../trace/profile.ts';
 import { parseIgnoreFile, type IgnoreRules } from '../trace/profile-rules.ts';
-import { openApiFromBuffer } from './openapi.ts';
+import { openApiFromBuffer } from './openapi-load.ts';
 import { BehaviorInputError, readAuditInto, readTraceInto } from './read.ts';
 
 /** Small entries are read whole; traces and audit logs are streamed. */

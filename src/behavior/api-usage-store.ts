@@ -1,12 +1,12 @@
 // The Kubernetes API usage of traced runs, kept for the dashboard: per run its usage record (src/trace/api-usage.ts,
 // a few KB), per job the newest runs that have one, and per spec document its operations (shared by every run
 // made against it, so a run stores only a hash). Written when a traced run's audit log is read
-// (src/behavior/report.ts); read by the dashboard's API usage views and CSV downloads.
+// (src/behavior/traced-run.ts); read by the dashboard's API usage views and CSV downloads.
 import { createHash } from 'node:crypto';
 import type { Store } from '../adapters/store.ts';
 import type { ApiUsageRun } from '../dashboard/api-usage.ts';
 import { isUsageRecord, mergeUsage, type ApiUsageRecord } from '../trace/api-usage.ts';
-import type { OpenApiOperation } from '../trace/openapi.ts';
+import type { OpenApiOperation } from '../trace/openapi-index.ts';
 
 /** Runs of a job whose usage is kept (the dashboard's last N runs go up to this). */
 export const USAGE_RUNS_KEPT = 20;

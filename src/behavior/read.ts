@@ -10,7 +10,7 @@ import { classifyRequest } from '../trace/audit.ts';
 import {
   countKinds, customEventProblem, eventProblem, isCustomEventRecord, TRACE_FORMAT, TRACE_FORMAT_VERSION, TraceParseError, type CustomTraceEvent, type TraceEvent, type TraceFooter, type TraceHeader,
 } from '../trace/format.ts';
-import type { OpenApiIndex } from '../trace/openapi.ts';
+import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { isProfile, mergeProfiles, ProfileBuilder, type BehaviorProfile, type ProfileOptions } from '../trace/profile.ts';
 
 /** A user-facing input problem (missing file, malformed line): printed as one line, without a stack trace. */

@@ -7,13 +7,13 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ineligibleEndpoints } from '../behavior/conformance-data.ts';
-import { loadOpenApi, openApiFromBuffer, specArtifact } from '../behavior/openapi.ts';
+import { loadOpenApi, openApiFromBuffer, specArtifact } from '../behavior/openapi-load.ts';
 import { BehaviorInputError, findInputs, forEachAuditEvent } from '../behavior/read.ts';
 import { ApiUsageBuilder, usageReport } from '../trace/api-usage.ts';
 import { EXPORT_NAMES, exportCsv, isExportName } from '../trace/apisnoop-exports.ts';
 import { AuditDeduper, SkipCounter, skipsText } from '../trace/audit-parse.ts';
 import { auditEventRow } from '../trace/audit.ts';
-import type { OpenApiIndex } from '../trace/openapi.ts';
+import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { CliInputError, reportCliError } from './diff.ts';
 
 interface ApisCliOptions {

@@ -3,12 +3,12 @@
 // are reported as flaky, not as changes.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadOpenApi } from '../behavior/openapi.ts';
+import { loadOpenApi } from '../behavior/openapi-load.ts';
 import { BehaviorInputError, loadProfile } from '../behavior/read.ts';
 import { renderBehaviorComment } from '../render/behavior.ts';
 import { renderBehaviorHtml } from '../render/behavior-html.ts';
 import { diffProfiles, diffToJson, hasChanges } from '../trace/diff.ts';
-import type { OpenApiIndex } from '../trace/openapi.ts';
+import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { defaultIgnores, parseIgnoreFile, type IgnoreRules } from '../trace/profile-rules.ts';
 
 /** diff(1)'s convention: 1 = differences (with --exit-code), 2 = trouble. */

@@ -6,7 +6,7 @@ import { usageReport, coverageStatus, type ApiUsageRecord, type ApiUsageReport, 
 import { EXPORT_COLUMNS, EXPORT_NAMES, type ExportName } from '../trace/apisnoop-exports.ts';
 import type { AuditSkips } from '../trace/audit-parse.ts';
 import type { IneligibleEndpoint } from '../trace/conformance.ts';
-import type { OpenApiOperation } from '../trace/openapi.ts';
+import type { OpenApiOperation } from '../trace/openapi-index.ts';
 import { sunburstTree, type SunburstNode } from '../render/sunburst.ts';
 
 /** A run whose usage is shown. */

@@ -5,13 +5,13 @@ import type { GitHub } from '../adapters/github.ts';
 import { runInfoOf, type RunInfo, type WorkflowJobObject } from '../jobs/actions.ts';
 import type { Facts } from '../plan/facts.ts';
 import { planWorkflowJob } from '../plan/workflow.ts';
-import type { JobResult } from '../render/results.ts';
+import type { RunRecord } from '../render/results.ts';
 import type { HandlerDeps } from './deps.ts';
 import { planWith, rememberRun } from './facts.ts';
 import type { WorkflowConsumer } from './workflow.ts';
 
 /** Records one job attempt; `run`, when the caller has it, saves asking for it. Returns what is stored. */
-export async function recordActionsJob(deps: HandlerDeps, gh: GitHub, job: WorkflowJobObject, run?: RunInfo): Promise<JobResult | undefined> {
+export async function recordActionsJob(deps: HandlerDeps, gh: GitHub, job: WorkflowJobObject, run?: RunInfo): Promise<RunRecord | undefined> {
   const input = { owner: gh.owner, repo: gh.repo, job, nightlyWorkflows: deps.config().katabot.actions.nightly_workflows };
   const seed: Facts = run ? { workflowRun: { [run.id]: run } } : {};
   const plan = await planWith((facts) => planWorkflowJob(input, facts), { deps, gh }, seed);

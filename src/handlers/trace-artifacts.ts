@@ -11,7 +11,7 @@ import { ActionsTraceApi, type RunArtifact } from '../adapters/github-actions-tr
 import { ignoreRulesOf, profileOfArtifact, readArtifactInfo, type ArtifactInfo } from '../behavior/actions-artifact.ts';
 import { cachedProfile } from '../behavior/baseline.ts';
 import { BehaviorInputError } from '../behavior/read.ts';
-import { renderTracedRunReport } from '../behavior/report.ts';
+import { renderTracedRunReport } from '../behavior/traced-run.ts';
 import {
   actionsRunKey, actionsRunRef, addBaseline, baseCandidates, baselineAdvice, baselineWorkflows, pickUp, pullCandidates, pullOf,
   type Baseline, type BaseRunRef, type CompletedRun,

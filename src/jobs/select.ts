@@ -10,8 +10,8 @@ export interface SelectedJob {
   forced: boolean;
 }
 
-/** A job's latest result for the head SHA, from commit statuses and/or check runs. */
-export type JobResult = 'success' | 'failure' | 'error' | 'pending' | (string & {});
+/** A context's latest result on a commit, from commit statuses and check runs (src/plan/head-results.ts). */
+export type ResultState = 'success' | 'failure' | 'error' | 'pending';
 
 /** A job's Go regex, compiled (and cached) by go-regexp.ts; an invalid one names the job and the key. */
 function compiled(source: string, kind: string, job: string): GoRegExp {
@@ -215,7 +215,8 @@ export function selectForRetest(
   presubmits: readonly Presubmit[],
   baseRef: string,
   changedFiles: readonly string[] | undefined,
-  results: ReadonlyMap<string, JobResult>,
+  // A status state or a check-run conclusion per context (ResultState, or GitHub's raw words).
+  results: ReadonlyMap<string, string>,
   options: { requiredOnly?: boolean } = {},
 ): SelectedJob[] {
   return filterPresubmits((p) => {

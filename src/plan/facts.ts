@@ -9,6 +9,7 @@
 import type { KatabotConfig } from '../config/types.ts';
 import type { RunInfo, WorkflowJobObject, WorkflowRunObject } from '../jobs/actions.ts';
 import type { Postsubmit, Presubmit } from '../config/prow-types.ts';
+import type { ResultState } from '../jobs/select.ts';
 import { userTrustStep } from '../policy/trust.ts';
 
 /** A pull request as katabot reads it (webhook payloads and the REST API agree on these fields). */
@@ -57,8 +58,6 @@ export type Need =
   | { fact: 'runJobs'; runIds: readonly number[] }
   | { fact: 'requiredChecks'; branch: string };
 
-/** A job's latest result on a commit, from commit statuses and check runs (see src/plan/results.ts). */
-export type ResultState = 'success' | 'failure' | 'error' | 'pending';
 
 /** Files of `.katabot/probes/<dir>` on the base branch, as read through the contents API. */
 export interface ProbeDir {

@@ -2,7 +2,8 @@
 // result per context (what `/retest` reruns) and the workflow runs whose latest attempt failed. Pure: the GitHub
 // adapter lists the raw objects.
 import type { WorkflowRunObject } from '../jobs/actions.ts';
-import type { ResultState, WorkflowRunRef } from './facts.ts';
+import type { ResultState } from '../jobs/select.ts';
+import type { WorkflowRunRef } from './facts.ts';
 
 export type { WorkflowRunObject } from '../jobs/actions.ts';
 

@@ -4,7 +4,7 @@
 import type { WorkflowJobObject } from '../jobs/actions.ts';
 import { actionsJobType } from '../jobs/actions.ts';
 import { actionsResultOf } from '../render/actions-results.ts';
-import type { JobResult } from '../render/results.ts';
+import type { RunRecord } from '../render/results.ts';
 import { need, step, type Facts, type Step } from './facts.ts';
 
 export interface WorkflowJobInput {
@@ -17,7 +17,7 @@ export interface WorkflowJobInput {
 
 export interface WorkflowJobPlan {
   /** The attempt to record; none when GitHub no longer knows its run. */
-  record?: JobResult;
+  record?: RunRecord;
   reason: string;
 }
 

@@ -10,7 +10,7 @@ import {
   type RunInfo,
   type WorkflowJobObject,
 } from '../jobs/actions.ts';
-import type { ActionsFacts, JobResult } from './results.ts';
+import type { ActionsFacts, RunRecord } from './results.ts';
 
 export interface ActionsRecordContext {
   owner: string;
@@ -38,7 +38,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   action_required: 'The run waits for approval.',
 };
 
-export function actionsResultOf(job: WorkflowJobObject, ctx: ActionsRecordContext): JobResult {
+export function actionsResultOf(job: WorkflowJobObject, ctx: ActionsRecordContext): RunRecord {
   const { run } = ctx;
   const workflow = job.workflow_name || run.name;
   const state = actionsState(job.status, job.conclusion);
@@ -59,7 +59,7 @@ export function actionsResultOf(job: WorkflowJobObject, ctx: ActionsRecordContex
   if (headBranch) facts.headBranch = headBranch;
   if (job.runner_name) facts.runner = job.runner_name;
 
-  const r: JobResult = {
+  const r: RunRecord = {
     name: actionsRecordName(job.id),
     job: displayName(workflow, job.name),
     type: actionsJobType(run, ctx.nightlyWorkflows),
@@ -90,7 +90,7 @@ export function actionsResultOf(job: WorkflowJobObject, ctx: ActionsRecordContex
 }
 
 /** The name `/test` takes for an Actions attempt record (derived, so records need not keep it). */
-export function typeableOf(r: Pick<JobResult, 'context' | 'job' | 'actions'>): string | undefined {
+export function typeableOf(r: Pick<RunRecord, 'context' | 'job' | 'actions'>): string | undefined {
   if (!r.actions) return undefined;
   return typeableName({ path: r.actions.workflowFile, name: r.actions.workflow }, r.context ?? r.job);
 }
@@ -99,6 +99,6 @@ export function typeableOf(r: Pick<JobResult, 'context' | 'job' | 'actions'>): s
  * Kata's dashboard counts a cancelled job as a failure; katabot counts it as a skip unless asked
  * (KATABOT_DASHBOARD_CANCELLED_AS_FAILURE). The record keeps GitHub's conclusion either way.
  */
-export function cancelledAsFailure(r: JobResult): JobResult {
+export function cancelledAsFailure(r: RunRecord): RunRecord {
   return r.source === 'actions' && r.actions?.conclusion === 'cancelled' && r.state === 'aborted' ? { ...r, state: 'failure' } : r;
 }

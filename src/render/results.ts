@@ -2,7 +2,7 @@
 // (every type, PR or not), and the attempts of one job on one commit. Pure shapes and derivations.
 import { LABELS, type ProwJob, type ProwJobState, type ProwJobType } from '../jobs/types.ts';
 
-export interface JobResult {
+export interface RunRecord {
   /** ProwJob name. */
   name: string;
   job: string;
@@ -69,12 +69,12 @@ export interface AttemptRecord {
 
 
 /** The result record of a ProwJob in its current state. */
-export function jobResultOf(pj: ProwJob, url: string | undefined, attempt?: number): JobResult {
+export function jobResultOf(pj: ProwJob, url: string | undefined, attempt?: number): RunRecord {
   const refs = pj.spec.refs ?? pj.spec.extra_refs?.[0];
   const pull = pj.spec.refs?.pulls?.[0];
   const st = pj.status ?? {};
   const optional = pj.metadata.labels?.[LABELS.isOptional];
-  const r: JobResult = {
+  const r: RunRecord = {
     name: pj.metadata.name,
     job: pj.spec.job,
     type: pj.spec.type,
@@ -82,7 +82,7 @@ export function jobResultOf(pj: ProwJob, url: string | undefined, attempt?: numb
     retest: pj.metadata.labels?.[LABELS.retest] === 'true',
     traced: pj.metadata.labels?.[LABELS.trace] === 'true',
   };
-  const set = <K extends keyof JobResult>(k: K, v: JobResult[K] | undefined | '') => {
+  const set = <K extends keyof RunRecord>(k: K, v: RunRecord[K] | undefined | '') => {
     if (v !== undefined && v !== '') r[k] = v;
   };
   set('context', pj.spec.context);
@@ -115,7 +115,7 @@ export function attemptKeyOf(pj: ProwJob): { repo: string; job: string; sha: str
   return { repo, job: pj.spec.job, sha };
 }
 
-export function attemptOf(result: JobResult): AttemptRecord {
+export function attemptOf(result: RunRecord): AttemptRecord {
   const a: AttemptRecord = { name: result.name, attempt: result.attempt ?? 1, state: result.state };
   if (result.start) a.start = result.start;
   if (result.end) a.end = result.end;
@@ -140,11 +140,11 @@ export function summarizeAttempts(attempts: readonly Pick<AttemptRecord, 'state'
 const RANK: Record<ProwJobState, number> = { scheduling: 0, triggered: 0, pending: 1, success: 2, failure: 2, aborted: 2, error: 2 };
 
 /** A ProwJob only moves forward; an older copy of it (a retried trigger, a stale event) must not undo a newer record. */
-export function isRegression(existing: JobResult | undefined, next: JobResult): boolean {
+export function isRegression(existing: RunRecord | undefined, next: RunRecord): boolean {
   return existing !== undefined && RANK[next.state] < RANK[existing.state];
 }
 
 /** Whether two records differ in anything a reader would see (the stored record is rewritten only then). */
-export function sameResult(a: JobResult | undefined, b: JobResult): boolean {
+export function sameResult(a: RunRecord | undefined, b: RunRecord): boolean {
   return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }

@@ -10,7 +10,7 @@ import { httpStatus, type GitHub } from '../adapters/github.ts';
 import type { Metrics } from '../adapters/metrics.ts';
 import { PR_COMMENT_TTL_SECONDS, REPORT_TTL_SECONDS, type Fence, type ReportState } from '../adapters/report-state.ts';
 import type { Store } from '../adapters/store.ts';
-import type { BehaviorReport } from '../behavior/report.ts';
+import type { BehaviorReport } from '../behavior/traced-run.ts';
 import type { BehaviorCheckRun } from '../render/behavior.ts';
 
 /** A report as kept in an outbox: without its HTML (stored apart, under behavior:html:<id>). */

@@ -1,5 +1,5 @@
 // The reporter's behavior channel: when a ProwJob labelled katabot.dev/trace=true reaches a final state, the
-// behavior diff (src/behavior/report.ts onTracedJobFinished) runs exactly once for it, and its outcome is posted:
+// behavior diff (src/behavior/traced-run.ts onTracedJobFinished) runs exactly once for it, and its outcome is posted:
 //   report       the PR's behavior comment (one per PR and job, edited in place) and the check run
 //                `katabot / behavior (<job>)` on the PR head, created exactly once per traced ProwJob
 //   baseline     the run became a baseline of its branch; every PR job that waited for it gets its report as above
@@ -17,7 +17,7 @@ import type { ProwJobClient } from '../adapters/kube.ts';
 import { REPORT_TTL_SECONDS, type Fence } from '../adapters/report-state.ts';
 import { ArtifactNotFoundError } from '../artifacts/index.ts';
 import { BehaviorInputError } from '../behavior/read.ts';
-import { onTracedJobFinished, type BehaviorDeps, type BehaviorOutcome, type BehaviorReport } from '../behavior/report.ts';
+import { onTracedJobFinished, type BehaviorDeps, type BehaviorOutcome, type BehaviorReport } from '../behavior/traced-run.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
 import { prowJobName } from '../jobs/names.ts';
 import { buildPostsubmitProwJob } from '../jobs/prowjob.ts';

@@ -7,7 +7,7 @@ import type { ProwJobClient } from '../adapters/kube.ts';
 import type { ReportState } from '../adapters/report-state.ts';
 import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
-import type { BehaviorDeps } from '../behavior/report.ts';
+import type { BehaviorDeps } from '../behavior/traced-run.ts';
 import type { ArtifactStore } from '../artifacts/index.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
 import type { Metrics } from '../adapters/metrics.ts';

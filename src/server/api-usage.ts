@@ -8,7 +8,7 @@ import { mergeStored, readJobUsage, readRunUsage, readSpecOperations, USAGE_RUNS
 import { ineligibleEndpoints } from '../behavior/conformance-data.ts';
 import { apiUsageView, type ApiUsageView } from '../dashboard/api-usage.ts';
 import { exportCsv, isExportName } from '../trace/apisnoop-exports.ts';
-import type { OpenApiOperation } from '../trace/openapi.ts';
+import type { OpenApiOperation } from '../trace/openapi-index.ts';
 import { sendJson } from './api.ts';
 
 /** The job view's default window (`runs`), as the nightly weather's. */

@@ -11,7 +11,7 @@ import { MemoryWebhookQueue, RedisWebhookQueue, type WebhookQueue, type WebhookT
 import { ReportState } from '../adapters/report-state.ts';
 import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../adapters/results-store.ts';
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
-import { openApiFallback } from '../behavior/openapi.ts';
+import { openApiFallback } from '../behavior/openapi-load.ts';
 import { WatchedFile } from '../adapters/watched-file.ts';
 import { NO_REQUIRED_TESTS, parseRequiredTests } from '../dashboard/required.ts';
 import type { RuntimeOptions } from '../config/env.ts';

@@ -17,7 +17,7 @@ import {
 } from '../dashboard/views.ts';
 import type { JobConfig, Presubmit } from '../config/prow-types.ts';
 import { cancelledAsFailure, typeableOf } from '../render/actions-results.ts';
-import type { JobResult } from '../render/results.ts';
+import type { RunRecord } from '../render/results.ts';
 
 export interface DashboardDataOptions {
   results: ResultsStore;
@@ -119,7 +119,7 @@ export class DashboardData {
   }
 
   /** The newest results of every job katabot has seen (at least `depth` per job), by job. */
-  histories(depth: number): Promise<Map<string, JobResult[]>> {
+  histories(depth: number): Promise<Map<string, RunRecord[]>> {
     const limit = TIERS.find((t) => t >= depth) ?? TIERS[TIERS.length - 1]!;
     return this.#cached(`histories:${limit}`, async () => {
       const names = await this.#o.results.jobNames(JOB_NAMES_MAX);
@@ -128,12 +128,12 @@ export class DashboardData {
     });
   }
 
-  #pullResults(repo: string, pull: number): Promise<JobResult[]> {
+  #pullResults(repo: string, pull: number): Promise<RunRecord[]> {
     return this.#cached(`pull:${repo.toLowerCase()}#${pull}`, async () => this.#counted(await this.#o.results.pullResults(repo, pull)));
   }
 
   /** Results as the views count them: with the cancelled-as-failure setting applied. */
-  #counted(results: JobResult[]): JobResult[] {
+  #counted(results: RunRecord[]): RunRecord[] {
     return this.#o.cancelledAsFailure ? results.map(cancelledAsFailure) : results;
   }
 
@@ -172,11 +172,11 @@ export class DashboardData {
    * repositories with that PR number is an error naming them.
    */
   async pull(pull: number, repo: string | undefined, sha: string | undefined): Promise<PullView | { error: string; status: number }> {
-    let found: { repo: string; results: JobResult[] } | undefined;
+    let found: { repo: string; results: RunRecord[] } | undefined;
     if (repo) {
       found = { repo, results: await this.#pullResults(repo, pull) };
     } else {
-      const hits: Array<{ repo: string; results: JobResult[] }> = [];
+      const hits: Array<{ repo: string; results: RunRecord[] }> = [];
       for (const r of await this.#repos()) {
         const results = await this.#pullResults(r, pull);
         if (results.length) hits.push({ repo: r, results });
@@ -213,11 +213,11 @@ export class DashboardData {
   async run(prowjob: string): Promise<RunDetail | undefined> {
     const run = await this.#o.results.get(prowjob);
     if (!run) return undefined;
-    let attempts: JobResult[] = [run];
+    let attempts: RunRecord[] = [run];
     if (run.org && run.repo && run.sha) {
       const records = await this.#o.results.attempts(`${run.org}/${run.repo}`, run.job, run.sha);
       const full = await Promise.all(records.map((a) => (a.name === run.name ? run : this.#o.results.get(a.name))));
-      attempts = full.filter((r): r is JobResult => r !== undefined);
+      attempts = full.filter((r): r is RunRecord => r !== undefined);
       if (!attempts.some((a) => a.name === run.name)) attempts.push(run);
     }
     return runDetail(run, attempts, await this.#ctx());

@@ -6,7 +6,7 @@
 import { AuditDeduper, NO_SKIPS, SkipCounter, type AuditEvent, type AuditSkips } from './audit-parse.ts';
 import { keyPath, principalOf, userAgentName } from './audit.ts';
 import { conformanceEligibility, parseUserAgent, type IneligibleEndpoint } from './conformance.ts';
-import { findOperation, type OpenApiIndex, type OpenApiOperation } from './openapi.ts';
+import { findOperation, type OpenApiIndex, type OpenApiOperation } from './openapi-index.ts';
 import type { ApiLevel } from './profile.ts';
 
 export const API_USAGE_FORMAT = 'katabot-api-usage';

@@ -9,7 +9,7 @@
 import type { ApiUsageRecord, EndpointHitRecord } from './api-usage.ts';
 import { LEVELS } from './api-usage.ts';
 import { conformanceEligibility, type IneligibleEndpoint } from './conformance.ts';
-import type { OpenApiOperation } from './openapi.ts';
+import type { OpenApiOperation } from './openapi-index.ts';
 import type { ApiLevel } from './profile.ts';
 
 export const EXPORT_NAMES = ['app-usage-categories', 'app-usage-summary', 'app-usage-endpoints', 'coverage-spreadsheet', 'endpoint-coverage'] as const;

@@ -1,7 +1,7 @@
 // Kubernetes API usage from apiserver audit logs (audit.k8s.io/v1 Event JSONL), mapped to OpenAPI operations
 // (openapi.ts) and attributed to user agents and service accounts; the APISnoop-style exports of `katabot apis`.
 import type { AuditEvent } from './audit-parse.ts';
-import { findOperation, isDiscoveryPath, isIgnoredRequest, uriParts, type OpenApiIndex, type OpenApiOperation } from './openapi.ts';
+import { findOperation, isDiscoveryPath, isIgnoredRequest, uriParts, type OpenApiIndex, type OpenApiOperation } from './openapi-index.ts';
 import type { ApiItem, ApiLevel } from './profile.ts';
 import { normalizeNamespace, normalizePath } from './profile-rules.ts';
 

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { specArtifact } from '../../src/behavior/openapi.ts';
-import { AUDIT_ARTIFACT } from '../../src/behavior/report.ts';
+import { specArtifact } from '../../src/behavior/openapi-load.ts';
+import { AUDIT_ARTIFACT } from '../../src/behavior/traced-run.ts';
 import { REAL_USER_AGENTS } from '../fixtures/k8s/user-agents.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

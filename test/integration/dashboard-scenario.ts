@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { RedisResultsStore } from '../../src/adapters/results-store.ts';
 import { RedisStore } from '../../src/adapters/store.ts';
 import { jobBuildPath, openArtifactStore, traceArtifactPath, type JobRef } from '../../src/artifacts/index.ts';
-import { onTracedJobFinished } from '../../src/behavior/report.ts';
+import { onTracedJobFinished } from '../../src/behavior/traced-run.ts';
 import { parseYaml } from '../../src/config/yaml.ts';
 import { LABELS, type ProwJob, type ProwJobState } from '../../src/jobs/types.ts';
 import { serializeTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';

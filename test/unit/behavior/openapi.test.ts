@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { OpenApiCache, openApiFallback, specArtifact } from '../../../src/behavior/openapi.ts';
+import { OpenApiCache, openApiFallback, specArtifact } from '../../../src/behavior/openapi-load.ts';
 import { BehaviorInputError } from '../../../src/behavior/read.ts';
 
 const SPEC = new URL('../../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;

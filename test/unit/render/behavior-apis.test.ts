@@ -10,7 +10,7 @@ import { renderBehaviorComment } from '../../../src/render/behavior.ts';
 import { AuditDeduper, SkipCounter, type AuditEvent } from '../../../src/trace/audit-parse.ts';
 import { classifyRequest } from '../../../src/trace/audit.ts';
 import { diffProfiles } from '../../../src/trace/diff.ts';
-import { buildOpenApiIndex, type OpenApiIndex } from '../../../src/trace/openapi.ts';
+import { buildOpenApiIndex, type OpenApiIndex } from '../../../src/trace/openapi-index.ts';
 import { ProfileBuilder, type BehaviorProfile } from '../../../src/trace/profile.ts';
 
 const SPEC = new URL('../../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;

@@ -11,7 +11,7 @@ import { ApiUsageBuilder, type ApiUsageRecord } from '../../../src/trace/api-usa
 import { exportCsv, type ExportInput, type ExportName } from '../../../src/trace/apisnoop-exports.ts';
 import type { AuditEvent } from '../../../src/trace/audit-parse.ts';
 import type { IneligibleEndpoint } from '../../../src/trace/conformance.ts';
-import { buildOpenApiIndex, type OpenApiIndex } from '../../../src/trace/openapi.ts';
+import { buildOpenApiIndex, type OpenApiIndex } from '../../../src/trace/openapi-index.ts';
 import { REAL_USER_AGENTS } from '../../fixtures/k8s/user-agents.ts';
 
 const SPEC = new URL('../../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;

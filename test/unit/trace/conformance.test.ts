@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { ineligibleEndpoints, INELIGIBLE_ENDPOINTS_FILE } from '../../../src/behavior/conformance-data.ts';
 import { conformanceEligibility, hitKindOf, parseIneligibleEndpoints, parseUserAgent } from '../../../src/trace/conformance.ts';
-import { buildOpenApiIndex } from '../../../src/trace/openapi.ts';
+import { buildOpenApiIndex } from '../../../src/trace/openapi-index.ts';
 import { REAL_USER_AGENTS } from '../../fixtures/k8s/user-agents.ts';
 
 const SPEC = new URL('../../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;

@@ -37,7 +37,7 @@ function trace(custom: CustomTraceEvent[]): Trace {
   };
 }
 
-/** Through the streaming reader the behavior report uses (src/behavior/report.ts). */
+/** Through the streaming reader the behavior report uses (src/behavior/traced-run.ts). */
 async function profileOf(t: Trace) {
   const b = new ProfileBuilder();
   await readTraceInto(b, bufferChunks(Buffer.from(serializeTrace(t))), 'trace');

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { ApiUsageBuilder, usageReport } from '../../../src/trace/api-usage.ts';
 import { auditEventsOf, type AuditEvent } from '../../../src/trace/audit-parse.ts';
 import { auditEventRow, classifyRequest, principalOf, userAgentName } from '../../../src/trace/audit.ts';
-import { buildOpenApiIndex, findOperation, methodForVerb, uriParts, type OpenApiIndex } from '../../../src/trace/openapi.ts';
+import { buildOpenApiIndex, findOperation, methodForVerb, uriParts, type OpenApiIndex } from '../../../src/trace/openapi-index.ts';
 
 const SPEC = new URL('../../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;
 const skip = existsSync(SPEC) ? false : `no Kubernetes OpenAPI spec at ${SPEC}`;

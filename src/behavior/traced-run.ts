@@ -18,7 +18,7 @@ import { renderBehaviorHtml } from '../render/behavior-html.ts';
 import { diffProfiles, diffToJson, type DiffJson } from '../trace/diff.ts';
 import { ApiUsageBuilder } from '../trace/api-usage.ts';
 import { AuditDeduper, SkipCounter, type AuditEvent } from '../trace/audit-parse.ts';
-import type { OpenApiIndex } from '../trace/openapi.ts';
+import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { ProfileBuilder, type ApiSpecSource, type BehaviorProfile } from '../trace/profile.ts';
 import type { IgnoreRules } from '../trace/profile-rules.ts';
 import {
@@ -26,7 +26,7 @@ import {
   type BaselineEntry, type PendingHead, type TracedRun,
 } from './baseline.ts';
 import { recordUsage } from './api-usage-store.ts';
-import { OpenApiCache, specArtifact } from './openapi.ts';
+import { OpenApiCache, specArtifact } from './openapi-load.ts';
 import { BehaviorInputError, bufferChunks, readAuditInto, readTraceInto } from './read.ts';
 
 export interface BehaviorDeps {

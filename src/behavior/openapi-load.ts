@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { Lru } from 'toad-cache';
-import { buildOpenApiIndex, type OpenApiIndex } from '../trace/openapi.ts';
+import { buildOpenApiIndex, type OpenApiIndex } from '../trace/openapi-index.ts';
 import { BehaviorInputError } from './read.ts';
 
 /**
