@@ -36,6 +36,27 @@ function applyOverride(policy: KatabotConfig, o: RepoOverride | undefined): void
  * second org). Keys are matched exactly, as Prow does.
  */
 export function repoPolicy(config: PolicySources, org: string, repo: string): KatabotConfig {
+  // Every delivery asks, intake included; a config snapshot is replaced on reload, never changed, so the answer
+  // for a repository is computed once per snapshot (and frozen, since callers share it).
+  let perRepo = memo.get(config);
+  if (!perRepo) memo.set(config, (perRepo = new Map()));
+  const key = `${org}/${repo}`;
+  let policy = perRepo.get(key);
+  if (!policy) perRepo.set(key, (policy = deepFreeze(computePolicy(config, org, repo))));
+  return policy;
+}
+
+const memo = new WeakMap<PolicySources, Map<string, KatabotConfig>>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function computePolicy(config: PolicySources, org: string, repo: string): KatabotConfig {
   const policy: KatabotConfig = structuredClone(config.katabot);
   policy.repos = {};
   const trigger = config.plugins ? triggerFor(config.plugins, org, repo) : undefined;

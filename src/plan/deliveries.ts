@@ -10,6 +10,7 @@ import { LABEL, sameLabel } from '../policy/labels.ts';
 import { isTdxLabel } from '../policy/tdx.ts';
 import { isSelfLogin } from '../policy/trust.ts';
 import { CHECK_ACTIONS } from '../render/check-run.ts';
+import type { ConfigView } from './repo.ts';
 
 /** What the filter knows about the repository a delivery is for (src/plan/repo.ts), and the App's login. */
 export interface RepoContext {
@@ -99,4 +100,36 @@ export function deliveryNeedsWork(event: string, payload: unknown, ctx: RepoCont
     default:
       return true;
   }
+}
+
+/**
+ * A cheaper, conservative first look at a comment delivery's raw JSON: true only when no comment in it can carry
+ * a command, so deliveryNeedsWork would say no too. Parsing the payload costs more than verifying its signature;
+ * most comments are chatter, and this answers for them without parsing.
+ *
+ * It holds because every katabot command matches `^/` in multi-line mode over commandText, whose lines start
+ * where the body's lines start (after `\n` or `\r`) or right after an HTML comment's `-->`. In JSON text such a
+ * `/` follows `"`, an escaped `\n`/`\r`, `>`, or is itself escaped (`\/`, `\u002f`); any `\u` escape could
+ * hide a line break, so it counts too. Anything it cannot rule out goes to the full filter. Only when no repository
+ * has a custom trigger (any text may match one) or in-repo config (whose jobs may have them).
+ */
+export function commandlessComment(event: string, raw: string, config: ConfigView): boolean {
+  if (event !== 'issue_comment' && event !== 'pull_request_review') return false;
+  if (!onlySlashCommands(config)) return false;
+  return !COMMAND_START.test(raw);
+}
+
+const COMMAND_START = /(?:"|\\[nr]|>|\\)\/|\\u/;
+
+const slashOnly = new WeakMap<ConfigView, boolean>();
+
+/** No presubmit anywhere has a custom trigger and no repository takes in-repo config. Once per config snapshot. */
+function onlySlashCommands(config: ConfigView): boolean {
+  let known = slashOnly.get(config);
+  if (known === undefined) {
+    const inRepo = Object.values(config.prow.in_repo_config?.enabled ?? {}).some((on) => on === true);
+    const triggers = Object.values(config.jobs.presubmits).some((jobs) => jobs.some((p) => p.trigger !== undefined));
+    slashOnly.set(config, (known = !inRepo && !triggers));
+  }
+  return known;
 }

@@ -22,7 +22,7 @@ import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
 import { tdxApprovalKeyFor } from '../handlers/facts.ts';
 import { payloadProblem } from '../handlers/payloads.ts';
-import { deliveryNeedsWork, deliveryRepo } from '../plan/deliveries.ts';
+import { commandlessComment, deliveryNeedsWork, deliveryRepo } from '../plan/deliveries.ts';
 import { repoConfig } from '../plan/repo.ts';
 import { LABEL } from '../policy/labels.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
@@ -231,7 +231,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     log,
     maxBodyBytes: opts.maxBodyBytes,
     handledEvents: new Set(Object.keys(REGISTRATIONS)),
-    needsWork,
+    // Chatter is ruled out from the raw body when it can be (no parse), the rest by the full filter.
+    needsWork: (event, body) => {
+      const raw = body.toString('utf8');
+      return commandlessComment(event, raw, config.current()) ? false : needsWork(event, JSON.parse(raw));
+    },
   });
 
   const web = express();

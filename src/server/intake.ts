@@ -17,10 +17,11 @@ export interface IntakeDeps {
   /** Events some handler registers for; others are acknowledged and dropped after the signature check. */
   handledEvents: ReadonlySet<string>;
   /**
-   * Whether a delivery of a handled event needs any work (src/plan/deliveries.ts). Those that don't are
-   * acknowledged without being persisted; when it cannot tell (a body that is not JSON, no answer), it persists.
+   * Whether a delivery of a handled event needs any work (src/plan/deliveries.ts), given its verified raw body.
+   * Those that don't are acknowledged without being persisted; when it cannot tell (it throws: a body that is not
+   * JSON), the delivery is persisted.
    */
-  needsWork?: (event: string, payload: unknown) => boolean | Promise<boolean>;
+  needsWork?: (event: string, body: Buffer) => boolean | Promise<boolean>;
 }
 
 class HttpError extends Error {
@@ -81,7 +82,7 @@ export function createIntake(deps: IntakeDeps) {
 
 async function needsWork(filter: NonNullable<IntakeDeps['needsWork']>, event: string, body: Buffer): Promise<boolean> {
   try {
-    return await filter(event, JSON.parse(body.toString('utf8')));
+    return await filter(event, body);
   } catch {
     // Not JSON, or the filter could not decide: persist, and let the worker say what is wrong with it.
     return true;

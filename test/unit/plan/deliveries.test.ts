@@ -5,7 +5,10 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { parseKatabotConfig } from '../../../src/config/katabot-config.ts';
 import { parseJobConfig } from '../../../src/config/prow-config.ts';
-import { deliveryNeedsWork, deliveryRepo, type RepoContext } from '../../../src/plan/deliveries.ts';
+import fc from 'fast-check';
+import { commandlessComment, deliveryNeedsWork, deliveryRepo, type RepoContext } from '../../../src/plan/deliveries.ts';
+import type { ConfigView } from '../../../src/plan/repo.ts';
+import type { ProwConfig } from '../../../src/config/prow-types.ts';
 import { JOBS_YAML, KATABOT_YAML } from '../../fixtures/config.ts';
 
 const require = createRequire(import.meta.url);
@@ -76,5 +79,56 @@ describe('deliveryNeedsWork', () => {
   it('names the repository of a payload', () => {
     assert.deepEqual(deliveryRepo(example('issue_comment', 'created')), { owner: 'Codertocat', repo: 'Hello-World' });
     assert.equal(deliveryRepo({ zen: 'ping' }), undefined);
+  });
+});
+
+describe('commandlessComment: chatter ruled out from the raw body', () => {
+  const view = (prow: ProwConfig = {}, presubmits = ctx().presubmits): ConfigView => ({
+    katabot: ctx().policy,
+    prow,
+    jobs: { presubmits: { 'Codertocat/Hello-World': presubmits }, postsubmits: {}, periodics: [] } as unknown as ConfigView['jobs'],
+  });
+  const raw = (body: string): string => JSON.stringify(comment(body));
+
+  const cases: Array<{ name: string; body: string; config?: ConfigView; event?: string; want: boolean }> = [
+    { name: 'an ordinary comment', body: 'Thanks, this looks good to me. Could you squash the commits?', want: true },
+    { name: 'a comment with a link', body: 'See https://github.com/kata-containers/kata-containers/issues/1 for why', want: true },
+    { name: 'a command', body: '/test all', want: false },
+    { name: 'a command on a later line', body: 'Looks good.\n/retest', want: false },
+    { name: 'a command after a CRLF', body: 'Looks good.\r\n/retest', want: false },
+    { name: 'a command after an HTML comment', body: '<!-- note -->/retest', want: false },
+    { name: 'a command in a code block (the full filter decides)', body: '```\n/test all\n```', want: false },
+    { name: 'non-ASCII text', body: 'Merci, c\u2019est parfait', want: true },
+    { name: 'a review with chatter', body: 'Nice work', event: 'pull_request_review', want: true },
+    { name: 'another event', body: 'Nice work', event: 'pull_request', want: false },
+    { name: 'a repository with a custom trigger', body: 'run the gpu tests please', config: view({}, [{ name: 'gpu', trigger: '(?m)^run the gpu tests', spec: { containers: [] } } as never]), want: false },
+    { name: 'in-repo config enabled somewhere', body: 'Nice work', config: view({ in_repo_config: { enabled: { 'some-org': true } } }), want: false },
+    { name: 'in-repo config disabled everywhere', body: 'Nice work', config: view({ in_repo_config: { enabled: { '*': false } } }), want: true },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(commandlessComment(c.event ?? 'issue_comment', raw(c.body), c.config ?? view()), c.want));
+
+  it('escaped forms of a slash or line break are never ruled out', () => {
+    const body = raw('x');
+    for (const hidden of ['\\/retest', '\\u002fretest', 'x\\u000a/retest', '\\u003c!-- a --\\u003e/retest']) {
+      assert.equal(commandlessComment('issue_comment', body.replace('"body":"x"', `"body":"${hidden}"`), view()), false, hidden);
+    }
+  });
+
+  it('never rules out a delivery the full filter would act on (property)', () => {
+    const pieces = ['/', '/test all', '/retest', '/ok-to-test', '\n', '\r', '\r\n', '\u2028', '<!--', '-->', '>', '```', '> ', ' ', 'test', 'é', '"', '\\', 'https://x/y', 'LGTM'];
+    let ruledOut = 0;
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 12 }), fc.boolean(), (parts, escapeSlashes) => {
+        const body = parts.join('');
+        let text = raw(body);
+        // Some encoders escape every slash; the raw form differs, the parsed payload does not.
+        if (escapeSlashes) text = text.replaceAll('/', '\\/');
+        if (!commandlessComment('issue_comment', text, view())) return;
+        ruledOut += 1;
+        assert.equal(deliveryNeedsWork('issue_comment', JSON.parse(text), ctx()), false, JSON.stringify(body));
+      }),
+      { numRuns: 3000 },
+    );
+    assert.ok(ruledOut > 100, `the property held vacuously: ${ruledOut} bodies ruled out`);
   });
 });

@@ -37,7 +37,7 @@ before(async () => {
     maxBodyBytes: 1024,
     handledEvents: new Set(['issue_comment']),
     // Stands for src/plan/deliveries.ts: this contract test only needs "some deliveries need no work".
-    needsWork: (_event, payload) => (payload as { zen?: string }).zen !== 'no work here',
+    needsWork: (_event, body) => (JSON.parse(body.toString('utf8')) as { zen?: string }).zen !== 'no work here',
   });
   server = createServer((req, res) => void intake(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
