@@ -1,7 +1,8 @@
 // A large audit log streams in bounded memory: katabot's reading (every event into the API usage and a behavior
 // profile, each request once) of a generated log of 32 MB and of 128 MB (test/fixtures/audit-log.ts), each in a child
 // process with a 96 MB heap limit (a reader that held the log, or a set of every auditID, would run out), keeps the
-// same memory alive after the read (a set of every auditID, as katabot kept before, adds 13 MB here). The 2 GB run is `npm run bench:apis`. Needs the Kubernetes spec in ../shared.
+// same memory alive after the read (a set of every auditID, as katabot kept before, adds 13 MB here) and peaks alike.
+// The 2 GB run is `npm run bench:apis`. Needs the Kubernetes spec in ../shared.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -33,6 +34,8 @@ describe('audit logs in bounded memory', { skip }, () => {
     assert.ok(large.events > 3.5 * small.events, 'the large log was read whole');
     assert.ok(large.skipped > small.skipped && large.skipped > 0, 'malformed lines were skipped and counted, not fatal');
     assert.ok(large.heapUsedMb - small.heapUsedMb <= 4, `retained heap grew from ${small.heapUsedMb} to ${large.heapUsedMb} MB`);
-    assert.ok(large.maxRssMb < 256, `peak RSS ${large.maxRssMb} MB`);
+    // Peak RSS is mostly the spec's parse and the collector's timing, both alike for the two logs; a reader keeping
+    // the log outside the heap (buffers) would add the 96 MB more the large log has.
+    assert.ok(large.maxRssMb - small.maxRssMb < 64, `peak RSS ${small.maxRssMb} MB for 32 MB of log, ${large.maxRssMb} MB for 128 MB`);
   });
 });

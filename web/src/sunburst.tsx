@@ -1,7 +1,7 @@
 // The API sunburst (level → category → operation) as a Preact component, drawn by the same module as the HTML
 // report's (src/render/sunburst.ts). Click an arc to zoom in, the centre or a breadcrumb to zoom out; Tab into the
 // chart, then arrows move, Enter zooms in, Escape zooms out. Colours follow the page's light or dark theme.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   arcLabel, arcPath, arcStyle, initialState, moveFocus, partition, STATUS_LABELS, swatchStyle, viewArcs, zoomTo, type SunburstNode, type SunburstState,
 } from '../../src/render/sunburst.ts';
@@ -41,7 +41,9 @@ export function Sunburst({ tree, label }: { tree: SunburstNode; label: string })
 
   // new data (a refresh, another run) starts from the whole circle again
   useEffect(() => setState(initialState(arcs)), [arcs]);
-  useEffect(() => {
+  // a layout effect: focus moves with the re-render, before the next key is handled (a key pressed in between
+  // would reach the arc that just left the view, and be lost)
+  useLayoutEffect(() => {
     if (!takeFocus.current) return;
     takeFocus.current = false;
     svg.current?.querySelector<SVGPathElement>(`[data-i="${state.current}"]`)?.focus();
