@@ -2,8 +2,8 @@
 // as packages. Pure: no I/O. Only tracepoints are used, so it runs where kprobes cannot.
 // Every probe prints records of the protocol in src/trace/protocol.ts and counts them in @sent, so the agent can
 // tell records the kernel produced from records it received (lost events "from gaps"). Each built-in package
-// contributes the probes of its trace kinds; generateProgram (re-exported by src/tracer/program.ts) joins the
-// packages asked for into one program with one scope filter, one BEGIN and one END.
+// contributes the probes of its trace kinds; generateProgram joins the packages asked for into one program with
+// one scope filter, one BEGIN and one END.
 import { EVENT_KINDS, type EventKind } from '../trace/format.ts';
 import { RECORD_FIELDS, type RecordTag } from '../trace/protocol.ts';
 import { DEFAULT_MIN_BPFTRACE, type BpfPackage, type EventSpec, type PackageMeta } from './package.ts';

@@ -3,7 +3,7 @@
 // read before its entry when the thread moved CPUs. Records are therefore joined by thread id, and finished
 // events pass through a short reorder window keyed by kernel time before they are emitted.
 import type { BpftraceRecord } from './bpftrace-stream.ts';
-import { parseDnsQuery, decodeBpftraceBuffer } from './dns.ts';
+import { dnsNaming, type Enricher, type EventFacts } from './enrich.ts';
 import { emptyCounts, type KindCounts, type TraceEvent } from './format.ts';
 import {
   AF_INET6, IPPROTO_TCP, TCP_STATE, decodeOpenFlags, decodeWaitStatus, errnoName, ipv4FromWord, ipv6FromWords,
@@ -12,22 +12,14 @@ import {
   parseProtocolRecord, type BeginRecord, type ExecEntryRecord, type ExecReturnRecord, type ProtocolRecord, type RecordTag,
 } from './protocol.ts';
 
-/** Who an event belongs to, resolved from its cgroup id by the agent. */
-export interface Attribution {
-  cgroup?: string;
-  container?: string;
-  container_id?: string;
-  pod?: string;
-  namespace?: string;
-}
-
 export interface NormalizerOptions {
   /** Kernel monotonic time (bpftrace `nsecs`) of the header's start. */
   startNs: bigint;
   /** BPFTRACE_STRLEN the program ran with: strings of strlen-1 bytes may have been cut. */
   strlen: number;
   emit: (event: TraceEvent) => void;
-  attribute?: (cgroupId: string) => Attribution | undefined;
+  /** Runs on every event as its record arrives (src/trace/enrich.ts); by default only DNS naming. */
+  enrich?: Enricher;
   /** How long an event waits for older ones from other CPUs. */
   reorderWindowNs?: bigint;
   onAttached?: (probes: number) => void;
@@ -84,9 +76,12 @@ export class TraceNormalizer {
   #malformed = 0;
   #truncated = 0;
 
+  readonly #enrich: Enricher;
+
   constructor(options: NormalizerOptions) {
     this.#opts = options;
     this.#window = options.reorderWindowNs ?? 1_000_000_000n;
+    this.#enrich = options.enrich ?? dnsNaming;
   }
 
   /** Marks a pid's executable, e.g. for processes that were running before tracing began. */
@@ -118,7 +113,7 @@ export class TraceNormalizer {
         if (sent && typeof sent === 'object') {
           this.#sent = {};
           for (const [tag, n] of Object.entries(sent as Record<string, unknown>)) {
-            // keys are the tags' character codes (see src/tracer/program.ts)
+            // keys are the tags' character codes (see src/bpf/builtin.ts)
             if (typeof n === 'number') this.#sent[String.fromCharCode(Number(tag)) as RecordTag] = n;
           }
         }
@@ -174,6 +169,7 @@ export class TraceNormalizer {
       case 'X': {
         const { status, signal } = decodeWaitStatus(r.code);
         const event = this.#base(r.ts, 'exit', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.result = status;
         if (signal) event.signal = signal;
         this.#insert(r.ts, event);
@@ -181,6 +177,7 @@ export class TraceNormalizer {
       }
       case 'O': {
         const event = this.#base(r.ts, 'open', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.path = r.path;
         event.flags = decodeOpenFlags(r.flags);
         event.result = r.ret;
@@ -191,6 +188,7 @@ export class TraceNormalizer {
       }
       case 'C': {
         const event = this.#base(r.ts, 'connect', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.proto = 'tcp';
         if (!isUnspecified(r.saddr)) event.saddr = r.saddr;
         event.daddr = r.daddr;
@@ -214,6 +212,7 @@ export class TraceNormalizer {
       }
       case 'L': {
         const event = this.#base(r.ts, 'listen', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.proto = 'tcp';
         event.saddr = r.saddr;
         event.sport = r.sport;
@@ -222,6 +221,7 @@ export class TraceNormalizer {
       }
       case 'K': {
         const event = this.#base(r.ts, 'accept', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.proto = 'tcp';
         event.saddr = r.saddr;
         event.sport = r.sport;
@@ -231,16 +231,12 @@ export class TraceNormalizer {
         break;
       }
       case 'D': {
-        const event = this.#base(r.ts, 'dns', r.pid, r.ppid, r.uid, r.cgid, r.comm);
         const tcp = r.proto === IPPROTO_TCP;
+        const event = this.#base(r.ts, 'dns', r.pid, r.ppid, r.uid, r.cgid, r.comm, { payload: r.payload, len: r.len, tcp });
+        if (!event) break; // not a query (e.g. a reply or another protocol on port 53)
         event.proto = tcp ? 'tcp' : 'udp';
         event.daddr = r.family === AF_INET6 ? ipv6FromWords([r.a0, r.a1, r.a2, r.a3]) : ipv4FromWord(r.a0);
         event.dport = r.dport;
-        const question = parseDnsQuery(decodeBpftraceBuffer(r.payload).subarray(0, r.len), tcp);
-        if (!question) return; // not a query (e.g. a reply or another protocol on port 53)
-        event.query = question.name;
-        if (question.qtype) event.qtype = question.qtype;
-        if (question.truncated) event.truncated = true;
         this.#insert(r.ts, event);
         break;
       }
@@ -264,6 +260,7 @@ export class TraceNormalizer {
     const acc = this.#argsByTid.get(r.tid);
     this.#argsByTid.delete(r.tid);
     const event = this.#base(r.ts, 'exec', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+    if (!event) return;
     const filename = acc?.filename;
     if (filename !== undefined) event.exe = filename;
     const parentExe = this.#exeByPid.get(r.ppid);
@@ -334,16 +331,17 @@ export class TraceNormalizer {
     }
   }
 
-  #base(ts: bigint, kind: TraceEvent['kind'], pid: number, ppid: number, uid: number, cgid: string, comm: string): TraceEvent {
+  /** A new event, through the enrichers; undefined when one of them dropped it. */
+  #base(
+    ts: bigint, kind: TraceEvent['kind'], pid: number, ppid: number, uid: number, cgid: string, comm: string, dns?: EventFacts['dns'],
+  ): TraceEvent | undefined {
     const event: TraceEvent = { type: 'event', ts: Number(ts - this.#opts.startNs), kind, pid, ppid, comm };
     if (kind !== 'exec') {
       const exe = this.#exeByPid.get(pid);
       if (exe !== undefined) event.exe = exe;
     }
     event.uid = uid;
-    const who = this.#opts.attribute?.(cgid);
-    if (who) Object.assign(event, who);
-    return event;
+    return this.#enrich(event, dns ? { cgid, dns } : { cgid }) === false ? undefined : event;
   }
 
   #insert(ts: bigint, event: TraceEvent): void {

@@ -1,7 +1,7 @@
 // The record protocol between katabot's generated bpftrace program and the agent.
 // Each probe prints `TAG\x1ffield\x1ffield...` with printf; bpftrace wraps it in a JSON printf record.
 // Numbers come first and free text last, so a path that contains the separator stays whole.
-// The generator (src/tracer/program.ts) and the parser below both read RECORD_FIELDS, so they cannot drift.
+// The generator (src/bpf/builtin.ts) and the parser below both read RECORD_FIELDS, so they cannot drift.
 
 export const FIELD_SEPARATOR = '\x1f';
 

@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { bareContainerId, parseCgroupPath } from '../trace/cgroup.ts';
+import type { Attribution } from '../trace/enrich.ts';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
-import type { Attribution } from '../trace/normalize.ts';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
-import { TraceEngine, preflight, type EngineResult, type Preflight } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
-import { TraceSession, startTracer, type SessionPackage, type SessionResult } from './session.ts';
+import { preflight, type Preflight } from './preflight.ts';
+import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';
 
 export interface PodInfo {
   namespace: string;
@@ -110,10 +110,9 @@ export interface TracePodsOptions {
   preflight?: Preflight;
 }
 
-export interface TracePodsResult extends EngineResult {
+export interface TracePodsResult extends SessionResult {
   summary: TraceSummary;
   pods: PodInfo[];
-  packages?: SessionResult['packages'];
 }
 
 /** Finds the pod-level cgroups (kubepods…pod<uid>) of the given pod UIDs. */
@@ -228,9 +227,9 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   if (runtime) target.runtime = runtime;
 
   const summary = new SummaryBuilder();
-  let engine: TraceEngine | TraceSession;
+  let session: TraceSession;
   try {
-    const engineOptions = {
+    session = await TraceSession.start({
       preflight: pre,
       scope: opts.node ? { kind: 'all' as const } : opts.sidecar ? { kind: 'own-pod' as const } : { kind: 'cgroups' as const, targets },
       target,
@@ -246,14 +245,17 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
         }
       },
       log,
-    } satisfies Parameters<typeof TraceEngine.start>[0];
-    engine = await startTracer(engineOptions, opts);
+      builtins: opts.builtins,
+      packages: opts.packages,
+      flushEveryMs: opts.flushEveryMs,
+      optionalPackages: opts.optionalPackages,
+    } satisfies SessionOptions);
   } catch (err) {
     if (err instanceof EbpfUnavailableError || err instanceof PackageProgramError) markFailed(opts.readyFile, err.message);
     throw err;
   }
   // a trace read while it grows (a pod log) starts with its header as soon as the probes are in
-  if (opts.flushEveryMs !== undefined) (engine instanceof TraceSession ? engine.engine : engine).flush();
+  if (opts.flushEveryMs !== undefined) session.flush();
   markReady(opts.readyFile);
   opts.onReady?.();
 
@@ -266,12 +268,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   if (opts.signal?.aborted) requestStop();
   const untilFiles = opts.untilFiles ?? [];
   // a package whose program ends by itself (exit() in a probe) ends the trace
-  if (engine instanceof TraceSession) void engine.packageExited().then((name) => { log(`package ${name} ended`); requestStop(); });
-  let flusher: NodeJS.Timeout | undefined;
-  if (engine instanceof TraceEngine && opts.flushEveryMs !== undefined) {
-    const e = engine;
-    flusher = setInterval(() => e.flush(), opts.flushEveryMs);
-  }
+  void session.packageExited().then((name) => { log(`package ${name} ended`); requestStop(); });
   try {
     while (!stopRequested && Date.now() < deadline) {
       if (untilFiles.length > 0 && untilFiles.every((f) => existsSync(f))) break;
@@ -280,8 +277,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   } finally {
     process.off('SIGINT', requestStop);
     process.off('SIGTERM', requestStop);
-    clearInterval(flusher);
   }
-  const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(null);
+  const result = await session.stop(null);
   return { ...result, summary: summary.build(result.footer), pods };
 }

@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parseTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
 import { traceCommand } from '../../src/tracer/command.ts';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import { kubernetesPodSource, tracePods } from '../../src/tracer/pods.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BpftraceRecord } from '../../../src/trace/bpftrace-stream.ts';
+import { cgroupAttribution, dnsNaming, pipeline } from '../../../src/trace/enrich.ts';
 import type { TraceEvent } from '../../../src/trace/format.ts';
 import { TraceNormalizer, type NormalizerOptions } from '../../../src/trace/normalize.ts';
 import { FIELD_SEPARATOR, parseProtocolRecord } from '../../../src/trace/protocol.ts';
@@ -167,7 +168,7 @@ describe('TraceNormalizer', () => {
 
   it('adds attribution from the cgroup id', () => {
     const { events, n } = run([rec('X', ts(1), 90, 1, 0, 1234, 0, 'x')], {
-      attribute: (id) => (id === '1234' ? { cgroup: '/kubepods/pod1/abc', container: 'test', pod: 'p', namespace: 'ns' } : undefined),
+      enrich: pipeline(dnsNaming, cgroupAttribution((id) => (id === '1234' ? { cgroup: '/kubepods/pod1/abc', container: 'test', pod: 'p', namespace: 'ns' } : undefined))),
     });
     n.finish();
     assert.equal(events[0]!.container, 'test');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RECORD_FIELDS } from '../../../src/trace/protocol.ts';
-import { DEFAULT_PROGRAM_OPTIONS, generateProgram, type ProgramOptions } from '../../../src/tracer/program.ts';
+import { DEFAULT_PROGRAM_OPTIONS, generateProgram, type ProgramOptions } from '../../../src/bpf/builtin.ts';
 
 const opts = (o: Partial<ProgramOptions> = {}): ProgramOptions => ({
   ...DEFAULT_PROGRAM_OPTIONS, scope: { kind: 'cgroups', targets: [1234n] }, agentPid: 4321, ...o,
