@@ -11,6 +11,7 @@ import {
 import {
   parseProtocolRecord, type BeginRecord, type ExecEntryRecord, type ExecReturnRecord, type ProtocolRecord, type RecordTag,
 } from './protocol.ts';
+import { KernelRepeats } from './repeats.ts';
 
 export interface NormalizerOptions {
   /** Kernel monotonic time (bpftrace `nsecs`) of the header's start. */
@@ -38,6 +39,8 @@ export interface NormalizerStats {
   truncated: number;
   receivedByTag: Partial<Record<RecordTag, number>>;
   sentByTag: Partial<Record<RecordTag, number>> | undefined;
+  /** Opens and connects the kernel counted instead of printing (written as events with `count`). */
+  aggregated: number;
 }
 
 interface PendingExec {
@@ -49,6 +52,10 @@ interface Buffered {
   ts: bigint;
   seq: number;
   event: TraceEvent;
+  /** Process image of an open or connect: its executable is looked up when it is emitted. */
+  image?: string;
+  /** Key id under which the kernel counts this event's repeats ('0': none). */
+  key?: string;
 }
 
 const utf8 = new TextEncoder();
@@ -68,6 +75,9 @@ export class TraceNormalizer {
   readonly #connectBySock = new Map<string, TraceEvent>();
   readonly #sockByConnect = new WeakMap<TraceEvent, string>();
   readonly #exeByPid = new Map<number, string>();
+  /** `pid/img` → executable: exact whatever order the records of a process arrive in. */
+  readonly #exeByImage = new Map<string, string>();
+  readonly #repeats = new KernelRepeats();
   readonly #counts = emptyCounts();
   readonly #received: Partial<Record<RecordTag, number>> = {};
   #sent: Partial<Record<RecordTag, number>> | undefined;
@@ -109,6 +119,10 @@ export class TraceNormalizer {
         this.#opts.onAttached?.(record.probes);
         return;
       case 'map': {
+        if ('@rep' in record.maps && !this.#repeats.read(record.maps['@rep'])) {
+          this.#malformed++;
+          this.#opts.onMalformed?.(record.line, '@rep is not a map of "<id>,<class>" to counts');
+        }
         const sent = record.maps['@sent'];
         if (sent && typeof sent === 'object') {
           this.#sent = {};
@@ -135,7 +149,11 @@ export class TraceNormalizer {
     }
     this.#execByTid.clear();
     this.#drain(undefined);
-    let gap = 0;
+    // the repeats the kernel counted, after everything else; those of a lost record are lost too
+    const repeats = this.#repeats.events(Number(this.#maxTs - this.#opts.startNs));
+    for (const e of repeats.events) this.#insert(this.#maxTs, e);
+    this.#drain(undefined);
+    let gap = repeats.orphans;
     if (this.#sent) {
       for (const [tag, n] of Object.entries(this.#sent)) gap += Math.max(0, n - (this.#received[tag as RecordTag] ?? 0));
     }
@@ -148,6 +166,7 @@ export class TraceNormalizer {
       truncated: this.#truncated,
       receivedByTag: { ...this.#received },
       sentByTag: this.#sent ? { ...this.#sent } : undefined,
+      aggregated: repeats.counted,
     };
   }
 
@@ -183,7 +202,7 @@ export class TraceNormalizer {
         event.result = r.ret;
         if (r.ret < 0) event.error = errnoName(r.ret);
         if (this.#mayBeCut(r.path)) event.truncated = true;
-        this.#insert(r.ts, event);
+        this.#insert(r.ts, event, r.img, r.key);
         break;
       }
       case 'C': {
@@ -195,7 +214,7 @@ export class TraceNormalizer {
         event.dport = r.dport;
         this.#connectBySock.set(r.sk, event);
         this.#sockByConnect.set(event, r.sk);
-        this.#insert(r.ts, event);
+        this.#insert(r.ts, event, r.img, r.key);
         break;
       }
       case 'S': {
@@ -242,8 +261,11 @@ export class TraceNormalizer {
       }
       case 'F': {
         // A forked child runs its parent's executable until it execs.
-        const exe = this.#exeByPid.get(r.pid);
-        if (exe !== undefined) this.#setExe(r.child, exe);
+        const exe = this.#exeByImage.get(`${r.pid}/${r.img}`) ?? this.#exeByPid.get(r.pid);
+        if (exe !== undefined) {
+          this.#setExe(r.child, exe);
+          this.#setImageExe(r.child, r.img, exe);
+        }
         break;
       }
       case 'M':
@@ -312,7 +334,10 @@ export class TraceNormalizer {
       event.error = errnoName(r.ret);
     } else {
       event.comm = r.comm;
-      if (event.exe !== undefined) this.#setExe(entry.pid, event.exe);
+      if (event.exe !== undefined) {
+        this.#setExe(entry.pid, event.exe);
+        this.#setImageExe(entry.pid, r.img, event.exe);
+      }
     }
     this.#insert(entry.ts, event);
   }
@@ -320,6 +345,16 @@ export class TraceNormalizer {
   /** bpftrace's str() keeps strlen-1 bytes: a string that long may have been cut. */
   #mayBeCut(s: string): boolean {
     return s.length >= this.#opts.strlen - 1 || (s.length * 3 >= this.#opts.strlen - 1 && utf8.encode(s).length >= this.#opts.strlen - 1);
+  }
+
+  #setImageExe(pid: number, img: string, exe: string): void {
+    const k = `${pid}/${img}`;
+    this.#exeByImage.delete(k);
+    this.#exeByImage.set(k, exe);
+    if (this.#exeByImage.size > MAX_TRACKED_PIDS) {
+      const oldest = this.#exeByImage.keys().next().value;
+      if (oldest !== undefined) this.#exeByImage.delete(oldest);
+    }
   }
 
   #setExe(pid: number, exe: string): void {
@@ -344,8 +379,10 @@ export class TraceNormalizer {
     return this.#enrich(event, dns ? { cgid, dns } : { cgid }) === false ? undefined : event;
   }
 
-  #insert(ts: bigint, event: TraceEvent): void {
+  #insert(ts: bigint, event: TraceEvent, image?: string, key?: string): void {
     const item: Buffered = { ts, seq: this.#seq++, event };
+    if (image !== undefined) item.image = image;
+    if (key !== undefined && key !== '0') item.key = key;
     // Most events arrive nearly in order: search from the end.
     let i = this.#buffer.length;
     while (i > 0 && this.#buffer[i - 1]!.ts > ts) i--;
@@ -362,8 +399,15 @@ export class TraceNormalizer {
       const sk = this.#sockByConnect.get(e);
       // Emitted: a later state change must not modify a record that is already written.
       if (sk !== undefined && this.#connectBySock.get(sk) === e) this.#connectBySock.delete(sk);
-      if (e.truncated) this.#truncated++;
-      this.#counts[e.kind]++;
+      if (item.image !== undefined) {
+        // by now the exec or fork that started this image has arrived, whichever CPU's ring it came through
+        const exe = this.#exeByImage.get(`${e.pid}/${item.image}`);
+        if (exe !== undefined) e.exe = exe;
+      }
+      if (item.key !== undefined) this.#repeats.remember(item.key, e);
+      const n = e.count ?? 1;
+      if (e.truncated) this.#truncated += n;
+      this.#counts[e.kind] += n;
       this.#opts.emit(e);
     }
   }

@@ -25,6 +25,8 @@ export interface TraceCommandOptions {
   builtins?: readonly string[];
   /** Custom packages to run next to the tracer, scoped to CMD's cgroup. */
   packages?: readonly SessionPackage[];
+  /** Count repeated opens and connects in the kernel (default), or print every one (false). */
+  aggregate?: boolean;
 }
 
 export interface TraceCommandResult extends SessionResult {
@@ -90,6 +92,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
       },
       builtins: opts.builtins,
       packages: opts.packages,
+      aggregate: opts.aggregate,
       ...(opts.log ? { log: opts.log } : {}),
     } satisfies SessionOptions);
   } catch (err) {

@@ -108,6 +108,8 @@ export interface TracePodsOptions {
   optionalPackages?: boolean;
   /** Preflight already done by the caller. */
   preflight?: Preflight;
+  /** Count repeated opens and connects in the kernel (default), or print every one (false). */
+  aggregate?: boolean;
 }
 
 export interface TracePodsResult extends SessionResult {
@@ -249,6 +251,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
       packages: opts.packages,
       flushEveryMs: opts.flushEveryMs,
       optionalPackages: opts.optionalPackages,
+      aggregate: opts.aggregate,
     } satisfies SessionOptions);
   } catch (err) {
     if (err instanceof EbpfUnavailableError || err instanceof PackageProgramError) markFailed(opts.readyFile, err.message);

@@ -38,6 +38,8 @@ export interface SessionOptions {
   maxArgs?: number;
   /** perf ring pages per CPU; 1024 pages = 4 MiB, enough for bursts of ~50k events/s on one CPU. */
   perfPages?: number;
+  /** Count repeated opens and connects in the kernel (default), or print every one (false). */
+  aggregate?: boolean | undefined;
   attachTimeoutMs?: number;
   /** Built-in packages to trace with (exec, files, tcp, dns); none: only the custom packages. Without builtins and
    * packages, all of katabot's probes and a trace of format 1.0. */
@@ -121,6 +123,7 @@ export class TraceSession {
       ...DEFAULT_PROGRAM_OPTIONS,
       strlen,
       maxArgs,
+      aggregate: o.aggregate ?? DEFAULT_PROGRAM_OPTIONS.aggregate,
       scope: o.scope,
       agentPid: process.pid,
       kernfsParentField: o.preflight.kernfsParent,
@@ -157,7 +160,7 @@ export class TraceSession {
         program,
         file: 'trace.bt',
         what: 'bpftrace',
-        env: { strlen, perfPages: o.perfPages ?? 1024 },
+        env: { strlen, perfPages: o.perfPages ?? 1024, mapKeys: DEFAULT_PROGRAM_OPTIONS.mapKeys },
         sink: recorder,
         onExit: (code, reason) => o.log?.(`bpftrace exited while tracing (code ${code}): ${reason}; the trace stops here`),
         ...(o.attachTimeoutMs !== undefined ? { attachTimeoutMs: o.attachTimeoutMs } : {}),
