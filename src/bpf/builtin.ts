@@ -111,7 +111,8 @@ function sockFromFd(fdExpr: string): string {
 `;
 }
 
-function execProbes(o: ProgramOptions, f: string): string {
+function execProbes(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKind>): string {
+  const names = namesExe(o, kinds);
   return `
 tracepoint:syscalls:sys_enter_execve, tracepoint:syscalls:sys_enter_execveat {
 ${f}  if ($in) {
@@ -126,14 +127,51 @@ ${emit('A', ['tid', '$i', 'str($p)'], '      ')}      $i++;
 ${emit('E', ['nsecs', 'tid', 'pid', '$ppid', 'uid', 'cgroup', '$i', 'comm'])}  }
 }
 
+${names ? exeIdProbe(f) : ''}
 tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat {
 ${f}  if ($in) {
-${emit('R', ['nsecs', 'tid', 'pid', IMAGE, 'args->ret', 'comm'])}  }
+${emit('R', ['nsecs', 'tid', 'pid', IMAGE, 'args->ret', 'comm'])}${names ? `    if (args->ret == 0) {
+      delete(@pexe[pid]);
+      $e = @exec_pending[pid];
+      if ($e != 0) { @pexe[pid] = $e; }
+    }
+    delete(@exec_pending[pid]);
+` : ''}  }
 }
 
 tracepoint:sched:sched_process_fork {
 ${f}  if ($in) {
-${emit('F', ['nsecs', 'pid', IMAGE, 'args->child_pid'])}  }
+${emit('F', ['nsecs', 'pid', IMAGE, 'args->child_pid'])}${names ? `    $e = @pexe[pid];
+    if ($e != 0) { @pexe[args->child_pid] = $e; }
+` : ''}  }
+}
+`;
+}
+
+/** Whether aggregation keys name the executable: the exec kind is traced, so the agent knows executables too. */
+function namesExe(o: ProgramOptions, kinds: ReadonlySet<EventKind>): boolean {
+  return aggregates(o, kinds) && kinds.has('exec');
+}
+
+/**
+ * The executable's id, for aggregation keys: one id per filename execve was given (the agent's `exe`), kept per
+ * process in @pexe from a successful exec, inherited by fork. A probe of its own: the exec probe has no stack left
+ * for a 200-byte key. When a map is full the process has no id and its opens and connects are printed one by one.
+ */
+function exeIdProbe(f: string): string {
+  return `
+tracepoint:syscalls:sys_enter_execve, tracepoint:syscalls:sys_enter_execveat {
+${f}  if ($in) {
+    $x = @exeid[str(args->filename)];
+    if ($x == 0) {
+      @eseq[cpu] = @eseq[cpu] + 1;
+      $x = (@eseq[cpu] << 12) | cpu;
+      @exeid[str(args->filename)] = $x;
+      // another CPU may have named it first; 0 when the map is full
+      $x = @exeid[str(args->filename)];
+    }
+    @exec_pending[pid] = $x;
+  }
 }
 `;
 }
@@ -153,13 +191,21 @@ const OPEN_SEEN = '0x4000000000000000';
 /** The process image: the thread group leader's self_exec_id, bumped by every exec and inherited by fork. */
 const IMAGE = 'curtask->group_leader->self_exec_id';
 
-/** The leading fields of an aggregation key: the process image (pid, exec count, start time), uid, parent and
- * cgroup, packed two to a word where they fit (the BPF stack holds 512 bytes). */
-const WHO_KEY = `(pid << 32) | (uint32)${IMAGE}, curtask->group_leader->start_time, (uid << 32) | (uint32)$ppid, cgroup`;
+/** The leading fields of an aggregation key: the executable's id (or 0 when the exec kind is not traced: then the
+ * agent knows no executable either), uid and cgroup. Not the process: the profile keys by executable, so the
+ * same open by a thousand runs of one program is one key. */
+function whoKey(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string {
+  return `${namesExe(o, kinds) ? '@pexe[pid]' : '0'}, uid, cgroup`;
+}
 
-// In-kernel aggregation. The profile keys files by (process, path, access) and network by (process, destination),
-// so an open or connect that repeats one already printed needs no record of its own, only a count. The key is all
-// the record says except its time, result and fd or socket: process image, uid, parent, cgroup and comm, plus the
+/** Only processes with an executable id aggregate (when ids are kept): one without is printed one by one. */
+function hasExeKey(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string {
+  return namesExe(o, kinds) ? '@pexe[pid] != 0' : '1';
+}
+
+// In-kernel aggregation. The profile keys files by (executable, path, access) and network by (executable,
+// destination), so an open or connect that repeats one already printed needs no record of its own, only a count.
+// The key is what the profile reads from the record: executable (exec filename), uid, cgroup and comm, plus the
 // open's flags and path, or the connect's family, addresses and port and its process's last DNS query (after a new
 // lookup a connect may be named differently, so it is printed). The first occurrence is printed (key 0) and
 // remembered in a seen-once filter (@oseen, @cseen: cleared when they fill); the second is printed with a fresh id
@@ -196,9 +242,9 @@ ${again}${i}}
 `;
 }
 
-function openProbes(o: ProgramOptions, f: string): string {
-  const key = `${WHO_KEY}, ${'$fl'}, comm, str(args->filename)`;
-  const decide = `    if (strncmp(str(args->filename), "", 1) != 0) {
+function openProbes(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKind>): string {
+  const key = `${whoKey(o, kinds)}, $fl, comm, str(args->filename)`;
+  const decide = `    if (${hasExeKey(o, kinds)} && strncmp(str(args->filename), "", 1) != 0) {
       $p = @opromo[${key}];
       if ($p != 0) {
         @open_agg[tid] = $p;
@@ -265,14 +311,20 @@ function tcpStateProbe(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKin
     const lastDns = kinds.has('dns') ? '@dnslast[pid]' : '0';
     const family = (v: '' | '_v6', i: string): string => {
       if (!o.aggregate) return `${i}@syn[args->skaddr] = 1;\n${record(v, '0', i)}`;
-      const key = `${WHO_KEY}, ${lastDns}, args->family, args->dport, ntop(args->daddr${v}), ntop(args->saddr${v}), comm`;
+      const key = `${whoKey(o, kinds)}, ${lastDns}, args->family, args->dport, ntop(args->daddr${v}), ntop(args->saddr${v}), comm`;
       return `${i}$key = (uint64)0;
-${i}$p = @cpromo[${key}];
-${i}if ($p != 0) {
-${i}  @rep[$p, 0] = count();
-${i}  @synrep[args->skaddr] = $p;
-${i}} else {
-${seenOnce('@cseen', key, promote(3, CONNECT_KEY_BIT, `@cpromo[${key}] = $key;`, o, `${i}    `), o, `${i}  `)}${i}  @syn[args->skaddr] = 1;
+${i}$counted = 0;
+${i}if (${hasExeKey(o, kinds)}) {
+${i}  $p = @cpromo[${key}];
+${i}  if ($p != 0) {
+${i}    @rep[$p, 0] = count();
+${i}    @synrep[args->skaddr] = $p;
+${i}    $counted = 1;
+${i}  } else {
+${seenOnce('@cseen', key, promote(3, CONNECT_KEY_BIT, `@cpromo[${key}] = $key;`, o, `${i}      `), o, `${i}    `)}${i}  }
+${i}}
+${i}if ($counted == 0) {
+${i}  @syn[args->skaddr] = 1;
 ${record(v, '$key', `${i}  `)}${i}}
 `;
     };
@@ -417,7 +469,7 @@ function aggregates(o: ProgramOptions, kinds: ReadonlySet<EventKind>): boolean {
 }
 
 /** The seen-once filters are cleared when they have taken half the map's keys; their repeats are then printed
- * once more and counted again. @dnslast goes with its process. */
+ * once more and counted again. @pexe and @dnslast go with their task. */
 function aggregationProbes(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string {
   if (!aggregates(o, kinds)) return '';
   const filters = [...(kinds.has('open') ? ['@oseen'] : []), ...(kinds.has('connect') ? ['@cseen'] : [])];
@@ -428,11 +480,10 @@ ${filters.map((m) => `    clear(${m});\n`).join('')}    @nseen = 0;
   }
 }
 `;
-  if (usesLastDns(o, kinds)) {
+  if (usesLastDns(o, kinds) || namesExe(o, kinds)) {
     code += `
 tracepoint:sched:sched_process_exit {
-  if (pid == tid) { delete(@dnslast[pid]); }
-}
+${namesExe(o, kinds) ? '  delete(@pexe[tid]);\n' : ''}${usesLastDns(o, kinds) ? '  if (pid == tid) { delete(@dnslast[pid]); }\n' : ''}}
 `;
   }
   return code;
@@ -445,6 +496,7 @@ function aggregationMaps(o: ProgramOptions, kinds: ReadonlySet<EventKind>): stri
     ...(kinds.has('connect') ? ['@cseen', '@cpromo', '@synrep'] : []),
     '@seq', '@nseen', '@nrep',
     ...(usesLastDns(o, kinds) ? ['@dnslast'] : []),
+    ...(namesExe(o, kinds) ? ['@exeid', '@eseq', '@exec_pending', '@pexe'] : []),
   ];
 }
 
@@ -480,7 +532,7 @@ const PARTS: readonly BuiltinPart[] = [
       kindEvent('exit', ['ts', 'pid', 'ppid', 'uid', 'comm', 'result', 'signal']),
     ]),
     kinds: ['exec', 'exit'],
-    probes: (o, f, kinds) => (kinds.has('exec') ? execProbes(o, f) : '') + (kinds.has('exit') ? exitProbe(f) : ''),
+    probes: (o, f, kinds) => (kinds.has('exec') ? execProbes(o, f, kinds) : '') + (kinds.has('exit') ? exitProbe(f) : ''),
     helperMaps: () => [],
   },
   {
@@ -488,7 +540,7 @@ const PARTS: readonly BuiltinPart[] = [
       kindEvent('open', ['ts', 'pid', 'ppid', 'uid', 'comm', 'path', 'flags', 'result']),
     ]),
     kinds: ['open'],
-    probes: (o, f, kinds) => (kinds.has('open') ? openProbes(o, f) : ''),
+    probes: (o, f, kinds) => (kinds.has('open') ? openProbes(o, f, kinds) : ''),
     helperMaps: (kinds) => (kinds.has('open') ? ['@open_path', '@open_flags'] : []),
   },
   {

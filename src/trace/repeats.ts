@@ -1,7 +1,8 @@
 // Repeats the kernel counted instead of printing them (src/bpf/builtin.ts, "In-kernel aggregation"): the record
 // that named a key id is remembered as a template; the counts END prints in @rep become events copied from it, each
-// with its `count`. They are written at the end of the trace, with pid 0 as aggregated records have it (they stand
-// for many processes' moments, and must not move a reader's per-pid state). Pure.
+// with its `count`. They are written at the end of the trace, with pid 0 and no ppid as aggregated records have
+// them: they stand for any process of the template's executable, at many moments, and must not move a reader's
+// per-pid state. Pure.
 import type { TraceEvent } from './format.ts';
 import { errnoName } from './linux.ts';
 import { CONNECT_KEY_BIT } from './protocol.ts';
@@ -19,9 +20,10 @@ function isConnectKey(id: string): boolean {
   return (BigInt(id) & CONNECT_KEY_BIT) !== 0n;
 }
 
-/** A copy of `template` standing for `count` more of it. */
+/** A copy of `template` standing for `count` more of it, by any process of its executable. */
 function copy(template: TraceEvent, ts: number, count: number): TraceEvent {
   const e: TraceEvent = { ...template, ts, pid: 0, count };
+  delete e.ppid;
   delete e.error;
   delete e.result;
   return e;

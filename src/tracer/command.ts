@@ -27,6 +27,8 @@ export interface TraceCommandOptions {
   packages?: readonly SessionPackage[];
   /** Count repeated opens and connects in the kernel (default), or print every one (false). */
   aggregate?: boolean;
+  /** perf ring pages per CPU (tests and benchmarks: a small ring loses records on purpose). */
+  perfPages?: number;
 }
 
 export interface TraceCommandResult extends SessionResult {
@@ -93,6 +95,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
       builtins: opts.builtins,
       packages: opts.packages,
       aggregate: opts.aggregate,
+      ...(opts.perfPages !== undefined ? { perfPages: opts.perfPages } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     } satisfies SessionOptions);
   } catch (err) {
