@@ -8,10 +8,13 @@
 //   2. recall against ground truth per mode (exec, open, connect, DNS), with lost events.
 //   3. burst: 100k opens of 4 files in one tight loop plus 20 execs; lost events and execs missing per mode.
 //   4. rate: opens paced at RATE/s for SECONDS; lost events at that rate.
+//   5. with BENCH_BPF_STATS=1 (needs bpftool; turns kernel.bpf_stats_enabled on for the run, then back): the time
+//      the probes themselves take in the kernel, per exec and per open, per mode — a figure the machine's noise
+//      does not move.
 //   CPU: bpftrace's and the agent's, in the workload window (compile/attach cost shown apart).
 // Needs root and bpftrace; prints the reason and exits 0 when eBPF is unavailable.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace, type Trace } from '../src/trace/format.ts';
@@ -268,12 +271,81 @@ async function main(): Promise<void> {
       const [got] = recall(trace, server.port)['open']!;
       console.log(`   ${mode.padEnd(10)} open recall ${got}/${opensAtRate} = ${pct(got, opensAtRate)}; lost ${trace.footer.lost.total}; cpu: ${cpuLine(r)}`);
     }
+    if (process.env['BENCH_BPF_STATS'] === '1') await kernelCosts();
     const load1 = loadavg();
     console.log(`\nload average at the end ${load1.map((l) => l.toFixed(2)).join(' ')} (2 cores are shared: the spread above is the noise)`);
     console.log('goals: syscall-heavy ≤ +15% with 0 recall lost; build-like within noise; burst 0 lost and no exec missing');
   } finally {
     server.stop();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+interface ProgStat { id: number; name?: string; run_cnt?: number; run_time_ns?: number }
+
+function progStats(): Map<number, ProgStat> {
+  const list = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as ProgStat[];
+  return new Map(list.map((p) => [p.id, p]));
+}
+
+/** In-kernel time of the tracer's probes while `script` runs (not while bpftrace starts or stops). */
+async function probeTime(script: string, aggregate: boolean): Promise<Array<{ name: string; runs: number; ns: number }>> {
+  const go = join(work, 'go');
+  const done = join(work, 'done');
+  rmSync(go, { force: true });
+  rmSync(done, { force: true });
+  const wrapper = join(work, 'wrapped.sh');
+  writeFileSync(wrapper, `while [ ! -e ${go} ]; do sleep 0.05; done\n/bin/bash ${script}\ntouch ${done}\nsleep 2\n`);
+  const before = progStats();
+  let measured!: Promise<Array<{ name: string; runs: number; ns: number }>>;
+  await traceCommand({
+    argv: ['/bin/bash', wrapper], out: join(work, 'probe-time.jsonl'), stdio: 'ignore', aggregate,
+    onReady: () => {
+      measured = (async () => {
+        const start = progStats();
+        writeFileSync(go, '');
+        while (!existsSync(done)) await new Promise((r) => setTimeout(r, 20));
+        const end = progStats();
+        const out: Array<{ name: string; runs: number; ns: number }> = [];
+        for (const [id, p] of end) {
+          const q = start.get(id);
+          if (!q || before.has(id)) continue; // only the programs this trace loaded
+          const runs = (p.run_cnt ?? 0) - (q.run_cnt ?? 0);
+          if (runs > 0) out.push({ name: p.name ?? String(id), runs, ns: (p.run_time_ns ?? 0) - (q.run_time_ns ?? 0) });
+        }
+        return out;
+      })();
+    },
+  });
+  return measured;
+}
+
+async function kernelCosts(): Promise<void> {
+  let previous: string;
+  try {
+    previous = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+    execFileSync('bpftool', ['version']);
+  } catch {
+    console.log('\n5. in-kernel probe time: skipped (needs bpftool and /proc/sys/kernel/bpf_stats_enabled)');
+    return;
+  }
+  writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+  try {
+    console.log('\n5. in-kernel probe time while the workload runs (bpf_stats): µs per exec and per open');
+    const execs = join(work, 'execs-only.sh');
+    writeFileSync(execs, `for ((i = 0; i < ${N_EXECS}; i++)); do /bin/true bench-$i; done\n`);
+    const opens = join(work, 'opens-only.sh');
+    writeFileSync(opens, `exec ${process.execPath} ${genPath} ${dataDir} ${M_OPENS} 0 0 0 0 ${FILES}\n`);
+    for (const [what, script, n] of [['exec of /bin/true (its own opens included)', execs, N_EXECS], ['open of one of 64 files', opens, M_OPENS]] as const) {
+      for (const aggregate of [false, true]) {
+        const progs = await probeTime(script, aggregate);
+        const total = progs.reduce((a, p) => a + p.ns, 0);
+        const top = progs.sort((a, b) => b.ns - a.ns).slice(0, 4).map((p) => `${p.name} ${(p.ns / p.runs / 1000).toFixed(1)} µs × ${p.runs}`).join(', ');
+        console.log(`   ${what}, ${aggregate ? 'aggregated' : 'per-event '}: ${(total / n / 1000).toFixed(1)} µs (${top})`);
+      }
+    }
+  } finally {
+    writeFileSync('/proc/sys/kernel/bpf_stats_enabled', previous);
   }
 }
 

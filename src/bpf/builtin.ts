@@ -244,13 +244,17 @@ ${again}${i}}
 
 function openProbes(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKind>): string {
   const key = `${whoKey(o, kinds)}, $fl, comm, str(args->filename)`;
-  const decide = `    if (${hasExeKey(o, kinds)} && strncmp(str(args->filename), "", 1) != 0) {
+  // A path that could not be read is all zeros: such a key is never promoted (checked below), so the lookup that
+  // comes first cannot find one; it saves the check's read on the path that matters, the counted repeat.
+  const decide = `    if (${hasExeKey(o, kinds)}) {
       $p = @opromo[${key}];
       if ($p != 0) {
         @open_agg[tid] = $p;
       } else {
+        if (strncmp(str(args->filename), "", 1) != 0) {
 ${seenOnce('@oseen', key, promote(1, 0n, `@opromo[${key}] = $key;
-@open_promo[tid] = $key;`, o, '          '), o, '        ')}      }
+@open_promo[tid] = $key;`, o, '            '), o, '          ')}        }
+      }
     }
 `;
   const entry = (flags: string): string => `${f}  if ($in) {
@@ -278,8 +282,8 @@ ${o.aggregate ? decide : ''}  }
     }
     if ($key == 0) {
       $ppid = curtask->real_parent->tgid;
-${record('@open_promo[tid]', '      ')}    }
-    delete(@open_promo[tid]);
+${record('@open_promo[tid]', '      ')}      delete(@open_promo[tid]);
+    }
 `;
   return `
 tracepoint:syscalls:sys_enter_openat, tracepoint:syscalls:sys_enter_open {

@@ -119,11 +119,12 @@ export class TraceSession {
     const strlen = o.strlen ?? DEFAULT_PROGRAM_OPTIONS.strlen;
     const maxArgs = o.maxArgs ?? DEFAULT_PROGRAM_OPTIONS.maxArgs;
     const enrich = pipeline(dnsNaming, o.attribute ? cgroupAttribution(o.attribute) : undefined);
+    const aggregate = o.aggregate ?? DEFAULT_PROGRAM_OPTIONS.aggregate;
     const program = generateProgram({
       ...DEFAULT_PROGRAM_OPTIONS,
       strlen,
       maxArgs,
-      aggregate: o.aggregate ?? DEFAULT_PROGRAM_OPTIONS.aggregate,
+      aggregate,
       scope: o.scope,
       agentPid: process.pid,
       kernfsParentField: o.preflight.kernfsParent,
@@ -160,7 +161,8 @@ export class TraceSession {
         program,
         file: 'trace.bt',
         what: 'bpftrace',
-        env: { strlen, perfPages: o.perfPages ?? 1024, mapKeys: DEFAULT_PROGRAM_OPTIONS.mapKeys },
+        // the aggregation maps' size; without them, bpftrace's default (4096 keys) as before
+        env: { strlen, perfPages: o.perfPages ?? 1024, ...(aggregate ? { mapKeys: DEFAULT_PROGRAM_OPTIONS.mapKeys } : {}) },
         sink: recorder,
         onExit: (code, reason) => o.log?.(`bpftrace exited while tracing (code ${code}): ${reason}; the trace stops here`),
         ...(o.attachTimeoutMs !== undefined ? { attachTimeoutMs: o.attachTimeoutMs } : {}),
