@@ -136,10 +136,13 @@ export class TraceRecorder implements BpftraceSink {
     for (const x of this.extra.takeAll()) this.#writer.write(x);
     for (const [k, n] of Object.entries(extra.kinds)) stats.counts[k as EventKind] += n;
     const lostTotal = Math.max(stats.lostReported, stats.gap) + stats.incomplete;
+    // Without the counters END prints (bpftrace killed), neither the records lost on the way nor the repeats counted
+    // in the kernel are known: the footer says it cannot account for everything, as a rebuilt one does.
+    const accounted = stats.sentByTag !== undefined;
     const footer: TraceFooter = {
       type: 'footer',
       counts: stats.counts,
-      lost: { reported: stats.lostReported, gap: stats.gap, incomplete: stats.incomplete, total: lostTotal },
+      lost: { reported: stats.lostReported, gap: stats.gap, incomplete: accounted ? stats.incomplete : -1, total: lostTotal },
       malformed: stats.malformed + this.#malformed,
       truncated: stats.truncated,
       duration_ms: Date.now() - this.#startWall,
@@ -147,7 +150,7 @@ export class TraceRecorder implements BpftraceSink {
       exit_code: exitCode,
       ...(extra.custom ? { custom: extra.custom } : {}),
     };
-    if (!stats.sentByTag) this.#o.log?.('bpftrace ended without printing its record counters; lost events may be undercounted');
+    if (!accounted) this.#o.log?.('bpftrace ended without printing its counters: lost events and repeats counted in the kernel are unknown (footer lost.incomplete -1)');
     this.#writer.write(footer);
     await this.#writer.close();
     return { stats, footer };
