@@ -97,10 +97,6 @@ export class BpftraceProcess {
     return p;
   }
 
-  get pid(): number | undefined {
-    return this.#child.pid;
-  }
-
   /** Resolves with the exit code when bpftrace has exited (by itself or stopped). */
   get exited(): Promise<number | null> {
     return this.#exited;

@@ -33,7 +33,7 @@ export interface PackageRunResult {
 }
 
 /** Errors of a failed start: compiler-style lines when bpftrace named the program's lines, else eBPF is unavailable. */
-export function startError(pkg: BpfPackage, stderr: string, file: string, exitCode: number | null): Error {
+function startError(pkg: BpfPackage, stderr: string, file: string, exitCode: number | null): Error {
   const problems = parseBpftraceDiagnostics(stderr, file);
   if (hasErrors(problems)) return new PackageProgramError(packageId(pkg.meta), formatProblems(pkg.meta.program, problems.filter((p) => p.severity === 'error')));
   return new EbpfUnavailableError(`${packageId(pkg.meta)}: ${failureReason(stderr, exitCode)}`);

@@ -37,7 +37,7 @@ export interface ExtraFooter {
 }
 
 /** Events from other processes (custom packages) waiting for their place in the trace, oldest first. */
-export class EventQueue {
+class EventQueue {
   readonly #items: Array<TraceEvent | CustomTraceEvent> = [];
 
   push(e: TraceEvent | CustomTraceEvent): void {

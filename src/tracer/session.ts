@@ -107,10 +107,6 @@ export class TraceSession {
     return this.#recorder.startNs;
   }
 
-  get bpftracePid(): number | undefined {
-    return this.#tracer.pid;
-  }
-
   /** Starts the tracer program, then the custom packages; resolves once every probe is attached. */
   static async start(o: SessionOptions): Promise<TraceSession> {
     const chosen = o.builtins !== undefined || o.packages !== undefined;
