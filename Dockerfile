@@ -21,7 +21,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # 3. The tracer: katabot plus bpftrace. Runs as root, in a privileged container (loading BPF programs needs it):
-#    the traced-ProwJob sidecar (src/jobs/trace.ts) and the optional node DaemonSet (deploy/prow/tracer).
+#    the traced-ProwJob sidecar (src/jobs/trace.ts), the optional node DaemonSet (deploy/prow/tracer), and for Kata
+#    jobs the guest tracer, the node collector and the webhook (deploy/kata-trace).
 FROM ${NODE_IMAGE} AS tracer
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bpftrace \
@@ -30,8 +31,13 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json app.yml ./
 COPY bin ./bin
+COPY data ./data
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Tracing the Kata pods of a cluster a traced job builds (docs/tracing-kata-and-runc.md): the job runs
+# scripts/kata-trace.sh, which applies deploy/kata-trace; a traced ProwJob copies both next to its test containers.
+COPY scripts/kata-trace.sh scripts/genpolicy-katabot ./scripts/
+COPY deploy/kata-trace ./deploy/kata-trace
 # The sidecar's command is `katabot`.
 RUN ln -s /app/bin/katabot.js /usr/local/bin/katabot
 ENTRYPOINT ["katabot"]
@@ -43,6 +49,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json app.yml ./
 COPY bin ./bin
+COPY data ./data
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # bin/katabot.js runs dist/cli/main.js because src/ is absent.

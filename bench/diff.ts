@@ -14,21 +14,11 @@ import { createInterface } from 'node:readline';
 import { ProfileBuilder, type BehaviorProfile } from '../src/trace/profile.ts';
 import { diffProfiles, diffToJson } from '../src/trace/diff.ts';
 import { openChunks, readTraceInto } from '../src/behavior/read.ts';
+import { rng } from '../test/fixtures/rng.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const GOALS = { seconds: 5, rssMb: 250, ratio: 0.3 };
 
-/** Small deterministic PRNG (mulberry32) so every run generates the same files. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(path: string, seed: number, variant: 'base' | 'head'): void {
   const r = rng(seed);

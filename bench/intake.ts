@@ -17,8 +17,13 @@ import { startRedis } from '../test/fixtures/redis.ts';
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: any[] }>;
 const payload = structuredClone(examples.find((e) => e.name === 'issue_comment')!.examples.find((p) => p.action === 'created'));
-payload.comment.body = '/test all'; // a command, as katabot would act on (the intake itself never parses it)
+payload.comment.body = '/test all'; // a command, as katabot would act on
+// A comment on an open PR, so the delivery filter (src/plan/deliveries.ts) judges it by its text.
+payload.issue.state = 'open';
+payload.issue.pull_request = { url: 'https://api.github.com/repos/Codertocat/Hello-World/pulls/1' };
 const body = JSON.stringify(payload);
+/** The same delivery with an ordinary comment: most of what an org sends, and nothing katabot acts on. */
+const chatter = JSON.stringify({ ...payload, comment: { ...payload.comment, body: 'Thanks, this looks good to me. Could you squash the commits?' } });
 const SECRET = 'bench-secret';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = 2;
@@ -46,7 +51,7 @@ async function startServer(kind: string, extra: string[] = []): Promise<{ port: 
   return { port: Number(chunk.toString().trim()), proc };
 }
 
-async function load(port: number, overallRate?: number, seconds = DURATION): Promise<Result> {
+async function load(port: number, overallRate?: number, seconds = DURATION, sent = body): Promise<Result> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/`,
     method: 'POST',
@@ -56,9 +61,9 @@ async function load(port: number, overallRate?: number, seconds = DURATION): Pro
     headers: {
       'content-type': 'application/json',
       'x-github-event': 'issue_comment',
-      'x-hub-signature-256': sign(SECRET, body),
+      'x-hub-signature-256': sign(SECRET, sent),
     },
-    body,
+    body: sent,
     requests: [
       {
         setupRequest: (req: any) => ({ ...req, headers: { ...req.headers, 'x-github-delivery': randomUUID() } }),
@@ -162,6 +167,43 @@ try {
   console.log(`katabot / floor  = ${ratio('katabot', 'floor')}x`);
   console.log(`katabot with pump and worker in the same process / bare = ${ratio('katabot+pump', 'bare')}x`);
   console.log(`katabot p99 at 200 req/s = ${median(rounds.map((r) => r.katabot.paced!.p99)).toFixed(1)} ms  (goal < 10 ms; bare: ${median(rounds.map((r) => r.bare.paced!.p99)).toFixed(1)} ms)`);
+
+  // The server as `npm start` runs it (intake, pump, workers, reporter in one process) against the two baselines,
+  // for each kind of delivery: one that needs no work (an ordinary comment: answered without touching Redis) and one
+  // that does (a command: persisted before the 2xx, then handled).
+  const kinds = [['bare', 'bare node:http'], ['floor', 'persistence floor (one Redis SET)'], ['production', 'katabot as npm start runs it']] as const;
+  const deliveries = [['chatter', chatter, 'an ordinary comment (no work)'], ['command', body, 'a /test all comment (work)']] as const;
+  type P = Record<string, number>;
+  const prod: P[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const round: P = {};
+    for (const [d, sent] of deliveries) {
+      for (const [kind] of kinds) {
+        const extra = kind === 'bare' ? [] : [redis.url, `prod${d}${kind}${i}x${Date.now()}`];
+        if (extra[0]) await freshRedis(extra[0]);
+        const { port, proc } = await startServer(kind, extra);
+        try {
+          await load(port, undefined, WARMUP, sent);
+          if (extra[0]) await freshRedis(extra[0]);
+          const r = await load(port, undefined, DURATION, sent);
+          round[`${kind}/${d}`] = r.rps;
+          round[`${kind}/${d}/non2xx`] = r.non2xx;
+        } finally {
+          proc.kill();
+        }
+      }
+    }
+    prod.push(round);
+    process.stderr.write(`production round ${i + 1}/${ROUNDS}: ${Object.entries(round).filter(([k]) => !k.endsWith('non2xx')).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}\n`);
+  }
+  const pm = (k: string) => median(prod.map((r) => r[k]!));
+  const pr = (a: string, b: string) => median(prod.map((r) => r[a]! / r[b]!)).toFixed(2);
+  console.log(`\nthe server as npm start runs it (intake, pump, workers, reporter), ${ROUNDS} rounds of ${DURATION}s at ${CONNECTIONS} connections (medians, req/s)`);
+  console.log('delivery'.padEnd(34), ...kinds.map(([, n]) => n.padStart(36)));
+  for (const [d, , name] of deliveries) console.log(name.padEnd(34), ...kinds.map(([k]) => pm(`${k}/${d}`).toFixed(0).padStart(36)));
+  console.log(`\nno work: katabot / bare  = ${pr('production/chatter', 'bare/chatter')}x  (goal >= 0.80x)`);
+  console.log(`work:    katabot / floor = ${pr('production/command', 'floor/command')}x  (goal >= 0.90x)`);
+  console.log(`non-2xx answers from katabot: ${prod.reduce((n, r) => n + r['production/chatter/non2xx']! + r['production/command/non2xx']!, 0)}`);
 } finally {
   await redis.close();
 }

@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const useSource = existsSync(`${root}src/cli/main.ts`) && process.features.typescript;
-const entry = useSource ? '../src/cli/main.ts' : '../dist/cli/main.js';
+// `katabot guest` runs inside every traced Kata guest: it loads only its own modules (start-up time and memory
+// count there), not the bot's.
+const name = process.argv[2] === 'guest' ? 'guest-main' : 'main';
+const entry = useSource ? `../src/cli/${name}.ts` : `../dist/cli/${name}.js`;
 const { main } = await import(entry);
 process.exitCode = await main(process.argv);

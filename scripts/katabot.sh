@@ -3,7 +3,8 @@
 #   scripts/katabot.sh start    # install, then start the bot
 #   scripts/katabot.sh test     # install, then run the whole test suite
 # Installs, only when missing: Node 24 (from the npm registry, into ~/.cache/katabot-node),
-# redis-server, bpftrace and chromium (Debian packages; chromium runs the dashboard's browser tests), and
+# redis-server, bpftrace, chromium, qemu-system-x86, linux-image-amd64 and busybox-static (Debian packages; chromium
+# runs the dashboard's browser tests, QEMU boots Debian's kernel for the guest-kernel test), and
 # node_modules (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,17 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v bpftrace >/dev/null 2>&1 || missing+=(bpftrace)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Podman pods for the real-trace policy test (test/integration/podman-policy.test.ts): runc (crun refuses hybrid
+# cgroup hosts), netavark's iptables, aardvark-dns for names, busybox as the containers' servers and clients
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+[ -x /usr/lib/podman/aardvark-dns ] || missing+=(aardvark-dns)
+command -v busybox >/dev/null 2>&1 || missing+=(busybox-static)
+# the guest-kernel test (test/integration/guest-vm.test.ts): QEMU, Debian's kernel with its modules, and a static
+# busybox for the guest's initramfs
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }; then

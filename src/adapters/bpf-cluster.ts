@@ -13,7 +13,7 @@ import {
   type KubeConfig, type V1ConfigMap, type V1DaemonSet, type V1Job, type V1Pod,
 } from '@kubernetes/client-node';
 import {
-  AGENT_CONTAINER, ANNOTATIONS, GRACE_SECONDS, INSTANCE_COMPONENT, LABELS, MANAGED_BY, PACKAGE_COMPONENT,
+  AGENT_CONTAINER, PACKAGE_ANNOTATIONS, GRACE_SECONDS, INSTANCE_COMPONENT, PACKAGE_LABELS, MANAGED_BY, PACKAGE_COMPONENT,
   buildConfigMap, buildPackageConfigMap, buildWorkload, instanceObjectName, instanceParams, instanceRows, instanceStart,
   instanceTarget, newInstanceId, packageConfigMapName, type InstanceRow, type InstanceSpec, type InstanceTarget,
   type Workload,
@@ -39,7 +39,7 @@ export class BpfClusterError extends Error {
   }
 }
 
-export interface RunOptions {
+export interface InstanceRunOptions {
   pkg: BpfPackage;
   /** --param values (strings) or resolved values. */
   params: Record<string, unknown>;
@@ -114,7 +114,7 @@ export class BpfCluster implements ClusterPackages {
   // -------------------------------------------------------------------------------------------------------------
   // run
 
-  async #resolveTarget(t: RunOptions['target']): Promise<InstanceTarget> {
+  async #resolveTarget(t: InstanceRunOptions['target']): Promise<InstanceTarget> {
     if (t.kind !== 'pod') return t;
     let pod: V1Pod;
     try {
@@ -130,7 +130,7 @@ export class BpfCluster implements ClusterPackages {
   }
 
   /** Creates and starts a new instance; on any failure nothing of it remains. */
-  async run(o: RunOptions): Promise<StartedInstance> {
+  async run(o: InstanceRunOptions): Promise<StartedInstance> {
     const params = resolveParams(o.pkg.meta, o.params);
     const target = await this.#resolveTarget(o.target);
     const spec: InstanceSpec = {
@@ -216,7 +216,7 @@ export class BpfCluster implements ClusterPackages {
   #waitStarted(spec: InstanceSpec, kind: Workload['kind'], timeoutMs: number, log?: (line: string) => void): Promise<string[]> {
     const ns = this.namespace;
     const name = instanceObjectName(spec.id, spec.revision);
-    const selector = `${LABELS.instance}=${spec.id},${LABELS.revision}=${spec.revision}`;
+    const selector = `${PACKAGE_LABELS.instance}=${spec.id},${PACKAGE_LABELS.revision}=${spec.revision}`;
     return new Promise<string[]>((resolve, reject) => {
       let pods: V1Pod[] = [];
       let workload: Workload | undefined = kind === 'Job' ? { kind: 'Job', object: {} as V1Job } : undefined;
@@ -266,7 +266,7 @@ export class BpfCluster implements ClusterPackages {
   /** Deletes every object of one revision (by label), pods included. */
   async #removeRevision(id: string, revision: number | undefined): Promise<void> {
     const ns = this.namespace;
-    const labelSelector = `${LABELS.instance}=${id}${revision !== undefined ? `,${LABELS.revision}=${revision}` : ''}`;
+    const labelSelector = `${PACKAGE_LABELS.instance}=${id}${revision !== undefined ? `,${PACKAGE_LABELS.revision}=${revision}` : ''}`;
     const ignore404 = (e: unknown): void => { if (code(e) !== 404) throw e; };
     for (const j of (await this.#batch.listNamespacedJob({ namespace: ns, labelSelector })).items) {
       await this.#batch.deleteNamespacedJob({ name: j.metadata!.name!, namespace: ns, propagationPolicy: 'Background' }).catch(ignore404);
@@ -298,11 +298,11 @@ export class BpfCluster implements ClusterPackages {
   }
 
   async list(): Promise<InstanceRow[]> {
-    return instanceRows(await this.#objects(`${LABELS.managedBy}=${MANAGED_BY},${LABELS.component}=${INSTANCE_COMPONENT}`));
+    return instanceRows(await this.#objects(`${PACKAGE_LABELS.managedBy}=${MANAGED_BY},${PACKAGE_LABELS.component}=${INSTANCE_COMPONENT}`));
   }
 
   async instance(id: string): Promise<InstanceRow> {
-    const rows = instanceRows(await this.#objects(`${LABELS.instance}=${id}`));
+    const rows = instanceRows(await this.#objects(`${PACKAGE_LABELS.instance}=${id}`));
     const row = rows.find((r) => r.id === id);
     if (!row) {
       const all = (await this.list()).map((r) => r.id);
@@ -312,7 +312,7 @@ export class BpfCluster implements ClusterPackages {
   }
 
   async #podsOf(id: string, revision?: number): Promise<V1Pod[]> {
-    const labelSelector = `${LABELS.instance}=${id}${revision !== undefined ? `,${LABELS.revision}=${revision}` : ''}`;
+    const labelSelector = `${PACKAGE_LABELS.instance}=${id}${revision !== undefined ? `,${PACKAGE_LABELS.revision}=${revision}` : ''}`;
     return (await this.#core.listNamespacedPod({ namespace: this.namespace, labelSelector })).items
       .sort((a, b) => (a.spec?.nodeName ?? '').localeCompare(b.spec?.nodeName ?? ''));
   }
@@ -383,7 +383,7 @@ export class BpfCluster implements ClusterPackages {
     const pods = (await this.#podsOf(id)).filter((p) => !p.metadata?.deletionTimestamp);
     const results = await this.#stopWithFlush(pods, o.write, async () => {
       const ns = this.namespace;
-      const labelSelector = `${LABELS.instance}=${id}`;
+      const labelSelector = `${PACKAGE_LABELS.instance}=${id}`;
       for (const j of (await this.#batch.listNamespacedJob({ namespace: ns, labelSelector })).items) {
         await this.#batch.deleteNamespacedJob({ name: j.metadata!.name!, namespace: ns, propagationPolicy: 'Orphan' }).catch((e: unknown) => { if (code(e) !== 404) throw e; });
       }
@@ -408,7 +408,7 @@ export class BpfCluster implements ClusterPackages {
       ? await this.#batch.readNamespacedJob({ name: row.workload.name, namespace: ns })
       : await this.#apps.readNamespacedDaemonSet({ name: row.workload.name, namespace: ns });
     const target = instanceTarget(w.metadata);
-    if (!target) throw new BpfClusterError(`instance ${id}: ${row.workload.name} has no ${ANNOTATIONS.target} annotation`);
+    if (!target) throw new BpfClusterError(`instance ${id}: ${row.workload.name} has no ${PACKAGE_ANNOTATIONS.target} annotation`);
     // parameters carry over when the new version still has them; --param overrides
     const old = instanceParams(w.metadata);
     const carried = Object.fromEntries(Object.entries(old).filter(([k]) => pkg.meta.parameters.some((p) => p.name === k)));
@@ -420,7 +420,7 @@ export class BpfCluster implements ClusterPackages {
       throw err;
     }
     const image = o.image ?? w.spec?.template.spec?.containers.find((c) => c.name === AGENT_CONTAINER)?.image;
-    const duration = w.metadata?.annotations?.[ANNOTATIONS.duration];
+    const duration = w.metadata?.annotations?.[PACKAGE_ANNOTATIONS.duration];
     const from = `${row.package}@${row.version}`;
     const spec: InstanceSpec = {
       id, revision: row.revision + 1, namespace: ns, pkg, params, target, image: image!,
@@ -444,7 +444,7 @@ export class BpfCluster implements ClusterPackages {
   // packages in ConfigMaps
 
   async listPackages(): Promise<BpfPackage[]> {
-    const cms = await this.#core.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: `${LABELS.component}=${PACKAGE_COMPONENT}` });
+    const cms = await this.#core.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: `${PACKAGE_LABELS.component}=${PACKAGE_COMPONENT}` });
     const out: BpfPackage[] = [];
     for (const cm of cms.items) {
       const name = cm.metadata?.name ?? '?';

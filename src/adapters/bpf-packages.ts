@@ -5,8 +5,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { BUILTIN_VERSION, builtinPackage, builtinPackages, isBuiltinName } from '../bpf/builtin.ts';
 import {
-  PACKAGE_FILE, PackageError, compareVersions, packageFromFiles, parsePackageRef, unnamedPackage, type BpfPackage,
+  PACKAGE_FILE, PackageError, compareVersions, parsePackageRef, unnamedPackage, type BpfPackage,
 } from '../bpf/package.ts';
+import { repoPackage } from '../bpf/select.ts';
 
 export const PROBES_DIR = '.katabot/probes';
 
@@ -39,9 +40,7 @@ function readDir(dir: string): Record<string, string> {
 /** A package directory (package.yaml + program). */
 export function loadPackageDir(dir: string, origin: 'repo' | 'file' = 'file'): BpfPackage {
   const abs = resolve(dir);
-  const pkg = packageFromFiles(readDir(abs), { kind: origin, path: abs }, dir);
-  if (isBuiltinName(pkg.meta.name)) throw new PackageError(dir, [`name ${pkg.meta.name} is reserved for a built-in package`]);
-  return pkg;
+  return repoPackage(readDir(abs), { kind: origin, path: abs }, dir);
 }
 
 /** A path: a package directory, a package.yaml, or a bare `.bt` file (an unnamed package). */

@@ -5,7 +5,7 @@ import Bottleneck from 'bottleneck';
 import { Probot, ProbotOctokit } from 'probot';
 import type { Logger } from 'pino';
 import type { RuntimeOptions } from '../config/env.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { Metrics } from './metrics.ts';
 
 export interface GitHubApp {
   probot: Probot;

@@ -2,6 +2,12 @@
 // Each method is one narrow call so handlers stay readable and API usage stays countable.
 import type { ProbotOctokit } from 'probot';
 import { Lru } from 'toad-cache';
+import type { PullFacts } from '../plan/facts.ts';
+import type { WorkflowJobObject } from '../jobs/actions.ts';
+import type { CheckRunObject, StatusObject, WorkflowRunObject } from '../plan/head-results.ts';
+import { checkRunResult } from '../plan/head-results.ts';
+import type { CheckRunInput, CheckRunUpdate, StatusInput } from '../render/check-run.ts';
+import { IN_REPO_CONFIG_DIR, inRepoConfigPaths, PROW_IGNORE_FILE } from '../config/in-repo.ts';
 
 
 /**
@@ -13,60 +19,8 @@ const NO_BLIND_RETRY = { retries: 0 } as const;
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
-export interface PullFacts {
-  number: number;
-  state: string;
-  draft: boolean;
-  merged: boolean;
-  mergeable: boolean | null;
-  title: string;
-  author: string;
-  authorLink: string;
-  link: string;
-  headSha: string;
-  headRef: string;
-  baseRef: string;
-  baseSha: string;
-  repoLink: string;
-  labels: string[];
-}
-
-export type ResultState = 'success' | 'failure' | 'error' | 'pending';
-
-export interface CheckRunAction {
-  label: string;
-  description: string;
-  identifier: string;
-}
-
-export interface CheckRunInput {
-  name: string;
-  head_sha: string;
-  external_id: string;
-  status: 'queued' | 'in_progress' | 'completed';
-  conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
-  started_at?: string;
-  completed_at?: string;
-  details_url?: string;
-  output?: { title: string; summary: string; text?: string };
-  actions?: CheckRunAction[];
-}
-
-export type CheckRunUpdate = Omit<CheckRunInput, 'name' | 'head_sha' | 'external_id'>;
-
-export interface StatusInput {
-  state: 'pending' | 'success' | 'failure' | 'error';
-  description: string;
-  context: string;
-  target_url?: string;
-}
-
-/** A failed GitHub Actions workflow run whose failed jobs were re-run. */
-export interface WorkflowRunRef {
-  id: number;
-  name: string;
-  url: string;
-}
+export type { PullFacts } from '../plan/facts.ts';
+export type { CheckRunInput, CheckRunUpdate, StatusInput } from '../render/check-run.ts';
 
 /** Trust facts change rarely; caching them keeps a burst of comments from spending the rate limit. */
 const TRUST_TTL_MS = 5 * 60 * 1000;
@@ -95,6 +49,11 @@ export class GitHub {
 
   get fullName(): string {
     return `${this.owner}/${this.repo}`;
+  }
+
+  /** The Octokit behind this adapter, for the narrow adapters beside it (src/adapters/github-actions-trace.ts). */
+  get octokit(): Octokit {
+    return this.#octokit;
   }
 
   async pull(number: number): Promise<PullFacts> {
@@ -142,6 +101,45 @@ export class GitHub {
         files[f.name] = Buffer.from(data.content, (data.encoding ?? 'base64') as BufferEncoding).toString('utf8');
       }
       if (files['package.yaml'] !== undefined) out.push({ path: d.path, files });
+    }
+    return out;
+  }
+
+  /**
+   * Prow's in-repo config at `ref` (for a PR: its head merged onto its base, e.g. the PR's merge commit), read
+   * through the contents API: the `.yaml`/`.yml` files under `.prow/` (recursively, in path order, minus what
+   * `.prowignore` excludes) when that directory exists, else `.prow.yaml`; none when neither exists.
+   */
+  async inRepoConfigFiles(ref: string): Promise<Array<{ path: string; text: string }>> {
+    const get = async (path: string): Promise<unknown> => {
+      try {
+        return (await this.#octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner: this.owner, repo: this.repo, path, ref })).data;
+      } catch (err) {
+        if (status(err) === 404) return undefined;
+        throw err;
+      }
+    };
+    const text = (data: unknown): string | undefined => {
+      const f = data as { type?: string; content?: string; encoding?: string } | undefined;
+      if (!f || Array.isArray(data) || f.type !== 'file' || typeof f.content !== 'string') return undefined;
+      return Buffer.from(f.content, (f.encoding ?? 'base64') as BufferEncoding).toString('utf8');
+    };
+    const listDir = async (path: string): Promise<string[] | undefined> => {
+      const data = await get(path);
+      if (!Array.isArray(data)) return undefined;
+      const out: string[] = [];
+      for (const e of data as Array<{ type: string; path: string }>) {
+        if (e.type === 'file') out.push(e.path);
+        else if (e.type === 'dir') out.push(...((await listDir(e.path)) ?? []));
+      }
+      return out;
+    };
+    const dirFiles = await listDir(IN_REPO_CONFIG_DIR);
+    const prowignore = dirFiles === undefined ? undefined : text(await get(PROW_IGNORE_FILE));
+    const out: Array<{ path: string; text: string }> = [];
+    for (const path of inRepoConfigPaths(dirFiles, prowignore)) {
+      const t = text(await get(path));
+      if (t !== undefined) out.push({ path, text: t });
     }
     return out;
   }
@@ -197,12 +195,9 @@ export class GitHub {
     return out;
   }
 
-  /**
-   * Latest result per context for a commit, from commit statuses and check runs both, so `/retest` sees
-   * jobs reported either way (Prow's crier writes statuses; katabot writes check runs). The newer wins.
-   */
-  async results(sha: string): Promise<Map<string, ResultState>> {
-    const [combined, runs] = await Promise.all([
+  /** The commit's statuses (newest first per context) and its latest check runs, for src/plan/head-results.ts. */
+  async commitChecks(sha: string): Promise<{ statuses: StatusObject[]; checkRuns: CheckRunObject[] }> {
+    const [statuses, checkRuns] = await Promise.all([
       this.#octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/statuses', {
         owner: this.owner,
         repo: this.repo,
@@ -217,15 +212,7 @@ export class GitHub {
         filter: 'latest',
       }),
     ]);
-    const latest = new Map<string, { state: ResultState; at: string }>();
-    const consider = (context: string, state: ResultState, at: string) => {
-      const prev = latest.get(context);
-      if (!prev || prev.at < at) latest.set(context, { state, at });
-    };
-    // The statuses list is newest first per context.
-    for (const s of combined) consider(s.context, s.state as ResultState, s.updated_at ?? s.created_at ?? '');
-    for (const r of runs as CheckRunPayload[]) consider(r.name, checkRunState(r), r.completed_at ?? r.started_at ?? '');
-    return new Map([...latest].map(([k, v]) => [k, v.state]));
+    return { statuses: statuses as StatusObject[], checkRuns: checkRuns as unknown as CheckRunObject[] };
   }
 
   async addLabels(number: number, labels: string[]): Promise<void> {
@@ -284,13 +271,24 @@ export class GitHub {
     return Number(data.id);
   }
 
-  async updateCheckRun(id: number, update: CheckRunUpdate): Promise<void> {
+  async updateCheckRun(id: number, update: Partial<CheckRunUpdate>): Promise<void> {
     await this.#octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
       owner: this.owner,
       repo: this.repo,
       check_run_id: id,
       ...update,
     });
+  }
+
+  /** How many annotations a check run has (they only grow: each request that carries some appends them). */
+  async checkRunAnnotationCount(id: number): Promise<number> {
+    const all = await this.#octokit.paginate('GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations', {
+      owner: this.owner,
+      repo: this.repo,
+      check_run_id: id,
+      per_page: 100,
+    });
+    return all.length;
   }
 
   /** Names of the check runs of one suite (latest per name) that did not succeed. */
@@ -302,8 +300,8 @@ export class GitHub {
       filter: 'latest',
       per_page: 100,
     });
-    return (runs as CheckRunPayload[])
-      .filter((r) => r.status === 'completed' && checkRunState(r) === 'failure')
+    return (runs as unknown as CheckRunObject[])
+      .filter((r) => checkRunResult(r) === 'failure')
       .map((r) => ({ id: r.id, name: r.name, external_id: r.external_id }));
   }
 
@@ -351,27 +349,67 @@ export class GitHub {
     return (open as Array<{ number: number; head: { sha: string } }>).filter((p) => p.head.sha === sha).map((p) => p.number);
   }
 
-  /**
-   * Workflow runs for `sha` whose latest run (per workflow and triggering event) failed: older failures that a
-   * newer run of the same workflow already fixed are not re-run.
-   */
-  async failedWorkflowRuns(sha: string): Promise<WorkflowRunRef[]> {
+  /** Every workflow run for `sha`, for src/plan/head-results.ts. */
+  async workflowRuns(sha: string): Promise<WorkflowRunObject[]> {
     const runs = await this.#octokit.paginate('GET /repos/{owner}/{repo}/actions/runs', {
       owner: this.owner,
       repo: this.repo,
       head_sha: sha,
       per_page: 100,
     });
-    const latest = new Map<string, WorkflowRunPayload>();
-    for (const r of runs as unknown as WorkflowRunPayload[]) {
-      const key = `${r.workflow_id}\0${r.event}`;
-      const prev = latest.get(key);
-      if (!prev || prev.created_at < r.created_at || (prev.created_at === r.created_at && prev.id < r.id)) latest.set(key, r);
+    return runs as unknown as WorkflowRunObject[];
+  }
+
+  /** One workflow run (its latest attempt); undefined when GitHub does not know it. */
+  async workflowRun(runId: number): Promise<WorkflowRunObject | undefined> {
+    try {
+      const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner: this.owner, repo: this.repo, run_id: runId });
+      return data as unknown as WorkflowRunObject;
+    } catch (err) {
+      if (status(err) === 404) return undefined;
+      throw err;
     }
-    return [...latest.values()]
-      .filter((r) => r.status === 'completed' && (r.conclusion === 'failure' || r.conclusion === 'timed_out' || r.conclusion === 'startup_failure'))
-      .sort((a, b) => a.id - b.id)
-      .map((r) => ({ id: r.id, name: r.name ?? `run ${r.id}`, url: r.html_url }));
+  }
+
+  /** The jobs of a run's latest attempt. */
+  async runJobs(runId: number): Promise<WorkflowJobObject[]> {
+    const jobs = await this.#octokit.paginate('GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs', {
+      owner: this.owner,
+      repo: this.repo,
+      run_id: runId,
+      filter: 'latest',
+      per_page: 100,
+    });
+    return jobs as unknown as WorkflowJobObject[];
+  }
+
+  /** Re-runs one job of a finished run (and the jobs that depend on it), as "Re-run job" does. */
+  async rerunJob(jobId: number): Promise<void> {
+    await this.#octokit.request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner: this.owner, repo: this.repo, job_id: jobId });
+  }
+
+  /** Starts a workflow that has a workflow_dispatch trigger, at `ref`, with `inputs`. */
+  async dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void> {
+    await this.#octokit.request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
+      owner: this.owner,
+      repo: this.repo,
+      workflow_id: /^\d+$/.test(workflow) ? Number(workflow) : workflow,
+      ref,
+      inputs,
+      request: NO_BLIND_RETRY,
+    });
+  }
+
+  /** The status checks branch protection requires on `branch` (none when unprotected or not readable). */
+  async requiredChecks(branch: string): Promise<string[]> {
+    try {
+      const { data } = await this.#octokit.request('GET /repos/{owner}/{repo}/branches/{branch}', { owner: this.owner, repo: this.repo, branch });
+      const rsc = (data as { protection?: { required_status_checks?: { contexts?: string[]; checks?: Array<{ context: string }> } } }).protection?.required_status_checks;
+      return [...new Set([...(rsc?.contexts ?? []), ...(rsc?.checks ?? []).map((c) => c.context)])];
+    } catch (err) {
+      if (status(err) === 404 || status(err) === 403) return [];
+      throw err;
+    }
   }
 
   async rerunFailedJobs(runId: number): Promise<void> {
@@ -391,7 +429,7 @@ export class GitHub {
       filter: 'all',
       per_page: 100,
     });
-    return (runs as CheckRunPayload[]).find((r) => r.external_id === externalId)?.id;
+    return (runs as unknown as CheckRunObject[]).find((r) => r.external_id === externalId)?.id;
   }
 }
 
@@ -402,44 +440,6 @@ export function httpStatus(err: unknown): number | undefined {
 function sameBot(login: string | undefined, bot: string): boolean {
   const norm = (s: string) => s.toLowerCase().replace(/\[bot\]$/, '');
   return login !== undefined && norm(login) === norm(bot);
-}
-
-interface CheckRunPayload {
-  id: number;
-  name: string;
-  status: string;
-  conclusion: string | null;
-  external_id: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-}
-
-interface WorkflowRunPayload {
-  id: number;
-  name?: string | null;
-  workflow_id: number;
-  event: string;
-  status: string | null;
-  conclusion: string | null;
-  created_at: string;
-  html_url: string;
-}
-
-function checkRunState(r: CheckRunPayload): ResultState {
-  if (r.status !== 'completed') return 'pending';
-  switch (r.conclusion) {
-    case 'success':
-    case 'neutral':
-    case 'skipped':
-      return 'success';
-    case 'cancelled':
-    case 'timed_out':
-    case 'action_required':
-    case 'stale':
-    case 'failure':
-    default:
-      return 'failure';
-  }
 }
 
 /** The subset of GitHub's pull request object katabot reads (webhook payloads and the REST API agree). */
@@ -455,6 +455,7 @@ export interface PullPayload {
   head: { sha: string; ref: string };
   base: { ref: string; sha: string; repo: { html_url: string } };
   labels?: Array<{ name?: string } | string>;
+  merge_commit_sha?: string | null;
 }
 
 export function pullFacts(pr: PullPayload): PullFacts {
@@ -474,5 +475,6 @@ export function pullFacts(pr: PullPayload): PullFacts {
     baseSha: pr.base.sha,
     repoLink: pr.base.repo.html_url,
     labels: (pr.labels ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+    mergeSha: pr.merge_commit_sha ?? null,
   };
 }

@@ -18,8 +18,10 @@ import { join } from 'node:path';
 import { ApiException, CustomObjectsApi, Observable, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ConfigurationOptions, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import pRetry, { AbortError } from 'p-retry';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { LABELS, type ProwJob, type ProwJobState, type ProwJobStatus } from '../jobs/types.ts';
+import { labelsMatch, shouldAbort } from '../jobs/state.ts';
+import { LABELS, type ProwJob, type ProwJobStatus } from '../jobs/types.ts';
 
 export const PROWJOB_GROUP = 'prow.k8s.io';
 export const PROWJOB_VERSION = 'v1';
@@ -67,14 +69,6 @@ export interface KubeClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const FINAL_STATES: ReadonlySet<ProwJobState> = new Set<ProwJobState>(['success', 'failure', 'aborted', 'error']);
-
-/** Prow's Complete() (completionTime set), widened to final states: an aborted job stays aborted until plank completes it. */
-export function isComplete(pj: ProwJob): boolean {
-  const st = pj.status;
-  return Boolean(st?.completionTime) || (st?.state !== undefined && FINAL_STATES.has(st.state));
-}
-
 /** Thrown by abortIncomplete when some jobs could not be aborted; `aborted` lists the ones that were. */
 export class AbortIncompleteError extends AggregateError {
   aborted: string[];
@@ -98,11 +92,22 @@ function creatableName(pj: ProwJob, namespace: string): string {
 export class KubeApiError extends Error {
   code: number | undefined;
   reason: string | undefined;
-  constructor(message: string, code: number | undefined, reason: string | undefined, cause: unknown) {
+  /** The API server's own words (Status.message), for users: e.g. why an object is invalid. */
+  serverMessage: string;
+  constructor(message: string, code: number | undefined, reason: string | undefined, cause: unknown, serverMessage = message) {
     super(message, { cause });
     this.name = 'KubeApiError';
     this.code = code;
     this.reason = reason;
+    this.serverMessage = serverMessage;
+  }
+
+  /**
+   * A final answer no retry changes: a 4xx other than a timeout, a conflict (the storage layer's "try again") or a
+   * rate limit, e.g. 422 for an invalid object or 403 from an admission webhook.
+   */
+  get refused(): boolean {
+    return this.code !== undefined && this.code >= 400 && this.code < 500 && ![408, 409, 429].includes(this.code);
   }
 }
 
@@ -114,10 +119,6 @@ function selectorString(labelSelector: Record<string, string>): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-}
-
-function labelsMatch(labelSelector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  return Object.entries(labelSelector).every(([k, v]) => labels?.[k] === v);
 }
 
 type Json = Record<string, unknown>;
@@ -134,13 +135,20 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/**
+ * Equality of JSON as the API server stores it: a key whose value is undefined counts as absent, because
+ * JSON.stringify drops it and the server never sees it. A mutate callback may return `url: undefined`; once
+ * sent, the re-read status has no such key, and a patch whose response was lost must still count as applied
+ * (mergePatch drops such keys in objects, not inside lists). Library deep-equals (node:util isDeepStrictEqual,
+ * lodash isEqual) tell `{a: undefined}` and `{}` apart, so this one stays, named for its rule.
+ */
+function jsonEqualIgnoringUndefined(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqualIgnoringUndefined(x, b[i]));
   if (!isRecord(a) || !isRecord(b)) return false;
   const ka = Object.keys(a).filter((k) => a[k] !== undefined);
   const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => deepEqual(a[k], b[k]));
+  return ka.length === kb.length && ka.every((k) => jsonEqualIgnoringUndefined(a[k], b[k]));
 }
 
 const byName = (a: ProwJob, b: ProwJob): number => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
@@ -150,11 +158,10 @@ async function abortVia(client: Pick<ProwJobClient, 'list' | 'updateStatus'>, la
   const jobs = await client.list(selector);
   const aborted: string[] = [];
   const errors: unknown[] = [];
-  const shouldAbort = (pj: ProwJob): boolean => pj.spec?.type === 'presubmit' && !isComplete(pj) && labelsMatch(selector, pj.metadata.labels);
   for (const job of jobs) {
-    if (!shouldAbort(job)) continue;
+    if (!shouldAbort(job, selector)) continue;
     try {
-      const updated = await client.updateStatus(job.metadata.name, (current) => (shouldAbort(current) ? { state: 'aborted', description } : undefined));
+      const updated = await client.updateStatus(job.metadata.name, (current) => (shouldAbort(current, selector) ? { state: 'aborted', description } : undefined));
       if (updated) aborted.push(job.metadata.name);
     } catch (e) {
       errors.push(e);
@@ -247,7 +254,7 @@ const isTransient = (f: ErrorFacts): boolean => f.network || (f.code !== undefin
 function toKubeError(op: string, e: unknown): KubeApiError {
   if (e instanceof KubeApiError) return e;
   const f = errorFacts(e);
-  return new KubeApiError(`${op}: ${f.code !== undefined ? `${f.code} ${f.reason ?? ''}: ` : ''}${f.message}`.replace(/\s+:/, ':'), f.code, f.reason, e);
+  return new KubeApiError(`${op}: ${f.code !== undefined ? `${f.code} ${f.reason ?? ''}: ` : ''}${f.message}`.replace(/\s+:/, ':'), f.code, f.reason, e, f.message);
 }
 
 /** Middleware aborting a request that takes longer than `ms`. */
@@ -276,21 +283,35 @@ export function kubeProwJobClient(kc: KubeConfig, namespace: string, log?: Logge
   const base = { group: PROWJOB_GROUP, version: PROWJOB_VERSION, namespace, plural: PROWJOB_PLURAL };
   const server = kc.getCurrentCluster()?.server ?? '(no current cluster)';
 
-  /** Run `fn`, retrying transient failures with backoff; rethrows anything else at once. */
-  async function withRetry<T>(op: string, name: string, fn: () => Promise<T>, onRetry?: () => void): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        const f = errorFacts(e);
-        if (!isTransient(f) || attempt >= attempts) throw e;
-        onRetry?.();
-        const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        const delay = f.retryAfterMs !== undefined ? Math.min(maxRetryAfterMs, f.retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
-        log?.warn({ op, prowjob: name || undefined, attempt, code: f.code, reason: f.reason, err: f.message, delayMs: Math.round(delay) }, 'kubernetes request failed, retrying');
-        await sleep(delay);
-      }
-    }
+  /**
+   * Run `fn`, retrying transient failures (p-retry); anything else is rethrown at once. The wait before a retry
+   * is the server's Retry-After (capped), else an exponential backoff with jitter; it is taken in
+   * onFailedAttempt (p-retry's own wait is 0) because only there is the failure's Retry-After known.
+   */
+  function withRetry<T>(op: string, name: string, fn: () => Promise<T>, onRetry?: () => void): Promise<T> {
+    return pRetry(
+      async () => {
+        try {
+          return await fn();
+        } catch (e) {
+          // AbortError: p-retry stops and rejects with `e` itself.
+          throw e instanceof Error && !isTransient(errorFacts(e)) ? new AbortError(e) : e;
+        }
+      },
+      {
+        retries: attempts - 1,
+        minTimeout: 0,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft === 0) return;
+          const f = errorFacts(error);
+          onRetry?.();
+          const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attemptNumber - 1));
+          const delay = f.retryAfterMs !== undefined ? Math.min(maxRetryAfterMs, f.retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+          log?.warn({ op, prowjob: name || undefined, attempt: attemptNumber, code: f.code, reason: f.reason, err: f.message, delayMs: Math.round(delay) }, 'kubernetes request failed, retrying');
+          await sleep(delay);
+        },
+      },
+    );
   }
 
   const client: ProwJobClient = {
@@ -358,7 +379,7 @@ export function kubeProwJobClient(kc: KubeConfig, namespace: string, log?: Logge
       for (let round = 1; round <= conflictAttempts; round++) {
         const current = await client.get(name);
         if (!current) return undefined;
-        if (maybeApplied && deepEqual(mergePatch(current.status ?? {}, maybeApplied), current.status ?? {})) return current;
+        if (maybeApplied && jsonEqualIgnoringUndefined(mergePatch(current.status ?? {}, maybeApplied), current.status ?? {})) return current;
         maybeApplied = undefined;
         const status = mutate(structuredClone(current));
         if (!status) return undefined;

@@ -7,19 +7,23 @@
 //
 // Keys (under the store prefix):
 //   reported:<prowjob>:check|status|comment   the ProwJob state last reported on that channel
+//   reported:<prowjob>:annotations             `<written>/<total>` batches of JUnit annotations on its check run
+//   test-report:<prowjob>                      a finished job's failing tests from its JUnit files, read once
+//   intent:annotations:<prowjob>:<batch>       a batch of annotations may have been sent (GitHub appends them)
 //   checkrun-id:<prowjob>                      the check run of a ProwJob (also written by the trigger path)
 //   report-comment:<org/repo>#<n>              the PR's failure comment: id, rows, generation
 //   reported:<prowjob>:behavior                a traced ProwJob's behavior outcome was handled (src/reporter/behavior.ts)
 //   behavior-outbox:<prowjob>                  its computed outcome, kept until posted (a retry posts it, not a recomputation)
 //   behavior-checkrun:<prowjob>                the `katabot / behavior (<job>)` check run of a traced PR ProwJob
 //   behavior-comment:<org/repo>#<n>:<job>      the PR's behavior comment for one job: id, generation
-import type { FailureRow } from '../report/failure-comment.ts';
+import type { Channel, Reported } from '../plan/report.ts';
+import type { FailureRow } from '../render/failure-comment.ts';
+import type { TestReport } from '../render/test-report.ts';
 import type { ProwJob, ProwJobState } from '../jobs/types.ts';
 import type { CheckRunInput, GitHub } from './github.ts';
 import type { Store } from './store.ts';
 
-export type Channel = 'check' | 'status' | 'comment';
-export const CHANNELS: readonly Channel[] = ['check', 'status', 'comment'];
+export type { Channel, Reported } from '../plan/report.ts';
 
 /** A fencing guard: writes succeed only while the reporter's lease key still holds its value. */
 export interface Fence {
@@ -33,13 +37,6 @@ export class FencedOut extends Error {
     super(`not the reporter any more (fenced out while recording ${what})`);
     this.name = 'FencedOut';
   }
-}
-
-export interface Reported {
-  check?: ProwJobState;
-  status?: ProwJobState;
-  comment?: ProwJobState;
-  checkRunId?: number;
 }
 
 export interface PrCommentState {
@@ -70,17 +67,20 @@ export class ReportState {
   }
 
   async reported(name: string): Promise<Reported> {
-    const [check, status, comment, id] = await this.#store.mget([
+    const [check, status, comment, id, annotations] = await this.#store.mget([
       `reported:${name}:check`,
       `reported:${name}:status`,
       `reported:${name}:comment`,
       `checkrun-id:${name}`,
+      `reported:${name}:annotations`,
     ]);
     const out: Reported = {};
     if (check) out.check = check as ProwJobState;
     if (status) out.status = status as ProwJobState;
     if (comment) out.comment = comment as ProwJobState;
     if (id && Number.isInteger(Number(id))) out.checkRunId = Number(id);
+    const batches = /^(\d+)\/(\d+)$/.exec(annotations ?? '');
+    if (batches) out.annotations = { written: Number(batches[1]), total: Number(batches[2]) };
     return out;
   }
 
@@ -91,6 +91,34 @@ export class ReportState {
 
   async markReported(name: string, channel: Channel, state: ProwJobState, fence?: Fence): Promise<void> {
     await this.#set(`reported:${name}:${channel}`, state, REPORT_TTL_SECONDS, fence, `${channel} of ${name}`);
+  }
+
+  /** Records how many batches of annotations the job's check run has, of how many. */
+  async markAnnotations(name: string, written: number, total: number, fence?: Fence): Promise<void> {
+    await this.#set(`reported:${name}:annotations`, `${written}/${total}`, REPORT_TTL_SECONDS, fence, `annotations of ${name}`);
+  }
+
+  /**
+   * Claims batch `batch` of a job's annotations before it is sent: false when an earlier attempt claimed it, and
+   * so may have sent it without recording it (then count what the check run has before sending again).
+   */
+  async claimAnnotationBatch(name: string, batch: number): Promise<boolean> {
+    return this.#store.setIfAbsent(`intent:annotations:${name}:${batch}`, '1', REPORT_TTL_SECONDS);
+  }
+
+  /** A finished job's test report, once read: the report, `null` when it has none, undefined when not read yet. */
+  async testReport(name: string): Promise<TestReport | null | undefined> {
+    const raw = await this.#store.get(`test-report:${name}`);
+    if (raw === undefined) return undefined;
+    const v = JSON.parse(raw) as { report?: TestReport };
+    return v.report ?? null;
+  }
+
+  /** Keeps the first test report computed for a job (a retry or another replica reads the same); returns it. */
+  async saveTestReport(name: string, report: TestReport | null): Promise<TestReport | null> {
+    const raw = JSON.stringify(report ? { report } : {});
+    if (await this.#store.setIfAbsent(`test-report:${name}`, raw, REPORT_TTL_SECONDS)) return report;
+    return (await this.testReport(name)) ?? null;
   }
 
   /**

@@ -20,7 +20,11 @@ export interface Store {
   acquireLease(key: string, value: string, ttlMs: number): Promise<boolean>;
   renewLease(key: string, value: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string, value: string): Promise<void>;
-  /** Runs fn while holding a lease on key, so replicas and workers serialise work on one PR. */
+  /**
+   * Runs fn while holding a lease on key, so replicas and workers serialise work on one PR. The lease lives ttlMs
+   * and is renewed by its holder every ttlMs/3 while fn runs, so work longer than ttlMs (Kubernetes creates that
+   * retry, paced GitHub writes) keeps it, and a crashed holder's lease still ends within ttlMs.
+   */
   withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -103,9 +107,15 @@ export class RedisStore implements Store {
       if (Date.now() > deadline) throw new Error(`lock ${key}: still held after ${ttlMs * 2} ms`);
       await sleep(delay);
     }
+    // Token-checked renewal: only the holder extends it (never a lease another worker took after it expired).
+    const renew = setInterval(() => {
+      this.#redis.eval(RENEW_LUA, 1, lockKey, token, String(ttlMs)).catch(() => undefined);
+    }, Math.max(10, Math.floor(ttlMs / 3)));
+    renew.unref();
     try {
       return await fn();
     } finally {
+      clearInterval(renew);
       await this.#redis.eval(RELEASE_LUA, 1, lockKey, token).catch(() => undefined);
     }
   }

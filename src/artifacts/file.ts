@@ -1,5 +1,6 @@
 // file:// artifacts: a directory laid out exactly like the bucket (pr-logs/pull/..., logs/...), as Prow's
 // pod-utils write it in local mode.
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ArtifactNotFoundError, joinKey, type ArtifactStore } from './store.ts';
@@ -22,6 +23,11 @@ export class FileArtifactStore implements ArtifactStore {
       }
       throw err;
     }
+  }
+
+  async stream(key: string): Promise<AsyncIterable<Uint8Array>> {
+    if (!(await this.exists(key))) throw new ArtifactNotFoundError(this.location, key);
+    return createReadStream(join(this.#root, joinKey('', key)), { highWaterMark: 1 << 20 });
   }
 
   async exists(key: string): Promise<boolean> {

@@ -37,6 +37,13 @@ export class GcsArtifactStore implements ArtifactStore {
     }
   }
 
+  async stream(key: string): Promise<AsyncIterable<Uint8Array>> {
+    const file = this.#storage.bucket(this.#bucket).file(joinKey(this.#prefix, key));
+    // The read stream reports a missing object only once read; ask first so callers get ArtifactNotFoundError.
+    if (!(await this.exists(key))) throw new ArtifactNotFoundError(this.location, key);
+    return file.createReadStream();
+  }
+
   async exists(key: string): Promise<boolean> {
     const [exists] = await this.#storage.bucket(this.#bucket).file(joinKey(this.#prefix, key)).exists();
     return exists;

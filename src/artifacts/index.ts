@@ -8,7 +8,7 @@ import type { ArtifactStore } from './store.ts';
 import { parseStorageUrl } from './url.ts';
 
 export { ArtifactNotFoundError, type ArtifactStore } from './store.ts';
-export { jobBuildPath, traceArtifactPath, TRACE_IN_ARTIFACTS, type JobRef, type PathOptions, type PathStrategy } from './paths.ts';
+export { jobArtifacts, jobBuildPath, traceArtifactPath, type JobRef, type PathOptions } from './paths.ts';
 export { parseStorageUrl, storageUrlFromBucket } from './url.ts';
 
 export interface StoreOptions {

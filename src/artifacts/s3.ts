@@ -65,6 +65,17 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
+  async stream(key: string): Promise<AsyncIterable<Uint8Array>> {
+    try {
+      const r = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: joinKey(this.#prefix, key) }));
+      // In Node the SDK's body is a Readable (an async iterable of Buffers).
+      return (r.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
+    } catch (err) {
+      if (isNotFound(err)) throw new ArtifactNotFoundError(this.location, key);
+      throw err;
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: joinKey(this.#prefix, key) }));

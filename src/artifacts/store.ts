@@ -4,6 +4,8 @@ export interface ArtifactStore {
   /** e.g. `s3://kata-ci/prefix`; keys are relative to it. */
   readonly location: string;
   read(key: string): Promise<Buffer>;
+  /** The object's bytes as a stream, for files too large to hold (JUnit, traces). */
+  stream(key: string): Promise<AsyncIterable<Uint8Array>>;
   exists(key: string): Promise<boolean>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;

@@ -101,12 +101,14 @@ export async function takePending(store: Store, repo: string, job: string, baseS
   });
 }
 
-function profileKey(run: TracedRun): string {
+/** A ProwJob's run by its bucket and build; any other traced run by its id (e.g. an Actions run's artifact). */
+function profileKey(run: TracedRun | string): string {
+  if (typeof run === 'string') return `behavior:profile:${PROFILE_VERSION}:${run}`;
   return `behavior:profile:${PROFILE_VERSION}:${run.storage}:${run.ref.type}:${run.ref.job}:${run.ref.buildId}`;
 }
 
 /** A base run's profile, computed once and cached (base traces are read by every PR diffed against them). */
-export async function cachedProfile(store: Store, run: TracedRun, compute: () => Promise<BehaviorProfile>): Promise<BehaviorProfile> {
+export async function cachedProfile(store: Store, run: TracedRun | string, compute: () => Promise<BehaviorProfile>): Promise<BehaviorProfile> {
   const key = profileKey(run);
   const raw = await store.get(key);
   if (raw) {

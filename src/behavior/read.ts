@@ -2,14 +2,15 @@
 // parsed line by line, so the raw trace is never held in memory. Gzip is recognised by its magic bytes.
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { auditEventsOf, AuditDeduper, classifyRequest, isAuditEvent, type AuditEvent } from '../trace/audit.ts';
+import { AuditDeduper, eventsOfLine, isAuditEvent, SkipCounter, type AuditEvent } from '../trace/audit-parse.ts';
+import { classifyRequest } from '../trace/audit.ts';
 import {
   countKinds, customEventProblem, eventProblem, isCustomEventRecord, TRACE_FORMAT, TRACE_FORMAT_VERSION, TraceParseError, type CustomTraceEvent, type TraceEvent, type TraceFooter, type TraceHeader,
 } from '../trace/format.ts';
-import type { OpenApiIndex } from '../trace/openapi.ts';
+import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { isProfile, mergeProfiles, ProfileBuilder, type BehaviorProfile, type ProfileOptions } from '../trace/profile.ts';
 
 /** A user-facing input problem (missing file, malformed line): printed as one line, without a stack trace. */
@@ -153,55 +154,57 @@ export async function readTraceInto(builder: ProfileBuilder, chunks: AsyncIterab
   if (!footer) builder.end(rebuiltFooter(header, counts, truncated));
 }
 
+export interface AuditReadOptions {
+  /** The first malformed line is an error naming the file and line, instead of a counted skip. */
+  strict?: boolean;
+  /** Counts skipped lines by reason (the files of one run share one). */
+  skips?: SkipCounter;
+  /** One count per request over its stages, across the files of one run. */
+  dedupe?: AuditDeduper;
+  /** Also sees every audit event read (e.g. an ApiUsageBuilder). */
+  onEvent?: (ev: AuditEvent) => void;
+}
+
 /**
- * Feeds an audit log (audit.k8s.io/v1 Event JSONL, or EventList lines) into a builder: each request once.
- * Returns the number of events read.
+ * Streams the audit events of a log (audit.k8s.io Event JSONL, or EventList lines) to a callback. Lines that are
+ * not audit events are skipped and counted in `o.skips` by reason, or with `o.strict` end the read with a
+ * BehaviorInputError naming the file and line. Returns the number of events.
  */
-export async function readAuditInto(builder: ProfileBuilder, chunks: AsyncIterable<Buffer | string>, index: OpenApiIndex | undefined, name = 'audit log'): Promise<number> {
-  const dedupe = new AuditDeduper();
+export async function readAuditEvents(chunks: AsyncIterable<Buffer | string>, name: string, onEvent: (ev: AuditEvent) => void, o: AuditReadOptions = {}): Promise<number> {
+  const skips = o.skips ?? new SkipCounter();
+  const place = basename(name);
   let events = 0;
-  try {
-    await forEachLine(chunks, (line, lineNo) => {
-      if (line.trim() === '') return;
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch (err) {
-        throw new BehaviorInputError(`${name}: line ${lineNo}: not JSON: ${(err as Error).message}`);
-      }
-      for (const ev of auditEventsOf(v, lineNo)) {
-        events++;
-        if (!dedupe.first(ev)) continue;
-        const r = classifyRequest(ev, index);
-        if (r) builder.addApi(r.item, r.by);
-      }
+  await forEachLine(chunks, (line, lineNo) => {
+    const found = eventsOfLine(line, (reason) => {
+      if (o.strict) throw new BehaviorInputError(`${name}: line ${lineNo}: ${reason}`);
+      skips.add(reason, `${place}:${lineNo}`);
     });
-  } catch (err) {
-    if (err instanceof BehaviorInputError) throw err;
-    if (err instanceof Error && /^line \d+:/.test(err.message)) throw new BehaviorInputError(`${name}: ${err.message}`);
-    throw err;
-  }
+    for (const ev of found) {
+      events++;
+      onEvent(ev);
+    }
+  });
   return events;
 }
 
-/** Streams audit events of a file to a callback (for `katabot apis`). */
-export async function forEachAuditEvent(path: string, onEvent: (ev: AuditEvent) => void): Promise<void> {
-  try {
-    await forEachLine(await openChunks(path), (line, lineNo) => {
-      if (line.trim() === '') return;
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch (err) {
-        throw new BehaviorInputError(`${path}: line ${lineNo}: not JSON: ${(err as Error).message}`);
-      }
-      for (const ev of auditEventsOf(v, lineNo)) onEvent(ev);
-    });
-  } catch (err) {
-    if (err instanceof BehaviorInputError) throw err;
-    if (err instanceof Error && /^line \d+:/.test(err.message)) throw new BehaviorInputError(`${path}: ${err.message}`);
-    throw err;
-  }
+/** Feeds an audit log into a profile builder: each request once, malformed lines counted into the profile. */
+export async function readAuditInto(builder: ProfileBuilder, chunks: AsyncIterable<Buffer | string>, index: OpenApiIndex | undefined, name = 'audit log', o: AuditReadOptions = {}): Promise<number> {
+  const dedupe = o.dedupe ?? new AuditDeduper();
+  const skips = new SkipCounter();
+  const n = await readAuditEvents(chunks, name, (ev) => {
+    o.onEvent?.(ev);
+    if (!dedupe.first(ev)) return;
+    const r = classifyRequest(ev, index);
+    if (r) builder.addApi(r.item, r.by);
+  }, { ...o, skips });
+  builder.addAuditSkips(skips.summary());
+  o.skips?.merge(skips.summary());
+  return n;
+}
+
+/** Streams the audit events of a file to a callback (for `katabot apis`). */
+export async function forEachAuditEvent(path: string, onEvent: (ev: AuditEvent) => void, o: AuditReadOptions = {}): Promise<number> {
+  return readAuditEvents(await openChunks(path), path, onEvent, o);
 }
 
 export type InputKind = 'trace' | 'audit' | 'profile' | 'unknown';
@@ -267,6 +270,8 @@ async function readProfileFile(path: string): Promise<BehaviorProfile> {
 
 export interface LoadOptions extends ProfileOptions {
   openapi?: OpenApiIndex;
+  /** A malformed audit log line is an error (default: skipped and counted into the profile). */
+  strict?: boolean;
 }
 
 /**
@@ -284,6 +289,7 @@ export async function loadProfile(path: string, o: LoadOptions = {}): Promise<Be
   if (st.isDirectory() && inputs.length === 0) throw new BehaviorInputError(`${path}: no katabot trace, audit log or profile in this directory`);
   const builder = new ProfileBuilder(o);
   const saved: BehaviorProfile[] = [];
+  const dedupe = new AuditDeduper();
   let used = false;
   for (const input of inputs) {
     switch (input.kind) {
@@ -292,7 +298,7 @@ export async function loadProfile(path: string, o: LoadOptions = {}): Promise<Be
         used = true;
         break;
       case 'audit':
-        await readAuditInto(builder, await openChunks(input.path), o.openapi, input.path);
+        await readAuditInto(builder, await openChunks(input.path), o.openapi, input.path, { dedupe, ...(o.strict ? { strict: true } : {}) });
         used = true;
         break;
       case 'profile':
@@ -309,9 +315,3 @@ export async function loadProfile(path: string, o: LoadOptions = {}): Promise<Be
   return mergeProfiles(used ? [builder.build(), ...saved] : saved);
 }
 
-/** The profile of a trace held in a Buffer (an artifact), read in chunks. */
-export async function profileFromBuffer(buf: Buffer, name: string, o: ProfileOptions = {}): Promise<BehaviorProfile> {
-  const builder = new ProfileBuilder(o);
-  await readTraceInto(builder, bufferChunks(buf), name);
-  return builder.build();
-}

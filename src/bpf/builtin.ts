@@ -10,12 +10,16 @@ import { DEFAULT_MIN_BPFTRACE, type BpfPackage, type EventSpec, type PackageMeta
 
 /** Which cgroups are traced. The filter runs in the kernel on the event's own cgroup. */
 export type TraceScope =
-  /** These cgroups and everything below them (command mode; node agent for given pods). */
-  | { kind: 'cgroups'; targets: bigint[] }
+  /** These cgroups and everything below them (command mode; node agent for given pods), but the `exclude` ones
+   * (host mode: the tracer's own cgroup, or it would trace itself). Host mode traces the whole machine as the
+   * subtree of the root cgroup: bpftrace v0.17 cannot fit the DNS probes' stack with a filter on `all`. */
+  | { kind: 'cgroups'; targets: bigint[]; exclude?: bigint[] }
   /** The pod the tracer runs in (sidecar): its own cgroup's parent, minus its own cgroup. */
   | { kind: 'own-pod' }
   /** Everything on the machine (a node-wide instance of a package). */
-  | { kind: 'all' };
+  | { kind: 'all' }
+  /** Everything but the tracer's own cgroup (a tracer inside a Kata guest: the guest is the pod). */
+  | { kind: 'all-but-self' };
 
 export interface ProgramOptions {
   scope: TraceScope;
@@ -84,6 +88,8 @@ function filterCode(o: ProgramOptions): string {
   let code = '  $in = 0;\n';
   if (o.scope.kind === 'all') {
     code = '  $in = 1;\n';
+  } else if (o.scope.kind === 'all-but-self') {
+    code += '  if (cgroup != @self_cg) { $in = 1; }\n';
   } else if (o.scope.kind === 'own-pod') {
     // the tracer's own container is left out, or it would trace itself
     code += `  if (cgroup != @self_cg) {
@@ -96,6 +102,9 @@ function filterCode(o: ProgramOptions): string {
     code += `  if (${any('cgroup')}) { $in = 1; }
   if ($in == 0) {${walk(any)}
   }\n`;
+  }
+  if (o.scope.kind === 'cgroups' && o.scope.exclude && o.scope.exclude.length > 0) {
+    code += `  if (${o.scope.exclude.map((id) => `cgroup == ${id}`).join(' || ')}) { $in = 0; }\n`;
   }
   code += '  $ppid = curtask->real_parent->tgid;\n';
   return code;
@@ -617,6 +626,8 @@ BEGIN {
     program += `  @self_cg = cgroup;
   @pod_cg = $parent->id;
 `;
+  } else if (o.scope.kind === 'all-but-self') {
+    program += '  @self_cg = cgroup;\n';
   }
   program += `${emit('B', ['cgroup', '$cg->level', '$parent->id'], '  ')}}
 `;
@@ -630,7 +641,7 @@ END {
 `;
   const helperMaps = [
     ...PARTS.flatMap((part) => part.helperMaps(kinds)),
-    ...(o.scope.kind === 'own-pod' ? ['@self_cg', '@pod_cg'] : []),
+    ...(o.scope.kind === 'own-pod' ? ['@self_cg', '@pod_cg'] : o.scope.kind === 'all-but-self' ? ['@self_cg'] : []),
     ...aggregationMaps(o, kinds),
   ];
   // Only @sent and @rep are printed at exit: the agent reads them to count records lost on the way and to count

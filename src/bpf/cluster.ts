@@ -8,7 +8,7 @@
 import type { V1ConfigMap, V1Container, V1DaemonSet, V1Job, V1ObjectMeta, V1Pod, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { PACKAGE_FILE, PROGRAM_FILE, packageId, stringifyPackageMeta, type BpfPackage, type PackageMeta, type ParamValue } from './package.ts';
 
-export const LABELS = {
+export const PACKAGE_LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
   component: 'app.kubernetes.io/component',
   instance: 'katabot.dev/bpf-instance',
@@ -17,7 +17,7 @@ export const LABELS = {
   version: 'katabot.dev/bpf-version',
 } as const;
 
-export const ANNOTATIONS = {
+export const PACKAGE_ANNOTATIONS = {
   /** name@version, exactly (labels cannot hold every semver). */
   ref: 'katabot.dev/bpf-package-ref',
   params: 'katabot.dev/bpf-params',
@@ -88,22 +88,22 @@ function labelValue(v: string): string {
 
 function instanceLabels(s: InstanceSpec): Record<string, string> {
   return {
-    [LABELS.managedBy]: MANAGED_BY,
-    [LABELS.component]: INSTANCE_COMPONENT,
-    [LABELS.instance]: s.id,
-    [LABELS.revision]: String(s.revision),
-    [LABELS.package]: s.pkg.meta.name,
-    [LABELS.version]: labelValue(s.pkg.meta.version),
+    [PACKAGE_LABELS.managedBy]: MANAGED_BY,
+    [PACKAGE_LABELS.component]: INSTANCE_COMPONENT,
+    [PACKAGE_LABELS.instance]: s.id,
+    [PACKAGE_LABELS.revision]: String(s.revision),
+    [PACKAGE_LABELS.package]: s.pkg.meta.name,
+    [PACKAGE_LABELS.version]: labelValue(s.pkg.meta.version),
   };
 }
 
 function instanceAnnotations(s: InstanceSpec): Record<string, string> {
   return {
-    [ANNOTATIONS.ref]: packageId(s.pkg.meta),
-    [ANNOTATIONS.params]: JSON.stringify(s.params),
-    [ANNOTATIONS.target]: JSON.stringify(s.target),
-    [ANNOTATIONS.origin]: s.pkg.origin.kind === 'builtin' ? 'builtin' : s.pkg.origin.kind === 'cluster' ? `configmap/${s.pkg.origin.configMap}` : s.pkg.origin.path,
-    ...(s.durationSeconds !== undefined ? { [ANNOTATIONS.duration]: String(s.durationSeconds) } : {}),
+    [PACKAGE_ANNOTATIONS.ref]: packageId(s.pkg.meta),
+    [PACKAGE_ANNOTATIONS.params]: JSON.stringify(s.params),
+    [PACKAGE_ANNOTATIONS.target]: JSON.stringify(s.target),
+    [PACKAGE_ANNOTATIONS.origin]: s.pkg.origin.kind === 'builtin' ? 'builtin' : s.pkg.origin.kind === 'cluster' ? `configmap/${s.pkg.origin.configMap}` : s.pkg.origin.path,
+    ...(s.durationSeconds !== undefined ? { [PACKAGE_ANNOTATIONS.duration]: String(s.durationSeconds) } : {}),
   };
 }
 
@@ -184,7 +184,7 @@ function podSpec(s: InstanceSpec, restartPolicy: 'Never' | 'Always'): V1PodSpec 
 }
 
 function template(s: InstanceSpec, restartPolicy: 'Never' | 'Always'): V1PodTemplateSpec {
-  return { metadata: { labels: instanceLabels(s), annotations: { [ANNOTATIONS.ref]: packageId(s.pkg.meta) } }, spec: podSpec(s, restartPolicy) };
+  return { metadata: { labels: instanceLabels(s), annotations: { [PACKAGE_ANNOTATIONS.ref]: packageId(s.pkg.meta) } }, spec: podSpec(s, restartPolicy) };
 }
 
 /** One pod on one node: a Job (a pod's node, or a single --node). */
@@ -213,7 +213,7 @@ export function buildWorkload(s: InstanceSpec): Workload {
     };
     return { kind: 'Job', object: job };
   }
-  const selector = { [LABELS.instance]: s.id, [LABELS.revision]: String(s.revision) };
+  const selector = { [PACKAGE_LABELS.instance]: s.id, [PACKAGE_LABELS.revision]: String(s.revision) };
   const ds: V1DaemonSet = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -307,17 +307,17 @@ function parseJson<T>(text: string | undefined): T | undefined {
 }
 
 export function instanceTarget(m: V1ObjectMeta | undefined): InstanceTarget | undefined {
-  return parseJson<InstanceTarget>(m?.annotations?.[ANNOTATIONS.target]);
+  return parseJson<InstanceTarget>(m?.annotations?.[PACKAGE_ANNOTATIONS.target]);
 }
 
 export function instanceParams(m: V1ObjectMeta | undefined): Record<string, ParamValue> {
-  return parseJson<Record<string, ParamValue>>(m?.annotations?.[ANNOTATIONS.params]) ?? {};
+  return parseJson<Record<string, ParamValue>>(m?.annotations?.[PACKAGE_ANNOTATIONS.params]) ?? {};
 }
 
 function refOf(m: V1ObjectMeta | undefined): { name: string; version: string } {
-  const ref = m?.annotations?.[ANNOTATIONS.ref] ?? '';
+  const ref = m?.annotations?.[PACKAGE_ANNOTATIONS.ref] ?? '';
   const at = ref.lastIndexOf('@');
-  return at > 0 ? { name: ref.slice(0, at), version: ref.slice(at + 1) } : { name: m?.labels?.[LABELS.package] ?? '?', version: m?.labels?.[LABELS.version] ?? '?' };
+  return at > 0 ? { name: ref.slice(0, at), version: ref.slice(at + 1) } : { name: m?.labels?.[PACKAGE_LABELS.package] ?? '?', version: m?.labels?.[PACKAGE_LABELS.version] ?? '?' };
 }
 
 /** `katabot bpf list`: one row per instance, for its newest revision that has a workload (or a ConfigMap). */
@@ -325,9 +325,9 @@ export function instanceRows(objects: { configMaps: readonly V1ConfigMap[]; jobs
   type Entry = { revision: number; meta: V1ObjectMeta; workload?: Workload };
   const byInstance = new Map<string, Entry[]>();
   const add = (m: V1ObjectMeta | undefined, workload?: Workload): void => {
-    const id = m?.labels?.[LABELS.instance];
-    if (!id || m?.labels?.[LABELS.component] !== INSTANCE_COMPONENT) return;
-    const revision = Number(m.labels?.[LABELS.revision] ?? 0);
+    const id = m?.labels?.[PACKAGE_LABELS.instance];
+    if (!id || m?.labels?.[PACKAGE_LABELS.component] !== INSTANCE_COMPONENT) return;
+    const revision = Number(m.labels?.[PACKAGE_LABELS.revision] ?? 0);
     const list = byInstance.get(id) ?? [];
     const existing = list.find((e) => e.revision === revision);
     if (existing) {
@@ -344,7 +344,7 @@ export function instanceRows(objects: { configMaps: readonly V1ConfigMap[]; jobs
   for (const [id, entries] of byInstance) {
     entries.sort((a, b) => b.revision - a.revision);
     const cur = entries.find((e) => e.workload) ?? entries[0]!;
-    const pods = objects.pods.filter((p) => p.metadata?.labels?.[LABELS.instance] === id && p.metadata?.labels?.[LABELS.revision] === String(cur.revision));
+    const pods = objects.pods.filter((p) => p.metadata?.labels?.[PACKAGE_LABELS.instance] === id && p.metadata?.labels?.[PACKAGE_LABELS.revision] === String(cur.revision));
     const target = instanceTarget(cur.meta);
     const ref = refOf(cur.meta);
     let state: string;
@@ -408,12 +408,12 @@ export function buildPackageConfigMap(pkg: BpfPackage, namespace: string): V1Con
       name: packageConfigMapName(pkg.meta),
       namespace,
       labels: {
-        [LABELS.managedBy]: MANAGED_BY,
-        [LABELS.component]: PACKAGE_COMPONENT,
-        [LABELS.package]: pkg.meta.name,
-        [LABELS.version]: labelValue(pkg.meta.version),
+        [PACKAGE_LABELS.managedBy]: MANAGED_BY,
+        [PACKAGE_LABELS.component]: PACKAGE_COMPONENT,
+        [PACKAGE_LABELS.package]: pkg.meta.name,
+        [PACKAGE_LABELS.version]: labelValue(pkg.meta.version),
       },
-      annotations: { [ANNOTATIONS.ref]: packageId(pkg.meta) },
+      annotations: { [PACKAGE_ANNOTATIONS.ref]: packageId(pkg.meta) },
     },
     data: { [PACKAGE_FILE]: stringifyPackageMeta(pkg.meta), [pkg.meta.program]: pkg.source },
   };

@@ -4,13 +4,13 @@
 // `program:` says otherwise). A bare `.bt` file is an unnamed package: its name is the file's base name, its
 // version 0.0.0, and its output is taken as it comes (every printf line and every map becomes a custom event).
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import semver from 'semver';
 import { EVENT_KINDS, type EventKind } from '../trace/format.ts';
 
 export const PACKAGE_FILE = 'package.yaml';
 export const PROGRAM_FILE = 'program.bt';
 /** Package names end up in Kubernetes object names and labels: a DNS label, at most 40 characters. */
 export const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
-export const VERSION_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 const IDENT_RE = /^[a-z_][a-z0-9_]*$/;
 /** Placeholders katabot fills in itself. */
 export const RESERVED_PARAMS: readonly string[] = ['in_scope'];
@@ -117,23 +117,19 @@ export function defaultFieldType(name: string): FieldType {
 // ---------------------------------------------------------------------------------------------------------------
 // Versions
 
+// Package versions are semantic versions (semver). Kernel and bpftrace versions such as `6.1.0-13-amd64` or
+// `v0.17.0` are not: looseVersion/versionAtLeast below read those.
+
+/** A semantic version written exactly (no `v` prefix, no spaces): `1.2.3`, `1.0.0-rc.1`, `1.0.0+build.5`. */
 export function isVersion(v: string): boolean {
-  return VERSION_RE.test(v);
+  const parsed = semver.parse(v);
+  return parsed !== null && parsed.version + (parsed.build.length > 0 ? `+${parsed.build.join('.')}` : '') === v;
 }
 
-/** Semver order (pre-releases before their release, compared as strings). */
+/** Semver precedence (`1.0.0-rc.2` before `1.0.0-rc.10` before `1.0.0`; build metadata ignored); other text by string. */
 export function compareVersions(a: string, b: string): number {
-  const pa = VERSION_RE.exec(a);
-  const pb = VERSION_RE.exec(b);
-  if (!pa || !pb) return a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 1; i <= 3; i++) {
-    const d = Number(pa[i]) - Number(pb[i]);
-    if (d !== 0) return d;
-  }
-  if (pa[4] === pb[4]) return 0;
-  if (pa[4] === undefined) return 1;
-  if (pb[4] === undefined) return -1;
-  return pa[4] < pb[4] ? -1 : 1;
+  if (isVersion(a) && isVersion(b)) return semver.compare(a, b);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The leading numbers of a loose version: `v0.17.0` → [0,17,0], `6.1.0-13-amd64` → [6,1,0]. */

@@ -2,7 +2,7 @@
 // looked up among the repository's packages (the handler reads .katabot/probes from the base branch), the highest
 // version unless `@version`. Pure.
 import { isBuiltinName, BUILTIN_NAMES } from './builtin.ts';
-import { compareVersions, packageId, parsePackageRef, PackageError, type BpfPackage } from './package.ts';
+import { compareVersions, packageFromFiles, packageId, parsePackageRef, PackageError, type BpfPackage, type PackageOrigin } from './package.ts';
 import { checkPackage, formatProblems } from './validate.ts';
 
 export interface ProbeSelection {
@@ -54,4 +54,25 @@ export function selectProbes(refs: readonly string[], repo: readonly BpfPackage[
     sel.packages.push(pkg);
   }
   return sel;
+}
+
+/** A package directory of a repository: a built-in's name is reserved (a repository cannot replace `exec`). */
+export function repoPackage(files: Record<string, string>, origin: PackageOrigin, dir: string): BpfPackage {
+  const pkg = packageFromFiles(files, origin, dir);
+  if (isBuiltinName(pkg.meta.name)) throw new PackageError(dir, [`name ${pkg.meta.name} is reserved for a built-in package`]);
+  return pkg;
+}
+
+/** The packages of `.katabot/probes` directories read from a branch, and the directories that are none, with why. */
+export function repoPackages(dirs: ReadonlyArray<{ path: string; files: Record<string, string> }>): { packages: BpfPackage[]; problems: string[] } {
+  const out: { packages: BpfPackage[]; problems: string[] } = { packages: [], problems: [] };
+  for (const dir of dirs) {
+    try {
+      out.packages.push(repoPackage(dir.files, { kind: 'repo', path: dir.path }, dir.path));
+    } catch (err) {
+      if (!(err instanceof PackageError)) throw err;
+      out.problems.push(err.message);
+    }
+  }
+  return out;
 }

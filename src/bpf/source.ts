@@ -216,15 +216,18 @@ export function renderProgram(src: string, o: RenderOptions): string {
 /** What `${in_scope}` covers. */
 export type ScopeIds =
   | { kind: 'all' }
-  /** these cgroups and the ones below them (up to `depth` levels) */
-  | { kind: 'cgroups'; ids: readonly bigint[] }
+  /** these cgroups and the ones below them (up to `depth` levels), but the `exclude` cgroups (host mode) */
+  | { kind: 'cgroups'; ids: readonly bigint[]; exclude?: readonly bigint[] }
   /** a pod seen from a container in it: cgroups below `pod`, except the tracer's own `self` */
-  | { kind: 'own-pod'; self: bigint; pod: bigint };
+  | { kind: 'own-pod'; self: bigint; pod: bigint }
+  /** everything but the tracer's own cgroup */
+  | { kind: 'all-but-self'; self: bigint };
 
 /** A bpftrace expression true when the current task is in scope. One expression (no statements), so it fits a
  * predicate: it compares the task's cgroup and its ancestors' kernfs ids, as the tracer's own filter does. */
 export function scopeExpression(scope: ScopeIds, parentField: '__parent' | 'parent', depth = 3): string {
   if (scope.kind === 'all') return '1';
+  if (scope.kind === 'all-but-self') return `cgroup != ${scope.self}`;
   const kn = '((struct cgroup *)curtask->cgroups->dfl_cgrp)->kn';
   const ancestors: string[] = [];
   let cur = kn;
@@ -239,5 +242,6 @@ export function scopeExpression(scope: ScopeIds, parentField: '__parent' | 'pare
   const terms: string[] = [];
   for (const id of scope.ids) terms.push(`cgroup == ${id}`);
   for (const a of ancestors) for (const id of scope.ids) terms.push(`${a} == ${id}`);
-  return terms.join(' || ');
+  const but = (scope.exclude ?? []).map((id) => ` && cgroup != ${id}`).join('');
+  return but === '' ? terms.join(' || ') : `(${terms.join(' || ')})${but}`;
 }

@@ -3,12 +3,12 @@
 // are reported as flaky, not as changes.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadOpenApi } from '../behavior/openapi.ts';
+import { loadOpenApi } from '../behavior/openapi-load.ts';
 import { BehaviorInputError, loadProfile } from '../behavior/read.ts';
-import { renderBehaviorComment } from '../report/behavior.ts';
-import { renderBehaviorHtml } from '../report/behavior-html.ts';
+import { renderBehaviorComment } from '../render/behavior.ts';
+import { renderBehaviorHtml } from '../render/behavior-html.ts';
 import { diffProfiles, diffToJson, hasChanges } from '../trace/diff.ts';
-import type { OpenApiIndex } from '../trace/openapi.ts';
+import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { defaultIgnores, parseIgnoreFile, type IgnoreRules } from '../trace/profile-rules.ts';
 
 /** diff(1)'s convention: 1 = differences (with --exit-code), 2 = trouble. */
@@ -25,6 +25,7 @@ interface DiffCliOptions {
   threshold?: string;
   showDiscovery?: boolean;
   exitCode?: boolean;
+  strict?: boolean;
 }
 
 export class CliInputError extends Error {
@@ -61,7 +62,7 @@ async function run(base: string, head: string, o: DiffCliOptions): Promise<numbe
   if (threshold !== undefined && (!Number.isInteger(threshold) || threshold < 1)) throw new CliInputError(`--threshold wants a positive integer, got ${JSON.stringify(o.threshold)}`);
   const ignore = await ignoreRules(o.ignore, o.defaultIgnores);
   const openapi = await openApiOption(o.openapi);
-  const load = (p: string) => loadProfile(p, { ignore, ...(openapi ? { openapi } : {}) });
+  const load = (p: string) => loadProfile(p, { ignore, ...(openapi ? { openapi } : {}), ...(o.strict ? { strict: true } : {}) });
   const bases = [await load(base)];
   for (const b of o.baseline ?? []) bases.push(await load(b));
   const headProfile = await load(head);
@@ -85,7 +86,8 @@ export function reportCliError(verb: string, err: unknown, code = DIFF_TROUBLE):
   throw err;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** commander's reducer for a repeatable option. */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
@@ -105,6 +107,7 @@ export function registerDiff(program: Command): void {
     .option('--threshold <n>', 'collapse directories with more children than this to dir/** (default 20)')
     .option('--show-discovery', 'list API discovery requests in md output')
     .option('--exit-code', 'exit 1 when something was added or removed (as git diff --exit-code)')
+    .option('--strict', 'a malformed audit log line is an error (default: skipped and counted)')
     .addHelpText('after', '\nExamples:\n  katabot diff base.jsonl head.jsonl --format json\n  katabot diff main-1.jsonl pr.jsonl --baseline main-2.jsonl --format html --out report.html\n')
     .action(async (base: string, head: string, options: DiffCliOptions) => {
       try {

@@ -1,9 +1,17 @@
 // `katabot <verb>`: the command-line entry point.
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerApis } from './apis.ts';
+import { registerBackfill } from './backfill.ts';
 import { registerBpf } from './bpf.ts';
+import { registerCollect } from './collect.ts';
 import { registerDiff } from './diff.ts';
+import { registerImport } from './import.ts';
+import { registerGraph } from './graph.ts';
+import { registerPolicy } from './policy.ts';
+import { registerGuest } from './guest.ts';
+import { registerInject } from './inject.ts';
 import { registerProfile } from './profile.ts';
+import { runProgram } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
 
@@ -17,15 +25,14 @@ export async function main(argv: string[]): Promise<number> {
   registerTrace(program);
   registerDiff(program);
   registerProfile(program);
+  registerImport(program);
+  registerPolicy(program);
+  registerGraph(program);
   registerApis(program);
   registerBpf(program);
-  try {
-    await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    // User mistakes (bad config, bad flags) arrive as one-line errors: print them without a stack trace.
-    process.stderr.write(`katabot: ${(err as Error).message}\n`);
-    return 1;
-  }
+  registerBackfill(program);
+  registerGuest(program);
+  registerCollect(program);
+  registerInject(program);
+  return runProgram(program, argv);
 }

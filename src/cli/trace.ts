@@ -2,6 +2,8 @@
 //   katabot trace [--out FILE] -- CMD ARGS…                 trace CMD and its descendants, exit with CMD's code
 //   katabot trace --pod NAME --namespace NS | -l SELECTOR    trace pods on this node until interrupted
 //   katabot trace --sidecar                                  trace the pod the tracer runs in (traced ProwJobs)
+//   katabot trace --podman --pod NAME | -l SELECTOR          trace local Podman pods (their cgroups, names, labels)
+//   katabot trace --host [--cgroup PATH]                     trace the machine (or a cgroup subtree) but the tracer
 //   … --probe dns,tcp,syscount                               trace with these eBPF packages only (docs/bpf-packages.md)
 import type { Command } from 'commander';
 import { findProbesDir, resolvePackage } from '../adapters/bpf-packages.ts';
@@ -12,6 +14,8 @@ import { renderSummary, type TraceSummary } from '../trace/summary.ts';
 import type { TraceHeader } from '../trace/format.ts';
 import { traceCommand } from '../tracer/command.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from '../tracer/errors.ts';
+import { podmanPodSource } from '../tracer/podman.ts';
+import { traceHost } from '../tracer/host.ts';
 import { tracePods } from '../tracer/pods.ts';
 
 /** Exit code when tracing itself fails (as env(1) and container runtimes use it). */
@@ -23,6 +27,9 @@ interface TraceCliOptions {
   namespace?: string;
   selector?: string;
   sidecar?: boolean;
+  podman?: boolean;
+  host?: boolean;
+  cgroup?: string;
   untilFile?: string[];
   readyFile?: string;
   duration?: string;
@@ -90,8 +97,12 @@ function printSummary(summary: TraceSummary, header: TraceHeader, out: string): 
 async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
   const log = (line: string): void => { process.stderr.write(`katabot trace: ${line}\n`); };
   const podMode = o.sidecar || o.pod !== undefined || o.selector !== undefined;
+  if (o.cgroup !== undefined && !o.host) throw new TraceUsageError('--cgroup goes with --host');
+  if (o.host && (podMode || commandArgs.length > 0)) throw new TraceUsageError('--host traces the machine: give no command and no --pod/-l/--sidecar');
   if (podMode && commandArgs.length > 0) throw new TraceUsageError('give either a command (after --) or --pod/-l/--sidecar, not both');
   if (o.pod !== undefined && o.selector !== undefined) throw new TraceUsageError('--pod and -l are exclusive');
+  if (o.podman && (o.sidecar || (o.pod === undefined && o.selector === undefined))) throw new TraceUsageError('--podman traces local Podman pods: give --pod NAME or -l SELECTOR');
+  if (o.host) return runHost(o, log);
   if (!podMode && commandArgs.length === 0) throw new TraceUsageError('nothing to trace: katabot trace [--out FILE] -- CMD ARGS…');
   const out = expandOutPath(o.out ?? (o.sidecar ? '$ARTIFACTS/katabot/trace.jsonl' : 'trace.jsonl'));
   const probes = o.probe !== undefined ? await resolveProbes(o.probe, { optional: o.sidecar === true, log }) : undefined;
@@ -110,6 +121,7 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
     log,
     aggregate: o.aggregate,
     ...(o.sidecar ? { sidecar: true } : {}),
+    ...(o.podman ? { pods: podmanPodSource() } : {}),
     ...(o.pod !== undefined ? { pod: o.pod } : {}),
     ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
     ...(o.selector !== undefined ? { selector: o.selector } : {}),
@@ -126,6 +138,27 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
   return 0;
 }
 
+/** `--host`: until SIGINT/SIGTERM, the --until-file files or --duration; a custom package that does not start is left out. */
+async function runHost(o: TraceCliOptions, log: (line: string) => void): Promise<number> {
+  const out = expandOutPath(o.out ?? 'trace.jsonl');
+  const probes = o.probe !== undefined ? await resolveProbes(o.probe, { optional: true, log }) : undefined;
+  const durationMs = seconds(o.duration, '--duration');
+  const r = await traceHost({
+    out,
+    log,
+    aggregate: o.aggregate,
+    ...(o.cgroup !== undefined ? { cgroup: o.cgroup } : {}),
+    ...(o.untilFile ? { untilFiles: o.untilFile } : {}),
+    ...(o.readyFile !== undefined ? { readyFile: o.readyFile } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(probes ?? {}),
+    ...(probes ? { optionalPackages: true } : {}),
+    onReady: () => log(`tracing ${o.cgroup ?? 'this machine'} but the tracer; stop with SIGINT or SIGTERM`),
+  });
+  if (o.summary) printSummary(r.summary, r.header, out);
+  return 0;
+}
+
 export function registerTrace(program: Command): void {
   program
     .command('trace')
@@ -136,9 +169,12 @@ export function registerTrace(program: Command): void {
     .option('--namespace <ns>', 'namespace of --pod or -l', undefined)
     .option('-l, --selector <selector>', 'trace the pods matching this label selector')
     .option('--sidecar', 'trace the pod this tracer runs in (POD_NAME/POD_NAMESPACE from the downward API)')
+    .option('--podman', 'with --pod or -l: trace local Podman pods instead of Kubernetes ones (--namespace names them)')
+    .option('--host', 'trace the whole machine but the tracer itself, until interrupted (the katabot action)')
+    .option('--cgroup <path>', 'with --host: only this cgroup subtree, e.g. /system.slice (created when under /katabot/)')
     .option('--until-file <path...>', 'stop once these files exist (Prow entrypoint marker files)')
     .option('--ready-file <path>', 'create this file once the probes are attached')
-    .option('--duration <seconds>', 'stop after this long (pod mode)')
+    .option('--duration <seconds>', 'stop after this long (pod and host mode)')
     .option('--cgroup-root <dir>', 'cgroup v2 hierarchy to resolve cgroup paths in (default: the mounted one)')
     .option('--linger <seconds>', 'keep tracing descendants that outlive the command this long (default 1)')
     .option('--probe <packages>', 'trace with these eBPF packages only: built-in exec, files, tcp, dns, and custom ones (comma-separated)')

@@ -1,11 +1,11 @@
 // `/help` on its own line. Pure: no I/O.
 import type { CommandSpec, ParsedCommand } from './types.ts';
-import { goCommandRegExp, matches } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
-export const HELP_RE = goCommandRegExp(String.raw`(?m)^/help\s*$`);
+export const HELP_RE = compileGoRegExp(String.raw`(?m)^/help\s*$`);
 
 export function parseHelp(text: string): ParsedCommand[] {
-  return matches(HELP_RE, text) ? [{ name: 'help' }] : [];
+  return HELP_RE.test(text) ? [{ name: 'help' }] : [];
 }
 
 export const helpCommand: CommandSpec = {

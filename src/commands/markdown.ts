@@ -9,7 +9,7 @@
 // - HTML comments `<!-- … -->`, also across lines; an unclosed comment runs to the end; `<!--` inside an
 //   inline code span on the same line does not open one;
 // - line endings: CRLF and lone CR become LF (CommonMark line endings), and U+2028/U+2029 become U+FFFD so
-//   that JS's `m` flag breaks lines exactly where Go's does (only at LF).
+//   that lines break only at LF, as for Go's `(?m)` (JS regexes over the text would also break at those).
 // Text that followed a removed HTML comment on the same line is kept but indented by one space, because it
 // did not start a line in the source (Prow would not match it either).
 

@@ -1,12 +1,12 @@
 // `/ok-to-test-tdx`: approves the TDX (confidential hardware) jobs. Pure: no I/O.
 import type { CommandSpec, ParsedCommand } from './types.ts';
-import { goCommandRegExp, matches } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Same shape as Prow's OkToTestRe. */
-export const OK_TO_TEST_TDX_RE = goCommandRegExp(String.raw`(?m)^/ok-to-test-tdx\s*$`);
+export const OK_TO_TEST_TDX_RE = compileGoRegExp(String.raw`(?m)^/ok-to-test-tdx\s*$`);
 
 export function parseOkToTestTdx(text: string): ParsedCommand[] {
-  return matches(OK_TO_TEST_TDX_RE, text) ? [{ name: 'ok-to-test-tdx' }] : [];
+  return OK_TO_TEST_TDX_RE.test(text) ? [{ name: 'ok-to-test-tdx' }] : [];
 }
 
 export const okToTestTdxCommand: CommandSpec = {

@@ -1,19 +1,19 @@
 // `/ok-to-test` and `/ok-to-test cancel`. Pure: no I/O.
 import type { CommandSpec, ParsedCommand } from './types.ts';
-import { goCommandRegExp, matches } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Prow's OkToTestRe. */
-export const OK_TO_TEST_RE = goCommandRegExp(String.raw`(?m)^/ok-to-test\s*$`);
+export const OK_TO_TEST_RE = compileGoRegExp(String.raw`(?m)^/ok-to-test\s*$`);
 /**
  * Prow's OkToTestCancelRe. As in Prow, `\s+` may cross a line break: "/ok-to-test" followed by a line
  * "cancel" is a cancel (the registry then drops the plain /ok-to-test, as Prow's net effect is a cancel).
  */
-export const OK_TO_TEST_CANCEL_RE = goCommandRegExp(String.raw`(?m)^/ok-to-test\s+cancel\s*$`);
+export const OK_TO_TEST_CANCEL_RE = compileGoRegExp(String.raw`(?m)^/ok-to-test\s+cancel\s*$`);
 
 export function parseOkToTest(text: string): ParsedCommand[] {
   const out: ParsedCommand[] = [];
-  if (matches(OK_TO_TEST_RE, text)) out.push({ name: 'ok-to-test' });
-  if (matches(OK_TO_TEST_CANCEL_RE, text)) out.push({ name: 'ok-to-test-cancel' });
+  if (OK_TO_TEST_RE.test(text)) out.push({ name: 'ok-to-test' });
+  if (OK_TO_TEST_CANCEL_RE.test(text)) out.push({ name: 'ok-to-test-cancel' });
   return out;
 }
 

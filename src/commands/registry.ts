@@ -1,23 +1,23 @@
 // All slash commands, and the entry point that parses a comment. Pure: no I/O.
 import { commandText } from './markdown.ts';
-import { compileGoRegExp, quoteMeta } from './go-regexp.ts';
 import { helpCommand } from './help.ts';
 import { okToTestCommand } from './ok-to-test.ts';
 import { okToTestTdxCommand } from './ok-to-test-tdx.ts';
 import { retestRequiredCommand } from './retest-required.ts';
 import { retestCommand } from './retest.ts';
 import { testCommand } from './test.ts';
+import { testManualRequiredCommand } from './test-manual-required.ts';
 import { traceCommand } from './trace.ts';
 import { MAX_PROBES, MAX_TARGETS, type CommandSpec, type ParsedCommand, type ParsedCommandName } from './types.ts';
 
-export type { CommandSpec, ParsedCommand, ParsedCommandName } from './types.ts';
-export { GoRegExpError } from './go-regexp.ts';
+export type { CommandSpec, ParsedCommand } from './types.ts';
 export { commandText } from './markdown.ts';
 
 export const COMMANDS: readonly CommandSpec[] = Object.freeze([
   testCommand,
   retestCommand,
   retestRequiredCommand,
+  testManualRequiredCommand,
   okToTestCommand,
   okToTestTdxCommand,
   traceCommand,
@@ -64,23 +64,4 @@ export function parseCommands(body: string): ParsedCommand[] {
   }
   if (byName.has('ok-to-test-cancel')) byName.delete('ok-to-test');
   return [...byName.values()];
-}
-
-/**
- * A Prow job `trigger` (Go RE2, possibly with leading inline flags such as `(?m)`, `(?i)`, `(?mi)`) as a
- * JS RegExp with Go's semantics; see go-regexp.ts. Like Go's MatchString, `.test()` searches (unanchored).
- * Throws GoRegExpError for syntax RE2 or this translation does not support.
- */
-export function goTriggerToRegExp(trigger: string): RegExp {
-  return compileGoRegExp(trigger);
-}
-
-/** Prow's DefaultTriggerFor: `(?m)^/test( | .* )<name>,?($|\s.*)`, with the name escaped (QuoteMeta). */
-export function defaultTrigger(jobName: string): RegExp {
-  return compileGoRegExp(String.raw`(?m)^/test( | .* )` + quoteMeta(jobName) + String.raw`,?($|\s.*)`);
-}
-
-/** Prow's DefaultRerunCommandFor. */
-export function defaultRerunCommand(jobName: string): string {
-  return `/test ${jobName}`;
 }

@@ -1,12 +1,12 @@
 // `/retest-required`. Pure: no I/O.
 import type { CommandSpec, ParsedCommand } from './types.ts';
-import { goCommandRegExp, matches } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Prow's RetestRequiredRe. */
-export const RETEST_REQUIRED_RE = goCommandRegExp(String.raw`(?m)^/retest-required\s*$`);
+export const RETEST_REQUIRED_RE = compileGoRegExp(String.raw`(?m)^/retest-required\s*$`);
 
 export function parseRetestRequired(text: string): ParsedCommand[] {
-  return matches(RETEST_REQUIRED_RE, text) ? [{ name: 'retest-required' }] : [];
+  return RETEST_REQUIRED_RE.test(text) ? [{ name: 'retest-required' }] : [];
 }
 
 export const retestRequiredCommand: CommandSpec = {

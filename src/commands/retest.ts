@@ -1,15 +1,16 @@
 // `/retest`, and `/retest <x>` which is invalid and answered with help. Pure: no I/O.
 import type { CommandSpec, ParsedCommand } from './types.ts';
-import { captures, goCommandRegExp, matches } from './targets.ts';
+import { captures } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Prow's RetestRe. */
-export const RETEST_RE = goCommandRegExp(String.raw`(?m)^/retest\s*$`);
+export const RETEST_RE = compileGoRegExp(String.raw`(?m)^/retest\s*$`);
 /** Prow's RetestWithTargetRe, capturing the first target. */
-export const RETEST_WITH_TARGET_RE = goCommandRegExp(String.raw`(?m)^/retest[ \t]+(\S+)`);
+export const RETEST_WITH_TARGET_RE = compileGoRegExp(String.raw`(?m)^/retest[ \t]+(\S+)`);
 
 export function parseRetest(text: string): ParsedCommand[] {
   const out: ParsedCommand[] = [];
-  if (matches(RETEST_RE, text)) out.push({ name: 'retest' });
+  if (RETEST_RE.test(text)) out.push({ name: 'retest' });
   const [target] = captures(RETEST_WITH_TARGET_RE, text);
   if (target !== undefined) out.push({ name: 'retest-with-target', target });
   return out;

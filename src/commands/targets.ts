@@ -1,21 +1,11 @@
 // Helpers shared by the command parsers. Pure: no I/O.
-import { compileGoRegExp } from './go-regexp.ts';
+import type { GoRegExp } from '../config/go-regexp.ts';
 import { MAX_TARGETS } from './types.ts';
 
-/** Compiles one of Prow's Go command regexes (not global, so `.test()` has no lastIndex state). */
-export function goCommandRegExp(pattern: string): RegExp {
-  return compileGoRegExp(pattern);
-}
-
-/** True when `re` matches somewhere in `text` (Go's MatchString). */
-export function matches(re: RegExp, text: string): boolean {
-  return re.test(text);
-}
-
 /** Capture group 1 of every match of `re` in `text` (Go's FindAllStringSubmatch). */
-export function captures(re: RegExp, text: string): string[] {
+export function captures(re: GoRegExp, text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(new RegExp(re.source, re.flags + 'g'))) if (m[1] !== undefined) out.push(m[1]);
+  for (const m of re.execAll(text)) if (m[1] !== undefined) out.push(m[1]);
   return out;
 }
 

@@ -1,16 +1,17 @@
 // `/test <job>…`, `/test all`, `/test ?` and a bare `/test`. Pure: no I/O.
 // Regexes are Prow's (pkg/pjutil/filter.go, pkg/pjutil/help.go), compiled with Go semantics.
 import type { CommandSpec, ParsedCommand } from './types.ts';
-import { captures, goCommandRegExp, matches, splitTargets } from './targets.ts';
+import { captures, splitTargets } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Prow's TestAllRe. */
-export const TEST_ALL_RE = goCommandRegExp(String.raw`(?m)^/test all,?($|\s.*)`);
+export const TEST_ALL_RE = compileGoRegExp(String.raw`(?m)^/test all,?($|\s.*)`);
 /** Prow's TestHelpRe: "/test ?". */
-export const TEST_HELP_RE = goCommandRegExp(String.raw`(?m)^/test[ \t]*\?\s*$`);
+export const TEST_HELP_RE = compileGoRegExp(String.raw`(?m)^/test[ \t]*\?\s*$`);
 /** Prow's EmptyTestRe: a bare "/test". */
-export const EMPTY_TEST_RE = goCommandRegExp(String.raw`(?m)^/test\s*$`);
+export const EMPTY_TEST_RE = compileGoRegExp(String.raw`(?m)^/test\s*$`);
 /** Prow's TestWithAnyTargetRe, extended to capture the rest of the line. */
-export const TEST_WITH_TARGETS_RE = goCommandRegExp(String.raw`(?m)^/test[ \t]+(\S.*)$`);
+export const TEST_WITH_TARGETS_RE = compileGoRegExp(String.raw`(?m)^/test[ \t]+(\S.*)$`);
 
 const NOT_JOB_NAMES: ReadonlySet<string> = new Set(['all', '?']);
 /** The rest of a line TEST_ALL_RE matches: "all", "all,", "all <free text>". */
@@ -18,9 +19,9 @@ const TEST_ALL_REST = /^all,?(?:[\t\f\r ]|$)/;
 
 export function parseTest(text: string): ParsedCommand[] {
   const out: ParsedCommand[] = [];
-  if (matches(TEST_ALL_RE, text)) out.push({ name: 'test-all' });
-  if (matches(TEST_HELP_RE, text)) out.push({ name: 'test-help', reason: 'question' });
-  else if (matches(EMPTY_TEST_RE, text)) out.push({ name: 'test-help', reason: 'empty' });
+  if (TEST_ALL_RE.test(text)) out.push({ name: 'test-all' });
+  if (TEST_HELP_RE.test(text)) out.push({ name: 'test-help', reason: 'question' });
+  else if (EMPTY_TEST_RE.test(text)) out.push({ name: 'test-help', reason: 'empty' });
   // Words after "/test all" are free text (Prow's TestAllRe allows anything there), not job names.
   const rests = captures(TEST_WITH_TARGETS_RE, text).filter((rest) => !TEST_ALL_REST.test(rest));
   const targets = splitTargets(rests, NOT_JOB_NAMES);

@@ -1,10 +1,11 @@
 // `/trace`, `/trace <job>…` and `/trace --probe dns,tcp [<job>…]`: run jobs with the eBPF tracer sidecar,
 // optionally with chosen eBPF packages (built-in or from the repo's .katabot/probes). Pure: no I/O.
 import { MAX_PROBES, type CommandSpec, type ParsedCommand } from './types.ts';
-import { captures, goCommandRegExp, matches, splitTargets } from './targets.ts';
+import { captures, splitTargets } from './targets.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 
-export const TRACE_RE = goCommandRegExp(String.raw`(?m)^/trace\s*$`);
-export const TRACE_WITH_TARGETS_RE = goCommandRegExp(String.raw`(?m)^/trace[ \t]+(\S.*)$`);
+export const TRACE_RE = compileGoRegExp(String.raw`(?m)^/trace\s*$`);
+export const TRACE_WITH_TARGETS_RE = compileGoRegExp(String.raw`(?m)^/trace[ \t]+(\S.*)$`);
 
 /** A package reference: a package name, optionally `@version`. */
 const PROBE_RE = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?(?:@[0-9A-Za-z.+-]{1,64})?$/;
@@ -35,7 +36,7 @@ export function parseTrace(text: string): ParsedCommand[] {
   for (const r of rests) for (const p of r.probes) if (!probes.includes(p) && probes.length < MAX_PROBES) probes.push(p);
   if (targets.length > 0 || probes.length > 0) return [{ name: 'trace', targets, ...(probes.length > 0 ? { probes } : {}) }];
   // a bare /trace, or one whose only words were an empty --probe
-  return matches(TRACE_RE, text) || rests.some((r) => r.rest === '') ? [{ name: 'trace', targets: [] }] : [];
+  return TRACE_RE.test(text) || rests.some((r) => r.rest === '') ? [{ name: 'trace', targets: [] }] : [];
 }
 
 export const traceCommand: CommandSpec = {

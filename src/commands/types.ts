@@ -7,6 +7,7 @@ export type ParsedCommand =
   | { name: 'test-help'; reason: 'question' | 'empty' } // "/test ?" or a bare "/test"
   | { name: 'retest' }
   | { name: 'retest-required' }
+  | { name: 'test-manual-required' }
   | { name: 'retest-with-target'; target: string } // "/retest foo": invalid, answered with help
   | { name: 'ok-to-test' }
   | { name: 'ok-to-test-cancel' }
@@ -33,7 +34,13 @@ export interface CommandSpec {
   readonly parse: (text: string) => ParsedCommand[];
 }
 
-/** Most targets kept per command kind and comment; bounds the work (lookups, suggestions) a comment can cause. */
+/**
+ * Most targets kept per command kind and comment. It bounds the replies' work (the unknown-target check and its
+ * "did you mean" suggestions), not which jobs run: jobs are chosen by matching every job's trigger against the
+ * whole comment, so `/test` naming more jobs still runs them all. kubernetes/test-infra's largest repository
+ * (kubernetes/kubernetes: 461 presubmits, 301 of them run only when named) is the one a long list could come
+ * from; 50 names is a comment no one types by hand, and past it a typo is no longer worth a suggestion.
+ */
 export const MAX_TARGETS = 50;
 
 /** Most eBPF packages one /trace may ask for. */

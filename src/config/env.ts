@@ -19,8 +19,11 @@ export interface RuntimeOptions {
   kubeconfig?: string;
   /** Running in a Kubernetes pod (service account credentials available) and KUBECONFIG unset. */
   inCluster: boolean;
-  prowjobNamespace: string;
+  /** PROWJOB_NAMESPACE; when unset, config.yaml's prowjob_namespace applies (see prowJobNamespace). */
+  prowjobNamespace?: string;
   prowConfig?: string;
+  /** Prow's plugins.yaml: per-repo trigger settings and external plugin entries. */
+  pluginConfig?: string;
   jobConfig?: string;
   katabotConfig?: string;
   /** Largest accepted webhook body; GitHub caps payloads at 25 MB. */
@@ -39,6 +42,8 @@ export interface RuntimeOptions {
   reporterLeaseMs: number;
   /** ProwJobs reported in parallel by the leader. */
   reporterConcurrency: number;
+  /** Coalesce the reporter's GitHub writes per target, most urgent first (false: one write per state, in order). */
+  reporterCoalesce: boolean;
   /** Every known ProwJob is reconciled again this often (also after every watch gap). */
   reporterResyncSeconds: number;
   /** ProwJobs first seen this long after they completed are recorded but not reported (history, e.g. crier's). */
@@ -55,6 +60,16 @@ export interface RuntimeOptions {
   dashboardAssets?: string;
   /** katabot's external URL: GitHub links to its dashboard (the behavior diff's check run and comment). */
   publicUrl?: string;
+  /** An OpenAPI v2 spec (file or URL) for traced jobs that did not capture their cluster's /openapi/v2. */
+  openapi?: string;
+  /** Origins that may embed the dashboard in an iframe (CSP frame-ancestors); none by default. */
+  dashboardFrameAncestors: string[];
+  /** Count a cancelled GitHub Actions job as a failure on the dashboard, as Kata's does (default: a skip). */
+  dashboardCancelledAsFailure: boolean;
+  /** Repositories (owner/repo) whose GitHub Actions runs the bot catches up on periodically (webhooks missed). */
+  actionsCatchupRepos: string[];
+  /** How often, in minutes; 0 turns catch-up off. */
+  actionsCatchupMinutes: number;
 }
 
 export function runtimeOptions(env: Record<string, string | undefined>): RuntimeOptions {
@@ -79,8 +94,9 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     redisUrl: nonEmpty(env.REDIS_URL),
     kubeconfig: nonEmpty(env.KUBECONFIG),
     inCluster: !nonEmpty(env.KUBECONFIG) && Boolean(nonEmpty(env.KUBERNETES_SERVICE_HOST)),
-    prowjobNamespace: nonEmpty(env.PROWJOB_NAMESPACE) ?? 'default',
+    prowjobNamespace: nonEmpty(env.PROWJOB_NAMESPACE),
     prowConfig: nonEmpty(env.PROW_CONFIG),
+    pluginConfig: nonEmpty(env.PLUGIN_CONFIG),
     jobConfig: nonEmpty(env.JOB_CONFIG),
     katabotConfig: nonEmpty(env.KATABOT_CONFIG),
     maxBodyBytes: intOr(env.KATABOT_MAX_BODY_BYTES, 26_214_400, 'KATABOT_MAX_BODY_BYTES'),
@@ -92,6 +108,7 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     reporter: boolOr(env.KATABOT_REPORTER, true, 'KATABOT_REPORTER'),
     reporterLeaseMs: positiveOr(env.KATABOT_REPORTER_LEASE_MS, 15_000, 'KATABOT_REPORTER_LEASE_MS'),
     reporterConcurrency: positiveOr(env.KATABOT_REPORTER_CONCURRENCY, 4, 'KATABOT_REPORTER_CONCURRENCY'),
+    reporterCoalesce: boolOr(env.KATABOT_REPORTER_COALESCE, true, 'KATABOT_REPORTER_COALESCE'),
     reporterResyncSeconds: intOr(env.KATABOT_REPORTER_RESYNC_SECONDS, 600, 'KATABOT_REPORTER_RESYNC_SECONDS'),
     reportMaxAgeHours: positiveOr(env.KATABOT_REPORT_MAX_AGE_HOURS, 24, 'KATABOT_REPORT_MAX_AGE_HOURS'),
     resultsRetentionDays: positiveOr(env.KATABOT_RESULTS_RETENTION_DAYS, 90, 'KATABOT_RESULTS_RETENTION_DAYS'),
@@ -100,7 +117,31 @@ export function runtimeOptions(env: Record<string, string | undefined>): Runtime
     maintainers: nonEmpty(env.KATABOT_MAINTAINERS),
     dashboardAssets: nonEmpty(env.KATABOT_DASHBOARD_ASSETS),
     publicUrl: nonEmpty(env.KATABOT_PUBLIC_URL)?.replace(/\/+$/, ''),
+    openapi: nonEmpty(env.KATABOT_OPENAPI),
+    dashboardFrameAncestors: frameAncestors(env.KATABOT_DASHBOARD_FRAME_ANCESTORS),
+    dashboardCancelledAsFailure: boolOr(env.KATABOT_DASHBOARD_CANCELLED_AS_FAILURE, false, 'KATABOT_DASHBOARD_CANCELLED_AS_FAILURE'),
+    actionsCatchupRepos: repoList(env.KATABOT_ACTIONS_CATCHUP_REPOS, 'KATABOT_ACTIONS_CATCHUP_REPOS'),
+    actionsCatchupMinutes: intOr(env.KATABOT_ACTIONS_CATCHUP_MINUTES, 30, 'KATABOT_ACTIONS_CATCHUP_MINUTES'),
   };
+}
+
+/** Space- or comma-separated origins (https://host[:port], or a CSP host source such as https://*.example.org). */
+function frameAncestors(v: string | undefined): string[] {
+  const items = (v ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const o of items) {
+    if (!/^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) {
+      throw new Error(`environment: KATABOT_DASHBOARD_FRAME_ANCESTORS: "${o}" is not an origin such as https://dashboard.example.org`);
+    }
+  }
+  return items;
+}
+
+function repoList(v: string | undefined, name: string): string[] {
+  const items = (v ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const r of items) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9._-]+$/.test(r)) throw new Error(`environment: ${name}: "${r}" is not owner/repo`);
+  }
+  return items;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

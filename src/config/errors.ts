@@ -25,8 +25,10 @@ export class ConfigError extends Error {
   readonly keyPath: string;
   /** What is wrong, without the file and key. */
   readonly problem: string;
-  /** 1-based line, for YAML syntax errors. */
+  /** 1-based line, when known. */
   readonly line: number | undefined;
+  /** 1-based column, when known. */
+  readonly column: number | undefined;
 
   constructor(file: string, path: KeyPath | string, problem: string, options?: { line?: number; column?: number; cause?: unknown }) {
     const keyPath = typeof path === 'string' ? path : formatKeyPath(path);
@@ -40,5 +42,6 @@ export class ConfigError extends Error {
     this.keyPath = keyPath;
     this.problem = oneLine(problem);
     this.line = options?.line;
+    this.column = options?.column;
   }
 }

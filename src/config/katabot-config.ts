@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { DEFAULT_KATABOT_CONFIG, type KatabotConfig } from './types.ts';
 import { ConfigError, type KeyPath } from './errors.ts';
 import { isPlainObject, parseYaml } from './yaml.ts';
+import { goRegExpProblem } from './go-regexp.ts';
 
 /**
  * `x-message` is katabot's annotation for error text: a string applies to any error at or below the node (the
@@ -29,31 +30,45 @@ const logins = (what: string): SchemaNode => ({
 });
 const bool: SchemaNode = { type: 'boolean', 'x-message': 'must be true or false' };
 const nonEmpty: SchemaNode = { type: 'string', minLength: 1, 'x-message': 'must be a non-empty string' };
+/** A workflow file under .github/workflows (a name, no directory). */
+const WORKFLOW_FILE = '^[A-Za-z0-9._-]+\\.ya?ml$';
+
+const section = (properties: Record<string, SchemaNode>): SchemaNode => ({ type: 'object', additionalProperties: false, 'x-message': 'must be a mapping', properties });
+const url: SchemaNode = { type: 'string', pattern: '^https?://[^\\s/]+', 'x-message': 'must be an http(s) URL' };
+
+/** Settings that may differ per org or repository: Prow's trigger settings, TDX, reporting, retest. */
+const PER_REPO: Record<string, SchemaNode> = {
+  orgs: logins('a GitHub organization login'),
+  only_org_members: bool,
+  trusted_apps: {
+    type: 'array',
+    'x-message': 'must be an array of strings',
+    items: { type: 'string', pattern: LOGIN, 'x-message': { pattern: 'must be a GitHub App name without the [bot] suffix' } },
+  },
+  ignore_ok_to_test: bool,
+  trusted_org: { type: 'string', pattern: LOGIN, 'x-message': 'must be a GitHub organization login' },
+  join_org_url: url,
+  tdx: section({
+    label: nonEmpty,
+    approvers: logins('a GitHub login (without @)'),
+    jobs: nonEmpty,
+    sticky: bool,
+    status: bool,
+    status_context: nonEmpty,
+  }),
+  report: section({ statuses: bool }),
+  retest: section({ github_actions: bool }),
+};
+
+/** `org` or `org/repo` */
+export const REPO_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9._-]+)?$/;
 
 export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
   type: 'object',
   additionalProperties: false,
   'x-message': 'must be a mapping',
   properties: {
-    orgs: logins('a GitHub organization login'),
-    only_org_members: bool,
-    trusted_apps: {
-      type: 'array',
-      'x-message': 'must be an array of strings',
-      items: { type: 'string', pattern: LOGIN, 'x-message': { pattern: 'must be a GitHub App name without the [bot] suffix' } },
-    },
-    ignore_ok_to_test: bool,
-    tdx: {
-      type: 'object',
-      additionalProperties: false,
-      'x-message': 'must be a mapping',
-      properties: {
-        label: nonEmpty,
-        approvers: logins('a GitHub login (without @)'),
-        jobs: nonEmpty,
-        sticky: bool,
-      },
-    },
+    ...PER_REPO,
     trace: {
       type: 'object',
       additionalProperties: false,
@@ -61,20 +76,55 @@ export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
       properties: {
         image: nonEmpty,
         kata_runtime_classes: { type: 'array', 'x-message': 'must be an array of strings', items: { type: 'string', minLength: 1 } },
+        actions: {
+          type: 'array',
+          'x-message': 'must be an array of mappings',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['workflow', 'jobs'],
+            'x-message': 'must be a mapping with workflow and jobs',
+            properties: {
+              workflow: { type: 'string', pattern: WORKFLOW_FILE, 'x-message': 'must be a workflow file name such as ci.yaml' },
+              jobs: { type: 'array', minItems: 1, 'x-message': 'must be a non-empty array of job names or globs', items: nonEmpty },
+              dispatch: bool,
+              baselines: { type: 'array', 'x-message': 'must be an array of workflow file names', items: { type: 'string', pattern: WORKFLOW_FILE, 'x-message': 'must be a workflow file name such as ci-nightly.yaml' } },
+            },
+          },
+        },
       },
     },
-    deck_url: { type: 'string', pattern: '^https?://[^\\s/]+', 'x-message': 'must be an http(s) URL' },
-    report: {
+    deck_url: url,
+    external_plugin_name: nonEmpty,
+    repos: {
       type: 'object',
-      additionalProperties: false,
-      'x-message': 'must be a mapping',
-      properties: { statuses: bool },
+      'x-message': 'must be a mapping of org or org/repo to settings',
+      additionalProperties: section(PER_REPO),
     },
-    retest: {
+    actions: {
       type: 'object',
       additionalProperties: false,
       'x-message': 'must be a mapping',
-      properties: { github_actions: bool },
+      properties: {
+        nightly_workflows: { type: 'array', 'x-message': 'must be an array of workflow file names', items: { type: 'string', minLength: 1, pattern: '^[^\\s]+$' } },
+        dispatch: {
+          type: 'object',
+          'x-message': 'must be a mapping of /test name → {workflow, ref, inputs}',
+          propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['workflow'],
+            'x-message': 'must be a mapping with workflow, and optionally ref and inputs',
+            properties: {
+              workflow: { type: 'string', minLength: 1, pattern: '^[^\\s]+$', 'x-message': 'must be a workflow file name or id' },
+              ref: nonEmpty,
+              inputs: { type: 'object', additionalProperties: { type: 'string' }, 'x-message': 'must be a mapping of input name → text' },
+              tdx: bool,
+            },
+          },
+        },
+      },
     },
   },
 };
@@ -140,7 +190,8 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     const first = validate.errors?.[0];
     throw first ? schemaError(file, KATABOT_CONFIG_SCHEMA, first, data) : new ConfigError(file, '', 'invalid configuration');
   }
-  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest'>> & {
+  const c = data as Partial<Omit<KatabotConfig, 'tdx' | 'trace' | 'report' | 'retest' | 'actions'>> & {
+    actions?: { nightly_workflows?: string[]; dispatch?: Record<string, { workflow: string; ref?: string; inputs?: Record<string, string>; tdx?: boolean }> };
     tdx?: Partial<KatabotConfig['tdx']>;
     trace?: Partial<KatabotConfig['trace']>;
     report?: Partial<KatabotConfig['report']>;
@@ -156,7 +207,21 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     trace: { ...d.trace, ...c.trace },
     report: { ...d.report, ...c.report },
     retest: { ...d.retest, ...c.retest },
+    external_plugin_name: c.external_plugin_name ?? d.external_plugin_name,
+    repos: c.repos ?? d.repos,
+    actions: {
+      nightly_workflows: c.actions?.nightly_workflows ?? d.actions.nightly_workflows,
+      dispatch: Object.fromEntries(
+        Object.entries(c.actions?.dispatch ?? {}).map(([name, x]) => [name, { workflow: x.workflow, ...(x.ref ? { ref: x.ref } : {}), inputs: x.inputs ?? {}, ...(x.tdx !== undefined ? { tdx: x.tdx } : {}) }]),
+      ),
+    },
   };
+  if (c.trusted_org !== undefined) out.trusted_org = c.trusted_org;
+  if (c.join_org_url !== undefined) out.join_org_url = c.join_org_url;
+  for (const [key, o] of Object.entries(out.repos)) {
+    if (!REPO_KEY.test(key)) throw new ConfigError(file, ['repos', key], 'keys must be an org or org/repo');
+    if (o.tdx?.jobs !== undefined) checkTdxJobs(file, o.tdx.jobs, ['repos', key, 'tdx', 'jobs']);
+  }
   const deckUrl = c.deck_url ?? d.deck_url;
   if (deckUrl !== undefined) {
     let ok = false;
@@ -169,21 +234,14 @@ export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfi
     if (!ok) throw new ConfigError(file, ['deck_url'], 'must be an http(s) URL');
     out.deck_url = deckUrl.replace(/\/+$/, '');
   }
-  try {
-    new RegExp(out.tdx.jobs);
-  } catch (e) {
-    const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : String(e);
-    throw new ConfigError(file, ['tdx', 'jobs'] satisfies KeyPath, `must be a valid regular expression: ${why}`);
-  }
+  checkTdxJobs(file, out.tdx.jobs, ['tdx', 'jobs']);
   return out;
 }
 
-/**
- * `tdx.jobs` compiled: a JavaScript regular expression, matched unanchored against job names (as the Kata CI
- * dashboard's maintainer regexes are), so `.*-tdx.*` and `-tdx` select the same jobs.
- */
-export function tdxJobsRegex(config: Pick<KatabotConfig, 'tdx'>): RegExp {
-  return new RegExp(config.tdx.jobs);
+/** `tdx.jobs` is Go RE2, as Prow's job regexes. */
+function checkTdxJobs(file: string, source: string, path: KeyPath): void {
+  const problem = goRegExpProblem(source);
+  if (problem !== undefined) throw new ConfigError(file, path, `must be a valid regular expression: ${problem}`);
 }
 
 /**

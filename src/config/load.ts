@@ -1,26 +1,34 @@
-// I/O shell for configuration: reads PROW_CONFIG, JOB_CONFIG (a file or a nested directory) and KATABOT_CONFIG,
-// and keeps the last good snapshot while watching the files for changes.
+// I/O shell for configuration: reads PROW_CONFIG, JOB_CONFIG (a file or a nested directory), KATABOT_CONFIG and
+// PLUGIN_CONFIG, keeps the last good snapshot, and reloads when the files change — re-parsing only the files that
+// changed, in a worker thread, so the event loop is never held by a large job config.
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { JobConfig, ProwConfig } from '../jobs/types.ts';
+import type { JobConfig, ProwConfig } from './prow-types.ts';
+import { configErrorFrom, parseConfigFile, presetUse, type FileKind, type ParsedFile, type Preset } from './config-files.ts';
 import { ConfigError } from './errors.ts';
-import { parseKatabotConfig } from './katabot-config.ts';
-import { parseJobConfig, parseProwConfig } from './prow-config.ts';
+import type { ParseRequest, ParseResponse } from './load-worker.ts';
+import type { PluginsConfig } from './plugins-config.ts';
+import { assembleJobConfigSteps, checkPresets } from './prow-config.ts';
 import { DEFAULT_KATABOT_CONFIG, type KatabotConfig } from './types.ts';
 
 export interface ConfigEnv {
   PROW_CONFIG?: string | undefined;
   JOB_CONFIG?: string | undefined;
   KATABOT_CONFIG?: string | undefined;
+  PLUGIN_CONFIG?: string | undefined;
 }
 
 export interface ConfigSnapshot {
   katabot: KatabotConfig;
   prow: ProwConfig;
   jobs: JobConfig;
+  /** Prow's plugins.yaml (PLUGIN_CONFIG), when set. */
+  plugins?: PluginsConfig;
   /** Every file read, in read order. */
   sources: string[];
 }
@@ -31,14 +39,6 @@ function ioProblem(err: unknown): string {
   if (e?.code === 'EACCES') return 'cannot read: permission denied';
   if (e?.code === 'EISDIR') return 'cannot read: is a directory';
   return `cannot read: ${e?.message ?? String(err)}`;
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, '', ioProblem(err), { cause: err });
-  }
 }
 
 /**
@@ -87,41 +87,295 @@ export async function listJobConfigFiles(root: string): Promise<string[]> {
   return out;
 }
 
-interface Loaded {
-  snapshot: ConfigSnapshot;
-  /** Hash of every source's path and text: equal fingerprints mean nothing changed. */
-  fingerprint: string;
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing, in a worker thread or inline
+
+interface Parser {
+  parse(kind: FileKind, path: string, text: string, presets: Preset[]): Promise<ParsedFile>;
+  /** A load is over: free what parsing holds until the next one. */
+  idle(): void;
+  close(): void;
 }
 
-async function load(env: ConfigEnv): Promise<Loaded> {
-  const hash = createHash('sha256');
-  const sources: string[] = [];
-  const read = async (path: string): Promise<string> => {
-    const text = await readText(path);
-    sources.push(path);
-    hash.update(path).update('\u0000').update(text).update('\u0000');
-    return text;
-  };
-
-  const katabot = env.KATABOT_CONFIG ? parseKatabotConfig(await read(env.KATABOT_CONFIG), env.KATABOT_CONFIG) : structuredClone(DEFAULT_KATABOT_CONFIG);
-
-  let prow: ProwConfig = {};
-  const jobFiles: Array<{ path: string; text: string }> = [];
-  if (env.PROW_CONFIG) {
-    const text = await read(env.PROW_CONFIG);
-    prow = parseProwConfig(text, env.PROW_CONFIG);
-    // Prow's config.yaml may hold jobs too; Prow merges them with the job config.
-    jobFiles.push({ path: env.PROW_CONFIG, text });
+/** Parses on the calling thread, one file per event-loop turn (tests, one-shot loads). */
+class InlineParser implements Parser {
+  #queue: Promise<unknown> = Promise.resolve();
+  parse(kind: FileKind, path: string, text: string, presets: Preset[]): Promise<ParsedFile> {
+    // Sequential: concurrent setImmediate waits would all run in one turn of the loop.
+    const next = this.#queue.then(async () => {
+      await yieldToLoop();
+      return parseConfigFile(kind, path, text, presets);
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
   }
-  if (env.JOB_CONFIG) {
-    for (const path of await listJobConfigFiles(env.JOB_CONFIG)) {
-      if (path === env.PROW_CONFIG) continue;
-      jobFiles.push({ path, text: await read(path) });
+  idle(): void {}
+  close(): void {}
+}
+
+/** Requests in flight to the worker: enough to keep it busy, few enough that answers arrive one per turn. */
+const IN_FLIGHT = 2;
+
+/**
+ * Parses in a worker thread (load-worker.ts). Answers are plain data; receiving one costs the main thread its
+ * deserialisation, so only IN_FLIGHT requests are outstanding at a time (a port delivers every queued message in
+ * one turn of the loop). The thread is ended when a load is over, giving its heap back; the next load starts one.
+ */
+class WorkerParser implements Parser {
+  #worker: Worker | undefined;
+  #next = 0;
+  readonly #pending = new Map<number, { resolve: (f: ParsedFile) => void; reject: (e: Error) => void }>();
+  readonly #waiting: ParseRequest[] = [];
+  #inFlight = 0;
+
+  #ensure(): Worker {
+    if (this.#worker) return this.#worker;
+    // Run from source (.ts, type stripping) or from the build (.js): the worker sits beside this module.
+    const entry = new URL(import.meta.url.endsWith('.ts') ? './load-worker.ts' : './load-worker.js', import.meta.url);
+    const w = new Worker(entry);
+    w.on('message', (res: ParseResponse) => {
+      const p = this.#pending.get(res.id);
+      if (!p) return;
+      this.#pending.delete(res.id);
+      this.#inFlight--;
+      this.#pump();
+      if (this.#pending.size === 0) w.unref(); // idle: the thread must not keep the process alive
+      if ('ok' in res) p.resolve(res.ok);
+      else if ('error' in res) p.reject(configErrorFrom(res.error));
+      else p.reject(new Error(`config parser crashed: ${res.crash}`));
+    });
+    const fail = (err: Error): void => {
+      if (this.#worker !== w) return;
+      this.#worker = undefined;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      this.#waiting.length = 0;
+      this.#inFlight = 0;
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`config parser worker exited with code ${code}`)));
+    w.unref(); // after the listeners: adding a 'message' listener refs the worker again
+    this.#worker = w;
+    return w;
+  }
+
+  #pump(): void {
+    const w = this.#worker;
+    if (!w) return;
+    while (this.#inFlight < IN_FLIGHT && this.#waiting.length > 0) {
+      w.postMessage(this.#waiting.shift() as ParseRequest);
+      this.#inFlight++;
     }
   }
-  const jobs = parseJobConfig(jobFiles);
+
+  parse(kind: FileKind, path: string, text: string, presets: Preset[]): Promise<ParsedFile> {
+    const w = this.#ensure();
+    const id = ++this.#next;
+    return new Promise<ParsedFile>((resolve, reject) => {
+      if (this.#pending.size === 0) w.ref(); // an answer is awaited: keep the process alive until it comes
+      this.#pending.set(id, { resolve, reject });
+      this.#waiting.push({ id, kind, path, text, presets });
+      this.#pump();
+    });
+  }
+
+  idle(): void {
+    if (this.#pending.size === 0) this.close();
+  }
+
+  close(): void {
+    const w = this.#worker;
+    this.#worker = undefined;
+    this.#inFlight = 0;
+    if (w) void w.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading with a per-file cache
+
+interface FileState {
+  path: string;
+  kind: FileKind;
+  /** Cheap change check: inode, size and mtime of the file (after following symlinks). */
+  stamp: string;
+  /** SHA-256 of the text: a touched but unchanged file is not parsed again. */
+  hash: string;
+  result: ParsedFile;
+  /** For job files: the key of the preset list their jobs were built with, and which of those presets they took. */
+  presetsKey?: string;
+  presetUse?: string;
+}
+
+export interface LoadStats {
+  /** Files read (listed and checked). */
+  files: number;
+  /** Files parsed this time (changed, new, or affected by a preset change). */
+  parsed: number;
+  /** Wall time of the load. */
+  ms: number;
+}
+
+interface Loaded {
+  snapshot: ConfigSnapshot;
+  /** Hash of every source's path and content: equal fingerprints mean nothing changed. */
+  fingerprint: string;
+  files: Map<string, FileState>;
+  stats: LoadStats;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, '', ioProblem(err), { cause: err });
+  }
+}
+
+async function stampOf(path: string): Promise<string> {
+  try {
+    const s = await stat(path);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch (err) {
+    throw new ConfigError(path, '', ioProblem(err), { cause: err });
+  }
+}
+
+const presetsKeyOf = (presets: readonly Preset[]): string => sha256(JSON.stringify(presets));
+
+/** A preset list with an id (content hash) per preset, and the list's key. */
+interface PresetList { presets: Preset[]; ids: string[]; key: string }
+function presetList(presets: Preset[]): PresetList {
+  return { presets, ids: presets.map((p) => sha256(JSON.stringify(p))), key: presetsKeyOf(presets) };
+}
+
+/** Which presets a parsed job file took (hashed), or undefined for other files. */
+function usedPresets(result: ParsedFile, list: PresetList): string | undefined {
+  return result.kind === 'prow' || result.kind === 'jobs' ? sha256(presetUse(result.applied, list.presets, list.ids)) : undefined;
+}
+
+const ownPresets = (r: ParsedFile | undefined): Preset[] => (r?.kind === 'prow' || r?.kind === 'jobs' ? r.presets : []);
+
+/**
+ * Reads the configuration, parsing only what differs from `previous` (by content hash). Job files are parsed with
+ * the preset list of the last good load; when the new files change the presets, every job file is parsed again
+ * with the new list (Prow applies every preset to every job).
+ */
+async function load(env: ConfigEnv, previous: ReadonlyMap<string, FileState>, parser: Parser): Promise<Loaded> {
+  try {
+    return await loadFiles(env, previous, parser);
+  } finally {
+    parser.idle();
+  }
+}
+
+async function loadFiles(env: ConfigEnv, previous: ReadonlyMap<string, FileState>, parser: Parser): Promise<Loaded> {
+  const started = performance.now();
+  const wanted: Array<{ path: string; kind: FileKind }> = [];
+  if (env.KATABOT_CONFIG) wanted.push({ path: env.KATABOT_CONFIG, kind: 'katabot' });
+  if (env.PLUGIN_CONFIG) wanted.push({ path: env.PLUGIN_CONFIG, kind: 'plugins' });
+  if (env.PROW_CONFIG) wanted.push({ path: env.PROW_CONFIG, kind: 'prow' });
+  if (env.JOB_CONFIG) {
+    for (const path of await listJobConfigFiles(env.JOB_CONFIG)) if (path !== env.PROW_CONFIG) wanted.push({ path, kind: 'jobs' });
+  }
+
+  // 1. Which files changed: a stamp check, then the content hash.
+  const texts = new Map<string, string>();
+  const slots: Array<FileState | undefined> = [];
+  type Todo = { i: number; path: string; kind: FileKind; stamp: string; hash: string };
+  const changed: Todo[] = [];
+  for (const [i, { path, kind }] of wanted.entries()) {
+    const stamp = await stampOf(path);
+    const old = previous.get(path);
+    if (old && old.kind === kind && old.stamp === stamp) {
+      slots.push(old);
+      continue;
+    }
+    const text = await readText(path);
+    const hash = sha256(text);
+    texts.set(path, text);
+    if (old && old.kind === kind && old.hash === hash) {
+      slots.push({ ...old, stamp });
+    } else {
+      changed.push({ i, path, kind, stamp, hash });
+      slots.push(undefined);
+    }
+  }
+
+  // 2. Parse what changed. Files that define presets go first (with the presets of the last good load), so the
+  //    others are parsed once, with the new preset list.
+  const isJobs = (k: FileKind): boolean => k === 'prow' || k === 'jobs';
+  const presetsBefore = wanted.filter((w) => isJobs(w.kind)).flatMap((w) => ownPresets(previous.get(w.path)?.result));
+  let parsed = 0;
+  const parseOne = async (c: Todo, list: PresetList): Promise<void> => {
+    const text = texts.get(c.path) ?? (await readText(c.path));
+    const result = await parser.parse(c.kind, c.path, text, list.presets);
+    parsed++;
+    const use = usedPresets(result, list);
+    slots[c.i] = { path: c.path, kind: c.kind, stamp: c.stamp, hash: c.hash, result, ...(use !== undefined ? { presetsKey: list.key, presetUse: use } : {}) };
+  };
+  const definesPresets = (c: Todo): boolean => isJobs(c.kind) && /^presets\s*:/m.test(texts.get(c.path) ?? '');
+  const first = changed.filter((c) => !isJobs(c.kind) || definesPresets(c));
+  const before = presetList(presetsBefore);
+  await Promise.all(first.map((c) => parseOne(c, before)));
+  const presetsNow = wanted.flatMap((w, i) => {
+    if (!isJobs(w.kind)) return [];
+    const c = changed.find((x) => x.i === i);
+    if (c && !first.includes(c)) return []; // changed, and no presets in it now
+    return ownPresets(slots[i]?.result);
+  });
+  const rest = changed.filter((c) => !first.includes(c));
+  const now = presetList(presetsNow);
+  await Promise.all(rest.map((c) => parseOne(c, now)));
+  const states = slots.map((s, i) => {
+    if (!s) throw new Error(`config loader: ${wanted[i]?.path} was not parsed`);
+    return s;
+  });
+
+  // 3. Job files built with another preset list than the final one (a preset changed; a file defining presets
+  //    that was parsed first) are parsed again with it — unless their jobs take the same presets from both lists.
+  const jobStates = states.filter((s) => isJobs(s.kind));
+  checkPresets(jobStates.map((s) => ({ path: s.path, presets: ownPresets(s.result) })));
+  const presets = jobStates.flatMap((s) => ownPresets(s.result));
+  const final = presetList(presets);
+  const stale: Todo[] = [];
+  for (const [i, s] of states.entries()) {
+    if (!isJobs(s.kind) || s.presetsKey === final.key) continue;
+    const use = usedPresets(s.result, final);
+    if (use !== undefined && use === s.presetUse) states[i] = { ...s, presetsKey: final.key };
+    else stale.push({ i, path: s.path, kind: s.kind, stamp: s.stamp, hash: s.hash });
+    if (i % 50 === 49) await yieldToLoop();
+  }
+  await Promise.all(stale.map((c) => parseOne(c, final)));
+  for (const c of stale) states[c.i] = slots[c.i] as FileState;
+
+  // 4. One snapshot, assembled a file at a time.
+  let katabot: KatabotConfig = structuredClone(DEFAULT_KATABOT_CONFIG);
+  let plugins: PluginsConfig | undefined;
+  let prow: ProwConfig = {};
+  for (const s of states) {
+    if (s.result.kind === 'katabot') katabot = s.result.katabot;
+    else if (s.result.kind === 'plugins') plugins = s.result.plugins;
+    else if (s.result.kind === 'prow') prow = s.result.prow;
+  }
+  const steps = assembleJobConfigSteps(states.flatMap((s) => (s.result.kind === 'prow' || s.result.kind === 'jobs' ? [s.result.applied] : [])));
+  let jobs: JobConfig;
+  for (;;) {
+    const r = steps.next();
+    if (r.done) {
+      jobs = r.value;
+      break;
+    }
+    await yieldToLoop();
+  }
   if (prow.decorate_all_jobs === undefined && jobs.decorate_all_jobs !== undefined) prow = { ...prow, decorate_all_jobs: jobs.decorate_all_jobs };
-  return { snapshot: { katabot, prow, jobs, sources }, fingerprint: hash.digest('hex') };
+  if (presets.length > 0) jobs.presets = presets as Array<Record<string, unknown>>;
+  const snapshot: ConfigSnapshot = { katabot, prow, jobs, sources: states.map((s) => s.path) };
+  if (plugins) snapshot.plugins = plugins;
+  const fingerprint = sha256(states.map((s) => `${s.kind}\u0000${s.path}\u0000${s.hash}`).join('\u0000'));
+  return { snapshot, fingerprint, files: new Map(states.map((s) => [s.path, s])), stats: { files: states.length, parsed, ms: performance.now() - started } };
 }
 
 function asConfigError(err: unknown): ConfigError {
@@ -130,12 +384,12 @@ function asConfigError(err: unknown): ConfigError {
 }
 
 /**
- * Reads the three configs once. Unset variables give defaults: katabot's DEFAULT_KATABOT_CONFIG, an empty Prow
- * config and no jobs. Throws a one-line ConfigError for the first problem found.
+ * Reads the configs once, on this thread. Unset variables give defaults: katabot's DEFAULT_KATABOT_CONFIG, an
+ * empty Prow config, no plugins.yaml and no jobs. Throws a one-line ConfigError for the first problem found.
  */
 export async function loadConfigSnapshot(env: ConfigEnv): Promise<ConfigSnapshot> {
   try {
-    return (await load(env)).snapshot;
+    return (await load(env, new Map(), new InlineParser())).snapshot;
   } catch (err) {
     throw asConfigError(err);
   }
@@ -148,47 +402,58 @@ export interface ConfigSourceOptions {
   watch?: boolean;
   /** Also reload every `pollMs` (for file systems without change events). Default 0: off. */
   pollMs?: number;
+  /** Parse in a worker thread (default) or on the main thread. */
+  parser?: 'worker' | 'inline';
 }
 
 export type ReloadResult =
-  | { status: 'applied'; snapshot: ConfigSnapshot }
-  | { status: 'unchanged'; snapshot: ConfigSnapshot }
+  | { status: 'applied'; snapshot: ConfigSnapshot; stats: LoadStats }
+  | { status: 'unchanged'; snapshot: ConfigSnapshot; stats: LoadStats }
   | { status: 'rejected'; error: ConfigError; snapshot: ConfigSnapshot };
 
 /**
  * Holds the last good ConfigSnapshot. `start()` loads it (throwing the ConfigError when there is no good config)
- * and watches the files: the directories of PROW_CONFIG and KATABOT_CONFIG, and JOB_CONFIG recursively. Watching
- * directories rather than files survives editors that replace files and ConfigMap symlink swaps. A change is
- * debounced, then reloaded; a bad change is logged as one line and the previous snapshot stays.
+ * and watches the files themselves: PROW_CONFIG, KATABOT_CONFIG, PLUGIN_CONFIG, and the `.yaml` files of the
+ * JOB_CONFIG tree (other files there, and anything beside the config files, never cause a reload). A watch that
+ * sees its file replaced (an editor's rename, a ConfigMap's `..data` swap) is set up again on the new file. Changes
+ * are debounced; a reload parses only the files whose content changed; a bad change is logged as one line and the
+ * previous snapshot stays.
  */
 export class ConfigSource {
   readonly env: ConfigEnv;
   readonly #log: Logger;
   readonly #options: Required<ConfigSourceOptions>;
+  readonly #parser: Parser;
   #current: Loaded | undefined;
-  #watchers: FSWatcher[] = [];
+  #fileWatchers = new Map<string, FSWatcher>();
+  #treeWatcher: FSWatcher | undefined;
+  #rearm = false;
   #timer: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #listeners = new Set<(snapshot: ConfigSnapshot) => void>();
   #closed = false;
+  #reloads = 0;
+  #lastStats: LoadStats | undefined;
 
   constructor(env: ConfigEnv, logger: Logger, options: ConfigSourceOptions = {}) {
     this.env = { ...env };
     this.#log = logger;
-    this.#options = { debounceMs: options.debounceMs ?? 200, watch: options.watch ?? true, pollMs: options.pollMs ?? 0 };
+    this.#options = { debounceMs: options.debounceMs ?? 200, watch: options.watch ?? true, pollMs: options.pollMs ?? 0, parser: options.parser ?? 'worker' };
+    this.#parser = this.#options.parser === 'worker' ? new WorkerParser() : new InlineParser();
   }
 
   /** Loads the first snapshot and starts watching. Throws the ConfigError when the config is not good. */
   async start(): Promise<ConfigSnapshot> {
     let loaded: Loaded;
     try {
-      loaded = await load(this.env);
+      loaded = await load(this.env, new Map(), this.#parser);
     } catch (err) {
       throw asConfigError(err);
     }
     this.#current = loaded;
-    this.#log.info({ sources: loaded.snapshot.sources.length }, 'config loaded');
+    this.#lastStats = loaded.stats;
+    this.#log.info({ sources: loaded.snapshot.sources.length, ms: Math.round(loaded.stats.ms) }, 'config loaded');
     if (this.#options.watch) await this.#watch();
     if (this.#options.pollMs > 0) {
       this.#poll = setInterval(() => void this.reload(), this.#options.pollMs);
@@ -201,6 +466,11 @@ export class ConfigSource {
   current(): ConfigSnapshot {
     if (!this.#current) throw new Error('ConfigSource.current() called before start()');
     return this.#current.snapshot;
+  }
+
+  /** Reloads attempted since start (for tests and metrics), and what the last load cost. */
+  stats(): { reloads: number; last?: LoadStats } {
+    return this.#lastStats ? { reloads: this.#reloads, last: this.#lastStats } : { reloads: this.#reloads };
   }
 
   /** Calls `listener` after each applied reload; returns the unsubscribe function. */
@@ -216,29 +486,42 @@ export class ConfigSource {
     return next;
   }
 
-  /** Stops watching. Idempotent. */
+  /** Stops watching and the parser thread. Idempotent. */
   close(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#poll) clearInterval(this.#poll);
-    for (const w of this.#watchers) w.close();
-    this.#watchers = [];
+    for (const w of this.#fileWatchers.values()) w.close();
+    this.#fileWatchers.clear();
+    this.#treeWatcher?.close();
+    this.#treeWatcher = undefined;
+    this.#parser.close();
   }
 
   async #reloadOnce(): Promise<ReloadResult> {
     const prev = this.#current;
     if (!prev) throw new Error('ConfigSource.reload() called before start()');
+    if (this.#rearm && !this.#closed && this.#options.watch) {
+      this.#rearm = false;
+      await this.#watchFiles();
+    }
+    this.#reloads++;
     let loaded: Loaded;
     try {
-      loaded = await load(this.env);
+      loaded = await load(this.env, prev.files, this.#parser);
+      this.#lastStats = loaded.stats;
     } catch (err) {
       const error = asConfigError(err);
       this.#log.error({ file: error.file, key: error.keyPath || undefined }, `config not reloaded, keeping the last good one: ${error.message}`);
       return { status: 'rejected', error, snapshot: prev.snapshot };
     }
-    if (loaded.fingerprint === prev.fingerprint) return { status: 'unchanged', snapshot: prev.snapshot };
+    if (loaded.fingerprint === prev.fingerprint) {
+      // Same content: keep the snapshot, but remember new stamps so the next check reads nothing.
+      this.#current = { ...prev, files: loaded.files };
+      return { status: 'unchanged', snapshot: prev.snapshot, stats: loaded.stats };
+    }
     this.#current = loaded;
-    this.#log.info({ sources: loaded.snapshot.sources.length }, 'config reloaded');
+    this.#log.info({ sources: loaded.snapshot.sources.length, parsed: loaded.stats.parsed, ms: Math.round(loaded.stats.ms) }, 'config reloaded');
     for (const listener of this.#listeners) {
       try {
         listener(loaded.snapshot);
@@ -246,7 +529,7 @@ export class ConfigSource {
         this.#log.error({ err }, 'config change listener failed');
       }
     }
-    return { status: 'applied', snapshot: loaded.snapshot };
+    return { status: 'applied', snapshot: loaded.snapshot, stats: loaded.stats };
   }
 
   #schedule(): void {
@@ -259,25 +542,51 @@ export class ConfigSource {
     this.#timer.unref();
   }
 
-  async #watch(): Promise<void> {
-    const targets = new Map<string, boolean>(); // directory → recursive
-    const add = (dir: string, recursive: boolean): void => {
-      targets.set(dir, (targets.get(dir) ?? false) || recursive);
-    };
-    if (this.env.PROW_CONFIG) add(dirname(this.env.PROW_CONFIG), false);
-    if (this.env.KATABOT_CONFIG) add(dirname(this.env.KATABOT_CONFIG), false);
-    if (this.env.JOB_CONFIG) {
-      const isDir = await stat(this.env.JOB_CONFIG).then((s) => s.isDirectory(), () => false);
-      add(isDir ? this.env.JOB_CONFIG : dirname(this.env.JOB_CONFIG), isDir);
-    }
-    for (const [dir, recursive] of targets) {
+  /** The single files to watch: the three config files, and JOB_CONFIG when it is one file. */
+  async #singleFiles(): Promise<string[]> {
+    const files = [this.env.PROW_CONFIG, this.env.KATABOT_CONFIG, this.env.PLUGIN_CONFIG].filter((f): f is string => Boolean(f));
+    if (this.env.JOB_CONFIG && !(await stat(this.env.JOB_CONFIG).then((s) => s.isDirectory(), () => false))) files.push(this.env.JOB_CONFIG);
+    return [...new Set(files)];
+  }
+
+  async #watchFiles(): Promise<void> {
+    for (const w of this.#fileWatchers.values()) w.close();
+    this.#fileWatchers.clear();
+    for (const file of await this.#singleFiles()) {
       try {
-        const w = watch(dir, { recursive, persistent: false }, () => this.#schedule());
-        w.on('error', (err) => this.#log.warn({ dir, err: err.message }, 'config watch failed; use reload() or pollMs'));
-        this.#watchers.push(w);
+        const w = watch(file, { persistent: false }, (event) => {
+          // A rename means the file was replaced (editor, ConfigMap swap): watch the new one after the reload.
+          if (event === 'rename') this.#rearm = true;
+          this.#schedule();
+        });
+        w.on('error', () => {
+          this.#rearm = true;
+          this.#schedule();
+        });
+        this.#fileWatchers.set(file, w);
       } catch (err) {
-        this.#log.warn({ dir, err: (err as Error).message }, 'cannot watch config directory; changes there are not picked up');
+        // Mid-replacement the file may be missing for a moment: try again shortly.
+        this.#rearm = true;
+        this.#log.warn({ file, err: (err as Error).message }, 'cannot watch config file; trying again in a second');
+        if (!this.#closed) setTimeout(() => this.#schedule(), 1000).unref();
       }
+    }
+  }
+
+  async #watch(): Promise<void> {
+    await this.#watchFiles();
+    const dir = this.env.JOB_CONFIG;
+    if (!dir || !(await stat(dir).then((s) => s.isDirectory(), () => false))) return;
+    try {
+      const w = watch(dir, { recursive: true, persistent: false }, (_event, filename) => {
+        // Only job files (and ConfigMap swaps, which rename `..data`) matter; READMEs, OWNERS or logs do not.
+        const name = filename === null ? undefined : basename(filename.toString());
+        if (name === undefined || /\.ya?ml$/i.test(name) || name.startsWith('..')) this.#schedule();
+      });
+      w.on('error', (err) => this.#log.warn({ dir, err: err.message }, 'job config watch failed; use reload() or pollMs'));
+      this.#treeWatcher = w;
+    } catch (err) {
+      this.#log.warn({ dir, err: (err as Error).message }, 'cannot watch the job config directory; changes there are not picked up');
     }
   }
 }

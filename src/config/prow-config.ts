@@ -1,12 +1,16 @@
-// PROW_CONFIG (Prow's config.yaml) and JOB_CONFIG (Prow's job config files). Pure.
+// PROW_CONFIG (Prow's config.yaml) and JOB_CONFIG (Prow's job config files), decoded as Prow decodes them
+// (go-yaml.ts) and validated where katabot relies on them. Pure.
 //
-// Policy: validate what katabot relies on and reject what Prow itself would reject for those fields; ignore every
-// other key (Prow's config has hundreds), so katabot never refuses a config Prow accepts for reasons of its own.
-import type { DecorationConfig, JobConfig, Periodic, Postsubmit, Presubmit, ProwConfig, ProwJobDefault } from '../jobs/types.ts';
+// Policy: values take the Go types Prow's structs give them; what Prow itself would reject in the fields katabot
+// uses is rejected with a one-line error naming file, line and key; every other key of config.yaml is kept as
+// written (Prow's config has hundreds), so katabot never refuses a config Prow accepts for reasons of its own.
+import type { DecorationConfig, JobConfig, Periodic, Postsubmit, Presubmit, ProwConfig } from './prow-types.ts';
 import { ConfigError, formatKeyPath, type KeyPath } from './errors.ts';
-import { isPlainObject, parseYaml, typeName } from './yaml.ts';
-import { goRegexProblem, translateGoRegex } from '../jobs/regex.ts';
-import { isValidLabelKey, isValidLabelValue } from '../jobs/labels.ts';
+import { decodeGoYaml, positionOf, type Position } from './go-yaml.ts';
+import { isPlainObject, typeName } from './yaml.ts';
+import { compileGoRegExp, goRegExpProblem } from './go-regexp.ts';
+import { isValidLabelKey, isValidLabelValue } from './k8s-labels.ts';
+import { DEFAULT_NAMESPACE } from './prow-types.ts';
 
 /** config.go jobNameRegex */
 export const JOB_NAME_RE = /^[A-Za-z0-9-._]+$/;
@@ -18,62 +22,31 @@ const PATH_STRATEGIES = ['legacy', 'single', 'explicit'];
 
 type Path = Array<string | number>;
 
-function fail(file: string, path: KeyPath, problem: string): never {
-  throw new ConfigError(file, path, problem);
+/** Raises a ConfigError for `path`; `where` finds its line (decoding the file again, only on this error path). */
+type Fail = (path: KeyPath, problem: string) => never;
+
+function failer(file: string, text: string | undefined, root: () => unknown): Fail {
+  return (path, problem) => {
+    let pos: Position | undefined;
+    if (text !== undefined) {
+      const positions = new WeakMap<object, Map<string | number, Position>>();
+      try {
+        const again = decodeGoYaml(text, file, root() as never, { positions });
+        pos = positionOf(positions, again.value, path);
+      } catch {
+        pos = undefined;
+      }
+    }
+    throw new ConfigError(file, path, problem, pos ? { line: pos.line, column: pos.column } : {});
+  };
 }
 
-function optString(file: string, obj: Record<string, unknown>, key: string, path: Path): string | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') fail(file, [...path, key], `must be a string, got ${typeName(v)}`);
-  return v;
+function checkRegex(fail: Fail, source: string, path: KeyPath): void {
+  const problem = goRegExpProblem(source);
+  if (problem !== undefined) fail(path, `invalid regular expression ${JSON.stringify(source)}: ${problem}`);
 }
 
-function optBool(file: string, obj: Record<string, unknown>, key: string, path: Path): boolean | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') fail(file, [...path, key], `must be true or false, got ${typeName(v)}`);
-  return v;
-}
-
-function optMapping(file: string, obj: Record<string, unknown>, key: string, path: Path): Record<string, unknown> | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (!isPlainObject(v)) fail(file, [...path, key], `must be a mapping, got ${typeName(v)}`);
-  return v;
-}
-
-function optList(file: string, obj: Record<string, unknown>, key: string, path: Path): unknown[] | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) fail(file, [...path, key], `must be a list, got ${typeName(v)}`);
-  return v;
-}
-
-function optStringList(file: string, obj: Record<string, unknown>, key: string, path: Path): string[] | undefined {
-  const list = optList(file, obj, key, path);
-  if (list === undefined) return undefined;
-  list.forEach((x, i) => {
-    if (typeof x !== 'string') fail(file, [...path, key, i], `must be a string, got ${typeName(x)}`);
-  });
-  return list as string[];
-}
-
-function optStringMap(file: string, obj: Record<string, unknown>, key: string, path: Path): Record<string, string> | undefined {
-  const m = optMapping(file, obj, key, path);
-  if (m === undefined) return undefined;
-  for (const [k, v] of Object.entries(m)) {
-    if (typeof v !== 'string') fail(file, [...path, key, k], `must be a string, got ${typeName(v)} (quote it)`);
-  }
-  return m as Record<string, string>;
-}
-
-function checkRegex(file: string, source: string, path: KeyPath): void {
-  const problem = goRegexProblem(source);
-  if (problem !== undefined) fail(file, path, `invalid regular expression ${JSON.stringify(source)}: ${problem}`);
-}
-
-function checkUrl(file: string, value: string, path: KeyPath): void {
+function checkUrl(fail: Fail, value: string, path: KeyPath): void {
   let ok = false;
   try {
     const u = new URL(value);
@@ -81,90 +54,69 @@ function checkUrl(file: string, value: string, path: KeyPath): void {
   } catch {
     ok = false;
   }
-  if (!ok) fail(file, path, `must be an http(s) URL, got ${JSON.stringify(value)}`);
+  if (!ok) fail(path, `must be an http(s) URL, got ${JSON.stringify(value)}`);
 }
 
-/** The decoration-config fields katabot reads (job URLs, bucket paths); the rest passes through. */
-function checkDecorationConfig(file: string, dc: Record<string, unknown>, path: Path): DecorationConfig {
-  for (const key of ['timeout', 'grace_period', 'gcs_credentials_secret', 's3_credentials_secret']) optString(file, dc, key, path);
-  const images = optMapping(file, dc, 'utility_images', path);
-  if (images) for (const key of Object.keys(images)) optString(file, images, key, [...path, 'utility_images']);
-  const gcs = optMapping(file, dc, 'gcs_configuration', path);
-  if (gcs) {
-    const gp = [...path, 'gcs_configuration'];
-    for (const key of ['bucket', 'path_prefix', 'default_org', 'default_repo', 'job_url_prefix']) optString(file, gcs, key, gp);
-    const strategy = optString(file, gcs, 'path_strategy', gp);
-    if (strategy !== undefined && !PATH_STRATEGIES.includes(strategy)) {
-      fail(file, [...gp, 'path_strategy'], `must be one of ${PATH_STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
-    }
-    const prefix = gcs['job_url_prefix'];
-    if (typeof prefix === 'string' && prefix !== '') checkUrl(file, prefix, [...gp, 'job_url_prefix']);
+/** The decoration-config values katabot reads (job URLs, bucket paths). */
+function checkDecorationConfig(fail: Fail, dc: DecorationConfig, path: Path): void {
+  const gcs = dc.gcs_configuration;
+  if (!gcs) return;
+  const gp = [...path, 'gcs_configuration'];
+  if (gcs.path_strategy !== undefined && !PATH_STRATEGIES.includes(gcs.path_strategy)) {
+    fail([...gp, 'path_strategy'], `must be one of ${PATH_STRATEGIES.join(', ')}, got ${JSON.stringify(gcs.path_strategy)}`);
   }
-  optBool(file, dc, 'skip_cloning', path);
-  optStringList(file, dc, 'ssh_key_secrets', path);
-  return dc as DecorationConfig;
+  if (gcs.job_url_prefix) checkUrl(fail, gcs.job_url_prefix, [...gp, 'job_url_prefix']);
 }
 
-function checkEntries<C>(file: string, list: unknown[], path: Path, checkConfig: (c: Record<string, unknown>, p: Path) => C): Array<{ repo?: string; cluster?: string; config: C }> {
-  return list.map((e, i) => {
-    const p = [...path, i];
-    if (!isPlainObject(e)) fail(file, p, `must be a mapping, got ${typeName(e)}`);
-    const repo = optString(file, e, 'repo', p);
-    const cluster = optString(file, e, 'cluster', p);
-    const config = optMapping(file, e, 'config', p);
-    if (config === undefined) fail(file, [...p, 'config'], 'is required');
-    const out: { repo?: string; cluster?: string; config: C } = { config: checkConfig(config, [...p, 'config']) };
-    if (repo !== undefined) out.repo = repo;
-    if (cluster !== undefined) out.cluster = cluster;
-    return out;
-  });
+const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Where ProwJobs go: the environment's PROWJOB_NAMESPACE when set, else config.yaml's prowjob_namespace (the only
+ * namespace plank watches), else Prow's default.
+ */
+export function prowJobNamespace(override: string | undefined, prow: ProwConfig): string {
+  return override || prow.prowjob_namespace || DEFAULT_NAMESPACE;
 }
 
 /**
- * Parses Prow's config.yaml. Keys katabot reads are type-checked; `plank.default_decoration_configs` (the older
- * map form) is converted to `plank.default_decoration_config_entries` as Prow does ('*' first, then orgs, then
- * org/repos; Prow iterates a Go map there, katabot sorts by name); the deprecated `plank.job_url_prefix` becomes
- * `job_url_prefix_config['*']`. Everything else is kept as written.
+ * Parses Prow's config.yaml. `plank.default_decoration_configs` (the older map form) is converted to
+ * `plank.default_decoration_config_entries` as Prow does ('*' first, then orgs, then org/repos; Prow iterates a
+ * Go map there, katabot sorts by name); the deprecated `plank.job_url_prefix` becomes `job_url_prefix_config['*']`.
  */
 export function parseProwConfig(text: string, file: string): ProwConfig {
-  const raw = parseYaml(text, file, { version: '1.1' });
-  if (raw === null || raw === undefined) return {};
-  if (!isPlainObject(raw)) fail(file, [], `must be a mapping, got ${typeName(raw)}`);
-  return prowConfigFromValue(raw, file);
+  const raw = decodeGoYaml(text, file, { struct: 'ProwConfig' }).value;
+  if (raw === undefined) return {};
+  return prowConfigFromValue(raw as Record<string, unknown>, file, text);
 }
 
-export function prowConfigFromValue(raw: Record<string, unknown>, file: string): ProwConfig {
-  const cfg: ProwConfig = structuredClone(raw);
-  for (const key of ['prowjob_namespace', 'pod_namespace']) {
-    const v = optString(file, cfg, key, []);
-    if (v !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v)) fail(file, [key], `must be a Kubernetes namespace name, got ${JSON.stringify(v)}`);
+/** Validates a decoded config.yaml (see parseProwConfig). `text`, when given, lets errors name a line. */
+export function prowConfigFromValue(raw: Record<string, unknown>, file: string, text?: string): ProwConfig {
+  const fail = failer(file, text, () => ({ struct: 'ProwConfig' }));
+  const cfg = raw as ProwConfig;
+  for (const key of ['prowjob_namespace', 'pod_namespace'] as const) {
+    const v = cfg[key];
+    if (v !== undefined && v !== '' && !NAMESPACE_RE.test(v)) fail([key], `must be a Kubernetes namespace name, got ${JSON.stringify(v)}`);
   }
-  optBool(file, cfg, 'decorate_all_jobs', []);
-  optMapping(file, cfg, 'deck', []);
-  const pjDefaults = optList(file, cfg, 'prowjob_default_entries', []);
-  if (pjDefaults) {
-    cfg.prowjob_default_entries = checkEntries(file, pjDefaults, ['prowjob_default_entries'], (c, p) => {
-      optString(file, c, 'tenant_id', p);
-      return c as ProwJobDefault;
-    });
-  }
-  const plank = optMapping(file, cfg, 'plank', []);
+  (cfg.prowjob_default_entries ?? []).forEach((e, i) => {
+    if (!e.config) fail(['prowjob_default_entries', i, 'config'], 'is required');
+  });
+  const plank = cfg.plank;
   if (plank) {
     const pp: Path = ['plank'];
-    const prefixes = optStringMap(file, plank, 'job_url_prefix_config', pp) ?? {};
-    for (const [k, v] of Object.entries(prefixes)) if (v !== '') checkUrl(file, v, [...pp, 'job_url_prefix_config', k]);
-    const legacyPrefix = optString(file, plank, 'job_url_prefix', pp);
+    const prefixes = { ...(plank.job_url_prefix_config ?? {}) };
+    for (const [k, v] of Object.entries(prefixes)) if (v !== '') checkUrl(fail, v, [...pp, 'job_url_prefix_config', k]);
+    const legacy = plank['job_url_prefix'];
+    if (legacy !== undefined && legacy !== null && typeof legacy !== 'string') fail([...pp, 'job_url_prefix'], `must be a string, got ${typeName(legacy)}`);
+    const legacyPrefix = typeof legacy === 'string' ? legacy : '';
     if (legacyPrefix) {
-      checkUrl(file, legacyPrefix, [...pp, 'job_url_prefix']);
+      checkUrl(fail, legacyPrefix, [...pp, 'job_url_prefix']);
       if (!prefixes['*']) prefixes['*'] = legacyPrefix;
     }
-    if (Object.keys(prefixes).length > 0 || plank['job_url_prefix_config'] !== undefined) plank['job_url_prefix_config'] = prefixes;
-    optString(file, plank, 'job_url_template', pp);
-    optBool(file, plank, 'jobURLPrefixDisableAppendStorageProvider', pp);
-    const entries = optList(file, plank, 'default_decoration_config_entries', pp);
-    const map = optMapping(file, plank, 'default_decoration_configs', pp);
+    if (Object.keys(prefixes).length > 0 || plank.job_url_prefix_config !== undefined) plank.job_url_prefix_config = prefixes;
+    const entries = plank.default_decoration_config_entries;
+    const map = plank.default_decoration_configs;
     if (entries && entries.length > 0 && map && Object.keys(map).length > 0) {
-      fail(file, [...pp, 'default_decoration_configs'], 'plank.default_decoration_configs and plank.default_decoration_config_entries are mutually exclusive, use one or the other');
+      fail([...pp, 'default_decoration_configs'], 'plank.default_decoration_configs and plank.default_decoration_config_entries are mutually exclusive, use one or the other');
     }
     if (map && Object.keys(map).length > 0) {
       const keys = Object.keys(map);
@@ -173,13 +125,16 @@ export function prowConfigFromValue(raw: Record<string, unknown>, file: string):
         ...keys.filter((k) => k !== '*' && !k.includes('/')).sort(),
         ...keys.filter((k) => k !== '*' && k.includes('/')).sort(),
       ];
-      plank['default_decoration_config_entries'] = ordered.map((k) => {
-        const dc = map[k];
-        if (!isPlainObject(dc)) fail(file, [...pp, 'default_decoration_configs', k], `must be a mapping, got ${typeName(dc)}`);
-        return { repo: k, config: checkDecorationConfig(file, dc, [...pp, 'default_decoration_configs', k]) };
+      plank.default_decoration_config_entries = ordered.map((k) => {
+        const dc = map[k] ?? {};
+        checkDecorationConfig(fail, dc, [...pp, 'default_decoration_configs', k]);
+        return { repo: k, config: dc };
       });
     } else if (entries) {
-      plank['default_decoration_config_entries'] = checkEntries(file, entries, [...pp, 'default_decoration_config_entries'], (c, p) => checkDecorationConfig(file, c, p));
+      entries.forEach((e, i) => {
+        if (!e.config) fail([...pp, 'default_decoration_config_entries', i, 'config'], 'is required');
+        checkDecorationConfig(fail, e.config, [...pp, 'default_decoration_config_entries', i, 'config']);
+      });
     }
   }
   return cfg;
@@ -205,253 +160,346 @@ export function branchersIntersect(a: Brancher, b: Brancher, shouldRun: (br: Bra
   return branchersIntersect(b, a, shouldRun);
 }
 
+/** Compiled branch regexes by source: the same lists repeat across release-branch job files. */
+
 function brancherShouldRun(br: Brancher, branch: string): boolean {
   const branches = br.branches ?? [];
   const skip = br.skip_branches ?? [];
   if (branches.length === 0 && skip.length === 0) return true;
-  const test = (list: string[]): boolean => {
-    const t = translateGoRegex(list.join('|'));
-    return new RegExp(t.source, t.flags).test(branch);
-  };
+  // compileGoRegExp caches per source, so a branch list shared by many jobs is compiled once.
+  const test = (list: string[]): boolean => compileGoRegExp(list.join('|')).test(branch);
   if (skip.length > 0 && test(skip)) return false;
   return branches.length === 0 || test(branches);
 }
 
-interface Origin { file: string; path: Path }
-
-function checkLabels(file: string, job: Record<string, unknown>, path: Path): void {
-  const labels = optStringMap(file, job, 'labels', path);
-  if (labels) {
-    for (const [k, v] of Object.entries(labels)) {
-      if (!isValidLabelKey(k)) fail(file, [...path, 'labels', k], 'is not a valid Kubernetes label key');
-      if (RESERVED_LABELS.has(k)) fail(file, [...path, 'labels', k], 'is reserved for Prow');
-      if (!isValidLabelValue(v)) fail(file, [...path, 'labels', k], `value ${JSON.stringify(v)} is not a valid Kubernetes label value (63 characters or fewer: alphanumerics, '-', '_', '.', starting and ending alphanumeric)`);
-    }
+function checkLabels(fail: Fail, job: Presubmit | Postsubmit | Periodic, path: Path): void {
+  for (const [k, v] of Object.entries(job.labels ?? {})) {
+    if (!isValidLabelKey(k)) fail([...path, 'labels', k], 'is not a valid Kubernetes label key');
+    if (RESERVED_LABELS.has(k)) fail([...path, 'labels', k], 'is reserved for Prow');
+    if (!isValidLabelValue(v)) fail([...path, 'labels', k], `value ${JSON.stringify(v)} is not a valid Kubernetes label value (63 characters or fewer: alphanumerics, '-', '_', '.', starting and ending alphanumeric)`);
   }
-  optStringMap(file, job, 'annotations', path);
 }
 
-/** Fields shared by presubmits, postsubmits and periodics (Prow's JobBase + UtilityConfig). */
-function checkJobBase(file: string, job: unknown, path: Path): Record<string, unknown> {
-  if (!isPlainObject(job)) fail(file, path, `must be a mapping, got ${typeName(job)}`);
-  const name = job['name'];
-  if (name === undefined || name === null || name === '') fail(file, [...path, 'name'], 'is required');
-  if (typeof name !== 'string') fail(file, [...path, 'name'], `must be a string, got ${typeName(name)}`);
-  if (!JOB_NAME_RE.test(name)) fail(file, [...path, 'name'], `${JSON.stringify(name)} must match ${JOB_NAME_RE.source}`);
-  for (const key of ['cluster', 'namespace', 'agent', 'path_alias', 'clone_uri', 'job_queue_name']) optString(file, job, key, path);
-  for (const key of ['decorate', 'skip_submodules', 'skip_fetch_head', 'error_on_eviction', 'hidden']) optBool(file, job, key, path);
-  for (const key of ['max_concurrency', 'clone_depth']) {
+/** Checks shared by presubmits, postsubmits and periodics (Prow's validateJobBase, as far as katabot relies on it). */
+function checkJobBase(fail: Fail, job: Presubmit | Postsubmit | Periodic, path: Path): void {
+  if (!job.name) fail([...path, 'name'], 'is required');
+  if (!JOB_NAME_RE.test(job.name)) fail([...path, 'name'], `${JSON.stringify(job.name)} must match ${JOB_NAME_RE.source}`);
+  for (const key of ['max_concurrency', 'clone_depth'] as const) {
     const v = job[key];
-    if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
-      fail(file, [...path, key], `must be a non-negative integer, got ${typeName(v)}`);
-    }
+    if (v !== undefined && v < 0) fail([...path, key], `must be a non-negative integer, got ${v}`);
   }
-  checkLabels(file, job, path);
-  const agent = job['agent'];
-  const spec = optMapping(file, job, 'spec', path);
-  if ((agent === undefined || agent === '' || agent === 'kubernetes') && spec === undefined) {
-    fail(file, [...path, 'spec'], 'is required for a job run by the kubernetes agent');
+  checkLabels(fail, job, path);
+  const agent = job.agent;
+  if ((agent === undefined || agent === '' || agent === 'kubernetes') && job.spec === undefined) {
+    fail([...path, 'spec'], 'is required for a job run by the kubernetes agent');
   }
-  if (spec) {
-    const containers = optList(file, spec, 'containers', [...path, 'spec']);
-    if (!containers || containers.length === 0) fail(file, [...path, 'spec', 'containers'], 'must list at least one container');
-    containers.forEach((c, i) => {
-      const cp = [...path, 'spec', 'containers', i];
-      if (!isPlainObject(c)) fail(file, cp, `must be a mapping, got ${typeName(c)}`);
-      optString(file, c, 'name', cp);
-      optString(file, c, 'image', cp);
-    });
-  }
-  const dc = optMapping(file, job, 'decoration_config', path);
-  if (dc) checkDecorationConfig(file, dc, [...path, 'decoration_config']);
-  const extraRefs = optList(file, job, 'extra_refs', path);
-  extraRefs?.forEach((r, i) => {
-    const rp = [...path, 'extra_refs', i];
-    if (!isPlainObject(r)) fail(file, rp, `must be a mapping, got ${typeName(r)}`);
-    for (const key of ['org', 'repo']) {
-      if (typeof r[key] !== 'string' || r[key] === '') fail(file, [...rp, key], 'is required');
-    }
+  if (job.spec && (job.spec.containers ?? []).length === 0) fail([...path, 'spec', 'containers'], 'must list at least one container');
+  if (job.decoration_config) checkDecorationConfig(fail, job.decoration_config, [...path, 'decoration_config']);
+  (job.extra_refs ?? []).forEach((r, i) => {
+    for (const key of ['org', 'repo'] as const) if (!r[key]) fail([...path, 'extra_refs', i, key], 'is required');
   });
-  for (const key of ['branches', 'skip_branches']) {
-    const list = optStringList(file, job, key, path);
-    if (list && list.length > 0) checkRegex(file, list.join('|'), [...path, key]);
+  for (const key of ['branches', 'skip_branches'] as const) {
+    const list = (job as Brancher)[key];
+    if (list && list.length > 0) checkRegex(fail, list.join('|'), [...path, key]);
   }
-  return job;
 }
 
-function checkChangeRules(file: string, job: Record<string, unknown>, path: Path): void {
-  const alwaysRun = optBool(file, job, 'always_run', path);
-  const ric = optString(file, job, 'run_if_changed', path);
-  const sioc = optString(file, job, 'skip_if_only_changed', path);
-  if (ric && sioc) fail(file, [...path, 'skip_if_only_changed'], 'run_if_changed and skip_if_only_changed are mutually exclusive');
-  if (alwaysRun && ric) fail(file, [...path, 'run_if_changed'], 'always_run and run_if_changed are mutually exclusive');
-  if (alwaysRun && sioc) fail(file, [...path, 'skip_if_only_changed'], 'always_run and skip_if_only_changed are mutually exclusive');
-  if (ric) checkRegex(file, ric, [...path, 'run_if_changed']);
-  if (sioc) checkRegex(file, sioc, [...path, 'skip_if_only_changed']);
+function checkChangeRules(fail: Fail, job: Presubmit | Postsubmit, path: Path): void {
+  const { always_run: alwaysRun, run_if_changed: ric, skip_if_only_changed: sioc } = job;
+  if (ric && sioc) fail([...path, 'skip_if_only_changed'], 'run_if_changed and skip_if_only_changed are mutually exclusive');
+  if (alwaysRun && ric) fail([...path, 'run_if_changed'], 'always_run and run_if_changed are mutually exclusive');
+  if (alwaysRun && sioc) fail([...path, 'skip_if_only_changed'], 'always_run and skip_if_only_changed are mutually exclusive');
+  if (ric) checkRegex(fail, ric, [...path, 'run_if_changed']);
+  if (sioc) checkRegex(fail, sioc, [...path, 'skip_if_only_changed']);
 }
 
-function checkPresubmit(file: string, job: unknown, path: Path): Presubmit {
-  const p = checkJobBase(file, job, path);
-  checkChangeRules(file, p, path);
-  for (const key of ['optional', 'skip_report']) optBool(file, p, key, path);
-  optString(file, p, 'context', path);
-  const trigger = optString(file, p, 'trigger', path) ?? '';
-  const rerun = optString(file, p, 'rerun_command', path) ?? '';
+function checkPresubmit(fail: Fail, p: Presubmit, path: Path): void {
+  checkJobBase(fail, p, path);
+  checkChangeRules(fail, p, path);
+  const trigger = p.trigger ?? '';
+  const rerun = p.rerun_command ?? '';
   if ((trigger === '') !== (rerun === '')) {
-    fail(file, [...path, trigger === '' ? 'trigger' : 'rerun_command'], 'trigger and rerun_command must be set together (or neither, for the /test <name> defaults)');
+    fail([...path, trigger === '' ? 'trigger' : 'rerun_command'], 'trigger and rerun_command must be set together (or neither, for the /test <name> defaults)');
   }
   if (trigger !== '') {
-    checkRegex(file, trigger, [...path, 'trigger']);
-    const t = translateGoRegex(trigger);
-    if (!new RegExp(t.source, t.flags).test(rerun)) {
-      fail(file, [...path, 'rerun_command'], `${JSON.stringify(rerun)} does not match trigger ${JSON.stringify(trigger)}`);
+    checkRegex(fail, trigger, [...path, 'trigger']);
+    if (!compileGoRegExp(trigger).test(rerun)) fail([...path, 'rerun_command'], `${JSON.stringify(rerun)} does not match trigger ${JSON.stringify(trigger)}`);
+  }
+}
+
+function checkPostsubmit(fail: Fail, p: Postsubmit, path: Path): void {
+  checkJobBase(fail, p, path);
+  checkChangeRules(fail, p, path);
+}
+
+function checkPeriodic(fail: Fail, p: Periodic, path: Path): void {
+  checkJobBase(fail, p, path);
+  const set = [p.interval, p.minimum_interval, p.cron].filter((x) => x !== undefined && x !== '').length;
+  if (set !== 1) fail(path, 'a periodic needs exactly one of cron, interval and minimum_interval');
+}
+
+/** A Prow preset: a job whose labels include all of `labels` gets its env, volumes, mounts and tolerations. */
+export interface Preset {
+  labels?: Record<string, string>;
+  env?: unknown[];
+  volumes?: unknown[];
+  volumeMounts?: unknown[];
+  tolerations?: unknown[];
+}
+
+/** Where a job was written: its file, key path and line (for duplicate-name messages). */
+export interface JobOrigin { file: string; path: Path; line?: number }
+
+/** One job config file, decoded and validated, presets not yet applied. Plain data (it crosses worker threads). */
+export interface JobFile {
+  path: string;
+  presets: Preset[];
+  presubmits: Record<string, Presubmit[]>;
+  postsubmits: Record<string, Postsubmit[]>;
+  periodics: Periodic[];
+  decorate_all_jobs?: boolean;
+  /** Lines of the jobs, parallel to the lists above. */
+  lines: { presubmits: Record<string, number[]>; postsubmits: Record<string, number[]>; periodics: number[] };
+}
+
+const JOB_LINE_TYPES = new Set(['Presubmit', 'Postsubmit', 'Periodic']);
+
+/**
+ * Decodes and checks one job config file (`presubmits: {org/repo: [...]}`, `postsubmits`, `periodics`,
+ * `presets`, `decorate_all_jobs`; other top-level keys are ignored, so Prow's config.yaml may be passed too):
+ * job names, trigger/rerun_command pairing, the mutual exclusion of always_run / run_if_changed /
+ * skip_if_only_changed, Go RE2 regexes, label syntax. Throws a one-line ConfigError naming file, line and key.
+ */
+export function parseJobFile(path: string, text: string): JobFile {
+  const jobLines = new WeakMap<object, number>();
+  const raw = decodeGoYaml(text, path, { struct: 'JobConfig' }, { onStruct: (type, value, pos) => { if (JOB_LINE_TYPES.has(type)) jobLines.set(value, pos.line); } }).value as
+    | { presets?: Preset[]; presubmits?: Record<string, Presubmit[]>; postsubmits?: Record<string, Postsubmit[]>; periodics?: Periodic[]; decorate_all_jobs?: boolean }
+    | undefined;
+  const out: JobFile = { path, presets: [], presubmits: {}, postsubmits: {}, periodics: [], lines: { presubmits: {}, postsubmits: {}, periodics: [] } };
+  if (raw === undefined) return out;
+  const fail = failer(path, text, () => ({ struct: 'JobConfig' }));
+  if (raw.decorate_all_jobs !== undefined) out.decorate_all_jobs = raw.decorate_all_jobs;
+  out.presets = raw.presets ?? [];
+  out.presets.forEach((p, i) => {
+    for (const key of ['env', 'volumes', 'volumeMounts'] as const) {
+      (p[key] ?? []).forEach((x, j) => {
+        if (!isPlainObject(x) || !x['name']) fail(['presets', i, key, j, 'name'], 'is required');
+      });
+    }
+  });
+  for (const kind of ['presubmits', 'postsubmits'] as const) {
+    for (const [orgRepo, list] of Object.entries(raw[kind] ?? {})) {
+      if (!/^[^/\s]+\/[^\s]+$/.test(orgRepo)) fail([kind, orgRepo], 'keys must be org/repo');
+      if (list === null) continue;
+      list.forEach((job, i) => {
+        const p: Path = [kind, orgRepo, i];
+        if (kind === 'presubmits') checkPresubmit(fail, job as Presubmit, p);
+        else checkPostsubmit(fail, job as Postsubmit, p);
+      });
+      (out[kind] as Record<string, Array<Presubmit | Postsubmit>>)[orgRepo] = list;
+      out.lines[kind][orgRepo] = list.map((j) => jobLines.get(j) ?? 0);
     }
   }
-  return p as Presubmit;
+  (raw.periodics ?? []).forEach((job, i) => checkPeriodic(fail, job, ['periodics', i]));
+  out.periodics = raw.periodics ?? [];
+  out.lines.periodics = out.periodics.map((j) => jobLines.get(j) ?? 0);
+  return out;
 }
 
-function checkPostsubmit(file: string, job: unknown, path: Path): Postsubmit {
-  const p = checkJobBase(file, job, path);
-  checkChangeRules(file, p, path);
-  optBool(file, p, 'skip_report', path);
-  optString(file, p, 'context', path);
-  return p as Postsubmit;
+/** One `.prow.yaml` or `.prow/*.yaml` file, decoded as Prow's ProwYAML and checked; presets not yet applied. */
+export interface ProwYamlFile {
+  path: string;
+  presets: Preset[];
+  presubmits: Presubmit[];
+  postsubmits: Postsubmit[];
+  lines: { presubmits: number[]; postsubmits: number[] };
 }
 
-function checkPeriodic(file: string, job: unknown, path: Path): Periodic {
-  const p = checkJobBase(file, job, path);
-  const interval = optString(file, p, 'interval', path);
-  const minInterval = optString(file, p, 'minimum_interval', path);
-  const cron = optString(file, p, 'cron', path);
-  const set = [interval, minInterval, cron].filter((x) => x !== undefined && x !== '').length;
-  if (set !== 1) fail(file, path, 'a periodic needs exactly one of cron, interval and minimum_interval');
-  return p as Periodic;
+/** Decodes and checks an in-repo config file (ReadProwYAML): jobs are lists here, not maps by org/repo. */
+export function parseProwYamlFile(path: string, text: string): ProwYamlFile {
+  const jobLines = new WeakMap<object, number>();
+  const raw = decodeGoYaml(text, path, { struct: 'ProwYAML' }, { onStruct: (type, value, pos) => { if (JOB_LINE_TYPES.has(type)) jobLines.set(value, pos.line); } }).value as
+    | { presets?: Preset[]; presubmits?: Presubmit[]; postsubmits?: Postsubmit[] }
+    | undefined;
+  const fail = failer(path, text, () => ({ struct: 'ProwYAML' }));
+  const presubmits = raw?.presubmits ?? [];
+  const postsubmits = raw?.postsubmits ?? [];
+  presubmits.forEach((p, i) => checkPresubmit(fail, p, ['presubmits', i]));
+  postsubmits.forEach((p, i) => checkPostsubmit(fail, p, ['postsubmits', i]));
+  return {
+    path,
+    presets: raw?.presets ?? [],
+    presubmits,
+    postsubmits,
+    lines: { presubmits: presubmits.map((j) => jobLines.get(j) ?? 0), postsubmits: postsubmits.map((j) => jobLines.get(j) ?? 0) },
+  };
 }
 
-interface Preset {
-  labels: Record<string, string>;
-  env: unknown[];
-  volumes: unknown[];
-  volumeMounts: unknown[];
-  origin: Origin;
+/** Prow's mergePreset test: the job has every label of the preset (a preset without labels matches every job). */
+export function presetMatches(preset: Preset, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(preset.labels ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
-function checkPreset(file: string, preset: unknown, path: Path): Preset {
-  if (!isPlainObject(preset)) fail(file, path, `must be a mapping, got ${typeName(preset)}`);
-  const labels = optStringMap(file, preset, 'labels', path) ?? {};
-  const lists: Record<'env' | 'volumes' | 'volumeMounts', unknown[]> = { env: [], volumes: [], volumeMounts: [] };
-  for (const key of ['env', 'volumes', 'volumeMounts'] as const) {
-    const list = optList(file, preset, key, path) ?? [];
-    list.forEach((x, i) => {
-      if (!isPlainObject(x) || typeof x['name'] !== 'string') fail(file, [...path, key, i, 'name'], 'is required');
-    });
-    lists[key] = list;
-  }
-  return { labels, ...lists, origin: { file, path } };
-}
-
-/** Prow's mergePreset: a preset whose labels all match the job's adds env, volumes and mounts; duplicates are errors. */
-function applyPresets(job: Presubmit | Postsubmit | Periodic, presets: readonly Preset[], origin: Origin): void {
-  const labels = job.labels ?? {};
-  const spec = job.spec as unknown as Record<string, unknown> | undefined;
-  if (!spec) return;
-  for (const preset of presets) {
-    if (!Object.entries(preset.labels).every(([k, v]) => labels[k] === v)) continue;
-    const containers = (Array.isArray(spec['containers']) ? spec['containers'] : []) as Array<Record<string, unknown>>;
-    const append = (target: Record<string, unknown>, key: string, items: unknown[], what: string): void => {
-      if (items.length === 0) return;
-      const cur = (Array.isArray(target[key]) ? target[key] : []) as Array<Record<string, unknown>>;
-      for (const item of items as Array<Record<string, unknown>>) {
-        if (cur.some((x) => x['name'] === item['name'])) {
-          fail(origin.file, origin.path, `preset (${preset.origin.file}) ${what} ${JSON.stringify(item['name'])} duplicates one the job already has`);
-        }
-        cur.push(structuredClone(item));
-      }
-      target[key] = cur;
-    };
-    append(spec, 'volumes', preset.volumes, 'volume');
-    for (const c of containers) {
-      append(c, 'env', preset.env, 'env var');
-      append(c, 'volumeMounts', preset.volumeMounts, 'volume mount');
-    }
-  }
+/** Go's cmp.Equal on plain data (tolerations). */
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /**
- * Parses and merges Prow job config files (`presubmits: {org/repo: [...]}`, `postsubmits`, `periodics`,
- * `presets`, `decorate_all_jobs`; other top-level keys are ignored, so Prow's config.yaml may be passed too).
- * Jobs of the same repo from several files are concatenated in file order. Validates job names, trigger/rerun_command
- * pairing, the mutual exclusion of always_run / run_if_changed / skip_if_only_changed, regexes (Go RE2), label
- * syntax, and duplicate job names (per repo when their branches intersect, as Prow's validation; globally for
- * periodics). Presets are applied. Throws a one-line ConfigError naming the file and key path.
+ * Prow's mergePreset, for one job: every preset whose labels the job has adds its env and volume mounts to each
+ * container, its volumes and tolerations to the pod; a name (or toleration) the pod spec already has is an error,
+ * as in Prow. Returns a new job; the input is not changed.
  */
-export function parseJobConfig(files: ReadonlyArray<{ path: string; text: string }>): JobConfig {
+export function applyPresets<J extends Presubmit | Postsubmit | Periodic>(job: J, presets: readonly Preset[], fail: (problem: string) => never): J {
+  if (!job.spec) return job;
+  const matching = presets.filter((p) => presetMatches(p, job.labels));
+  if (matching.length === 0) return job;
+  const out = structuredClone(job);
+  const spec = out.spec as unknown as Record<string, unknown[] | undefined> & { containers: Array<Record<string, unknown[] | undefined>> };
+  const byName = (list: unknown[] | undefined, name: unknown): boolean => (list ?? []).some((x) => (x as { name?: unknown }).name === name);
+  for (const preset of matching) {
+    for (const e of preset.env ?? []) {
+      for (const c of spec.containers) {
+        if (byName(c['env'], (e as { name: unknown }).name)) fail(`job ${job.name} failed to merge presets for podspec: env var duplicated in pod spec: ${String((e as { name: unknown }).name)}`);
+        (c['env'] ??= []).push(structuredClone(e));
+      }
+    }
+    for (const v of preset.volumes ?? []) {
+      if (byName(spec['volumes'], (v as { name: unknown }).name)) fail(`job ${job.name} failed to merge presets for podspec: volume duplicated in pod spec: ${String((v as { name: unknown }).name)}`);
+      (spec['volumes'] ??= []).push(structuredClone(v));
+    }
+    for (const m of preset.volumeMounts ?? []) {
+      for (const c of spec.containers) {
+        if (byName(c['volumeMounts'], (m as { name: unknown }).name)) fail(`job ${job.name} failed to merge presets for podspec: volume mount duplicated in pod spec: ${String((m as { name: unknown }).name)}`);
+        (c['volumeMounts'] ??= []).push(structuredClone(m));
+      }
+    }
+    for (const t of preset.tolerations ?? []) {
+      if ((spec['tolerations'] ?? []).some((x) => deepEqual(x, t))) fail(`job ${job.name} failed to merge presets for podspec: toleration duplicated in pod spec: ${JSON.stringify(t)}`);
+      (spec['tolerations'] ??= []).push(structuredClone(t));
+    }
+  }
+  return out;
+}
+
+/** Prow's mergeJobConfigs check: no two presets may select the same `label:value` pair. */
+export function checkPresets(files: ReadonlyArray<Pick<JobFile, 'path' | 'presets'>>): void {
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    f.presets.forEach((p, i) => {
+      for (const [k, v] of Object.entries(p.labels ?? {})) {
+        const pair = `${k}:${v}`;
+        const first = seen.get(pair);
+        if (first !== undefined) throw new ConfigError(f.path, ['presets', i, 'labels', k], `duplicated preset 'label:value' pair ${JSON.stringify(pair)} (first in ${first})`);
+        seen.set(pair, f.path);
+      }
+    });
+  }
+}
+
+/** All presets of the files, in file order (Prow appends them as it reads the files). */
+export function presetsOf(files: ReadonlyArray<Pick<JobFile, 'presets'>>): Preset[] {
+  return files.flatMap((f) => f.presets);
+}
+
+/** A job file with presets applied to its jobs. */
+export type AppliedJobFile = JobFile;
+
+/** applyPresets for every job of a file. */
+export function applyPresetsToFile(file: JobFile, presets: readonly Preset[]): AppliedJobFile {
+  if (presets.length === 0) return file;
+  const fail = (path: Path, line: number | undefined) => (problem: string): never => {
+    throw new ConfigError(file.path, path, problem, line ? { line } : {});
+  };
+  const out: JobFile = { ...file, presubmits: {}, postsubmits: {}, periodics: [] };
+  for (const kind of ['presubmits', 'postsubmits'] as const) {
+    for (const [orgRepo, list] of Object.entries(file[kind])) {
+      (out[kind] as Record<string, unknown[]>)[orgRepo] = list.map((j, i) => applyPresets(j, presets, fail([kind, orgRepo, i], file.lines[kind][orgRepo]?.[i])));
+    }
+  }
+  out.periodics = file.periodics.map((j, i) => applyPresets(j, presets, fail(['periodics', i], file.lines.periodics[i])));
+  return out;
+}
+
+/**
+ * Merges job files (presets applied) into one JobConfig, a file at a time: a generator the caller drives, so a large
+ * config can be assembled without holding the event loop (each step is one file). Jobs of a repo from several files
+ * are concatenated in file order; duplicate names are refused (per repo when their branches intersect, as Prow's
+ * validation; globally for periodics).
+ */
+export function* assembleJobConfigSteps(files: readonly AppliedJobFile[]): Generator<void, JobConfig> {
   const out: JobConfig = { presubmits: {}, postsubmits: {}, periodics: [] };
-  const origins = new Map<object, Origin>();
-  const presets: Preset[] = [];
-  for (const { path: file, text } of files) {
-    const raw = parseYaml(text, file, { version: '1.1' });
-    if (raw === null || raw === undefined) continue;
-    if (!isPlainObject(raw)) fail(file, [], `must be a mapping, got ${typeName(raw)}`);
-    const dec = optBool(file, raw, 'decorate_all_jobs', []);
-    if (dec !== undefined) out.decorate_all_jobs = dec;
-    (optList(file, raw, 'presets', []) ?? []).forEach((p, i) => presets.push(checkPreset(file, p, ['presets', i])));
+  const origins = new Map<object, JobOrigin>();
+  const origin = (file: string, path: Path, line: number | undefined): JobOrigin => (line ? { file, path, line } : { file, path });
+  for (const f of files) {
+    if (f.decorate_all_jobs !== undefined) out.decorate_all_jobs = f.decorate_all_jobs;
     for (const kind of ['presubmits', 'postsubmits'] as const) {
-      const byRepo = optMapping(file, raw, kind, []);
-      if (!byRepo) continue;
-      for (const [orgRepo, list] of Object.entries(byRepo)) {
-        if (!/^[^/\s]+\/[^\s]+$/.test(orgRepo)) fail(file, [kind, orgRepo], 'keys must be org/repo');
-        if (list === null) continue;
-        if (!Array.isArray(list)) fail(file, [kind, orgRepo], `must be a list of jobs, got ${typeName(list)}`);
+      for (const [orgRepo, list] of Object.entries(f[kind])) {
         const target = (out[kind][orgRepo] ??= []) as Array<Presubmit | Postsubmit>;
         list.forEach((job, i) => {
-          const path: Path = [kind, orgRepo, i];
-          const checked = kind === 'presubmits' ? checkPresubmit(file, job, path) : checkPostsubmit(file, job, path);
-          origins.set(checked, { file, path });
-          target.push(checked);
+          origins.set(job, origin(f.path, [kind, orgRepo, i], f.lines[kind][orgRepo]?.[i]));
+          target.push(job);
         });
       }
     }
-    (optList(file, raw, 'periodics', []) ?? []).forEach((job, i) => {
-      const checked = checkPeriodic(file, job, ['periodics', i]);
-      origins.set(checked, { file, path: ['periodics', i] });
-      out.periodics.push(checked);
+    f.periodics.forEach((job, i) => {
+      origins.set(job, origin(f.path, ['periodics', i], f.lines.periodics[i]));
+      out.periodics.push(job);
     });
+    yield;
   }
+  checkDuplicates(out, (job) => origins.get(job) ?? { file: '<job config>', path: [] });
+  return out;
+}
 
-  const originOf = (job: object): Origin => origins.get(job) ?? { file: '<job config>', path: [] };
-  const where = (o: Origin): string => `${o.file}: ${formatKeyPath(o.path)}`;
+/** Runs a step generator to its end at once. */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Duplicate job names: per repo when branches intersect (presubmits, postsubmits), globally for periodics. */
+export function checkDuplicates(jobs: Pick<JobConfig, 'presubmits' | 'postsubmits' | 'periodics'>, originOf: (job: object) => JobOrigin): void {
+  const where = (o: JobOrigin): string => `${o.file}: ${formatKeyPath(o.path)}`;
+  const raise = (o: JobOrigin, problem: string): never => {
+    throw new ConfigError(o.file, [...o.path, 'name'], problem, o.line ? { line: o.line } : {});
+  };
   for (const kind of ['presubmits', 'postsubmits'] as const) {
-    for (const jobs of Object.values(out[kind]) as Array<Array<Presubmit | Postsubmit>>) {
-      for (let i = 0; i < jobs.length; i++) {
-        for (let j = 0; j < i; j++) {
-          const a = jobs[j] as Presubmit | Postsubmit;
-          const b = jobs[i] as Presubmit | Postsubmit;
-          if (a.name === b.name && branchersIntersect(a, b, brancherShouldRun)) {
-            const o = originOf(b);
-            fail(o.file, [...o.path, 'name'], `duplicate ${kind.slice(0, -1)} ${JSON.stringify(b.name)} for the same branches (first defined at ${where(originOf(a))})`);
-          }
-        }
+    for (const list of Object.values(jobs[kind]) as Array<Array<Presubmit | Postsubmit>>) {
+      const byName = new Map<string, Array<Presubmit | Postsubmit>>();
+      for (const job of list) {
+        const same = byName.get(job.name);
+        const clash = same?.find((a) => branchersIntersect(a, job, brancherShouldRun));
+        if (clash) raise(originOf(job), `duplicate ${kind.slice(0, -1)} ${JSON.stringify(job.name)} for the same branches (first defined at ${where(originOf(clash))})`);
+        if (same) same.push(job);
+        else byName.set(job.name, [job]);
       }
     }
   }
   const seen = new Map<string, Periodic>();
-  for (const p of out.periodics) {
+  for (const p of jobs.periodics) {
     const first = seen.get(p.name);
-    if (first) {
-      const o = originOf(p);
-      fail(o.file, [...o.path, 'name'], `duplicate periodic ${JSON.stringify(p.name)} (first defined at ${where(originOf(first))})`);
-    }
+    if (first) raise(originOf(p), `duplicate periodic ${JSON.stringify(p.name)} (first defined at ${where(originOf(first))})`);
     seen.set(p.name, p);
   }
+}
 
-  if (presets.length > 0) {
-    const all: Array<Presubmit | Postsubmit | Periodic> = [
-      ...Object.values(out.presubmits).flat(),
-      ...Object.values(out.postsubmits).flat(),
-      ...out.periodics,
-    ];
-    for (const job of all) applyPresets(job, presets, originOf(job));
-  }
-  return out;
+/**
+ * Parses and merges Prow job config files: parseJobFile for each, presets (from every file) applied to every
+ * job, then assembleJobConfig. Throws a one-line ConfigError naming the file, line and key path.
+ */
+export function parseJobConfig(files: ReadonlyArray<{ path: string; text: string }>): JobConfig {
+  const parsed = files.map((f) => parseJobFile(f.path, f.text));
+  checkPresets(parsed);
+  const presets = presetsOf(parsed);
+  const jobs = runSteps(assembleJobConfigSteps(parsed.map((f) => applyPresetsToFile(f, presets))));
+  if (presets.length > 0) jobs.presets = presets as Array<Record<string, unknown>>;
+  return jobs;
 }

@@ -1,9 +1,9 @@
 // The dashboard's URL: which view, which filters. Shared by the server (to preload the page's API call) and the
 // browser (to read and write the address bar), so a copied link opens the same page. Pure.
 
-export type Display = 'nightly' | 'prchecks' | 'prsingle' | 'behavior';
+export type Display = 'nightly' | 'prchecks' | 'prsingle' | 'behavior' | 'apis';
 
-export const DISPLAYS: readonly Display[] = ['nightly', 'prchecks', 'prsingle', 'behavior'];
+export const DISPLAYS: readonly Display[] = ['nightly', 'prchecks', 'prsingle', 'behavior', 'apis'];
 
 export interface DashboardQuery {
   display: Display;
@@ -18,8 +18,10 @@ export interface DashboardQuery {
   pr?: number;
   repo?: string;
   sha?: string;
-  /** Behavior: ProwJob name or report id. */
+  /** Behavior: ProwJob name or report id. API usage: ProwJob name (run) or job name (job). */
   key?: string;
+  /** API usage: one run's, or the job's last `runs` runs'. */
+  apiScope?: 'run' | 'job';
   /** Column the table is sorted by; empty is the view's default (worst or flakiest first). */
   sort: string;
 }
@@ -68,20 +70,34 @@ export function parseQuery(params: URLSearchParams, pathname = BASE): DashboardQ
   if (repo) q.repo = repo;
   const sha = (params.get('sha') ?? '').trim();
   if (SHA.test(sha)) q.sha = sha.toLowerCase();
+  const apis = /\/apis\/(runs|jobs)\/([^/]+)\/?$/.exec(pathname);
+  if (apis) {
+    q.display = 'apis';
+    q.apiScope = apis[1] === 'runs' ? 'run' : 'job';
+    q.key = decodePart(apis[2]!);
+  }
   if (m) {
     q.display = 'behavior';
-    try {
-      q.key = decodeURIComponent(m[1]!);
-    } catch {
-      q.key = m[1]!;
-    }
+    q.key = decodePart(m[1]!);
   }
   return q;
+}
+
+function decodePart(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** The page URL of a query: only what differs from the defaults, in a stable order. */
 export function pageUrl(q: Partial<DashboardQuery> & { display: Display }): string {
   if (q.display === 'behavior') return `${BASE}/behavior/${encodeURIComponent(q.key ?? '')}`;
+  if (q.display === 'apis') {
+    const runs = q.apiScope === 'job' && q.runs !== undefined && q.runs !== DEFAULTS.runs ? `?runs=${q.runs}` : '';
+    return `${BASE}/apis/${q.apiScope === 'job' ? 'jobs' : 'runs'}/${encodeURIComponent(q.key ?? '')}${runs}`;
+  }
   const p = new URLSearchParams();
   if (q.display !== 'nightly') p.set('display', q.display);
   if (q.display === 'prsingle') {
@@ -118,6 +134,9 @@ export function apiUrlFor(q: DashboardQuery): string | undefined {
     }
     case 'behavior':
       return q.key ? `/api/behavior/${encodeURIComponent(q.key)}` : undefined;
+    case 'apis':
+      if (!q.key) return undefined;
+      return q.apiScope === 'job' ? `/api/apis/jobs/${encodeURIComponent(q.key)}?runs=${q.runs}` : `/api/apis/runs/${encodeURIComponent(q.key)}`;
   }
 }
 
@@ -154,14 +173,15 @@ export function pageRows<T extends { job: string; context?: string; requirement:
   return error ? { rows: out, error } : { rows: out };
 }
 
-/** Applies the job and required filters to rows (the API and the page filter the same way). */
-export function filterRows<T extends { job: string; context?: string; requirement: { required: boolean } }>(
+/** Applies the job and required filters to rows (the API and the page filter the same way): a row matches by its job name, its context or its typeable name. */
+export function filterRows<T extends { job: string; context?: string; typeable?: string; requirement: { required: boolean } }>(
   rows: readonly T[],
   opts: { matches?: (name: string) => boolean; requiredOnly?: boolean },
 ): T[] {
   return rows.filter((r) => {
     if (opts.requiredOnly && !r.requirement.required) return false;
-    if (opts.matches && !opts.matches(r.job) && !(r.context !== undefined && opts.matches(r.context))) return false;
+    const m = opts.matches;
+    if (m && !m(r.job) && !(r.context !== undefined && m(r.context)) && !(r.typeable !== undefined && m(r.typeable))) return false;
     return true;
   });
 }

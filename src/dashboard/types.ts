@@ -32,10 +32,29 @@ export interface MaintainerGroup {
   owners: Owner[];
 }
 
-/** One ProwJob (one attempt of a job on a commit). */
+/** The CI system a job runs on. */
+export type Source = 'prow' | 'actions';
+
+/** What a GitHub Actions attempt adds to its run. */
+export interface ActionsRunInfo {
+  workflow: string;
+  workflowFile?: string;
+  runId: number;
+  /** GitHub's `run_attempt`. */
+  runAttempt: number;
+  jobId: number;
+  event: string;
+  /** GitHub's conclusion, e.g. cancelled (counted as a skip unless the dashboard counts it as a failure). */
+  conclusion: string | null;
+  /** Runner labels. */
+  labels: string[];
+}
+
+/** One attempt of a job on a commit: a ProwJob, or a GitHub Actions job attempt. */
 export interface RunView {
-  /** ProwJob name. */
+  /** The record's name: the ProwJob's, or `actions-<job id>`. */
   prowjob: string;
+  source: Source;
   job: string;
   type: ProwJobType;
   state: ProwJobState;
@@ -46,7 +65,7 @@ export interface RunView {
   end?: string;
   /** From pod start (else creation) to completion. */
   durationSec?: number;
-  /** Deck (Spyglass) link. */
+  /** Deck (Spyglass) link, or the Actions job's page. */
   url?: string;
   description?: string;
   buildId?: string;
@@ -59,11 +78,16 @@ export interface RunView {
   traced: boolean;
   /** The dashboard's Behavior page for a traced PR run. */
   behavior?: string;
+  actions?: ActionsRunInfo;
 }
 
 /** Fields every job row has. */
 export interface JobRowBase {
+  /** A ProwJob's job name, or an Actions job as GitHub's checks list shows it: `<workflow> / <job>`. */
   job: string;
+  source: Source;
+  /** Actions: the name `/test` takes and URLs use (no spaces, no slashes). */
+  typeable?: string;
   type: ProwJobType;
   context?: string;
   requirement: Requirement;
@@ -98,7 +122,7 @@ export interface NightlyView {
 }
 
 /** An attempt, as a row's history shows it. */
-export type AttemptChip = Pick<RunView, 'prowjob' | 'state' | 'outcome' | 'attempt' | 'start' | 'url' | 'traced' | 'behavior'>;
+export type AttemptChip = Pick<RunView, 'prowjob' | 'source' | 'state' | 'outcome' | 'attempt' | 'start' | 'url' | 'traced' | 'behavior'>;
 
 /** A job's attempts on one commit of one PR. */
 export interface CommitAttempts {
@@ -173,6 +197,10 @@ export interface PullView {
   groups: Record<string, MaintainerGroup>;
   totals: { jobs: number; passing: number; failing: number; running: number; skipped: number; flaky: number; reruns: number };
   links: { pull: string; commit: string };
+  /** The PR's CI labels (ok-to-test, needs-ok-to-test, the TDX label) as katabot last saw them. */
+  labels?: string[];
+  /** The commit a TDX approver approved (the TDX label counts for it only). */
+  tdxApprovedSha?: string;
 }
 
 export interface JobRunsView {

@@ -1,6 +1,7 @@
-// The dashboard's views from job results (src/report/results.ts, as the reporter records them). Pure: the shell
+// The dashboard's views from job results (src/render/results.ts, as the reporter records them). Pure: the shell
 // (src/server/dashboard-data.ts) reads the store and passes results in.
-import type { JobResult } from '../report/results.ts';
+import { typeableOf } from '../render/actions-results.ts';
+import type { RunRecord } from '../render/results.ts';
 import type {
   AttemptChip, CommitAttempts, JobRowBase, JobRunsView, MaintainerGroup, NightlyRow, NightlyView, Outcome, PrChecksView, PresubmitRow,
   PullJob, PullSummary, PullView, Requirement, RunDetail, RunView, Weather,
@@ -9,7 +10,7 @@ import { isFinished, outcomeOf, WEATHERS, weatherOf, weatherRank } from './weath
 
 /** What the views need to know about jobs besides their results. */
 export interface Classifier {
-  requirement(r: Pick<JobResult, 'job' | 'context' | 'type' | 'optional'>): Requirement;
+  requirement(r: Pick<RunRecord, 'job' | 'context' | 'type' | 'optional'>): Requirement;
   /** Maintainer group names for a job. */
   maintainers(job: string, context?: string): string[];
   group(name: string): MaintainerGroup | undefined;
@@ -22,30 +23,31 @@ export interface ViewContext {
   githubWebUrl: string;
 }
 
-function timeOf(r: Pick<JobResult, 'start' | 'pending' | 'end'>): number {
+function timeOf(r: Pick<RunRecord, 'start' | 'pending' | 'end'>): number {
   const t = Date.parse(r.start ?? r.pending ?? r.end ?? '');
   return Number.isFinite(t) ? t : 0;
 }
 
-const newestFirst = (a: JobResult, b: JobResult) => timeOf(b) - timeOf(a) || b.name.localeCompare(a.name);
+const newestFirst = (a: RunRecord, b: RunRecord) => timeOf(b) - timeOf(a) || b.name.localeCompare(a.name);
 
 /** The dashboard path of a traced PR run's behavior report. */
 export function behaviorPath(prowjob: string): string {
   return `/dashboard/behavior/${encodeURIComponent(prowjob)}`;
 }
 
-export function attemptChip(r: JobResult): AttemptChip {
-  const { prowjob, state, outcome, attempt, start, url, traced, behavior } = runView(r);
-  const c: AttemptChip = { prowjob, state, outcome, attempt, traced };
+export function attemptChip(r: RunRecord): AttemptChip {
+  const { prowjob, source, state, outcome, attempt, start, url, traced, behavior } = runView(r);
+  const c: AttemptChip = { prowjob, source, state, outcome, attempt, traced };
   if (start) c.start = start;
   if (url) c.url = url;
   if (behavior) c.behavior = behavior;
   return c;
 }
 
-export function runView(r: JobResult): RunView {
+export function runView(r: RunRecord): RunView {
   const v: RunView = {
     prowjob: r.name,
+    source: r.source ?? 'prow',
     job: r.job,
     type: r.type,
     state: r.state,
@@ -68,12 +70,19 @@ export function runView(r: JobResult): RunView {
   if (r.author) v.author = r.author;
   if (r.baseRef) v.baseRef = r.baseRef;
   if (r.traced && r.pull !== undefined) v.behavior = behaviorPath(r.name);
+  if (r.actions) {
+    const a = r.actions;
+    v.actions = { workflow: a.workflow, runId: a.runId, runAttempt: a.runAttempt, jobId: a.jobId, event: a.event, conclusion: a.conclusion, labels: a.labels };
+    if (a.workflowFile) v.actions.workflowFile = a.workflowFile;
+  }
   return v;
 }
 
-function rowBase(r: JobResult, c: Classifier): JobRowBase {
-  const base: JobRowBase = { job: r.job, type: r.type, requirement: c.requirement(r), maintainers: c.maintainers(r.job, r.context) };
+function rowBase(r: RunRecord, c: Classifier): JobRowBase {
+  const base: JobRowBase = { job: r.job, source: r.source ?? 'prow', type: r.type, requirement: c.requirement(r), maintainers: c.maintainers(r.job, r.context) };
   if (r.context) base.context = r.context;
+  const typeable = typeableOf(r);
+  if (typeable) base.typeable = typeable;
   return base;
 }
 
@@ -92,7 +101,7 @@ function groupsOf(rows: ReadonlyArray<{ maintainers: string[] }>, c: Classifier)
 // ---------------------------------------------------------------------------------------------------------------
 // Nightly
 
-export function nightlyRow(history: readonly JobResult[], window: number, c: Classifier): NightlyRow | undefined {
+export function nightlyRow(history: readonly RunRecord[], window: number, c: Classifier): NightlyRow | undefined {
   const sorted = [...history].sort(newestFirst);
   const newest = sorted[0];
   if (!newest) return undefined;
@@ -139,7 +148,7 @@ export function worstFirst(a: NightlyRow, b: NightlyRow): number {
 }
 
 /** Periodic jobs with their last `window` finished runs. `histories`: newest results of every job (any type). */
-export function nightlyView(histories: ReadonlyMap<string, readonly JobResult[]>, window: number, ctx: ViewContext): NightlyView {
+export function nightlyView(histories: ReadonlyMap<string, readonly RunRecord[]>, window: number, ctx: ViewContext): NightlyView {
   const jobs: NightlyRow[] = [];
   for (const history of histories.values()) {
     const periodic = history.filter((r) => r.type === 'periodic');
@@ -166,7 +175,7 @@ export function pullKey(repo: string, pull: number): string {
 }
 
 /** Recent PRs from job histories: newest activity first. */
-export function recentPulls(histories: Iterable<readonly JobResult[]>, limit: number): Array<{ repo: string; pull: number; updated: number }> {
+export function recentPulls(histories: Iterable<readonly RunRecord[]>, limit: number): Array<{ repo: string; pull: number; updated: number }> {
   const seen = new Map<string, { repo: string; pull: number; updated: number }>();
   for (const history of histories) {
     for (const r of history) {
@@ -181,12 +190,13 @@ export function recentPulls(histories: Iterable<readonly JobResult[]>, limit: nu
   return [...seen.values()].sort((a, b) => b.updated - a.updated || b.pull - a.pull).slice(0, limit);
 }
 
-function byAttempt(a: JobResult, b: JobResult): number {
-  return (a.attempt ?? 1) - (b.attempt ?? 1) || timeOf(a) - timeOf(b);
+/** Attempts in order: a GitHub Actions job's runs by run, then by `run_attempt`; ProwJobs by attempt number. */
+function byAttempt(a: RunRecord, b: RunRecord): number {
+  return (a.actions?.runId ?? 0) - (b.actions?.runId ?? 0) || (a.attempt ?? 1) - (b.attempt ?? 1) || timeOf(a) - timeOf(b);
 }
 
 /** Failed, then passed later on the same commit. */
-export function isFlaky(attempts: ReadonlyArray<{ state: JobResult['state'] }>): boolean {
+export function isFlaky(attempts: ReadonlyArray<{ state: RunRecord['state'] }>): boolean {
   let failed = false;
   for (const a of attempts) {
     const o = outcomeOf(a.state);
@@ -196,14 +206,14 @@ export function isFlaky(attempts: ReadonlyArray<{ state: JobResult['state'] }>):
   return false;
 }
 
-function newestOutcome(attempts: readonly JobResult[]): Outcome {
+function newestOutcome(attempts: readonly RunRecord[]): Outcome {
   const last = attempts[attempts.length - 1];
   return last ? outcomeOf(last.state) : 'running';
 }
 
 /** A PR's results grouped by commit and job (attempts in order). Commits newest first. */
-function commitsOf(results: readonly JobResult[]): Array<{ sha: string; updated: number; jobs: Map<string, JobResult[]> }> {
-  const bySha = new Map<string, { sha: string; updated: number; jobs: Map<string, JobResult[]> }>();
+function commitsOf(results: readonly RunRecord[]): Array<{ sha: string; updated: number; jobs: Map<string, RunRecord[]> }> {
+  const bySha = new Map<string, { sha: string; updated: number; jobs: Map<string, RunRecord[]> }>();
   for (const r of results) {
     if (r.type !== 'presubmit' && r.type !== 'batch') continue;
     const sha = r.sha ?? '';
@@ -222,7 +232,7 @@ function pullLink(web: string, repo: string, pull: number): string {
   return `${web.replace(/\/+$/, '')}/${repo}/pull/${pull}`;
 }
 
-export function pullSummary(repo: string, pull: number, results: readonly JobResult[], ctx: ViewContext): PullSummary | undefined {
+export function pullSummary(repo: string, pull: number, results: readonly RunRecord[], ctx: ViewContext): PullSummary | undefined {
   const commits = commitsOf(results);
   const head = commits[0];
   if (!head) return undefined;
@@ -252,8 +262,8 @@ export function pullSummary(repo: string, pull: number, results: readonly JobRes
 }
 
 /** Presubmits over the given PRs, one row per job: runs, failures, reruns and flakiness. Flakiest first. */
-export function prChecksView(pulls: ReadonlyArray<{ repo: string; pull: number; results: readonly JobResult[] }>, ctx: ViewContext): PrChecksView {
-  const rows = new Map<string, { row: PresubmitRow; newest: JobResult; prs: Set<string>; finishedCommits: number }>();
+export function prChecksView(pulls: ReadonlyArray<{ repo: string; pull: number; results: readonly RunRecord[] }>, ctx: ViewContext): PrChecksView {
+  const rows = new Map<string, { row: PresubmitRow; newest: RunRecord; prs: Set<string>; finishedCommits: number }>();
   const summaries: PullSummary[] = [];
   for (const p of pulls) {
     const summary = pullSummary(p.repo, p.pull, p.results, ctx);
@@ -310,7 +320,7 @@ export function prChecksView(pulls: ReadonlyArray<{ repo: string; pull: number; 
 }
 
 /** One PR: every job on one commit (the newest unless `sha` names another), with each attempt. */
-export function pullView(repo: string, pull: number, results: readonly JobResult[], sha: string | undefined, ctx: ViewContext): PullView | undefined {
+export function pullView(repo: string, pull: number, results: readonly RunRecord[], sha: string | undefined, ctx: ViewContext): PullView | undefined {
   const commits = commitsOf(results);
   if (commits.length === 0) return undefined;
   const chosen = (sha && commits.find((c) => c.sha.toLowerCase().startsWith(sha.toLowerCase()))) || commits[0]!;
@@ -361,7 +371,7 @@ export function pullView(repo: string, pull: number, results: readonly JobResult
 // ---------------------------------------------------------------------------------------------------------------
 // One job, one run
 
-export function jobRunsView(job: string, history: readonly JobResult[], limit: number, ctx: ViewContext): JobRunsView {
+export function jobRunsView(job: string, history: readonly RunRecord[], limit: number, ctx: ViewContext): JobRunsView {
   const sorted = [...history].sort(newestFirst);
   const newest = sorted[0];
   const requirement = newest ? ctx.classifier.requirement(newest) : ctx.classifier.requirement({ job, type: 'periodic' });
@@ -380,7 +390,7 @@ export function jobRunsView(job: string, history: readonly JobResult[], limit: n
   return v;
 }
 
-export function runDetail(run: JobResult, attempts: readonly JobResult[], ctx: ViewContext): RunDetail {
+export function runDetail(run: RunRecord, attempts: readonly RunRecord[], ctx: ViewContext): RunDetail {
   const maintainers = ctx.classifier.maintainers(run.job, run.context);
   return {
     generatedAt: ctx.now.toISOString(),

@@ -2,16 +2,10 @@
 // runs (requested_action: Re-run, Trace). Each starts a new ProwJob for that job, with a new check run.
 import type { Context } from 'probot';
 import { GitHub } from '../adapters/github.ts';
-import { CHECK_ACTIONS } from '../report/check-run.ts';
+import { isOurApp } from '../plan/deliveries.ts';
+import { CHECK_ACTIONS } from '../render/check-run.ts';
 import type { HandlerDeps } from './deps.ts';
 import { rerunFromChecks } from './rerun.ts';
-
-/** Whether a check run or suite belongs to this App (GitHub sends other Apps' events to repo webhooks). */
-export async function isOurApp(deps: HandlerDeps, app: { slug?: string | null } | null | undefined): Promise<boolean> {
-  if (!app?.slug) return true;
-  const bot = (await deps.botLogin()).toLowerCase().replace(/\[bot\]$/, '');
-  return app.slug.toLowerCase() === bot;
-}
 
 export async function onCheckRun(deps: HandlerDeps, context: Context<'check_run'>): Promise<void> {
   const { payload } = context;
@@ -22,17 +16,16 @@ export async function onCheckRun(deps: HandlerDeps, context: Context<'check_run'
     if (id === CHECK_ACTIONS.trace.identifier) traced = true;
     else if (id !== CHECK_ACTIONS.rerun.identifier) return;
   } else if (payload.action !== 'rerequested') return;
-  if (!run.external_id || !(await isOurApp(deps, run.app))) return;
+  if (!run.external_id || !isOurApp(await deps.botLogin(), run.app)) return;
 
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
-  const outcome = await rerunFromChecks(deps, gh, {
+  await rerunFromChecks(deps, gh, {
     requester: payload.sender?.login ?? '',
     headSha: run.head_sha,
     pullNumbers: (run.pull_requests ?? []).map((p) => p.number),
-    targets: [{ prowjob: run.external_id, context: run.name }],
+    prowjobs: [run.external_id],
     traced,
     delivery: context.id,
     purpose: `check-run:${run.id}:${traced ? 'trace' : 'rerun'}`,
   });
-  deps.log.debug({ checkRun: run.id, outcome: 'ran' in outcome ? outcome.ran.map((pj) => pj.metadata.name) : outcome.skipped }, 'check_run handled');
 }

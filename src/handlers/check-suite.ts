@@ -2,7 +2,7 @@
 // failed jobs, as /retest would.
 import type { Context } from 'probot';
 import { GitHub } from '../adapters/github.ts';
-import { isOurApp } from './check-run.ts';
+import { isOurApp } from '../plan/deliveries.ts';
 import type { HandlerDeps } from './deps.ts';
 import { rerunFromChecks } from './rerun.ts';
 
@@ -10,18 +10,17 @@ export async function onCheckSuite(deps: HandlerDeps, context: Context<'check_su
   const { payload } = context;
   if (payload.action !== 'rerequested') return;
   const suite = payload.check_suite;
-  if (!(await isOurApp(deps, suite.app))) return;
+  if (!isOurApp(await deps.botLogin(), suite.app)) return;
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
   const failed = await gh.failedCheckRunsInSuite(suite.id);
   if (failed.length === 0) return;
-  const outcome = await rerunFromChecks(deps, gh, {
+  await rerunFromChecks(deps, gh, {
     requester: payload.sender?.login ?? '',
     headSha: suite.head_sha,
     pullNumbers: (suite.pull_requests ?? []).map((p) => p.number),
-    targets: failed.map((r) => ({ prowjob: r.external_id, context: r.name })),
+    prowjobs: failed.map((r) => r.external_id),
     traced: false,
     delivery: context.id,
     purpose: `check-suite:${suite.id}`,
   });
-  deps.log.debug({ suite: suite.id, outcome: 'ran' in outcome ? outcome.ran.map((pj) => pj.metadata.name) : outcome.skipped }, 'check_suite handled');
 }

@@ -124,6 +124,71 @@ export const PAYLOAD_SCHEMAS: Record<string, Schema> = {
     },
     ['check_suite'],
   ),
+  workflow_run: event(
+    {
+      workflow_run: {
+        type: 'object',
+        required: ['id', 'workflow_id', 'event', 'head_sha', 'created_at', 'html_url'],
+        properties: {
+          id,
+          workflow_id: id,
+          name: { type: ['string', 'null'] },
+          path: { type: ['string', 'null'] },
+          event: nonEmpty,
+          status: { type: ['string', 'null'] },
+          conclusion: { type: ['string', 'null'] },
+          head_sha: sha,
+          head_branch: { type: ['string', 'null'] },
+          run_attempt: { type: ['integer', 'null'] },
+          created_at: str,
+          html_url: str,
+          pull_requests: { anyOf: [{ type: 'null' }, pullNumbers] },
+        },
+      },
+    },
+    ['workflow_run'],
+  ),
+  workflow_job: event(
+    {
+      workflow_job: {
+        type: 'object',
+        required: ['id', 'run_id', 'name', 'head_sha', 'status'],
+        properties: {
+          id,
+          run_id: id,
+          run_attempt: { type: ['integer', 'null'] },
+          name: nonEmpty,
+          workflow_name: { type: ['string', 'null'] },
+          head_sha: sha,
+          status: nonEmpty,
+          conclusion: { type: ['string', 'null'] },
+          html_url: { type: ['string', 'null'] },
+          labels: { type: ['array', 'null'], items: str },
+        },
+      },
+    },
+    ['workflow_job'],
+  ),
+  // A push has no action. The deleted ref's `after` is all zeros, which `sha` allows.
+  push: {
+    type: 'object',
+    required: ['ref', 'after', 'repository'],
+    properties: {
+      ref: { type: 'string', pattern: '^refs/(heads|tags)/.+' },
+      after: sha,
+      deleted: maybeBool,
+      compare: { type: ['string', 'null'] },
+      commits: {
+        type: ['array', 'null'],
+        items: {
+          type: 'object',
+          properties: Object.fromEntries(['added', 'removed', 'modified'].map((k) => [k, { type: ['array', 'null'], items: str }])),
+        },
+      },
+      repository: { ...repository, required: ['name', 'owner', 'html_url'], properties: { ...(repository['properties'] as Schema), html_url: str } },
+      installation: { type: 'object', properties: { id } },
+    },
+  },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: true });

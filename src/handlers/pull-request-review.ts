@@ -2,8 +2,8 @@
 import type { Context } from 'probot';
 import { GitHub, pullFacts, type PullPayload } from '../adapters/github.ts';
 import { isSelfLogin } from '../policy/trust.ts';
-import { handleCommands } from './commands.ts';
 import type { HandlerDeps } from './deps.ts';
+import { handleText } from './text.ts';
 
 export async function onPullRequestReview(deps: HandlerDeps, context: Context<'pull_request_review'>): Promise<void> {
   const { payload } = context;
@@ -13,7 +13,7 @@ export async function onPullRequestReview(deps: HandlerDeps, context: Context<'p
   const reviewer = payload.review.user?.login ?? '';
   if (isSelfLogin(await deps.botLogin(), reviewer)) return;
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
-  await handleCommands(deps, gh, {
+  await handleText(deps, gh, {
     pr: pullFacts(payload.pull_request as unknown as PullPayload),
     commenter: reviewer,
     body,

@@ -1,6 +1,7 @@
 // Links to a ProwJob in Deck: Spyglass URLs computed as plank computes status.url (pkg/pjutil JobURL,
 // pkg/gcsupload PathsForJob, pkg/pod-utils/gcs target.go), else Deck's /prowjob page. Pure.
-import type { DecorationConfig, ProwConfig, ProwJob } from './types.ts';
+import type { ProwJob } from './types.ts';
+import type { DecorationConfig, ProwConfig } from '../config/prow-types.ts';
 
 /** Prow's Plank.GetJobURLPrefix: gcs_configuration.job_url_prefix, else job_url_prefix_config by org/repo > org > '*'; a trailing `gcs/` is dropped. */
 export function jobUrlPrefix(pj: ProwJob, prow: ProwConfig): string {

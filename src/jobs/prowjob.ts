@@ -1,16 +1,12 @@
 // ProwJob objects shaped as Prow's trigger creates them (pkg/pjutil/pjutil.go NewPresubmit/PresubmitSpec,
 // pkg/pod-utils/decorate/podspec.go LabelsAndAnnotationsForSpec, pkg/config defaulting). Pure.
-import type { DecorationConfig, JobBase, Periodic, Postsubmit, Presubmit, ProwConfig, ProwJob, ProwJobDefault, ProwJobSpec, ProwJobType, Refs } from './types.ts';
+import type { ProwJob, ProwJobSpec, ProwJobType } from './types.ts';
+import type { DecorationConfig, JobBase, Periodic, Postsubmit, Presubmit, ProwConfig, ProwJobDefault, Refs } from '../config/prow-types.ts';
+import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_TENANT_ID } from '../config/prow-types.ts';
 import { ANNOTATIONS, LABELS } from './types.ts';
 import { contextOf, rerunCommandOf } from './select.ts';
-import { sanitizeLabels, truncateLabelValue } from './labels.ts';
+import { sanitizeLabels, truncateLabelValue } from '../config/k8s-labels.ts';
 
-/** kube.DefaultClusterAlias */
-export const DEFAULT_CLUSTER = 'default';
-/** Prow's default for pod_namespace and prowjob_namespace when config.yaml does not set them. */
-export const DEFAULT_NAMESPACE = 'default';
-/** config.DefaultTenantID */
-export const DEFAULT_TENANT_ID = 'GlobalDefaultID';
 
 export interface PresubmitJobInput {
   presubmit: Presubmit;
@@ -45,6 +41,11 @@ export interface PostsubmitJobInput {
   baseRef: string;
   baseSha: string;
   repoLink: string;
+  /**
+   * refs.base_link. Prow's push handler uses the push event's `compare` URL; without it, the commit link
+   * (`<repoLink>/commit/<baseSha>`).
+   */
+  baseLink?: string;
   eventGuid?: string;
   now: Date;
   extraLabels?: Record<string, string>;
@@ -95,27 +96,86 @@ export function entryMatches(entry: { repo?: string; cluster?: string }, orgRepo
   return (r === '' || r === '*' || r === org || r === orgRepo) && (c === '' || c === '*' || c === cluster);
 }
 
+type Obj = Record<string, unknown>;
+
+/** Go zero-or-nil tests, as the ApplyDefault methods use them. */
+const unset = (v: unknown): boolean => v === undefined || v === null;
+const unsetOrEmpty = (v: unknown): boolean => unset(v) || v === '' || (Array.isArray(v) && v.length === 0);
+
+/** Copies each field of `def` into `merged` where `isUnset(merged[field])`. */
+function fillFrom(merged: Obj, def: Obj, fields: readonly string[], isUnset: (v: unknown) => boolean): void {
+  for (const f of fields) if (isUnset(merged[f]) && !unset(def[f])) merged[f] = deepCopy(def[f]);
+}
+
+/** A sub-struct's ApplyDefault: nil on either side takes the other; otherwise field by field. */
+function applyNested(d: unknown, def: unknown, merge: (merged: Obj, def: Obj) => void): unknown {
+  if (!isRecord(d)) return isRecord(def) ? deepCopy(def) : d;
+  if (!isRecord(def)) return d;
+  const merged = deepCopy(d);
+  merge(merged, def);
+  return merged;
+}
+
+const DECORATION_POINTER_FIELDS = [
+  'timeout', 'grace_period', 'gcs_credentials_secret', 's3_credentials_secret', 'default_service_account_name', 'skip_cloning',
+  'cookiefile_secret', 'oauth_token_secret', 'github_app_private_key_secret', 'censor_secrets', 'upload_ignores_interrupts',
+  'set_limit_equals_memory_request', 'default_memory_request', 'pod_pending_timeout', 'pod_running_timeout', 'pod_unscheduled_timeout',
+  'run_as_user', 'run_as_group', 'fs_group', 'blobless_fetch',
+] as const;
+const DECORATION_LIST_FIELDS = ['ssh_key_secrets', 'ssh_host_fingerprints', 'github_api_endpoints', 'sparse_checkout_files'] as const;
+
+/**
+ * prowapi DecorationConfig.ApplyDefault: fields `d` leaves unset (nil pointers, empty lists, an empty
+ * github_app_id) take `def`'s; utility images and GCS settings merge field by field (an empty string is unset),
+ * each utility container's resources are replaced as a whole, censoring and scheduling options merge per field.
+ */
+export function applyDecorationDefault(d: DecorationConfig | undefined, def: DecorationConfig | undefined): DecorationConfig | undefined {
+  if (!d) return deepCopy(def);
+  if (!def) return deepCopy(d);
+  const merged: Obj = deepCopy(d);
+  merged['utility_images'] = applyNested(merged['utility_images'], def.utility_images, (m, x) => fillFrom(m, x, ['clonerefs', 'initupload', 'entrypoint', 'sidecar'], unsetOrEmpty));
+  merged['resources'] = applyNested(merged['resources'], def['resources'], (m, x) => fillFrom(m, x, ['clonerefs', 'initupload', 'place_entrypoint', 'sidecar'], unset));
+  merged['gcs_configuration'] = applyNested(merged['gcs_configuration'], def.gcs_configuration, (m, x) => {
+    fillFrom(m, x, ['bucket', 'path_prefix', 'path_strategy', 'default_org', 'default_repo', 'job_url_prefix', 'local_output_dir'], unsetOrEmpty);
+    fillFrom(m, x, ['compress_file_types'], unset);
+    // Prow copies the default media types over the job's own (the default wins for a type both name).
+    if (isRecord(x['mediaTypes']) && Object.keys(x['mediaTypes']).length > 0) m['mediaTypes'] = { ...(isRecord(m['mediaTypes']) ? m['mediaTypes'] : {}), ...x['mediaTypes'] };
+  });
+  merged['censoring_options'] = applyNested(merged['censoring_options'], def['censoring_options'], (m, x) => fillFrom(m, x, ['censoring_concurrency', 'censoring_buffer_size', 'include_directories', 'exclude_directories', 'minimum_secret_length'], unset));
+  merged['scheduling_options'] = applyNested(merged['scheduling_options'], def['scheduling_options'], (m, x) => fillFrom(m, x, ['affinity', 'tolerations'], unset));
+  fillFrom(merged, def, DECORATION_POINTER_FIELDS, unset);
+  fillFrom(merged, def, DECORATION_LIST_FIELDS, unsetOrEmpty);
+  fillFrom(merged, def, ['github_app_id'], unsetOrEmpty);
+  for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
+  return merged as DecorationConfig;
+}
+
 /**
  * Prow's Plank.mergeDefaultDecorationConfig: every matching `default_decoration_config_entries` entry in order
- * (later wins), then the job's own decoration_config on top. Always an object (possibly empty).
+ * (later wins), then the job's own decoration_config on top (DecorationConfig.ApplyDefault). Always an object.
  */
 export function mergedDecorationConfig(prow: ProwConfig, orgRepo: string, cluster: string, jobDC: DecorationConfig | undefined): DecorationConfig {
   let merged: DecorationConfig | undefined;
   for (const entry of prow.plank?.default_decoration_config_entries ?? []) {
-    if (entryMatches(entry, orgRepo, cluster)) merged = deepMerge(merged, entry.config);
+    if (entryMatches(entry, orgRepo, cluster)) merged = applyDecorationDefault(entry.config, merged);
   }
-  return deepMerge(merged, jobDC) ?? {};
+  return applyDecorationDefault(jobDC, merged) ?? {};
 }
 
-/** Prow's ProwConfig.mergeProwJobDefault, with tenant_id defaulting to GlobalDefaultID. */
+/** Prow's ProwConfig.mergeProwJobDefault (ProwJobDefault.ApplyDefault), with tenant_id defaulting to GlobalDefaultID. */
 export function mergedProwJobDefault(prow: ProwConfig, orgRepo: string, cluster: string, jobDefault: ProwJobDefault | undefined): ProwJobDefault {
+  const apply = (d: ProwJobDefault | undefined, def: ProwJobDefault | undefined): ProwJobDefault | undefined =>
+    (applyNested(d, def, (m, x) => {
+      fillFrom(m, x, ['resultstore_config'], unset);
+      fillFrom(m, x, ['tenant_id'], unsetOrEmpty);
+    }) as ProwJobDefault | undefined);
   let merged: ProwJobDefault | undefined;
   for (const entry of prow.prowjob_default_entries ?? []) {
-    if (entryMatches(entry, orgRepo, cluster)) merged = deepMerge(merged, entry.config);
+    if (entryMatches(entry, orgRepo, cluster)) merged = apply(entry.config, merged);
   }
-  const out = deepMerge(merged, jobDefault) ?? {};
+  const out = apply(jobDefault, merged) ?? {};
   if (!out.tenant_id) out.tenant_id = DEFAULT_TENANT_ID;
-  return out;
+  return deepCopy(out);
 }
 
 /** Prow's ShouldDecorate: the job's own `decorate`, else `decorate_all_jobs`. */
@@ -161,15 +221,31 @@ function specFromJobBase(job: JobBase, prow: ProwConfig, orgRepo: string): ProwJ
   if (job.error_on_eviction === true) spec.error_on_eviction = true;
   if (job.job_queue_name) spec.job_queue_name = job.job_queue_name;
   if (job.hidden === true) spec.hidden = true;
-  if (isRecord(job.reporter_config)) spec.reporter_config = deepCopy(job.reporter_config);
+  if (isRecord(job.reporter_config)) spec.reporter_config = withSlackReportDefault(deepCopy(job.reporter_config));
   if (isRecord(job.rerun_auth_config)) spec.rerun_auth_config = deepCopy(job.rerun_auth_config);
   if (isRecord(job['pipeline_run_spec'])) spec.pipeline_run_spec = deepCopy(job['pipeline_run_spec']);
   if (isRecord(job['tekton_pipeline_run_spec'])) spec.tekton_pipeline_run_spec = deepCopy(job['tekton_pipeline_run_spec']);
   if (job.spec !== undefined && job.spec !== null) spec.pod_spec = completePodSpec(job.spec);
+  // Decorated jobs carry plank's defaults merged in; an undecorated job's own decoration_config passes as written.
   if (shouldDecorate(job, prow)) spec.decoration_config = mergedDecorationConfig(prow, orgRepo, cluster, job.decoration_config);
+  else if (isRecord(job.decoration_config)) spec.decoration_config = deepCopy(job.decoration_config);
   if (Array.isArray(job.extra_refs) && job.extra_refs.length > 0) spec.extra_refs = job.extra_refs.map((r) => decorateRefs(deepCopy(r), spec.decoration_config));
   spec.prowjob_defaults = mergedProwJobDefault(prow, orgRepo, cluster, isRecord(job.prowjob_defaults) ? job.prowjob_defaults : undefined);
   return spec;
+}
+
+/**
+ * pjutil's setReportDefault: a Slack reporter config without `report` gets `report: false` when it lists no job
+ * states (`job_states_to_report: []`), else `report: true`; the empty list itself is dropped as Go's omitempty does.
+ */
+function withSlackReportDefault(rc: Record<string, unknown>): Record<string, unknown> {
+  const slack = rc['slack'];
+  if (!isRecord(slack) || typeof slack['report'] === 'boolean') return rc;
+  const states = slack['job_states_to_report'];
+  const none = Array.isArray(states) && states.length === 0;
+  if (none) delete slack['job_states_to_report'];
+  slack['report'] = !none;
+  return rc;
 }
 
 /** Prow's DecorateRefs: blobless_fetch from the decoration config when the refs do not say. */
@@ -185,7 +261,17 @@ function completePrimaryRefs(refs: Refs, job: JobBase, dc: DecorationConfig | un
   if (job.skip_submodules === true) refs['skip_submodules'] = true;
   if (typeof job.clone_depth === 'number' && job.clone_depth > 0) refs['clone_depth'] = job.clone_depth;
   if (job.skip_fetch_head === true) refs['skip_fetch_head'] = true;
-  return decorateRefs(refs, dc);
+  const out = decorateRefs(refs, dc);
+  const sparse = dc?.['sparse_checkout_files'];
+  if (Array.isArray(sparse) && sparse.length > 0) out['sparse_checkout_files'] = deepCopy(sparse);
+  return out;
+}
+
+/** PresubmitSpec / PostsubmitSpec: only the Jenkins branch-source flag is carried over. */
+function jenkinsSpecOf(job: Presubmit | Postsubmit): { github_branch_source_job?: boolean } | undefined {
+  const js = job['jenkins_spec'];
+  if (!isRecord(js)) return undefined;
+  return js['github_branch_source_job'] === true ? { github_branch_source_job: true } : {};
 }
 
 /**
@@ -216,14 +302,15 @@ export function labelsAndAnnotationsForSpec(spec: ProwJobSpec, extraLabels: Reco
   return { labels: sanitizeLabels(labels).labels, annotations };
 }
 
-function newProwJob(spec: ProwJobSpec, input: { name: string; namespace: string; now: Date }, extraLabels: Record<string, string>, extraAnnotations: Record<string, string>): ProwJob {
+/** pjutil.NewProwJob: labels and annotations, then state `triggered`, or `scheduling` when Prow's scheduler is on. */
+function newProwJob(spec: ProwJobSpec, input: { name: string; namespace: string; now: Date; prow: ProwConfig }, extraLabels: Record<string, string>, extraAnnotations: Record<string, string>): ProwJob {
   const { labels, annotations } = labelsAndAnnotationsForSpec(spec, extraLabels, extraAnnotations);
   return {
     apiVersion: 'prow.k8s.io/v1',
     kind: 'ProwJob',
     metadata: { name: input.name, namespace: input.namespace, labels, annotations },
     spec,
-    status: { startTime: goTime(input.now), state: 'triggered' },
+    status: { startTime: goTime(input.now), state: input.prow.scheduler?.enabled === true ? 'scheduling' : 'triggered' },
   };
 }
 
@@ -268,6 +355,8 @@ export function buildPresubmitProwJob(input: PresubmitJobInput): ProwJob {
     context: contextOf(p),
     rerun_command: rerunCommandOf(p),
   };
+  const jenkins = jenkinsSpecOf(p);
+  if (jenkins) spec.jenkins_spec = jenkins;
   copyRest(spec, base);
   const labels: Record<string, string> = { ...stringMap(p.labels), ...(input.extraLabels ?? {}) };
   if (input.retest) labels[LABELS.retest] = 'true';
@@ -287,7 +376,7 @@ export function buildPostsubmitProwJob(input: PostsubmitJobInput): ProwJob {
     repo_link: input.repoLink,
     base_ref: input.baseRef,
     base_sha: input.baseSha,
-    base_link: `${input.repoLink}/commit/${input.baseSha}`,
+    base_link: input.baseLink ?? `${input.repoLink}/commit/${input.baseSha}`,
   };
   const spec: ProwJobSpec = {
     type: 'postsubmit',
@@ -299,6 +388,8 @@ export function buildPostsubmitProwJob(input: PostsubmitJobInput): ProwJob {
     report: !p.skip_report,
     context: p.context || p.name,
   };
+  const jenkins = jenkinsSpecOf(p);
+  if (jenkins) spec.jenkins_spec = jenkins;
   copyRest(spec, base);
   const labels: Record<string, string> = { ...stringMap(p.labels), ...(input.extraLabels ?? {}) };
   if (input.eventGuid) labels[LABELS.eventGuid] = input.eventGuid;

@@ -8,7 +8,9 @@
 import type { TracePolicy } from '../config/types.ts';
 import type { V1Container, V1PodSpec, V1Volume } from '@kubernetes/client-node';
 import { PACKAGES_ENV, bundlePackages, packageId, type BpfPackage } from '../bpf/package.ts';
+import { shouldDecorate } from './prowjob.ts';
 import { LABELS, type ProwJob } from './types.ts';
+import { type JobBase, type ProwConfig } from '../config/prow-types.ts';
 
 export const TRACER_CONTAINER = 'katabot-tracer';
 export const TRACE_VOLUME = 'katabot-trace';
@@ -22,6 +24,13 @@ export const TRACE_RUNTIME_ANNOTATION = 'katabot.dev/trace-runtime';
 const PROW_LOG_DIR = '/logs';
 /** How long a test container waits for the tracer before it starts anyway. */
 export const READY_WAIT_SECONDS = 60;
+/** The tracer image's scripts and manifests for tracing the Kata pods of a cluster the job builds
+ * (scripts/kata-trace.sh, deploy/kata-trace), copied where the test containers see them. */
+export const KATA_TRACE_DIR = `${TRACE_SHARED_DIR}/kata`;
+export const KATA_TRACE_SCRIPT = `${KATA_TRACE_DIR}/scripts/kata-trace.sh`;
+/** The test containers' variable naming that script: a job that builds a Kata cluster calls it when it is set. */
+export const KATA_TRACE_ENV = 'KATABOT_KATA_TRACE';
+const KATA_TRACE_INIT = 'katabot-kata-trace';
 
 export type TraceRuntime = 'kata' | 'runc';
 
@@ -73,14 +82,35 @@ function tracerContainer(policy: TracePolicy, runtime: TraceRuntime, markerFiles
   };
 }
 
-function withWaitForTracer(c: V1Container): V1Container {
+/** Copies the tracer image's Kata tracing scripts and manifests into the shared volume before the job starts. */
+function kataTraceInit(policy: TracePolicy): V1Container {
+  return {
+    name: KATA_TRACE_INIT,
+    image: policy.image,
+    command: ['/bin/sh', '-c', `mkdir -p ${KATA_TRACE_DIR} && cp -r /app/scripts /app/deploy ${KATA_TRACE_DIR}/`],
+    volumeMounts: [{ name: TRACE_VOLUME, mountPath: TRACE_SHARED_DIR }],
+  };
+}
+
+function withWaitForTracer(c: V1Container, env: V1Container['env'] = []): V1Container {
   const mounts = [...(c.volumeMounts ?? []), { name: TRACE_VOLUME, mountPath: TRACE_SHARED_DIR, readOnly: true }];
+  if (env.length > 0) c = { ...c, env: [...(c.env ?? []).filter((e) => !env.some((x) => x.name === e.name)), ...env] };
   if (!c.command || c.command.length === 0) {
     // Without a command the image's entrypoint runs and cannot be wrapped; Prow rejects such containers anyway.
     return { ...c, volumeMounts: mounts };
   }
   const { args, ...rest } = c;
   return { ...rest, command: ['/bin/sh', '-c', WAIT_FOR_TRACER_SCRIPT, 'katabot-wait-for-tracer', ...c.command, ...(args ?? [])], volumeMounts: mounts };
+}
+
+/**
+ * Why a presubmit cannot carry the tracer, or undefined when it can: it needs a pod spec (a Kubernetes job) and
+ * Prow's decoration (which uploads $ARTIFACTS, and so the trace). injectTracer refuses the same jobs.
+ */
+export function traceProblem(job: Pick<JobBase, 'spec' | 'decorate'>, prow: ProwConfig): string | undefined {
+  if (!job.spec) return 'it has no pod spec: only jobs Prow runs on Kubernetes can be traced';
+  if (!shouldDecorate(job, prow)) return `it is not decorated (\`decorate: true\`), so nothing would upload the trace ($ARTIFACTS/${TRACE_ARTIFACT})`;
+  return undefined;
 }
 
 /**
@@ -107,8 +137,13 @@ export function injectTracer(pj: ProwJob, policy: TracePolicy, probes: TraceProb
 
   const runtime = traceRuntime(pod, policy);
   out.metadata.annotations = { ...out.metadata.annotations, [TRACE_RUNTIME_ANNOTATION]: runtime };
+  // A runc job pod may build a cluster with Kata in it: scripts/kata-trace.sh traces its Kata pods (the job calls
+  // it when KATABOT_KATA_TRACE is set; docs/tracing-kata-and-runc.md "The traced job").
+  const kataEnv: V1Container['env'] = runtime === 'runc'
+    ? [{ name: KATA_TRACE_ENV, value: KATA_TRACE_SCRIPT }, { name: 'KATABOT_IMAGE', value: policy.image }] : [];
   // With more than one container, Prow names marker files after containers, so every container needs a name.
-  const testContainers = pod.containers.map((c, i) => withWaitForTracer({ ...c, name: c.name || (i === 0 ? 'test' : `test-${i}`) }));
+  const testContainers = pod.containers.map((c, i) => withWaitForTracer({ ...c, name: c.name || (i === 0 ? 'test' : `test-${i}`) }, kataEnv));
+  if (runtime === 'runc') pod.initContainers = [...(pod.initContainers ?? []).filter((c) => c.name !== KATA_TRACE_INIT), kataTraceInit(policy)];
   const markers = testContainers.map((c) => `${PROW_LOG_DIR}/${c.name}-marker.txt`);
   pod.containers = [...testContainers, tracerContainer(policy, runtime, markers, probes)];
 

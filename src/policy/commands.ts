@@ -26,9 +26,9 @@ export type ReplyKind =
 
 export interface CommandDecision {
   /**
-   * Carry out the command: start its jobs (test, test-all, retest, retest-required, ok-to-test: the
-   * /test all set, ok-to-test-tdx: the TDX jobs, trace), or answer it with help (help, test-help,
-   * retest-with-target). Labels are changed whether or not anything runs.
+   * Carry out the command: start its jobs (test, test-all, retest, retest-required, test-manual-required,
+   * ok-to-test: the /test all set, ok-to-test-tdx: the TDX jobs, trace), or answer it with help (help,
+   * test-help, retest-with-target). Labels are changed whether or not anything runs.
    */
   run: boolean;
   addLabels: string[];
@@ -57,7 +57,8 @@ function staleNeedsOkToTest(labels: readonly string[]): string[] {
 
 export function decideCommand(cmd: ParsedCommand, ctx: CommandContext): CommandDecision {
   const { policy, labels } = ctx;
-  const mayTest = ctx.commenterTrusted || ctx.prTrusted;
+  // Read trust only where a command needs it: the shell may fetch it lazily (src/plan/facts.ts).
+  const mayTest = (): boolean => ctx.commenterTrusted || ctx.prTrusted;
   switch (cmd.name) {
     case 'help':
       return decision(true);
@@ -67,9 +68,10 @@ export function decideCommand(cmd: ParsedCommand, ctx: CommandContext): CommandD
     case 'test-help':
     case 'retest':
     case 'retest-required':
+    case 'test-manual-required':
     case 'retest-with-target':
       // Anyone on a trusted PR; a trusted commenter on any PR.
-      if (!mayTest) return decision(false, [], [], 'untrusted');
+      if (!mayTest()) return decision(false, [], [], 'untrusted');
       return decision(true, [], staleNeedsOkToTest(labels));
 
     case 'ok-to-test': {

@@ -1,30 +1,17 @@
 // TDX (confidential hardware) gating: which jobs need the TDX label, and label stickiness. Pure: no I/O.
 import type { KatabotConfig } from '../config/types.ts';
-import { compileGoRegExp } from '../commands/go-regexp.ts';
+import { compileGoRegExp } from '../config/go-regexp.ts';
 import { hasLabel, sameLabel } from './labels.ts';
 
-const compiled = new Map<string, RegExp>();
-
 /**
- * The compiled `tdx.jobs` pattern. It is read as Go RE2 (like Prow's job regexes) and used as an
- * unanchored search, like Go's MatchString: ".*-tdx.*" and "-tdx" select the same jobs; write
- * "^…$" to anchor. Throws GoRegExpError for an invalid pattern (the config loader should call this to
- * validate).
+ * Whether `jobName` needs the TDX label to run. `tdx.jobs` is read as Go RE2 (like Prow's job regexes) and used
+ * as an unanchored search, like Go's MatchString: ".*-tdx.*" and "-tdx" select the same jobs; write "^…$" to
+ * anchor. An empty pattern selects no job. Throws GoRegExpError for an invalid pattern (the config loader
+ * rejects one).
  */
-export function tdxJobsRegExp(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (re === undefined) {
-    re = compileGoRegExp(pattern);
-    if (compiled.size > 64) compiled.clear();
-    compiled.set(pattern, re);
-  }
-  return re;
-}
-
-/** Whether `jobName` needs the TDX label to run. An empty pattern selects no job. */
 export function isTdxJob(policy: KatabotConfig, jobName: string): boolean {
   if (policy.tdx.jobs === '') return false;
-  return tdxJobsRegExp(policy.tdx.jobs).test(jobName);
+  return compileGoRegExp(policy.tdx.jobs).test(jobName);
 }
 
 /** Whether the PR carries the TDX approval label. */
@@ -41,25 +28,41 @@ export function isTdxApprover(policy: KatabotConfig, login: string): boolean {
   return l !== '' && policy.tdx.approvers.some((a) => a.toLowerCase() === l);
 }
 
-/** Alias of isTdxApprover. */
-export const isApprover = isTdxApprover;
-
 /** Labels to remove on a new push (`synchronize`): the TDX label unless it is sticky. */
 export function tdxLabelsOnPush(policy: KatabotConfig): string[] {
   return policy.tdx.sticky ? [] : [policy.tdx.label];
 }
 
-/** Splits job names into those allowed to run and TDX jobs blocked for want of the label. */
-export function partitionTdxJobs(
-  policy: KatabotConfig,
-  labels: readonly string[],
-  jobNames: readonly string[],
-): { allowed: string[]; blocked: string[] } {
-  const approved = tdxApproved(policy, labels);
-  const allowed: string[] = [];
-  const blocked: string[] = [];
-  for (const name of jobNames) (approved || !isTdxJob(policy, name) ? allowed : blocked).push(name);
-  return { allowed, blocked };
+/** Whether TDX jobs may run on the head commit, and why not. */
+export interface TdxGate {
+  /** A TDX job may run: the label is on the PR and (unless sticky) was given for this head. */
+  approved: boolean;
+  /** The label is on the PR but was given for an earlier commit (approval is per commit). */
+  stale: boolean;
+}
+
+/**
+ * The TDX gate for the head commit: the label counts only for the head an approver gave it on (`approvedSha()`, the
+ * recorded approval), unless the label is sticky. The recorded approval is asked for only when it decides: the
+ * label is on the PR, it is not sticky, and a TDX job is among `jobNames`.
+ */
+export function tdxGate(policy: KatabotConfig, labels: readonly string[], jobNames: readonly string[], headSha: string, approvedSha: () => string | null): TdxGate {
+  return tdxGateWhen(policy, labels, jobNames.some((name) => isTdxJob(policy, name)), headSha, approvedSha);
+}
+
+/** The same, where the caller knows whether a TDX job is asked for (a GitHub Actions job, a dispatched workflow). */
+export function tdxGateWhen(policy: KatabotConfig, labels: readonly string[], tdxAsked: boolean, headSha: string, approvedSha: () => string | null): TdxGate {
+  const labelled = tdxApproved(policy, labels);
+  if (!labelled) return { approved: false, stale: false };
+  if (policy.tdx.sticky) return { approved: true, stale: false };
+  if (!tdxAsked) return { approved: false, stale: false };
+  const approved = approvedSha() === headSha;
+  return { approved, stale: !approved };
+}
+
+/** Whether `jobName` may run through the gate. */
+export function tdxAllows(policy: KatabotConfig, gate: TdxGate, jobName: string): boolean {
+  return gate.approved || !isTdxJob(policy, jobName);
 }
 
 /** Whether `label` is the TDX label. */

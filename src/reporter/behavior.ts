@@ -1,5 +1,5 @@
 // The reporter's behavior channel: when a ProwJob labelled katabot.dev/trace=true reaches a final state, the
-// behavior diff (src/behavior/report.ts onTracedJobFinished) runs exactly once for it, and its outcome is posted:
+// behavior diff (src/behavior/traced-run.ts onTracedJobFinished) runs exactly once for it, and its outcome is posted:
 //   report       the PR's behavior comment (one per PR and job, edited in place) and the check run
 //                `katabot / behavior (<job>)` on the PR head, created exactly once per traced ProwJob
 //   baseline     the run became a baseline of its branch; every PR job that waited for it gets its report as above
@@ -13,49 +13,36 @@
 //
 // GitHub calls per traced PR job: one comment create or edit, one check-run create (2). A GET happens only when an
 // earlier attempt may have written without recording (intent found), to find that write by its marker or external_id.
-import type { Logger } from 'pino';
-import { httpStatus, type GitHub } from '../adapters/github.ts';
 import type { ProwJobClient } from '../adapters/kube.ts';
-import { PR_COMMENT_TTL_SECONDS, REPORT_TTL_SECONDS, type Fence, type ReportState } from '../adapters/report-state.ts';
-import type { Store } from '../adapters/store.ts';
+import { REPORT_TTL_SECONDS, type Fence } from '../adapters/report-state.ts';
 import { ArtifactNotFoundError } from '../artifacts/index.ts';
 import { BehaviorInputError } from '../behavior/read.ts';
-import { onTracedJobFinished, type BehaviorDeps, type BehaviorOutcome, type BehaviorReport } from '../behavior/report.ts';
+import { onTracedJobFinished, type BehaviorDeps, type BehaviorOutcome, type BehaviorReport } from '../behavior/traced-run.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
 import { prowJobName } from '../jobs/names.ts';
 import { buildPostsubmitProwJob } from '../jobs/prowjob.ts';
 import { presubmitsFor } from '../jobs/select.ts';
 import { injectTracer } from '../jobs/trace.ts';
-import { LABELS, type Postsubmit, type ProwJob } from '../jobs/types.ts';
-import { isFinalState } from '../report/results.ts';
-import type { Metrics } from '../server/metrics.ts';
+import { LABELS, type ProwJob } from '../jobs/types.ts';
+import { type Postsubmit } from '../config/prow-types.ts';
+import { isFinalState } from '../jobs/state.ts';
+import { BehaviorPoster, type OutboxReport, type PostContext, type PostDeps } from './behavior-post.ts';
 
-/** A report as kept in the outbox: without its HTML (stored apart, under behavior:html:<id>). */
-type OutboxReport = Omit<BehaviorReport, 'html'>;
 type Outbox =
   | { kind: 'report'; reports: OutboxReport[] }
   | { kind: 'baseline'; reports: OutboxReport[] }
   | Extract<BehaviorOutcome, { kind: 'no-baseline' }>;
 
-export interface BehaviorReporterDeps {
+export interface BehaviorReporterDeps extends Omit<PostDeps, 'reportUrl'> {
   config: () => ConfigSnapshot;
-  store: Store;
-  reports: ReportState;
-  github(owner: string, repo: string): Promise<GitHub>;
-  botLogin(): Promise<string>;
-  log: Logger;
-  metrics: Metrics;
   /** Creates the base-SHA run when a PR's traced job has no baseline (none: the PR job waits for one). */
   prowjobs?: Pick<ProwJobClient, 'create' | 'namespace'>;
   /** Options of the behavior diff (artifact stores, OpenAPI index, report links, ignores). */
   behavior?: Omit<BehaviorDeps, 'store'>;
-  now?: () => Date;
 }
 
-export interface BehaviorContext {
+export interface BehaviorContext extends PostContext {
   fence: Fence;
-  /** The leader check, before every write outside the store. */
-  assert: () => void;
   /** The job finished long before katabot first saw it: record it as handled, post nothing. */
   history: boolean;
   /** Deck link of the job, the check run's details_url when no report URL is configured. */
@@ -74,20 +61,15 @@ export function baseRunName(org: string, repo: string, job: string, baseSha: str
 
 const doneKey = (name: string) => `reported:${name}:behavior`;
 const outboxKey = (name: string) => `behavior-outbox:${name}`;
-const checkKey = (name: string) => `behavior-checkrun:${name}`;
-const commentKey = (r: Pick<BehaviorReport, 'org' | 'repo' | 'pull' | 'job'>) => `behavior-comment:${`${r.org}/${r.repo}`.toLowerCase()}#${r.pull}:${r.job}`;
-
-interface CommentRecord {
-  commentId?: number;
-  /** Bumped when the comment vanished (deleted by a user), so a new one may be created exactly once. */
-  generation: number;
-}
 
 export class BehaviorReporter {
   readonly #d: BehaviorReporterDeps;
 
+  readonly #poster: BehaviorPoster;
+
   constructor(d: BehaviorReporterDeps) {
     this.#d = d;
+    this.#poster = new BehaviorPoster({ ...d, ...(d.behavior?.reportUrl ? { reportUrl: d.behavior.reportUrl } : {}) });
   }
 
   /** Handles one traced ProwJob in a final state, once. */
@@ -141,7 +123,7 @@ export class BehaviorReporter {
     if (outbox.kind === 'no-baseline') {
       await this.#startBaseRun(pj, outbox, ctx);
     } else {
-      for (const report of outbox.reports) await this.#post(report, ctx, report.prowjob === name ? ctx.detailsUrl : undefined);
+      for (const report of outbox.reports) await this.#post(report, ctx, report.run === name ? ctx.detailsUrl : undefined);
       if (outbox.kind === 'baseline') log.info({ prowjob: name, reports: outbox.reports.length }, 'behavior: new baseline');
     }
     await done(outbox.kind);
@@ -150,77 +132,7 @@ export class BehaviorReporter {
 
   /** The comment (edited in place) and the check run (created once) of one report. */
   async #post(r: OutboxReport, ctx: BehaviorContext, deckUrl: string | undefined): Promise<void> {
-    const gh = await this.#d.github(r.org, r.repo);
-    await this.#comment(gh, r, ctx);
-    await this.#checkRun(gh, r, ctx, deckUrl);
-    this.#d.log.info({ prowjob: r.prowjob, pr: r.pull, job: r.job, conclusion: r.checkRun.conclusion, added: r.diff.summary.added, removed: r.diff.summary.removed }, 'behavior report posted');
-  }
-
-  async #comment(gh: GitHub, r: OutboxReport, ctx: BehaviorContext): Promise<void> {
-    const { store, reports, metrics } = this.#d;
-    const key = commentKey(r);
-    await store.withLock(key, 60_000, async () => {
-      const raw = await store.get(key);
-      const prev: CommentRecord = raw ? (JSON.parse(raw) as CommentRecord) : { generation: 0 };
-      let generation = prev.generation;
-      let id: number | undefined;
-      if (prev.commentId !== undefined) {
-        ctx.assert();
-        try {
-          await gh.editComment(prev.commentId, r.comment.body);
-          id = prev.commentId;
-          metrics.reports.inc({ channel: 'behavior-comment', result: 'updated' });
-        } catch (err) {
-          if (httpStatus(err) !== 404) throw err;
-          generation++;
-        }
-      }
-      if (id === undefined) {
-        const intent = `intent:${key}:${generation}`;
-        if (!(await store.setIfAbsent(intent, '1', PR_COMMENT_TTL_SECONDS))) {
-          // An earlier attempt may have posted it and died before recording it: find it by its marker.
-          const found = await gh.findComment(r.pull, r.comment.marker, await this.#d.botLogin());
-          if (found) {
-            ctx.assert();
-            await gh.editComment(found.id, r.comment.body);
-            id = found.id;
-            metrics.reports.inc({ channel: 'behavior-comment', result: 'updated' });
-          }
-        }
-        if (id === undefined) {
-          ctx.assert();
-          id = (await gh.comment(r.pull, r.comment.body)).id;
-          metrics.reports.inc({ channel: 'behavior-comment', result: 'created' });
-        }
-      }
-      const next: CommentRecord = { commentId: id, generation };
-      await reports.put(key, JSON.stringify(next), PR_COMMENT_TTL_SECONDS, ctx.fence, `behavior comment of ${r.org}/${r.repo}#${r.pull}`);
-    });
-  }
-
-  async #checkRun(gh: GitHub, r: OutboxReport, ctx: BehaviorContext, deckUrl: string | undefined): Promise<void> {
-    const { store, reports, metrics } = this.#d;
-    const key = checkKey(r.prowjob);
-    await store.withLock(key, 30_000, async () => {
-      if ((await store.get(key)) !== undefined) return;
-      const externalId = `behavior:${r.prowjob}`;
-      let id: number | undefined;
-      if (!(await store.setIfAbsent(`intent:${key}`, '1', REPORT_TTL_SECONDS))) {
-        id = await gh.findCheckRun(r.checkRun.head_sha, r.checkRun.name, externalId);
-      }
-      if (id === undefined) {
-        const detailsUrl = this.#d.behavior?.reportUrl?.(r.htmlId) ?? deckUrl;
-        ctx.assert();
-        id = await gh.createCheckRun({
-          ...r.checkRun,
-          external_id: externalId,
-          completed_at: (this.#d.now?.() ?? new Date()).toISOString(),
-          ...(detailsUrl ? { details_url: detailsUrl } : {}),
-        });
-        metrics.reports.inc({ channel: 'behavior-check', result: 'created' });
-      }
-      await reports.put(key, String(id), REPORT_TTL_SECONDS, ctx.fence, `behavior check run of ${r.prowjob}`);
-    });
+    await this.#poster.post(r, ctx, deckUrl);
   }
 
   /**

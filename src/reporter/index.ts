@@ -7,9 +7,10 @@ import type { ProwJobClient } from '../adapters/kube.ts';
 import type { ReportState } from '../adapters/report-state.ts';
 import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
-import type { BehaviorDeps } from '../behavior/report.ts';
+import type { BehaviorDeps } from '../behavior/traced-run.ts';
+import type { ArtifactStore } from '../artifacts/index.ts';
 import type { ConfigSnapshot } from '../config/load.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { Metrics } from '../adapters/metrics.ts';
 import { BehaviorReporter } from './behavior.ts';
 import { LeaderElector } from './leader.ts';
 import { Reporter } from './reporter.ts';
@@ -26,6 +27,10 @@ export interface ReporterServiceOptions {
   metrics: Metrics;
   leaseMs: number;
   concurrency: number;
+  /** Coalesced, prioritised GitHub writes (default true; false: the reporter before, a benchmark's baseline). */
+  coalesce?: boolean;
+  /** Opens a job's artifact bucket for its JUnit files (default: openArtifactStore with default credentials). */
+  artifacts?: (storageUrl: string) => ArtifactStore;
   maxAgeMs: number;
   /** Where the behavior channel creates the traced base-SHA run of a PR job without a baseline. */
   prowjobs?: ProwJobClient;
@@ -98,6 +103,8 @@ export function createReporterService(o: ReporterServiceOptions): ReporterServic
     },
     maxAgeMs: o.maxAgeMs,
     concurrency: o.concurrency,
+    ...(o.coalesce !== undefined ? { coalesce: o.coalesce } : {}),
+    ...(o.artifacts ? { artifacts: o.artifacts } : {}),
     latest: (name) => o.source.get(name),
     behavior,
   });

@@ -83,7 +83,7 @@ export function namesMatching(pattern: string, names: readonly string[]): Set<st
 }
 
 /** The API's job filters (`job` regex, `required`), applied like the page applies them. */
-function filtered<T extends { job: string; context?: string; requirement: { required: boolean } }>(req: Request, rows: readonly T[]): T[] {
+function filtered<T extends { job: string; context?: string; typeable?: string; requirement: { required: boolean } }>(req: Request, rows: readonly T[]): T[] {
   const pattern = strParam(req, 'job') ?? '';
   const requiredOnly = ['1', 'true', 'yes'].includes((strParam(req, 'required') ?? '').toLowerCase());
   if (!pattern && !requiredOnly) return [...rows];
@@ -93,6 +93,7 @@ function filtered<T extends { job: string; context?: string; requirement: { requ
     for (const r of rows) {
       names.add(r.job);
       if (r.context) names.add(r.context);
+      if (r.typeable) names.add(r.typeable);
     }
     const hits = namesMatching(pattern, [...names]);
     matches = (n) => hits.has(n);
@@ -163,6 +164,13 @@ export function createApiRouter(data: DashboardData, log: Logger): express.Route
   api.get('/behavior/:key', route(async (req, res) => {
     const { html: _html, ...info } = await data.behavior(String(req.params.key));
     await sendJson(req, res, info);
+  }));
+
+  // The service graph of a behavior report (docs/dashboard-api.md): nodes and edges with their diff status.
+  api.get('/behavior/:key/graph', route(async (req, res) => {
+    const graph = await data.behaviorGraph(String(req.params.key));
+    if (!graph) return fail(req, res, 404, 'no behavior report with a service graph has this key');
+    await sendJson(req, res, graph);
   }));
 
   api.use((req, res) => {

@@ -11,19 +11,30 @@ import { MemoryWebhookQueue, RedisWebhookQueue, type WebhookQueue, type WebhookT
 import { ReportState } from '../adapters/report-state.ts';
 import { MemoryResultsStore, RedisResultsStore, type ResultsStore } from '../adapters/results-store.ts';
 import { MemoryStore, RedisStore, type Store } from '../adapters/store.ts';
+import { openApiFallback } from '../behavior/openapi-load.ts';
+import { WatchedFile } from '../adapters/watched-file.ts';
+import { NO_REQUIRED_TESTS, parseRequiredTests } from '../dashboard/required.ts';
 import type { RuntimeOptions } from '../config/env.ts';
 import { ConfigSource } from '../config/load.ts';
+import { eventsViaHook, pluginsWarnings } from '../config/plugins-config.ts';
+import { prowJobNamespace } from '../config/prow-config.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { katabotApp, REGISTRATIONS } from '../handlers/index.ts';
+import { tdxApprovalKeyFor } from '../handlers/facts.ts';
 import { payloadProblem } from '../handlers/payloads.ts';
+import { commandlessComment, deliveryNeedsWork, deliveryRepo } from '../plan/deliveries.ts';
+import { repoConfig } from '../plan/repo.ts';
+import { LABEL } from '../policy/labels.ts';
 import { createReporterService, type ReporterService } from '../reporter/index.ts';
 import { informerSource, pollingSource, type ProwJobSource } from '../reporter/watcher.ts';
 import { createApiRouter } from './api.ts';
+import { createApiUsageRouter } from './api-usage.ts';
 import { createDashboardRouter } from './dashboard.ts';
 import { DashboardData } from './dashboard-data.ts';
 import { createIntake, isWebhookRequest } from './intake.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, type Metrics } from '../adapters/metrics.ts';
 import { pluginHelp } from './plugin-help.ts';
+import { startActionsCatchup } from './actions-catchup.ts';
 
 const HANDLED_ACTIONS: ReadonlySet<string> = new Set(Object.values(REGISTRATIONS).flat());
 
@@ -64,10 +75,20 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   const log = overrides.log ?? pino({ level: opts.logLevel, base: { name: 'katabot' } });
 
   const config = new ConfigSource(
-    { PROW_CONFIG: opts.prowConfig, JOB_CONFIG: opts.jobConfig, KATABOT_CONFIG: opts.katabotConfig },
+    { PROW_CONFIG: opts.prowConfig, JOB_CONFIG: opts.jobConfig, KATABOT_CONFIG: opts.katabotConfig, PLUGIN_CONFIG: opts.pluginConfig },
     log,
   );
-  await config.start();
+  const first = await config.start();
+  // PROWJOB_NAMESPACE wins; else config.yaml's prowjob_namespace, the namespace plank watches.
+  const namespace = prowJobNamespace(opts.prowjobNamespace, first.prow);
+  config.onChange((s) => {
+    const now = prowJobNamespace(opts.prowjobNamespace, s.prow);
+    if (now !== namespace) log.warn({ namespace, configured: now }, 'prowjob_namespace changed in config.yaml; restart katabot to use it');
+  });
+  if (first.plugins) {
+    const viaHook = eventsViaHook(Object.values(REGISTRATIONS).flat());
+    for (const line of pluginsWarnings(first.plugins, first.katabot.external_plugin_name, viaHook)) log.warn(line);
+  }
 
   const prefix = overrides.redisPrefix ?? 'katabot';
   let store: Store;
@@ -97,11 +118,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     // In a pod without KUBECONFIG, use the ServiceAccount (its token file is re-read as it rotates).
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromCluster();
-    prowjobs = kubeProwJobClient(kc, opts.prowjobNamespace, log);
-    source = informerSource(kc, opts.prowjobNamespace, log.child({ component: 'prowjob-watch' }), { resyncMs: opts.reporterResyncSeconds * 1000 });
+    prowjobs = kubeProwJobClient(kc, namespace, log);
+    source = informerSource(kc, namespace, log.child({ component: 'prowjob-watch' }), { resyncMs: opts.reporterResyncSeconds * 1000 });
   } else {
     log.warn('KUBECONFIG is unset and not in a cluster: ProwJobs are written as YAML under ./.katabot/prowjobs/');
-    prowjobs = fileProwJobClient('.katabot/prowjobs', opts.prowjobNamespace);
+    prowjobs = fileProwJobClient('.katabot/prowjobs', namespace);
     source = pollingSource(prowjobs, 2000, log.child({ component: 'prowjob-poll' }));
   }
 
@@ -110,8 +131,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   if (github.dryRun) log.warn('APP_ID/PRIVATE_KEY are unset: dry-run GitHub, writes are logged and not sent');
   if (opts.generatedSecret) log.warn({ secret: opts.webhookSecrets[0] }, 'WEBHOOK_SECRET is unset: using a development secret');
 
+  // Kata's required-tests.yaml: the dashboard's required jobs, and what /retest-required re-runs of GitHub Actions.
+  const requiredTests = new WatchedFile(opts.requiredTests, NO_REQUIRED_TESTS, parseRequiredTests, log.child({ component: 'required-tests' }), 5000);
   const deps: HandlerDeps = {
     config: () => config.current(),
+    requiredTests: () => requiredTests.get(),
     prowjobs,
     store,
     results,
@@ -120,10 +144,20 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     log,
     botLogin: () => github.botLogin(),
     now: overrides.now ?? (() => new Date()),
+    ...(opts.publicUrl && opts.dashboard ? { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } : {}),
   };
   await github.probot.load(katabotApp(deps));
 
   if (!overrides.noWorker) queue.consume((task, attempt) => handleTask(task, attempt));
+  const stopCatchup = startActionsCatchup({ repos: opts.actionsCatchupRepos, minutes: opts.actionsCatchupMinutes, deps, github, log: log.child({ component: 'actions-catchup' }) });
+
+  /** The filter intake and the worker share (src/plan/deliveries.ts), with the config and the App's login. */
+  async function needsWork(event: string, payload: unknown): Promise<boolean> {
+    const where = deliveryRepo(payload);
+    const snapshot = config.current();
+    const repo = where ? repoConfig(snapshot, where.owner, where.repo) : { policy: snapshot.katabot, presubmits: [], postsubmits: [], inRepoConfig: false };
+    return deliveryNeedsWork(event, payload, { botLogin: await github.botLogin(), ...repo });
+  }
 
   async function handleTask(task: WebhookTask, attempt: number): Promise<void> {
     const started = Date.now();
@@ -140,6 +174,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     if (problem) {
       log.warn({ delivery: task.id, event: task.name, problem }, 'webhook payload cannot be handled; dropped');
       metrics.handlingSeconds.observe({ event: task.name, result: 'invalid' }, 0);
+      return;
+    }
+    // Persisted before the filter could tell (or by an older replica): it still needs no work.
+    if (!(await needsWork(task.name, payload).catch(() => true))) {
+      metrics.handlingSeconds.observe({ event: task.name, result: 'no_work' }, 0);
       return;
     }
     await attachInstallation(payload);
@@ -192,6 +231,11 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     log,
     maxBodyBytes: opts.maxBodyBytes,
     handledEvents: new Set(Object.keys(REGISTRATIONS)),
+    // Chatter is ruled out from the raw body when it can be (no parse), the rest by the full filter.
+    needsWork: (event, body) => {
+      const raw = body.toString('utf8');
+      return commandlessComment(event, raw, config.current()) ? false : needsWork(event, JSON.parse(raw));
+    },
   });
 
   const web = express();
@@ -220,11 +264,16 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       jobs: () => config.current().jobs,
       githubWebUrl: opts.githubWebUrl,
       requiredTestsPath: opts.requiredTests,
+      requiredTests,
       maintainersPath: opts.maintainers,
       log: log.child({ component: 'dashboard' }),
+      cancelledAsFailure: opts.dashboardCancelledAsFailure,
+      ciLabels: () => [LABEL.okToTest, LABEL.needsOkToTest, config.current().katabot.tdx.label],
+      tdxApprovalKey: tdxApprovalKeyFor,
     });
+    web.use('/api/apis', createApiUsageRouter(store, log.child({ component: 'dashboard-api' })));
     web.use('/api', createApiRouter(dashboard, log.child({ component: 'dashboard-api' })));
-    web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }) }));
+    web.use('/dashboard', createDashboardRouter(dashboard, { assetsDir: opts.dashboardAssets, log: log.child({ component: 'dashboard' }), frameAncestors: opts.dashboardFrameAncestors }));
   }
   web.get('/', (_req, res) => {
     res.type('text/plain').send(`katabot: POST GitHub webhooks to / or /api/github/webhooks${opts.dashboard ? '; the CI dashboard is at /dashboard' : ''}\n`);
@@ -246,6 +295,8 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.info({ url, redis: store.kind, kubernetes: opts.kubeconfig ? 'kubeconfig' : opts.inCluster ? 'in-cluster' : 'files', dryRun: github.dryRun }, 'katabot listening');
 
+  const openapi = openApiFallback(opts.openapi, (err) => log.warn({ openapi: opts.openapi, err: err.message }, 'KATABOT_OPENAPI cannot be loaded; API calls without a captured spec are keyed by verb and resource'));
+
   // The reporter starts once the server is up; every replica campaigns, one reports.
   let reporter: ReporterService | undefined;
   if (opts.reporter && !overrides.noReporter) {
@@ -260,13 +311,16 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
       metrics,
       leaseMs: opts.reporterLeaseMs,
       concurrency: opts.reporterConcurrency,
+      coalesce: opts.reporterCoalesce,
       maxAgeMs: opts.reportMaxAgeHours * 3600 * 1000,
       // traced jobs without a baseline get a traced base-SHA run (src/reporter/behavior.ts)
       prowjobs,
-      // the behavior comment and check run link the report on the dashboard's Behavior page
-      ...(opts.publicUrl && opts.dashboard
-        ? { behavior: { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } }
-        : {}),
+      behavior: {
+        // the behavior comment and check run link the report on the dashboard's Behavior page
+        ...(opts.publicUrl && opts.dashboard ? { reportUrl: (id: string) => `${opts.publicUrl}/dashboard/behavior/${encodeURIComponent(id)}` } : {}),
+        // traced jobs that captured no /openapi/v2 beside their audit log are read with KATABOT_OPENAPI
+        ...(openapi ? { openapi } : {}),
+      },
     });
     reporter.start();
   }
@@ -284,6 +338,7 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      stopCatchup();
       await queue.close();
       // Stops reporting and releases the lease, so another replica takes over at once.
       await reporter?.stop();

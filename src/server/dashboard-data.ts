@@ -2,19 +2,22 @@
 // views with the pure code in src/dashboard, and keeps each view for a few seconds so a busy page costs Redis one
 // read per view and interval, not one per visitor. Kata's required-tests.yaml and maintainers.yml are read from
 // files and re-read when they change.
-import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ResultsStore } from '../adapters/results-store.ts';
 import type { Store } from '../adapters/store.ts';
+import { WatchedFile } from '../adapters/watched-file.ts';
 import { readBehaviorHtml, reportId } from '../behavior/baseline.ts';
+import { graphFromReportHtml, type ServiceGraphView } from '../render/service-graph.ts';
+import { layoutServiceGraph } from '../render/service-graph-layout.ts';
 import { groupsFor, NO_MAINTAINERS, parseMaintainers, type Maintainers } from '../dashboard/maintainers.ts';
 import { NO_REQUIRED_TESTS, parseRequiredTests, RequiredMatcher, type RequiredTests } from '../dashboard/required.ts';
 import type { BehaviorInfo, JobCatalogue, JobRunsView, NightlyView, PrChecksView, PullSummary, PullView, RunDetail } from '../dashboard/types.ts';
 import {
   jobRunsView, nightlyView, prChecksView, pullSummary, pullView, recentPulls, runDetail, runView, type Classifier, type ViewContext,
 } from '../dashboard/views.ts';
-import type { JobConfig, Presubmit } from '../jobs/types.ts';
-import type { JobResult } from '../report/results.ts';
+import type { JobConfig, Presubmit } from '../config/prow-types.ts';
+import { cancelledAsFailure, typeableOf } from '../render/actions-results.ts';
+import type { RunRecord } from '../render/results.ts';
 
 export interface DashboardDataOptions {
   results: ResultsStore;
@@ -25,6 +28,8 @@ export interface DashboardDataOptions {
   githubWebUrl: string;
   /** Kata's required-tests.yaml. */
   requiredTestsPath?: string | undefined;
+  /** The same file, already watched (shared with the handlers); wins over requiredTestsPath. */
+  requiredTests?: WatchedFile<RequiredTests>;
   /** Kata's maintainers.yml. */
   maintainersPath?: string | undefined;
   log: Logger;
@@ -33,50 +38,12 @@ export interface DashboardDataOptions {
   cacheMs?: number;
   /** How often the two files are checked for changes. */
   fileCheckMs?: number;
-}
-
-/** A file parsed once and again whenever its mtime or size changes; a broken edit keeps the last good version. */
-class WatchedFile<T> {
-  readonly #path: string | undefined;
-  readonly #parse: (text: string, path: string) => T;
-  readonly #log: Logger;
-  readonly #checkMs: number;
-  #value: T;
-  #stamp = '';
-  #checked = 0;
-  #pending: Promise<T> | undefined;
-
-  constructor(path: string | undefined, empty: T, parse: (text: string, path: string) => T, log: Logger, checkMs: number) {
-    this.#path = path;
-    this.#value = empty;
-    this.#parse = parse;
-    this.#log = log;
-    this.#checkMs = checkMs;
-  }
-
-  async get(): Promise<T> {
-    if (!this.#path || Date.now() - this.#checked < this.#checkMs) return this.#value;
-    this.#pending ??= this.#reload().finally(() => {
-      this.#pending = undefined;
-    });
-    return this.#pending;
-  }
-
-  async #reload(): Promise<T> {
-    const path = this.#path!;
-    this.#checked = Date.now();
-    try {
-      const st = await stat(path);
-      const stamp = `${st.mtimeMs}:${st.size}`;
-      if (stamp === this.#stamp) return this.#value;
-      this.#value = this.#parse(await readFile(path, 'utf8'), path);
-      this.#stamp = stamp;
-      this.#log.info({ file: path }, 'dashboard: loaded');
-    } catch (err) {
-      this.#log.warn({ file: path, err: (err as Error).message }, 'dashboard: cannot load; keeping the last good version');
-    }
-    return this.#value;
-  }
+  /** Count a cancelled GitHub Actions job as a failure, as Kata's dashboard does (default: a skip, like Prow's aborted). */
+  cancelledAsFailure?: boolean;
+  /** The PR labels the Single PR view shows (ok-to-test, needs-ok-to-test, the TDX label). */
+  ciLabels?: () => readonly string[];
+  /** The key under which handlers keep a PR's TDX approval (the approved head SHA). */
+  tdxApprovalKey?: (repo: string, pull: number) => string;
 }
 
 /** History depth per job, in a few tiers so views with nearby windows share one read. */
@@ -94,7 +61,7 @@ export class DashboardData {
   constructor(o: DashboardDataOptions) {
     this.#o = o;
     const checkMs = o.fileCheckMs ?? 5000;
-    this.#required = new WatchedFile(o.requiredTestsPath, NO_REQUIRED_TESTS, parseRequiredTests, o.log, checkMs);
+    this.#required = o.requiredTests ?? new WatchedFile(o.requiredTestsPath, NO_REQUIRED_TESTS, parseRequiredTests, o.log, checkMs);
     this.#maintainers = new WatchedFile(o.maintainersPath, NO_MAINTAINERS, parseMaintainers, o.log, checkMs);
   }
 
@@ -152,17 +119,22 @@ export class DashboardData {
   }
 
   /** The newest results of every job katabot has seen (at least `depth` per job), by job. */
-  histories(depth: number): Promise<Map<string, JobResult[]>> {
+  histories(depth: number): Promise<Map<string, RunRecord[]>> {
     const limit = TIERS.find((t) => t >= depth) ?? TIERS[TIERS.length - 1]!;
     return this.#cached(`histories:${limit}`, async () => {
       const names = await this.#o.results.jobNames(JOB_NAMES_MAX);
       const lists = await Promise.all(names.map((n) => this.#o.results.jobHistory(n, { limit })));
-      return new Map(names.map((n, i) => [n, lists[i]!]));
+      return new Map(names.map((n, i) => [n, this.#counted(lists[i]!)]));
     });
   }
 
-  #pullResults(repo: string, pull: number): Promise<JobResult[]> {
-    return this.#cached(`pull:${repo.toLowerCase()}#${pull}`, () => this.#o.results.pullResults(repo, pull));
+  #pullResults(repo: string, pull: number): Promise<RunRecord[]> {
+    return this.#cached(`pull:${repo.toLowerCase()}#${pull}`, async () => this.#counted(await this.#o.results.pullResults(repo, pull)));
+  }
+
+  /** Results as the views count them: with the cancelled-as-failure setting applied. */
+  #counted(results: RunRecord[]): RunRecord[] {
+    return this.#o.cancelledAsFailure ? results.map(cancelledAsFailure) : results;
   }
 
   nightly(runs: number): Promise<NightlyView> {
@@ -200,11 +172,11 @@ export class DashboardData {
    * repositories with that PR number is an error naming them.
    */
   async pull(pull: number, repo: string | undefined, sha: string | undefined): Promise<PullView | { error: string; status: number }> {
-    let found: { repo: string; results: JobResult[] } | undefined;
+    let found: { repo: string; results: RunRecord[] } | undefined;
     if (repo) {
       found = { repo, results: await this.#pullResults(repo, pull) };
     } else {
-      const hits: Array<{ repo: string; results: JobResult[] }> = [];
+      const hits: Array<{ repo: string; results: RunRecord[] }> = [];
       for (const r of await this.#repos()) {
         const results = await this.#pullResults(r, pull);
         if (results.length) hits.push({ repo: r, results });
@@ -219,6 +191,16 @@ export class DashboardData {
     const repoName = r0?.org && r0.repo ? `${r0.org}/${r0.repo}` : (found?.repo ?? repo ?? '');
     const v = pullView(repoName, pull, results, sha, ctx);
     if (!v) return { status: 404, error: `katabot has no results for PR #${pull}${repo ? ` of ${repo}` : ''}` };
+    const [meta, approved] = await Promise.all([
+      this.#o.results.pullMeta(repoName, pull),
+      this.#o.tdxApprovalKey ? this.#o.store.get(this.#o.tdxApprovalKey(repoName, pull)) : undefined,
+    ]);
+    const shown = new Set((this.#o.ciLabels?.() ?? []).map((l) => l.toLowerCase()));
+    if (meta) {
+      v.labels = meta.labels.filter((l) => shown.has(l.toLowerCase()));
+      if (!v.author && meta.author) v.author = meta.author;
+    }
+    if (approved) v.tdxApprovedSha = approved;
     return v;
   }
 
@@ -231,11 +213,11 @@ export class DashboardData {
   async run(prowjob: string): Promise<RunDetail | undefined> {
     const run = await this.#o.results.get(prowjob);
     if (!run) return undefined;
-    let attempts: JobResult[] = [run];
+    let attempts: RunRecord[] = [run];
     if (run.org && run.repo && run.sha) {
       const records = await this.#o.results.attempts(`${run.org}/${run.repo}`, run.job, run.sha);
       const full = await Promise.all(records.map((a) => (a.name === run.name ? run : this.#o.results.get(a.name))));
-      attempts = full.filter((r): r is JobResult => r !== undefined);
+      attempts = full.filter((r): r is RunRecord => r !== undefined);
       if (!attempts.some((a) => a.name === run.name)) attempts.push(run);
     }
     return runDetail(run, attempts, await this.#ctx());
@@ -250,11 +232,14 @@ export class DashboardData {
         if (!newest) continue;
         const row: JobCatalogue['jobs'][number] = {
           job,
+          source: newest.source ?? 'prow',
           type: newest.type,
           requirement: ctx.classifier.requirement(newest),
           maintainers: ctx.classifier.maintainers(job, newest.context),
         };
         if (newest.context) row.context = newest.context;
+        const typeable = typeableOf(newest);
+        if (typeable) row.typeable = typeable;
         const t = newest.start ?? newest.end;
         if (t) row.lastRun = t;
         jobs.push(row);
@@ -307,5 +292,12 @@ export class DashboardData {
       };
     }
     return { ...info, available: true, html, reportUrl: `/dashboard/behavior/${encodeURIComponent(key)}/report` };
+  }
+
+  /** The service graph embedded in a behavior report (src/render/service-graph.ts), laid out, for the dashboard. */
+  async behaviorGraph(key: string): Promise<ServiceGraphView | undefined> {
+    const { html } = await this.behavior(key);
+    const graph = html ? graphFromReportHtml(html) : undefined;
+    return graph ? { graph, layout: layoutServiceGraph(graph) } : undefined;
   }
 }

@@ -50,17 +50,20 @@ function escapeAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-const SHELL_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The page's CSP; `ancestors` are the origins that may embed it in an iframe (none: no one may). */
+export function shellCsp(ancestors: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "frame-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors ${ancestors.length ? ancestors.join(' ') : "'none'"}`,
+  ].join('; ');
+}
 
 /** The behavior report is katabot's own HTML, but it shows what a PR's code did: it runs sandboxed, in an opaque origin. */
 const REPORT_CSP = [
@@ -97,7 +100,8 @@ ${api ? `<link rel="preload" as="fetch" href="${escapeAttr(api)}" crossorigin="a
 `;
 }
 
-export function createDashboardRouter(data: DashboardData, opts: { assetsDir?: string | undefined; log: Logger }): express.Router {
+export function createDashboardRouter(data: DashboardData, opts: { assetsDir?: string | undefined; log: Logger; frameAncestors?: readonly string[] }): express.Router {
+  const csp = shellCsp(opts.frameAncestors);
   const router = express.Router({ strict: false });
   let assets: WebAssets | undefined;
   const load = (): WebAssets | undefined => {
@@ -121,13 +125,14 @@ export function createDashboardRouter(data: DashboardData, opts: { assetsDir?: s
       res.status(503).type('text/plain').send('The dashboard front end is not built: run `npm run build`. The JSON API is under /api/.\n');
       return;
     }
-    res.set('content-security-policy', SHELL_CSP);
+    res.set('content-security-policy', csp);
     res.set('cache-control', 'no-cache');
     res.type('html').send(shellHtml(a, req));
   };
 
   router.get('/', page);
   router.get('/behavior/:key', page);
+  router.get('/apis/:scope/:key', page);
 
   router.get('/behavior/:key/report', async (req, res) => {
     try {

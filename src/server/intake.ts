@@ -1,9 +1,9 @@
 // Webhook intake: the hot path. Plain node:http (no framework) because every delivery passes through it:
-// read the raw body within a limit, verify the HMAC before parsing anything, persist, answer.
+// read the raw body within a limit, verify the HMAC before parsing anything, persist what needs work, answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { WebhookQueue } from '../adapters/queue.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../adapters/metrics.ts';
 import { verifySignature } from './signature.ts';
 
 export const WEBHOOK_PATHS: ReadonlySet<string> = new Set(['/', '/api/github/webhooks', '/hook']);
@@ -16,6 +16,12 @@ export interface IntakeDeps {
   maxBodyBytes: number;
   /** Events some handler registers for; others are acknowledged and dropped after the signature check. */
   handledEvents: ReadonlySet<string>;
+  /**
+   * Whether a delivery of a handled event needs any work (src/plan/deliveries.ts), given its verified raw body.
+   * Those that don't are acknowledged without being persisted; when it cannot tell (it throws: a body that is not
+   * JSON), the delivery is persisted.
+   */
+  needsWork?: (event: string, body: Buffer) => boolean | Promise<boolean>;
 }
 
 class HttpError extends Error {
@@ -51,6 +57,10 @@ export function createIntake(deps: IntakeDeps) {
         result = 'ignored';
         return reply(res, 200, 'Event ignored: katabot does not handle it.');
       }
+      if (deps.needsWork && !(await needsWork(deps.needsWork, event, body))) {
+        result = 'no_work';
+        return reply(res, 200, 'Event received; it needs no work.');
+      }
       try {
         await deps.queue.enqueue({ id: delivery, name: event, body, receivedAt: Date.now() });
       } catch (err) {
@@ -68,6 +78,15 @@ export function createIntake(deps: IntakeDeps) {
       deps.metrics.intakeSeconds.observe({ result }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
+}
+
+async function needsWork(filter: NonNullable<IntakeDeps['needsWork']>, event: string, body: Buffer): Promise<boolean> {
+  try {
+    return await filter(event, body);
+  } catch {
+    // Not JSON, or the filter could not decide: persist, and let the worker say what is wrong with it.
+    return true;
+  }
 }
 
 function resultFor(status: number): string {

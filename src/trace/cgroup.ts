@@ -5,8 +5,12 @@
 //   cgroupfs driver: /kubepods/besteffort/pod<uid>/<id>        guaranteed: /kubepods/pod<uid>/<id>
 //   kind (nested):   /system.slice/docker-<node>.scope/kubelet.slice/kubelet-kubepods.slice/...-pod<uid_>.slice/cri-containerd-<id>.scope
 //   Kata on the host: .../pod<uid>/kata_<sandbox-id> (SandboxCgroupOnly) and /kata_overhead/<sandbox-id> (legacy)
+//   Podman pods:     cgroupfs /libpod_parent/<pod-id>/libpod-<id>     systemd /machine.slice/machine-libpod_pod_<pod-id>.slice/libpod-<id>.scope
+//   Kata in the guest: the host's OCI cgroupsPath, which the kata-agent (as init, cgroupfs manager) turns from the
+//                    systemd form `slice:prefix:id` into a path: /kubepods-besteffort-pod<uid_>.slice/cri-containerd/<id>;
+//                    with systemd in the guest, the systemd layout above; with the cgroupfs driver, the same path.
 
-export type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'kata' | 'unknown';
+export type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'kata' | 'podman' | 'unknown';
 export type CgroupDriver = 'systemd' | 'cgroupfs';
 export type QosClass = 'guaranteed' | 'burstable' | 'besteffort';
 
@@ -16,7 +20,7 @@ export interface CgroupAttribution {
   kind: 'pod' | 'container' | 'conmon' | 'kata-sandbox' | 'kata-overhead' | 'docker';
   driver?: CgroupDriver;
   qos?: QosClass;
-  /** Pod UID with dashes, as in `metadata.uid`. */
+  /** Pod UID with dashes, as in `metadata.uid` (a Podman pod: its id). */
   podUid?: string;
   /** Container id (or Kata sandbox id) as the runtime reports it, without `containerd://`. */
   containerId?: string;
@@ -61,10 +65,13 @@ function parseContainerSegment(segment: string): Pick<CgroupAttribution, 'kind' 
   return undefined;
 }
 
+/** The prefix part of a systemd cgroupsPath (`slice:prefix:name`), by runtime. */
+const RUNTIME_PREFIXES: Readonly<Record<string, ContainerRuntime>> = { 'cri-containerd': 'containerd', crio: 'cri-o', docker: 'docker' };
+
 function qosFromSegments(segments: string[]): QosClass {
   for (const s of segments) {
-    if (s === 'besteffort' || s.endsWith('kubepods-besteffort.slice')) return 'besteffort';
-    if (s === 'burstable' || s.endsWith('kubepods-burstable.slice')) return 'burstable';
+    if (s === 'besteffort' || s.endsWith('kubepods-besteffort.slice') || s.startsWith('kubepods-besteffort-pod')) return 'besteffort';
+    if (s === 'burstable' || s.endsWith('kubepods-burstable.slice') || s.startsWith('kubepods-burstable-pod')) return 'burstable';
   }
   return 'guaranteed';
 }
@@ -88,10 +95,18 @@ export function parseCgroupPath(path: string): CgroupAttribution | undefined {
     if (nestedEnd > 0) base.nestedUnder = '/' + segments.slice(0, nestedEnd).join('/');
     const containerSegment = segments[podIndex + 1];
     if (containerSegment === undefined) return base;
-    const container = parseContainerSegment(containerSegment);
+    let container = parseContainerSegment(containerSegment);
+    let consumed = 1;
+    // a Kata guest: the systemd cgroupsPath `slice:cri-containerd:<id>` with its colons turned into slashes
+    const prefixed = RUNTIME_PREFIXES[containerSegment];
+    const next = segments[podIndex + 2];
+    if (prefixed && next !== undefined && new RegExp(`^${CONTAINER_ID}$`).test(next)) {
+      container = { kind: 'container', containerId: next, runtime: prefixed };
+      consumed = 2;
+    }
     if (!container) return { ...base, subpath: '/' + segments.slice(podIndex + 1).join('/') };
     const out: CgroupAttribution = { ...base, ...container };
-    const rest = segments.slice(podIndex + 2);
+    const rest = segments.slice(podIndex + 1 + consumed);
     if (rest.length > 0) out.subpath = '/' + rest.join('/');
     return out;
   }
@@ -100,6 +115,8 @@ export function parseCgroupPath(path: string): CgroupAttribution | undefined {
   if (overhead >= 0 && segments[overhead + 1] && new RegExp(`^${CONTAINER_ID}$`).test(segments[overhead + 1]!)) {
     return { kind: 'kata-overhead', containerId: segments[overhead + 1]!, runtime: 'kata' };
   }
+  const podman = parsePodmanPath(segments);
+  if (podman) return podman;
   // Plain Docker, outside Kubernetes: /system.slice/docker-<id>.scope or /docker/<id>.
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!;
@@ -114,6 +131,28 @@ export function parseCgroupPath(path: string): CgroupAttribution | undefined {
     }
   }
   return undefined;
+}
+
+const POD_ID = '[0-9a-f]{64}';
+
+/** Podman: pods are the pod level (their id as UID), libpod-<id> their containers, libpod-conmon-<id> the monitors. */
+function parsePodmanPath(segments: string[]): CgroupAttribution | undefined {
+  const podRe = new RegExp(`^(?:machine-libpod_pod_)?(${POD_ID})(?:\\.slice)?$`);
+  const pod = segments.findIndex((s, i) => (s.startsWith('machine-libpod_pod_') || segments[i - 1] === 'libpod_parent') && podRe.test(s));
+  const ctrRe = new RegExp(`^libpod-(conmon-)?(${CONTAINER_ID})(?:\\.scope)?$`);
+  const ctr = segments.findIndex((s, i) => i > pod && ctrRe.test(s));
+  if (pod < 0 && ctr < 0) return undefined;
+  const out: CgroupAttribution = { kind: 'pod', driver: segments.some((s) => s.endsWith('.slice')) ? 'systemd' : 'cgroupfs', runtime: 'podman' };
+  if (pod >= 0) out.podUid = podRe.exec(segments[pod]!)![1]!;
+  if (ctr < 0) {
+    if (segments.length > pod + 1) out.subpath = '/' + segments.slice(pod + 1).join('/');
+    return out;
+  }
+  const m = ctrRe.exec(segments[ctr]!)!;
+  out.kind = m[1] ? 'conmon' : 'container';
+  out.containerId = m[2]!;
+  if (segments.length > ctr + 1) out.subpath = '/' + segments.slice(ctr + 1).join('/');
+  return out;
 }
 
 /** Strips the runtime scheme from a Kubernetes containerID (`containerd://abc` → `abc`). */

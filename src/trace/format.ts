@@ -8,6 +8,10 @@ export const TRACE_FORMAT_VERSION = '1.0';
 /** Format 1.1 adds eBPF packages: `header.packages`, events of kind `custom`, and `footer.custom`. A trace that
  * uses none of them is still written as 1.0. */
 export const TRACE_FORMAT_VERSION_PACKAGES = '1.1';
+/** Format 1.2 adds Kata guests (docs/tracing-kata-and-runc.md): events say which kernel they came from (`kernel`) and
+ * which Kata sandbox (`sandbox`); a node collector's merged trace (`target.mode` `node`) lists the guests it heard
+ * from, or knew of and could not trace, in `footer.guests`. */
+export const TRACE_FORMAT_VERSION_GUESTS = '1.2';
 
 export const EVENT_KINDS = ['exec', 'exit', 'open', 'connect', 'accept', 'listen', 'dns'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -15,16 +19,21 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 export type TraceSource = 'bpftrace' | 'tetragon' | 'inspektor-gadget' | 'kubearmor';
 
 export interface TraceTarget {
-  /** command: `katabot trace -- CMD`; pod: a pod (sidecar or node agent); import: converted from another tracer. */
-  mode: 'command' | 'pod' | 'import';
+  /** command: `katabot trace -- CMD`; pod: a pod (sidecar or node agent); host: the whole machine or a cgroup
+   * subtree but the tracer itself (`--host`, the katabot action); import: converted from another tracer;
+   * node (1.2): a node collector, the host's pods and the Kata guests' streams merged. */
+  mode: 'command' | 'pod' | 'host' | 'import' | 'node';
   argv?: string[];
   /** cgroup v2 path of the traced scope, when known. */
   cgroup?: string;
-  pods?: Array<{ namespace: string; name: string; uid?: string }>;
+  /** `labels`: the pod's labels, when the tracer knew them (1.1; policies select pods by them). */
+  pods?: Array<{ namespace: string; name: string; uid?: string; labels?: Record<string, string> }>;
   selector?: string;
   namespace?: string;
   /** kata: traced from inside the guest; runc: from the host kernel. */
   runtime?: 'kata' | 'runc';
+  /** 1.2, node mode: the host cgroup subtrees traced (the kubepods tree, `/kata_overhead`). */
+  cgroups?: string[];
 }
 
 export interface TraceHeader {
@@ -82,6 +91,8 @@ export interface CustomTraceEvent {
   container_id?: string;
   pod?: string;
   namespace?: string;
+  kernel?: EventKernel;
+  sandbox?: string;
   /** The package's name. */
   package: string;
   /** The event's name in the package's metadata. */
@@ -125,10 +136,45 @@ export interface TraceEvent {
   container_id?: string;
   pod?: string;
   namespace?: string;
+  /** 1.2: the kernel that saw the event: the node's (`host`) or a Kata guest's (`guest`). Absent in traces of one
+   * kernel. Pids of different kernels are different processes. */
+  kernel?: EventKernel;
+  /** 1.2: the Kata sandbox id, for guest events and for the host side of a Kata pod (shim, VMM, virtiofsd). */
+  sandbox?: string;
   /** Aggregated sources (KubeArmor summary) report how many times the record was seen. */
   count?: number;
   /** argv or path was cut by a string or argument limit. */
   truncated?: true;
+}
+
+export type EventKernel = 'host' | 'guest';
+
+/** 1.2: a Kata guest of a node collector's trace: traced (its tracer streamed to the collector), or known to the
+ * collector (a Kata sandbox on the node, a pod the webhook left out) and not traced, with the reason. */
+export interface GuestSummary {
+  namespace: string;
+  pod: string;
+  uid?: string;
+  sandbox?: string;
+  runtime_class?: string;
+  status: 'traced' | 'not traced';
+  /** Why not: `confidential`, `no BTF`, `no tracer` (no stream came), or the tracer's own reason. */
+  reason?: string;
+  /** The guest's kernel release and bpftrace version. */
+  kernel?: string;
+  bpftrace?: string;
+  /** Guest monotonic clock minus the host's, as the collector measured it, and the round trip of that measurement. */
+  clock_offset_ns?: number;
+  clock_rtt_ns?: number;
+  /** From the tracer's process start to its probes being attached. */
+  startup_ms?: number;
+  /** Peak resident memory of the tracer (agent and bpftrace), KiB. */
+  memory_kib?: number;
+  events?: number;
+  /** The guest tracer's own lost.total, plus events it could not send. */
+  lost?: number;
+  /** false when the stream ended without the guest's footer. */
+  complete?: boolean;
 }
 
 export type KindCounts = Record<EventKind, number>;
@@ -145,7 +191,7 @@ export interface TraceFooter {
     incomplete: number;
     total: number;
   };
-  /** Lines of the bpftrace stream that could not be parsed. */
+  /** Lines of the bpftrace stream that could not be parsed (imported traces: input lines the importer skipped). */
   malformed: number;
   truncated: number;
   duration_ms: number;
@@ -155,6 +201,8 @@ export interface TraceFooter {
   /** 1.1: custom events by `<package>/<name>`, what the packages' own bpftrace processes lost or garbled, and the
    * packages that did not start (`name@version: reason`; a traced job goes on without them). */
   custom?: { counts: Record<string, number>; lost: number; malformed: number; failed?: string[] };
+  /** 1.2, node mode: the Kata guests of the node (their lost events are in `lost` too). */
+  guests?: GuestSummary[];
 }
 
 export type TraceRecord = TraceHeader | TraceEvent | CustomTraceEvent | TraceFooter;
@@ -180,23 +228,28 @@ export function countKinds(events: Iterable<TraceEvent>): KindCounts {
 const EVENT_KEY_ORDER = [
   'type', 'ts', 'kind', 'pid', 'ppid', 'comm', 'exe', 'parent_exe', 'argv', 'uid', 'cwd', 'path', 'flags', 'result',
   'error', 'signal', 'proto', 'saddr', 'sport', 'daddr', 'dport', 'query', 'qtype', 'cgroup', 'container',
-  'container_id', 'pod', 'namespace', 'count', 'truncated',
+  'container_id', 'pod', 'namespace', 'kernel', 'sandbox', 'count', 'truncated',
 ] as const satisfies ReadonlyArray<keyof TraceEvent>;
 
 const CUSTOM_EVENT_KEY_ORDER = [
   'type', 'ts', 'kind', 'pid', 'ppid', 'comm', 'exe', 'uid', 'cgroup', 'container', 'container_id', 'pod', 'namespace',
-  'package', 'name', 'fields',
+  'kernel', 'sandbox', 'package', 'name', 'fields',
 ] as const satisfies ReadonlyArray<keyof CustomTraceEvent>;
 
 const HEADER_KEY_ORDER = [
   'type', 'format', 'version', 'katabot', 'source', 'bpftrace', 'kernel', 'host', 'start', 'target', 'limits', 'packages',
 ] as const satisfies ReadonlyArray<keyof TraceHeader>;
 
-const TARGET_KEY_ORDER = ['mode', 'argv', 'cgroup', 'pods', 'selector', 'namespace', 'runtime'] as const;
+const TARGET_KEY_ORDER = ['mode', 'argv', 'cgroup', 'pods', 'selector', 'namespace', 'runtime', 'cgroups'] as const;
 
 const FOOTER_KEY_ORDER = [
-  'type', 'counts', 'lost', 'malformed', 'truncated', 'duration_ms', 'end', 'exit_code', 'custom',
+  'type', 'counts', 'lost', 'malformed', 'truncated', 'duration_ms', 'end', 'exit_code', 'custom', 'guests',
 ] as const satisfies ReadonlyArray<keyof TraceFooter>;
+
+const GUEST_KEY_ORDER = [
+  'namespace', 'pod', 'uid', 'sandbox', 'runtime_class', 'status', 'reason', 'kernel', 'bpftrace', 'clock_offset_ns',
+  'clock_rtt_ns', 'startup_ms', 'memory_kib', 'events', 'lost', 'complete',
+] as const satisfies ReadonlyArray<keyof GuestSummary>;
 
 function ordered<T extends object>(value: T, keys: readonly string[]): T {
   const out: Record<string, unknown> = {};
@@ -229,6 +282,7 @@ export function canonicalFooter(footer: TraceFooter): TraceFooter {
   const f = ordered(footer, FOOTER_KEY_ORDER);
   f.counts = ordered(footer.counts, EVENT_KINDS);
   f.lost = ordered(footer.lost, ['reported', 'gap', 'incomplete', 'total']);
+  if (footer.guests) f.guests = footer.guests.map((g) => ordered(g, GUEST_KEY_ORDER));
   return f;
 }
 
@@ -272,6 +326,9 @@ export function eventProblem(value: Record<string, unknown>): string | undefined
   if (typeof value['pid'] !== 'number') return 'event without a numeric pid';
   if (value['argv'] !== undefined && !(Array.isArray(value['argv']) && value['argv'].every((a) => typeof a === 'string'))) {
     return 'argv is not a list of strings';
+  }
+  if (value['kernel'] !== undefined && value['kernel'] !== 'host' && value['kernel'] !== 'guest') {
+    return `kernel is ${JSON.stringify(value['kernel'])}, not host or guest`;
   }
   return undefined;
 }

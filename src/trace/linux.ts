@@ -89,10 +89,8 @@ export const TCP_STATE = {
   LAST_ACK: 9, LISTEN: 10, CLOSING: 11,
 } as const;
 
-export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
 
 /** IPv4 text from a 32-bit word read from memory on a little-endian host (network byte order in memory). */
 export function ipv4FromWord(word: number): string {

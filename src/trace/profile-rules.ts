@@ -2,6 +2,7 @@
 // same behaviour produce the same keys. Pids, temp names, hex ids, uuids, long numbers, versions and ephemeral
 // ports are replaced by placeholders; addresses become identities (DNS name, loopback, private block, public).
 // Every rule is a pure string function so it can be tested as a table.
+import { Minimatch } from 'minimatch';
 
 /** Placeholders, as they appear in keys. */
 export const PH = {
@@ -21,10 +22,9 @@ export const PH = {
 /** Linux's default ip_local_port_range starts here (and Juno's isEphemeralPort threshold). */
 export const EPHEMERAL_PORT_MIN = 32768;
 
-/** Directories whose direct children are temp names (mktemp, mkdtemp, tempfile). */
-export const TEMP_ROOTS = ['/tmp', '/var/tmp', '/dev/shm', '/run/user/<n>'] as const;
 
-const UUID_RE = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
+// with dashes, or with underscores as systemd writes a pod UID in a slice name (kubepods-…-pod<uid_>.slice)
+const UUID_RE = /[0-9a-fA-F]{8}([-_])[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{4}\1[0-9a-fA-F]{12}/g;
 // a run of 12+ hex digits, not part of a longer word, with at least one digit (container ids, git shas, hashes)
 const HEX_RE = /(?<![0-9A-Za-z])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}(?![0-9A-Za-z])/g;
 // base32/base64-ish tokens of 16+ characters mixing letters and digits (nix store hashes, cache keys)
@@ -217,36 +217,54 @@ export function normalizeNamespace(ns: string): string {
   return m ? `${m[1]}-${PH.rand}` : normalizeToken(ns);
 }
 
-/** `[ns/workload:container]` prefix of a key in pod mode, '' in command mode. */
-export function scopeOf(e: { pod?: string; namespace?: string; container?: string }): string {
+/** Container part of a scope for what runs in a Kata pod outside its containers: in the guest (the kata-agent, the
+ * guest's own processes), and on the host (the shim, the VMM, virtiofsd). */
+export const GUEST_SCOPE = '(guest)';
+export const SANDBOX_SCOPE = '(sandbox)';
+
+/** `[ns/workload:container]` prefix of a key in pod mode, '' in command mode. A Kata guest's events are scoped by
+ * their pod and container like a runc pod's (never by sandbox id, which changes every run). */
+export function scopeOf(e: { pod?: string; namespace?: string; container?: string; kernel?: string; sandbox?: string }): string {
   if (!e.pod) return '';
   const ns = e.namespace ? `${normalizeNamespace(e.namespace)}/` : '';
-  const container = e.container ? `:${normalizeToken(e.container)}` : '';
-  return `${ns}${workloadOf(e.pod)}${container}`;
+  const name = e.container ? normalizeToken(e.container)
+    : e.kernel === 'guest' ? GUEST_SCOPE : e.kernel === 'host' && e.sandbox ? SANDBOX_SCOPE : undefined;
+  return `${ns}${workloadOf(e.pod)}${name ? `:${name}` : ''}`;
+}
+
+/** The pod part of a scope (`ns/workload`), to group a report's items by pod. */
+export function podOfScope(scope: string): string {
+  const i = scope.indexOf(':');
+  return i < 0 ? scope : scope.slice(0, i);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Globs (ignore lists)
 
+/** A compiled glob of an ignore rule. */
+export interface Glob {
+  test(text: string): boolean;
+}
+
+// minimatch's syntax without what an ignore rule never needs: no braces, extglobs, negation or comments (`#` is
+// the ignore file's comment). `*` also matches names starting with a dot. `[…]` is a character class; `\`
+// escapes.
+const GLOB_OPTIONS = { dot: true, nobrace: true, noext: true, nonegate: true, nocomment: true } as const;
+/** Stands for `/` in key globs, so that minimatch's `*` crosses it (a private-use character, in no key). */
+const SLASH = '\uf8ff';
+
 /**
- * A glob as a RegExp. In path globs `*` and `?` stay within one segment and `**` crosses segments; in key globs
- * (`anywhere`) `*` matches anything.
+ * A glob (minimatch). In path globs `*` and `?` stay within one segment, `**` crosses segments, and `dir/**` also
+ * matches `dir` itself; in key globs (`anywhere`) `*` matches anything, `/` included.
  */
-export function globToRegExp(glob: string, anywhere = false): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        i++;
-        // `/**` at the end also matches the directory itself; `**/` matches zero or more segments
-        if (glob[i + 1] === '/') { re += '(?:.*/)?'; i++; } else re += '.*';
-      } else re += anywhere ? '.*' : '[^/]*';
-    } else if (c === '?') re += anywhere ? '.' : '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+export function compileGlob(glob: string, anywhere = false): Glob {
+  if (anywhere) {
+    const mm = new Minimatch(glob.replaceAll('/', SLASH), GLOB_OPTIONS);
+    return { test: (text) => mm.match(text.replaceAll('/', SLASH)) };
   }
-  if (!anywhere && re.endsWith('/.*')) re = re.slice(0, -3) + '(?:/.*)?';
-  return new RegExp(`^${re}$`, 's');
+  const mm = new Minimatch(glob, GLOB_OPTIONS);
+  const dir = glob.endsWith('/**') ? new Minimatch(glob.slice(0, -3), GLOB_OPTIONS) : undefined;
+  return { test: (path) => mm.match(path) || (dir?.match(path) ?? false) };
 }
 
 /** Noise every run has: the dynamic loader's cache, locale data, the process's own /proc entries, cgroup and
@@ -281,11 +299,11 @@ export const CATEGORIES: readonly Category[] = ['processes', 'files', 'network',
 
 export interface IgnoreRules {
   /** Matched against normalised file paths (any access). */
-  paths: RegExp[];
+  paths: Glob[];
   /** Matched against item keys, per category. */
-  keys: Record<Category, RegExp[]>;
+  keys: Record<Category, Glob[]>;
   /** Matched against the keys of eBPF packages' custom items (`<package>/<event> field=value …`). */
-  custom: RegExp[];
+  custom: Glob[];
 }
 
 export function emptyIgnores(): IgnoreRules {
@@ -299,7 +317,7 @@ export function emptyIgnores(): IgnoreRules {
  */
 export function parseIgnoreFile(text: string, defaults = true): IgnoreRules {
   const rules = emptyIgnores();
-  if (defaults) rules.paths.push(...DEFAULT_FILE_IGNORES.map((g) => globToRegExp(g)));
+  if (defaults) rules.paths.push(...DEFAULT_FILE_IGNORES.map((g) => compileGlob(g)));
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/(^|\s)#.*$/, '').trim();
@@ -307,11 +325,11 @@ export function parseIgnoreFile(text: string, defaults = true): IgnoreRules {
     const m = /^(processes|files|network|k8sApi|k8sapi|custom|paths?)\s*:\s*(.+)$/.exec(line);
     if (m) {
       const cat = m[1]!.toLowerCase();
-      if (cat === 'path' || cat === 'paths') rules.paths.push(globToRegExp(m[2]!));
-      else if (cat === 'custom') rules.custom.push(globToRegExp(m[2]!, true));
-      else rules.keys[(cat === 'k8sapi' ? 'k8sApi' : cat) as Category].push(globToRegExp(m[2]!, true));
+      if (cat === 'path' || cat === 'paths') rules.paths.push(compileGlob(m[2]!));
+      else if (cat === 'custom') rules.custom.push(compileGlob(m[2]!, true));
+      else rules.keys[(cat === 'k8sapi' ? 'k8sApi' : cat) as Category].push(compileGlob(m[2]!, true));
     } else if (line.startsWith('/')) {
-      rules.paths.push(globToRegExp(line));
+      rules.paths.push(compileGlob(line));
     } else {
       throw new Error(`line ${i + 1}: ${JSON.stringify(line)} is neither a path glob (starting with /) nor "category: glob" (processes, files, network, k8sApi, custom)`);
     }

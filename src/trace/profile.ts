@@ -1,7 +1,9 @@
 // Behavior profile: a trace reduced to what it did, keyed by normalised identities (never pids), built one event
 // at a time so a trace of any length is never held in memory. See docs/diff-format.md.
-import { customItemKey, identityIndex, identityOf, type CustomItem } from '../bpf/diff-keys.ts';
-import type { CustomTraceEvent, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
+import { customItemKey, identityIndex, identityOf, type CustomItem } from './custom-items.ts';
+import { SkipCounter, type AuditSkips } from './audit-parse.ts';
+import type { CustomTraceEvent, GuestSummary, TraceEvent, TraceFooter, TraceHeader } from './format.ts';
+import { PeerIndex } from './peers.ts';
 import {
   addressIdentity, defaultIgnores, isSecretPath, normalizeArgs, normalizeDnsName, normalizeExe, normalizePath,
   normalizePort, scopeOf, unmapIpv4, type AddressClass, type Category, type IgnoreRules,
@@ -11,7 +13,6 @@ export const PROFILE_FORMAT = 'katabot-profile';
 export const PROFILE_VERSION = '1.0';
 
 export type FileAccess = 'read' | 'write' | 'create' | 'exec';
-export const FILE_ACCESSES: readonly FileAccess[] = ['exec', 'create', 'write', 'read'];
 
 interface ItemBase {
   /** Human-readable normalised identity; the diff compares these. */
@@ -51,9 +52,20 @@ export interface NetworkItem extends ItemBase {
   /** Server port, `<ephemeral>`, or '' for dns. */
   port: string;
   by: string[];
+  /** Egress and ingress: the traced workloads at the other end (`namespace/workload`), matched by address within
+   * the run (src/trace/peers.ts). Shown in the service graph and policies, not compared by the diff. */
+  peers?: string[];
 }
 
 export type ApiLevel = 'stable' | 'beta' | 'alpha';
+
+export interface ApiSpecSource {
+  source: 'job' | 'config' | 'none';
+  /** The artifact or setting it came from. */
+  name: string;
+  /** The spec's info.version (a cluster's /openapi/v2 says its Kubernetes version). */
+  version: string;
+}
 
 export interface ApiItem extends ItemBase {
   verb: string;
@@ -70,10 +82,10 @@ export interface ApiItem extends ItemBase {
   by: string[];
 }
 
-/** Format 1.1: custom events of eBPF packages folded by their identity fields (src/bpf/diff-keys.ts), e.g.
+/** Format 1.1: custom events of eBPF packages folded by their identity fields (src/trace/custom-items.ts), e.g.
  * `syscount/syscalls comm=curl`. The count (events behind the item) is shown, not compared. */
 export interface CustomProfileItem extends CustomItem {
-  /** Unused for now (custom items are not scoped); here so every item has the ItemBase fields. */
+  /** `namespace/workload:container` in pod mode (the event's cgroup attribution), as other items. */
   scope?: string;
 }
 
@@ -87,6 +99,16 @@ export interface ProfileSource {
   mode: string;
   lost: number;
   events: number;
+  /** Format 1.2, a node collector's trace: the Kata guests, by pod (`ns/workload`), traced or not and why. */
+  guests?: ProfileGuest[];
+}
+
+export interface ProfileGuest {
+  pod: string;
+  status: GuestSummary['status'];
+  reason?: string;
+  /** false: the guest's stream ended without its footer. */
+  complete?: boolean;
 }
 
 export interface BehaviorProfile {
@@ -98,6 +120,10 @@ export interface BehaviorProfile {
   lostEvents: number;
   events: number;
   auditEvents: number;
+  /** Audit log lines that were not audit events, by reason (absent when none). */
+  auditSkipped?: AuditSkips;
+  /** The OpenAPI spec the audit logs were read with: the job's own (`job`), KATABOT_OPENAPI (`config`) or none. */
+  apiSpec?: ApiSpecSource;
   /** Normalised executables that listened or accepted: their shell children are risky. */
   servers: string[];
   processes: ProcessItem[];
@@ -106,6 +132,8 @@ export interface BehaviorProfile {
   k8sApi: ApiItem[];
   /** Custom events (trace format 1.1); absent in profiles of traces without any, and in older saved profiles. */
   custom?: CustomProfileItem[];
+  /** Pod labels per workload (`namespace/workload`), from the trace header's pods; absent when none were known. */
+  labels?: Record<string, Record<string, string>>;
 }
 
 export function emptyProfile(): BehaviorProfile {
@@ -131,6 +159,14 @@ const PROBE_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
 const DENIED_ERRORS = new Set(['EACCES', 'EPERM']);
 
 export const ROOT_PARENT = '(root)';
+
+/** Which process a pid names: pids of a Kata guest (format 1.2, `kernel: guest`) are the guest's own, so a merged
+ * trace keys them by their guest; the host's stay plain numbers. */
+type ProcKey = number | string;
+
+function procKey(e: TraceEvent, pid: number): ProcKey {
+  return e.kernel === 'guest' ? `${e.sandbox ?? `${e.namespace ?? ''}/${e.pod ?? ''}`}:${pid}` : pid;
+}
 
 function addBy(by: string[], exe: string): void {
   if (by.length < MAX_BY && !by.includes(exe)) {
@@ -201,14 +237,14 @@ export class ProfileBuilder {
   /** Identity fields of the current trace's custom events, from its header's packages. */
   #identity = new Map<string, string[]>();
   readonly #servers = new Set<string>();
-  readonly #exeByPid = new Map<number, string>();
+  readonly #exeByPid = new Map<ProcKey, string>();
   readonly #pathCache = new Map<string, string | null>();
   readonly #exeCache = new Map<string, string>();
   readonly #argsCache = new Map<string, string>();
   readonly #dnsCache = new Map<string, string>();
   /** File items by group (`access`, or `scope\0access`, `!` suffix when denied), then by path. */
   readonly #fileIdx = new Map<string, Map<string, FileItem>>();
-  readonly #dnsByPid = new Map<number, DnsPending>();
+  readonly #dnsByPid = new Map<ProcKey, DnsPending>();
   readonly #nameByIp = new Map<string, string>();
   /** Egress items keyed by an address block, with the addresses behind them: a name learned later re-keys them. */
   readonly #unnamed = new Map<string, Map<string, number>>();
@@ -216,9 +252,12 @@ export class ProfileBuilder {
   readonly #children = new Map<string, Set<string>>();
   readonly #collapsed = new Map<string, string[]>();
   readonly #traces: ProfileSource[] = [];
+  readonly #peers = new PeerIndex();
+  readonly #labels = new Map<string, Record<string, string>>();
   #current: ProfileSource | undefined;
   #events = 0;
   #auditEvents = 0;
+  readonly #auditSkips = new SkipCounter();
   #lost = 0;
 
   constructor(options: ProfileOptions = {}) {
@@ -234,6 +273,9 @@ export class ProfileBuilder {
     };
     this.#traces.push(this.#current);
     this.#identity = identityIndex(header.packages);
+    for (const pod of header.target?.pods ?? []) {
+      if (pod.labels && Object.keys(pod.labels).length > 0) this.#labels.set(scopeOf({ pod: pod.name, namespace: pod.namespace }), { ...pod.labels });
+    }
     this.#exeByPid.clear();
     this.#dnsByPid.clear();
   }
@@ -242,6 +284,14 @@ export class ProfileBuilder {
   end(footer: TraceFooter): void {
     const lost = Math.max(0, footer.lost.total) + (footer.lost.incomplete < 0 ? 1 : 0);
     if (this.#current) this.#current.lost = lost;
+    if (this.#current && footer.guests && footer.guests.length > 0) {
+      this.#current.guests = footer.guests.map((g) => {
+        const out: ProfileGuest = { pod: scopeOf({ pod: g.pod, namespace: g.namespace }), status: g.status };
+        if (g.reason !== undefined) out.reason = g.reason;
+        if (g.complete === false) out.complete = false;
+        return out;
+      }).sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+    }
     this.#lost += lost;
   }
 
@@ -252,7 +302,7 @@ export class ProfileBuilder {
     switch (e.kind) {
       case 'exec': this.#exec(e, n); break;
       case 'exit':
-        if (e.pid > 0) { this.#exeByPid.delete(e.pid); this.#dnsByPid.delete(e.pid); }
+        if (e.pid > 0) { this.#exeByPid.delete(procKey(e, e.pid)); this.#dnsByPid.delete(procKey(e, e.pid)); }
         break;
       case 'open': this.#open(e, n); break;
       case 'connect': this.#connect(e, n); break;
@@ -266,11 +316,17 @@ export class ProfileBuilder {
   addCustom(e: CustomTraceEvent): void {
     const category = `${e.package}/${e.name}`;
     const identity = identityOf(e, this.#identity.get(category));
-    const key = customItemKey(category, identity);
+    const scope = scopeOf(e);
+    const key = scoped(scope, customItemKey(category, identity));
     if (this.#ignore.custom.some((re) => re.test(key))) return;
     const it = this.#custom.get(key);
     if (it) it.count++;
-    else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1 });
+    else this.#custom.set(key, { key, category, package: e.package, name: e.name, identity, count: 1, ...(scope ? { scope } : {}) });
+  }
+
+  /** Counts the lines of an audit log that were skipped (audit-parse.ts). */
+  addAuditSkips(s: AuditSkips): void {
+    this.#auditSkips.merge(s);
   }
 
   /** Adds one Kubernetes API request (see audit.ts). */
@@ -286,8 +342,9 @@ export class ProfileBuilder {
     if (by) addBy(it.by, by);
   }
 
-  #remember(pid: number, exe: string): void {
-    if (pid <= 0) return;
+  #remember(e: TraceEvent, exe: string): void {
+    if (e.pid <= 0) return;
+    const pid = procKey(e, e.pid);
     if (this.#exeByPid.get(pid) === exe) return;
     this.#exeByPid.delete(pid);
     this.#exeByPid.set(pid, exe);
@@ -298,7 +355,7 @@ export class ProfileBuilder {
   }
 
   #exeOf(e: TraceEvent): string {
-    return e.exe ?? (e.pid > 0 ? this.#exeByPid.get(e.pid) : undefined) ?? e.comm ?? '?';
+    return e.exe ?? (e.pid > 0 ? this.#exeByPid.get(procKey(e, e.pid)) : undefined) ?? e.comm ?? '?';
   }
 
   /** normalizeArgs, cached per argv (argv repeat: the same tools run with the same flags). */
@@ -328,7 +385,7 @@ export class ProfileBuilder {
   #exec(e: TraceEvent, n: number): void {
     const failed = e.result !== undefined && e.result < 0;
     if (failed && PROBE_ERRORS.has(e.error ?? '')) return;
-    const parentRaw = e.parent_exe ?? (e.ppid !== undefined ? this.#exeByPid.get(e.ppid) : undefined);
+    const parentRaw = e.parent_exe ?? (e.ppid !== undefined ? this.#exeByPid.get(procKey(e, e.ppid)) : undefined);
     const parent = parentRaw === undefined ? ROOT_PARENT : this.#normExe(parentRaw);
     const exe = e.exe ?? e.comm ? this.#normExe((e.exe ?? e.comm)!) : normalizeExe(undefined);
     const args = this.#args(e.argv);
@@ -346,7 +403,7 @@ export class ProfileBuilder {
       it.count += n;
     }
     if (failed) return;
-    if (e.exe) this.#remember(e.pid, e.exe);
+    if (e.exe) this.#remember(e, e.exe);
     this.#fileAccess('exec', exe, false, scope, exe, n);
   }
 
@@ -466,10 +523,11 @@ export class ProfileBuilder {
     const exe = this.#normExe(this.#exeOf(e));
     this.#net({ direction: 'dns', proto: e.proto ?? 'udp', peer: name, peerClass: 'name', port: '', scope: scopeOf(e) }, exe, n);
     if (e.pid <= 0 || name.endsWith('.arpa')) return;
-    let p = this.#dnsByPid.get(e.pid);
+    const pid = procKey(e, e.pid);
+    let p = this.#dnsByPid.get(pid);
     if (!p || p.consumed || e.ts - p.ts > DNS_WINDOW_NS) {
       p = { names: [], ts: e.ts, consumed: false };
-      this.#dnsByPid.set(e.pid, p);
+      this.#dnsByPid.set(pid, p);
       if (this.#dnsByPid.size > MAX_TRACKED_PIDS) this.#dnsByPid.delete(this.#dnsByPid.keys().next().value!);
     }
     p.ts = e.ts;
@@ -480,7 +538,7 @@ export class ProfileBuilder {
   #nameFor(e: TraceEvent, ip: string): string | undefined {
     const known = this.#nameByIp.get(ip);
     if (known) return known;
-    const p = e.pid > 0 ? this.#dnsByPid.get(e.pid) : undefined;
+    const p = e.pid > 0 ? this.#dnsByPid.get(procKey(e, e.pid)) : undefined;
     if (!p || e.ts - p.ts > DNS_WINDOW_NS) return undefined;
     const names = p.names.filter((a) => !p.names.some((b) => b !== a && a.startsWith(b + '.')));
     p.consumed = true;
@@ -500,7 +558,10 @@ export class ProfileBuilder {
       if (name) { peer = name; peerClass = 'name'; }
     }
     const exe = this.#normExe(this.#exeOf(e));
-    const key = this.#net({ direction: 'egress', proto: e.proto ?? 'tcp', peer, peerClass, port: normalizePort(e.dport), scope: scopeOf(e) }, exe, n);
+    const scope = scopeOf(e);
+    const key = this.#net({ direction: 'egress', proto: e.proto ?? 'tcp', peer, peerClass, port: normalizePort(e.dport), scope }, exe, n);
+    this.#peers.own(scope, e.saddr);
+    if (key) this.#peers.saw(key, ip);
     if (key && peerClass !== 'name' && peerClass !== 'loopback' && peerClass !== 'unspecified' && peerClass !== 'unknown') {
       let ips = this.#unnamed.get(key);
       if (!ips) { ips = new Map(); this.#unnamed.set(key, ips); }
@@ -522,6 +583,7 @@ export class ProfileBuilder {
         if (!into) { into = { key: nkey, count: 0, ...named, by: [...it.by] }; this.#network.set(nkey, into); }
         into.count += n;
         it.count -= n;
+        this.#peers.move(key, nkey, ip);
       }
       if (it.count <= 0) this.#network.delete(key);
     }
@@ -532,14 +594,19 @@ export class ProfileBuilder {
     const id = addressIdentity(e.daddr);
     const exe = this.#normExe(this.#exeOf(e));
     this.#servers.add(exe);
-    this.#net({ direction: 'ingress', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope: scopeOf(e) }, exe, n);
+    const scope = scopeOf(e);
+    const key = this.#net({ direction: 'ingress', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope }, exe, n);
+    this.#peers.own(scope, e.saddr);
+    if (key) this.#peers.saw(key, e.daddr);
   }
 
   #listen(e: TraceEvent, n: number): void {
     const id = addressIdentity(e.saddr ?? '0.0.0.0');
     const exe = this.#normExe(this.#exeOf(e));
     this.#servers.add(exe);
-    this.#net({ direction: 'listen', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope: scopeOf(e) }, exe, n);
+    const scope = scopeOf(e);
+    this.#net({ direction: 'listen', proto: e.proto ?? 'tcp', peer: id.id, peerClass: id.cls, port: normalizePort(e.sport), scope }, exe, n);
+    this.#peers.own(scope, e.saddr);
   }
 
   build(): BehaviorProfile {
@@ -549,11 +616,16 @@ export class ProfileBuilder {
     p.lostEvents = this.#lost;
     p.events = this.#events;
     p.auditEvents = this.#auditEvents;
+    if (this.#auditSkips.total > 0) p.auditSkipped = this.#auditSkips.summary();
     p.servers = [...this.#servers].sort();
     p.processes = [...this.#processes.values()].sort(byKey);
     p.files = [...this.#files.values()].sort(byKey);
-    p.network = [...this.#network.values()].sort(byKey);
+    p.network = [...this.#network.values()].map((it) => {
+      const peers = it.direction === 'egress' || it.direction === 'ingress' ? this.#peers.peersOf(it.key) : undefined;
+      return peers ? { ...it, peers } : it;
+    }).sort(byKey);
     p.k8sApi = [...this.#api.values()].sort(byKey);
+    if (this.#labels.size > 0) p.labels = Object.fromEntries([...this.#labels].sort(([a], [b]) => (a < b ? -1 : 1)));
     if (this.#custom.size > 0) p.custom = [...this.#custom.values()].map((c) => ({ ...c, identity: { ...c.identity } })).sort(byKey);
     return p;
   }
@@ -658,7 +730,12 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
   const maps = { processes: new Map<string, AnyItem>(), files: new Map<string, AnyItem>(), network: new Map<string, AnyItem>(), k8sApi: new Map<string, AnyItem>() };
   const servers = new Set<string>();
   const custom = new Map<string, CustomProfileItem>();
+  const labels = new Map<string, Record<string, string>>();
+  const skipped = new SkipCounter();
   for (const p of profiles) {
+    for (const [w, l] of Object.entries(p.labels ?? {})) labels.set(w, { ...labels.get(w), ...l });
+    skipped.merge(p.auditSkipped);
+    if (p.apiSpec && (!out.apiSpec || out.apiSpec.source === 'none')) out.apiSpec = { ...p.apiSpec };
     for (const it of p.custom ?? []) {
       const into = custom.get(it.key);
       if (into) into.count += it.count;
@@ -673,21 +750,29 @@ export function mergeProfiles(profiles: readonly BehaviorProfile[]): BehaviorPro
       for (const it of p[cat] as AnyItem[]) {
         const into = maps[cat].get(it.key);
         if (!into) {
-          maps[cat].set(it.key, 'by' in it ? { ...it, by: [...it.by] } as AnyItem : { ...it });
+          maps[cat].set(it.key, 'by' in it ? { ...it, by: [...it.by], ...('peers' in it && it.peers ? { peers: [...it.peers] } : {}) } as AnyItem : { ...it });
           continue;
         }
         into.count += it.count;
         if ('by' in into && 'by' in it) for (const b of it.by) addBy(into.by, b);
+        if (cat === 'network') mergePeers(into as NetworkItem, it as NetworkItem);
       }
     }
   }
+  if (skipped.total > 0) out.auditSkipped = skipped.summary();
   out.servers = [...servers].sort();
   out.processes = ([...maps.processes.values()] as ProcessItem[]).sort(byKey);
   out.files = ([...maps.files.values()] as FileItem[]).sort(byKey);
   out.network = ([...maps.network.values()] as NetworkItem[]).sort(byKey);
   out.k8sApi = ([...maps.k8sApi.values()] as ApiItem[]).sort(byKey);
   if (custom.size > 0) out.custom = [...custom.values()].sort(byKey);
+  if (labels.size > 0) out.labels = Object.fromEntries([...labels].sort(([a], [b]) => (a < b ? -1 : 1)));
   return out;
+}
+
+function mergePeers(into: NetworkItem, it: NetworkItem): void {
+  if (!it.peers) return;
+  into.peers = [...new Set([...(into.peers ?? []), ...it.peers])].sort();
 }
 
 /** Checks that a parsed JSON value is a profile (for `katabot diff` given saved profiles). */

@@ -106,6 +106,11 @@ export class BpftraceProcess {
     return this.#exitCode !== undefined;
   }
 
+  /** bpftrace's process id (for its memory use, read from /proc). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** CPU seconds bpftrace used so far (0 once it is gone). */
   cpuSeconds(): number {
     try {

@@ -1,9 +1,8 @@
 // Kubernetes mode: trace one or more pods, as a sidecar inside the pod or as an agent on the pod's node.
 // Attribution: cgroup id → cgroup path (CgroupIndex) → pod UID and container id (src/trace/cgroup.ts) → pod and
 // container names (from the API server when reachable).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { bareContainerId, parseCgroupPath } from '../trace/cgroup.ts';
 import type { Attribution } from '../trace/enrich.ts';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
@@ -12,6 +11,7 @@ import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';
+import { waitForStop } from './stop.ts';
 
 export interface PodInfo {
   namespace: string;
@@ -20,6 +20,10 @@ export interface PodInfo {
   runtimeClassName?: string;
   /** container id (bare, without `containerd://`) → container name */
   containers: Map<string, string>;
+  /** The pod's labels (policies select pods by them; the service graph groups by them). */
+  labels?: Record<string, string>;
+  /** The pod's annotations (katabot inject leaves its decision in one). */
+  annotations?: Record<string, string>;
 }
 
 /** Where pod facts come from; the default asks the API server with @kubernetes/client-node. */
@@ -29,7 +33,7 @@ export interface PodSource {
 }
 
 interface PodLike {
-  metadata?: { name?: string; namespace?: string; uid?: string };
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: { runtimeClassName?: string };
   status?: {
     containerStatuses?: Array<{ name: string; containerID?: string }>;
@@ -51,6 +55,8 @@ export function podInfoFromObject(pod: PodLike): PodInfo {
     containers,
   };
   if (pod.spec?.runtimeClassName) info.runtimeClassName = pod.spec.runtimeClassName;
+  if (pod.metadata?.labels && Object.keys(pod.metadata.labels).length > 0) info.labels = { ...pod.metadata.labels };
+  if (pod.metadata?.annotations) info.annotations = pod.metadata.annotations;
   return info;
 }
 
@@ -140,15 +146,19 @@ export function markFailed(file: string | undefined, reason: string): void {
   writeFileSync(`${file}.failed`, `${reason}\n`);
 }
 
-export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
-  const log = opts.log ?? (() => {});
-  let pre: Preflight;
+/** The preflight a long-running trace needs; when eBPF is unavailable, the reason goes to `<readyFile>.failed`. */
+export async function preflightOrMarkFailed(opts: { preflight?: Preflight | undefined; readyFile?: string | undefined }): Promise<Preflight> {
   try {
-    pre = opts.preflight ?? await preflight();
+    return opts.preflight ?? await preflight();
   } catch (err) {
     if (err instanceof EbpfUnavailableError) markFailed(opts.readyFile, err.message);
     throw err;
   }
+}
+
+export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult> {
+  const log = opts.log ?? (() => {});
+  const pre = await preflightOrMarkFailed(opts);
   const index = new CgroupIndex(opts.cgroupRoot !== undefined ? cgroup2Dir(opts.cgroupRoot) : pre.cgroupRoot);
   let pods: PodInfo[] = [];
   let source: PodSource | undefined = opts.pods;
@@ -221,7 +231,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   const target: TraceTarget = {
     mode: 'pod',
     ...(opts.node ? { cgroup: '/' } : {}),
-    pods: pods.map((p) => (p.uid ? { namespace: p.namespace, name: p.name, uid: p.uid } : { namespace: p.namespace, name: p.name })),
+    pods: pods.map((p) => ({ namespace: p.namespace, name: p.name, ...(p.uid ? { uid: p.uid } : {}), ...(p.labels ? { labels: p.labels } : {}) })),
   };
   if (opts.selector) target.selector = opts.selector;
   if (opts.namespace) target.namespace = opts.namespace;
@@ -262,25 +272,7 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   markReady(opts.readyFile);
   opts.onReady?.();
 
-  const deadline = opts.durationMs !== undefined ? Date.now() + opts.durationMs : Infinity;
-  let stopRequested = false;
-  const requestStop = (): void => { stopRequested = true; };
-  process.on('SIGINT', requestStop);
-  process.on('SIGTERM', requestStop);
-  opts.signal?.addEventListener('abort', requestStop);
-  if (opts.signal?.aborted) requestStop();
-  const untilFiles = opts.untilFiles ?? [];
-  // a package whose program ends by itself (exit() in a probe) ends the trace
-  void session.packageExited().then((name) => { log(`package ${name} ended`); requestStop(); });
-  try {
-    while (!stopRequested && Date.now() < deadline) {
-      if (untilFiles.length > 0 && untilFiles.every((f) => existsSync(f))) break;
-      await delay(Math.min(250, Math.max(1, deadline - Date.now())));
-    }
-  } finally {
-    process.off('SIGINT', requestStop);
-    process.off('SIGTERM', requestStop);
-  }
+  await waitForStop(session, { ...opts, log });
   const result = await session.stop(null);
   return { ...result, summary: summary.build(result.footer), pods };
 }

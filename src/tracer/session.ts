@@ -107,6 +107,11 @@ export class TraceSession {
     return this.#recorder.startNs;
   }
 
+  /** The tracer program's bpftrace (the guest tracer reports its memory). */
+  get bpftracePid(): number | undefined {
+    return this.#tracer.pid;
+  }
+
   /** Starts the tracer program, then the custom packages; resolves once every probe is attached. */
   static async start(o: SessionOptions): Promise<TraceSession> {
     const chosen = o.builtins !== undefined || o.packages !== undefined;
@@ -180,7 +185,8 @@ export class TraceSession {
   async #startPackages(o: SessionOptions, custom: readonly SessionPackage[], begin: BeginRecord | undefined, enrich: Enricher): Promise<void> {
     let ids: ScopeIds;
     if (o.scope.kind === 'all') ids = { kind: 'all' };
-    else if (o.scope.kind === 'cgroups') ids = { kind: 'cgroups', ids: o.scope.targets };
+    else if (o.scope.kind === 'cgroups') ids = { kind: 'cgroups', ids: o.scope.targets, ...(o.scope.exclude ? { exclude: o.scope.exclude } : {}) };
+    else if (o.scope.kind === 'all-but-self') ids = { kind: 'all-but-self', self: BigInt(begin?.selfcg ?? '0') };
     else ids = { kind: 'own-pod', self: BigInt(begin?.selfcg ?? '0'), pod: BigInt(begin?.parentcg ?? '0') };
     const scope = scopeExpression(ids, o.preflight.kernfsParent);
     const started = await Promise.allSettled(custom.map((p) => PackageRun.start({

@@ -3,67 +3,29 @@
 // filtered and followed the way a maintainer would, and what the page shows is asserted. Screenshots land in
 // test-artifacts/dashboard/ (desktop, phone, 4k, dark).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildWeb } from '../../web/build.ts';
-import { MAINTAINERS_SAMPLE, PRESUBMITS, REQUIRED_SAMPLE, seedScenario, writeRequiredTests, type Scenario } from '../integration/dashboard-scenario.ts';
-import { startHarness, type Harness } from '../integration/harness.ts';
+import type { Page } from 'playwright-core';
+import { MAINTAINERS_SAMPLE, PRESUBMITS, REQUIRED_SAMPLE, type Scenario } from '../integration/dashboard-scenario.ts';
+import type { Harness } from '../integration/harness.ts';
+import { noChromium, startBrowserScenario, type BrowserScenario, type Open } from './browser.ts';
 
-const CHROMIUM = process.env.KATABOT_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/dashboard/', import.meta.url).pathname;
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM} (Debian package chromium; scripts/katabot.sh installs it)`
-  : !existsSync(REQUIRED_SAMPLE) || !existsSync(MAINTAINERS_SAMPLE)
-    ? `Kata's samples are not in ../shared/kata (${REQUIRED_SAMPLE})`
-    : false;
+const skip = noChromium()
+  || (!existsSync(REQUIRED_SAMPLE) || !existsSync(MAINTAINERS_SAMPLE) ? `Kata's samples are not in ../shared/kata (${REQUIRED_SAMPLE})` : false);
 if (skip) console.log(`# dashboard e2e skipped: ${skip}`);
 
 describe('dashboard in Chromium', { skip }, () => {
+  let e: BrowserScenario;
   let h: Harness;
   let s: Scenario;
-  let dir: string;
-  let browser: Browser;
-  const errors: string[] = [];
-
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'katabot-dashboard-e2e-'));
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const web = await buildWeb(join(dir, 'web'));
-    h = await startHarness({
-      env: {
-        KATABOT_REPORTER: 'false',
-        KATABOT_REQUIRED_TESTS: writeRequiredTests(dir),
-        KATABOT_MAINTAINERS: MAINTAINERS_SAMPLE,
-        KATABOT_DASHBOARD_ASSETS: web.outDir,
-      },
-    });
-    s = await seedScenario(h.redis.url, h.redis.prefix, join(dir, 'bucket'));
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    e = await startBrowserScenario('dashboard-e2e', ARTIFACTS);
+    ({ h, s } = e);
   });
-  after(async () => {
-    await browser?.close();
-    await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function open(path: string, opts: Parameters<Browser['newContext']>[0] = {}): Promise<{ ctx: BrowserContext; page: Page }> {
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...opts });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(`${path}: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${path}: console: ${m.text()}`);
-    });
-    page.setDefaultTimeout(8000);
-    await page.goto(`${h.bot.url}${path}`);
-    return { ctx, page };
-  }
+  after(() => e?.close());
+  const open: Open = (path, opts) => e.open(path, opts);
 
   const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
   const rowJobs = (page: Page) => page.locator('tr.row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job')));
@@ -205,6 +167,12 @@ describe('dashboard in Chromium', { skip }, () => {
     const frame = page.frameLocator('iframe.report-frame');
     await frame.getByText('/usr/bin/curl').first().waitFor();
     assert.match((await frame.locator('body').textContent())!, /\/etc\/sudoers\.d\/ci/);
+    // the service graph above the report: the same interactions as in the report
+    const graph = page.locator('.service-graph');
+    await graph.locator('g.sg-node[data-id="job"]').click();
+    assert.equal(await graph.locator('g.sg-edge.sg-hi').count(), 1);
+    await graph.locator('input.sg-search').fill('quay');
+    assert.equal(await graph.locator('g.sg-node.sg-match').count(), 1);
     await page.waitForTimeout(200);
     await shot(page, 'behavior-desktop');
     await page.getByRole('link', { name: /kata-containers\/kata-containers #103/ }).click();
@@ -249,6 +217,6 @@ describe('dashboard in Chromium', { skip }, () => {
   });
 
   it('no script errors on any page', () => {
-    assert.deepEqual(errors, []);
+    assert.deepEqual(e.errors, []);
   });
 });

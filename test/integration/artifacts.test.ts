@@ -87,6 +87,13 @@ function storeContract(name: string, open: () => ArtifactStore): void {
       assert.equal(await store.exists(traceArtifactPath(other)), false);
       await assert.rejects(readJobTrace(store, other), (e: unknown) => e instanceof ArtifactNotFoundError && e.message.includes('/1/artifacts/katabot/trace.jsonl'));
     });
+    it('streams an object in chunks that add up to what read() returns, and says when it is missing', async () => {
+      const store = open();
+      const chunks: Buffer[] = [];
+      for await (const c of await store.stream(TRACE_KEY)) chunks.push(Buffer.from(c));
+      assert.equal(Buffer.concat(chunks).toString('utf8'), text);
+      await assert.rejects(store.stream(traceArtifactPath({ ...job, buildId: '1' })), ArtifactNotFoundError);
+    });
     it('refuses keys that climb out of the store', async () => {
       await assert.rejects(open().read('../etc/passwd'), /must not contain \.\./);
     });

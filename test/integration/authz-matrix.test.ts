@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { GitHub } from '../../src/adapters/github.ts';
-import { runJobs } from '../../src/handlers/run-jobs.ts';
+import { launchRuns } from '../../src/handlers/effects.ts';
 import { presubmitsFor } from '../../src/jobs/select.ts';
 import { LABELS } from '../../src/jobs/types.ts';
 import {
@@ -46,8 +46,11 @@ async function seedCheckRun(pr: number, job: string): Promise<number> {
   const octokit = await h.bot.github.probot.auth(h.gh.installationId);
   const gh = new GitHub(octokit as never, h.gh.owner, h.gh.repo);
   const presubmit = presubmitsFor(h.bot.deps.config().jobs, gh.owner, gh.repo).find((p) => p.name === job)!;
-  const [pj] = await runJobs(h.bot.deps, gh, await gh.pull(pr), [{ presubmit, traced: false }], { delivery: randomUUID(), purpose: 'seed', retest: false });
-  const run = h.gh.checkRuns.find((r) => r.external_id === pj!.metadata.name);
+  const launch = await launchRuns(h.bot.deps, gh, [{ backend: 'prow', job, presubmit, traced: false }], { pr: await gh.pull(pr), delivery: randomUUID(), purpose: 'seed', retest: false });
+  await launch.report();
+  const [seeded] = launch.outcomes;
+  assert.ok(seeded?.result === 'started', `seeded ProwJob for ${job}`);
+  const run = h.gh.checkRuns.find((r) => r.external_id === seeded.id);
   assert.ok(run, `seeded check run for ${job}`);
   return run.id;
 }

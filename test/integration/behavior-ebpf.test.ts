@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import type { DiffJson } from '../../src/trace/diff.ts';
+import { NET, WORKLOAD, fixedPortListener } from '../fixtures/workload.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/katabot.js');
@@ -38,51 +38,6 @@ function katabot(args: string[], env: Record<string, string> = {}): Promise<{ co
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-// A TCP server on port 0 (an ephemeral port) and a client of it; with EXTRA_PORT, one more connection.
-const NET = `
-import net from 'node:net';
-const srv = net.createServer((s) => { s.on('data', () => {}); s.end('ok'); });
-srv.listen(0, '127.0.0.1', () => {
-  const c = net.connect(srv.address().port, '127.0.0.1', () => c.end('hi'));
-  c.on('data', () => {});
-  c.on('close', () => {
-    if (!process.env.EXTRA_PORT) { srv.close(); return; }
-    const d = net.connect(Number(process.env.EXTRA_PORT), '127.0.0.1', () => d.end());
-    d.on('error', () => {});
-    d.on('close', () => srv.close());
-  });
-});
-`;
-
-// A random temp directory (mktemp), a file named after the shell's pid, a few programs, the network part;
-// with EXTRA_PORT also one new program, one new file written and (in net.mjs) one new connection.
-const WORKLOAD = `set -e
-work=$(mktemp -d)
-echo "pid $$" > "$work/state-$$.txt"
-cat "$work/state-$$.txt" > /dev/null
-ls "$work" > /dev/null
-"$NODE" "$(dirname "$0")/net.mjs"
-if [ -n "$EXTRA_PORT" ]; then
-  /usr/bin/true
-  echo extra > "$work/extra-output.txt"
-fi
-rm -rf "$work"
-`;
-
-/** A listener on a fixed port below the ephemeral range, outside the traced workload. */
-async function fixedPortListener(): Promise<{ server: Server; port: number }> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 10000);
-    const server = createServer((s) => s.end());
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) return { server, port };
-  }
-  throw new Error('no free port below 30000');
 }
 
 describe('behavior diff of real traces (katabot trace, real bpftrace)', () => {

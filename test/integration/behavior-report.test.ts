@@ -7,8 +7,7 @@
 //   - a traced PR job without a baseline: the reporter starts the job at the base SHA as a traced run, once; when
 //     that run succeeds it becomes the baseline and the waiting PR job gets its comment and check run.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -21,12 +20,11 @@ import { LABELS, type ProwJob } from '../../src/jobs/types.ts';
 import { baseRunName } from '../../src/reporter/behavior.ts';
 import { serializeTrace, TRACE_FORMAT, TRACE_FORMAT_VERSION, type Trace, type TraceEvent } from '../../src/trace/format.ts';
 import type { Call } from '../fixtures/github.ts';
-import { PROW_YAML, startHarness, waitFor, type Harness } from './harness.ts';
+import { startHarness, waitFor, type Harness } from './harness.ts';
 
 const ORG = 'kata-containers';
 const REPO = 'kata-containers';
 const MAIN_SHA = 'b'.repeat(40); // the fake GitHub's tip of main: runJobs sets refs.base_sha to it
-const bucket = mkdtempSync(join(tmpdir(), 'katabot-bucket-'));
 const checkName = (job: string) => `katabot / behavior (${job})`;
 const marker = (job: string) => `<!-- katabot:behavior job="${job}" -->`;
 
@@ -35,16 +33,11 @@ let plank: ProwJobClient;
 let buildId = 1_790_000_000_000_000_000n;
 
 before(async () => {
-  const prowYaml = PROW_YAML.replace('bucket: s3://kata-prow-logs', `bucket: file://${bucket}`);
-  assert.notEqual(prowYaml, PROW_YAML);
-  h = await startHarness({ prowYaml, env: { KATABOT_REPORTER_LEASE_MS: '900' } });
+  h = await startHarness({ fileBucket: true, env: { KATABOT_REPORTER_LEASE_MS: '900' } });
   plank = kubeProwJobClient(h.kube.kubeConfig, 'prow');
   await waitFor('a reporter', () => h.bot.reporter?.isLeader());
 });
-after(async () => {
-  await h?.close();
-  rmSync(bucket, { recursive: true, force: true });
-});
+after(async () => h?.close());
 
 // ---------------------------------------------------------------------------------------------------------------
 // traces, as the tracer sidecar writes them ($ARTIFACTS/katabot/trace.jsonl)
@@ -98,8 +91,8 @@ function write(path: string, text: string): void {
 function buildDir(pj: ProwJob, build: string): string {
   const pull = pj.spec.refs?.pulls?.[0]?.number;
   return pj.spec.type === 'presubmit'
-    ? join(bucket, 'pr-logs/pull', `${ORG}_${REPO}`, String(pull), pj.spec.job, build)
-    : join(bucket, 'logs', pj.spec.job, build);
+    ? join(h.bucket, 'pr-logs/pull', `${ORG}_${REPO}`, String(pull), pj.spec.job, build)
+    : join(h.bucket, 'logs', pj.spec.job, build);
 }
 
 function upload(pj: ProwJob, build: string, t: Trace): void {
@@ -120,7 +113,7 @@ async function runToSuccess(name: string, t: Trace): Promise<string> {
   const build = String(++buildId);
   const pending = await plank.updateStatus(name, (pj) => ({
     state: 'pending', pendingTime: at(), description: 'Job triggered.', pod_name: name, build_id: build,
-    url: `https://prow.kata.example/view/file${buildDir(pj, build).slice(bucket.length)}`,
+    url: `https://prow.kata.example/view/file${buildDir(pj, build).slice(h.bucket.length)}`,
   }));
   assert.ok(pending, `prowjob ${name} exists`);
   upload(pending, build, t);
@@ -207,7 +200,11 @@ describe('/trace → behavior comment and check run', () => {
     assert.match(comment.body, /\/usr\/bin\/bash → \/usr\/bin\/curl/);
     assert.match(comment.body, /write \/var\/lib\/ci\/result\.txt/);
     assert.match(comment.body, /tcp → 10\.0\.0\.0\/8:5432/);
-    assert.doesNotMatch(comment.body, /go-build|proxy\.golang\.org|142\.250/, 'the varying temp names, pids and ports are no change');
+    // the changed items (the policy and service-graph sections after them show the whole head policy and graph)
+    const items = comment.body.split('<details><summary><b>Policy</b>')[0]!;
+    assert.doesNotMatch(items, /go-build|proxy\.golang\.org|142\.250/, 'the varying temp names, pids and ports are no change');
+    assert.match(comment.body, /Should `default\/job` connect to addresses in `10\.0\.0\.0\/8` on TCP 5432\?/);
+    assert.doesNotMatch(comment.body, /Should `default\/job` look up/, 'the unchanged lookup is no policy change');
     assert.equal(run.output.title, '1 risky addition, 3 added, 0 removed');
     assert.equal(run.conclusion, 'action_required', 'a new outbound destination is risky');
     assert.equal(run.status, 'completed');

@@ -13,8 +13,9 @@ import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/adapters/store.ts';
 import { openArtifactStore, traceArtifactPath, jobBuildPath, type JobRef } from '../../src/artifacts/index.ts';
 import { findBaselines, readBehaviorHtml } from '../../src/behavior/baseline.ts';
-import { onTracedJobFinished, type BehaviorDeps } from '../../src/behavior/report.ts';
-import { loadOpenApi } from '../../src/behavior/openapi.ts';
+import { onTracedJobFinished, type BehaviorDeps } from '../../src/behavior/traced-run.ts';
+import { readJobUsage, readRunUsage, readSpecOperations } from '../../src/behavior/api-usage-store.ts';
+import { loadOpenApi, openApiFallback } from '../../src/behavior/openapi-load.ts';
 import { serializeTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
 import type { DiffJson } from '../../src/trace/diff.ts';
 import { LABELS, type ProwJob } from '../../src/jobs/types.ts';
@@ -182,17 +183,84 @@ describe('katabot apis (CLI)', { skip: specSkip }, () => {
     assert.deepEqual(u.summary.map((s: { level: string }) => s.level), ['stable', 'beta', 'alpha']);
   });
 
-  it('csv: every endpoint with its hits', async () => {
+  it('csv: APISnoop\'s endpoint_coverage, every endpoint', async () => {
     const r = await katabot(['apis', log, '--openapi', SPEC, '--format', 'csv']);
+    assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.match(lines[0]!, /^endpoint,level,category,/);
-    assert.ok(lines.some((l) => l.startsWith('createCoreV1NamespacedSecret,stable,core,core,v1,Secret,post,POST,') && l.includes(',1,true,e2e.test -- [sig-x] test,')));
+    assert.equal(lines[0], 'release,endpoint,level,category,path,description,kind,version,group,action,tested,conf_tested,tests');
+    assert.ok(lines.some((l) => l.startsWith('unversioned,createCoreV1NamespacedSecret,stable,core,/api/v1/namespaces/{namespace}/secrets,') && l.endsWith(',Secret,v1,core,post,true,false,[sig-x] test')));
   });
 
-  it('needs --openapi', async () => {
+  it('--export: APISnoop\'s exports by name, apps by user agent program', async () => {
+    const r = await katabot(['apis', log, '--openapi', SPEC, '--export', 'app-usage-summary']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'app,stable,beta,alpha,total,conformance\ne2e.test,2,0,0,2,stable\n');
+    const bad = await katabot(['apis', log, '--openapi', SPEC, '--export', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^katabot apis: --export wants one of app-usage-categories, app-usage-summary, app-usage-endpoints, coverage-spreadsheet, endpoint-coverage, got "nope"\n$/);
+  });
+
+  // A real log after rotation and a version skew: a line cut short, an event of another apiVersion, events
+  // without requestURI or verb. They are skipped and counted (stderr and json), or an error with --strict.
+  const good = readFileSync(log, 'utf8').trim().split('\n');
+  const broken = write(join(dir, 'apis', 'broken', 'kube-apiserver-audit.log'), [
+    good[0],
+    good[1]!.slice(0, 60),
+    JSON.stringify({ ...JSON.parse(good[1]!), apiVersion: 'audit.k8s.io/v2' }),
+    JSON.stringify({ ...JSON.parse(good[1]!), requestURI: undefined }),
+    good[2],
+    JSON.stringify({ ...JSON.parse(good[3]!), verb: undefined }),
+    JSON.stringify({ ...JSON.parse(good[3]!), verb: undefined, auditID: 'a9' }),
+    good[1],
+  ].join('\n') + '\n');
+
+  it('skips and counts malformed events by reason, with their first lines', async () => {
+    const r = await katabot(['apis', broken, '--openapi', SPEC]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'katabot apis: 5 malformed audit events skipped: bad JSON 1 (kube-apiserver-audit.log:2), wrong apiVersion 1 (kube-apiserver-audit.log:3), '
+      + 'no requestURI 1 (kube-apiserver-audit.log:4), no verb 2 (kube-apiserver-audit.log:6, kube-apiserver-audit.log:7)\n');
+    const u = JSON.parse(r.stdout);
+    assert.deepEqual(u.skipped, {
+      total: 5,
+      reasons: [
+        { reason: 'bad JSON', count: 1, first: ['kube-apiserver-audit.log:2'] },
+        { reason: 'wrong apiVersion', count: 1, first: ['kube-apiserver-audit.log:3'] },
+        { reason: 'no requestURI', count: 1, first: ['kube-apiserver-audit.log:4'] },
+        { reason: 'no verb', count: 2, first: ['kube-apiserver-audit.log:6', 'kube-apiserver-audit.log:7'] },
+      ],
+    });
+    assert.deepEqual([u.events, u.requests, u.matched], [3, 3, 2], 'the good lines are all read');
+  });
+
+  it('--strict: the first malformed event is an error, one line, no stack trace', async () => {
+    const r = await katabot(['apis', broken, '--openapi', SPEC, '--strict']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `katabot apis: ${broken}: line 2: bad JSON\n`);
+    assert.equal(r.stdout, '');
+  });
+
+  it('katabot profile and diff read such a log too: counted, or an error with --strict', async () => {
+    const p = await katabot(['profile', dirname(broken), '--openapi', SPEC]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /^ {2}5 malformed audit events skipped: bad JSON 1 \(kube-apiserver-audit\.log:2\), /m);
+    const strict = await katabot(['diff', dirname(broken), dirname(broken), '--openapi', SPEC, '--strict']);
+    assert.equal(strict.code, 2);
+    assert.equal(strict.stderr, `katabot diff: ${broken}: line 2: bad JSON\n`);
+  });
+
+  it("a directory of artifacts: the job's own openapi-v2.json beside its audit log", async () => {
+    const art = join(dir, 'apis', 'artifacts');
+    write(join(art, 'katabot', 'kube-apiserver-audit.log'), readFileSync(log));
+    write(join(art, 'katabot', 'openapi-v2.json.gz'), readFileSync(SPEC));
+    const r = await katabot(['apis', art]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).matched, 2);
+  });
+
+  it('needs --openapi when no spec is beside the log', async () => {
     const r = await katabot(['apis', log]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), 'katabot apis: --openapi SPEC is required (a file, a URL, or "cluster")');
+    assert.equal(r.stderr.trim(), 'katabot apis: --openapi SPEC is required (a file, a URL, or "cluster"), unless the directory holds the job\'s openapi-v2.json');
   });
 });
 
@@ -288,7 +356,7 @@ describe('onTracedJobFinished: baselines in the store, traces from the artifact 
     const out = await onTracedJobFinished(deps, head);
     assert.equal(out.kind, 'report');
     if (out.kind !== 'report') return;
-    assert.deepEqual(out.report.baselines.map((b) => b.prowjob), ['post-1', 'post-2'], 'the run at the PR\'s base_sha first');
+    assert.deepEqual(out.report.baselines.map((b) => b.run), ['post-1', 'post-2'], 'the run at the PR\'s base_sha first');
     assert.equal(out.report.checkRun.conclusion, 'neutral');
     assert.equal(out.report.diff.summary.added, 0);
   });
@@ -296,5 +364,99 @@ describe('onTracedJobFinished: baselines in the store, traces from the artifact 
   it('a PR job whose trace is missing is skipped', async () => {
     const head = prowjob('pr-3', 'presubmit', 'success', '103', 'head333', 44);
     assert.deepEqual(await onTracedJobFinished(deps, head), { kind: 'skipped', reason: 'the run uploaded no trace' });
+  });
+});
+
+// Done-when of the API usage work: a traced job that uploads its apiserver audit log and its cluster's /openapi/v2
+// (artifacts/katabot/, docs/audit-logs.md) gets a PR report that names OpenAPI operations, with no spec configured
+// in the bot; a job that captured no spec is read with KATABOT_OPENAPI. Each run's usage is kept for the dashboard.
+describe('traced jobs with audit logs: operations named from the spec the job captured', { skip: specSkip }, () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let deps: BehaviorDeps;
+  const bucket = join(dir, 'bucket-apis');
+  const gcs = { bucket: `file://${bucket}`, path_strategy: 'explicit' as const };
+  let n = 0;
+  const audit = (verb: string, requestURI: string, resource: string, apiGroup?: string) => JSON.stringify({
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: `e${++n}`, stage: 'ResponseComplete', verb, requestURI,
+    userAgent: 'e2e.test/v1.33.1 (linux/amd64) kubernetes/8adc0f0 -- [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance]',
+    user: { username: 'system:serviceaccount:e2e-x:default' }, objectRef: { resource, apiVersion: 'v1', ...(apiGroup ? { apiGroup } : {}) },
+  });
+  const BASE_LOG = [audit('list', '/api/v1/namespaces/e2e-x/pods', 'pods'), audit('create', '/api/v1/namespaces/e2e-x/configmaps', 'configmaps')];
+
+  function run(name: string, type: 'postsubmit' | 'presubmit', buildId: string, sha: string, log: string[], spec: boolean, pull?: number): ProwJob {
+    const pj: ProwJob = {
+      apiVersion: 'prow.k8s.io/v1', kind: 'ProwJob',
+      metadata: { name, labels: { [LABELS.trace]: 'true' } },
+      spec: {
+        type, job: 'kata-k8s', report: true,
+        refs: { org: 'kata-containers', repo: 'kata-containers', base_ref: 'main', base_sha: pull ? 'b0' : sha, ...(pull ? { pulls: [{ number: pull, author: 'alice', sha }] } : {}) },
+        decoration_config: { gcs_configuration: gcs },
+      },
+      status: { state: 'success', build_id: buildId, completionTime: '2025-02-01T00:00:00Z' },
+    };
+    const ref: JobRef = { type, job: 'kata-k8s', buildId, org: 'kata-containers', repo: 'kata-containers', ...(pull !== undefined ? { pull } : {}) };
+    write(join(bucket, traceArtifactPath(ref)), serializeTrace(trace(1)));
+    const art = join(bucket, jobBuildPath(ref), 'artifacts', 'katabot');
+    // a log that rotated mid-line: the cut line is skipped and counted, not fatal
+    write(join(art, 'kube-apiserver-audit.log'), [...log, log[0]!.slice(0, 50)].join('\n') + '\n');
+    if (spec) write(join(art, 'openapi-v2.json.gz'), readFileSync(SPEC));
+    return pj;
+  }
+
+  before(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    deps = { store: new RedisStore(client, `${redis.prefix}:`), artifacts: (url) => openArtifactStore(url) };
+  });
+  after(async () => {
+    client?.disconnect();
+    await redis?.close();
+  });
+
+  it('the PR report names operationIds from the job\'s own /openapi/v2, with no spec configured in the bot', async () => {
+    assert.equal((await onTracedJobFinished(deps, run('base-a', 'postsubmit', '301', 'b0', BASE_LOG, true))).kind, 'baseline');
+    const head = run('pr-a', 'presubmit', '302', 'h1', [...BASE_LOG, audit('create', '/apis/apps/v1/namespaces/e2e-x/deployments', 'deployments', 'apps')], true, 7);
+    const out = await onTracedJobFinished(deps, head);
+    assert.equal(out.kind, 'report');
+    if (out.kind !== 'report') return;
+    const body = out.report.comment.body;
+    assert.match(body, /<code>create apps\/v1 deployments \(createAppsV1NamespacedDeployment\)<\/code>/);
+    assert.match(body, /\| \+ \| stable \| <code>createAppsV1NamespacedDeployment<\/code> \| apps \| 1 \|/);
+    assert.match(body, /Operations named with the job's own `\/openapi\/v2` \(`katabot\/openapi-v2\.json\.gz`\)/);
+    assert.match(body, /Head's audit log: 1 malformed audit event skipped: bad JSON 1 \(kube-apiserver-audit\.log:4\)/);
+    assert.doesNotMatch(body, /unknown/);
+    assert.deepEqual(out.report.diff.k8sApi.added.map((i) => i.key), ['create apps/v1 deployments (createAppsV1NamespacedDeployment)']);
+  });
+
+  it("each run's usage is kept for the dashboard: conformance hits, the job's newest runs", async () => {
+    const pr = await readRunUsage(deps.store, 'pr-a');
+    assert.ok(pr, 'the PR run has a usage record');
+    assert.equal(pr.run.job, 'kata-k8s');
+    assert.equal(pr.usage.endpoints['createAppsV1NamespacedDeployment']?.conformance, 1);
+    assert.equal(pr.usage.skipped.total, 1);
+    const ops = await readSpecOperations(deps.store, pr.run.spec);
+    assert.ok(ops && ops.length > 1000, 'the spec\'s operations, stored once');
+    const runs = await readJobUsage(deps.store, 'kata-k8s', 10);
+    assert.deepEqual(runs.map((r) => r.run.prowjob).sort(), ['base-a', 'pr-a'], 'the baseline was profiled when it was recorded');
+  });
+
+  it('a job that captured no spec is read with KATABOT_OPENAPI', async () => {
+    const withFallback: BehaviorDeps = { ...deps, openapi: openApiFallback(SPEC, (err) => assert.fail(err.message)) };
+    const head = run('pr-b', 'presubmit', '303', 'h2', [...BASE_LOG, audit('delete', '/api/v1/namespaces/e2e-x/configmaps/c', 'configmaps')], false, 8);
+    const out = await onTracedJobFinished(withFallback, head);
+    assert.equal(out.kind, 'report');
+    if (out.kind !== 'report') return;
+    assert.match(out.report.comment.body, /<code>deleteCoreV1NamespacedConfigMap<\/code>/);
+    assert.match(out.report.comment.body, /Operations named with `KATABOT_OPENAPI`/);
+  });
+
+  it('with neither, calls are keyed by verb and resource and the comment says how to name them', async () => {
+    const head = run('pr-c', 'presubmit', '304', 'h3', [...BASE_LOG, audit('delete', '/api/v1/namespaces/e2e-x/configmaps/c', 'configmaps')], false, 9);
+    const out = await onTracedJobFinished(deps, head);
+    assert.equal(out.kind, 'report');
+    if (out.kind !== 'report') return;
+    assert.match(out.report.comment.body, /<code>delete v1 configmaps<\/code>/);
+    assert.match(out.report.comment.body, /No OpenAPI spec for this run/);
   });
 });

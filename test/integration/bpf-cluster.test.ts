@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BpfCluster, BpfStartError } from '../../src/adapters/bpf-cluster.ts';
 import { loadPackageDir, resolvePackage } from '../../src/adapters/bpf-packages.ts';
-import { ANNOTATIONS, LABELS } from '../../src/bpf/cluster.ts';
+import { PACKAGE_ANNOTATIONS, PACKAGE_LABELS } from '../../src/bpf/cluster.ts';
 import { parseTrace } from '../../src/trace/format.ts';
 import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
@@ -45,7 +45,7 @@ after(async () => { await double?.close(); });
 
 /** Objects of one instance left in the double. */
 function leftovers(ns: string, id: string): string[] {
-  const mine = (o: { metadata: { labels?: Record<string, string> } }): boolean => o.metadata.labels?.[LABELS.instance] === id;
+  const mine = (o: { metadata: { labels?: Record<string, string> } }): boolean => o.metadata.labels?.[PACKAGE_LABELS.instance] === id;
   return ['configmaps', 'jobs', 'daemonsets', 'pods'].flatMap((r) => double.objects(r, ns).filter(mine).map((o) => `${r}/${o.metadata.name}`));
 }
 
@@ -62,7 +62,7 @@ describe('katabot bpf on a cluster (API double, scripted kubelets)', () => {
   before(async () => {
     nodes = await startFakeNodes(double, {
       namespace: NS, nodes: ['node-a', 'node-b'], mode: 'status',
-      script: (pod) => script.get(`${pod.metadata?.annotations?.[ANNOTATIONS.ref]}@${pod.spec?.nodeName}`) ?? script.get(pod.metadata?.annotations?.[ANNOTATIONS.ref] ?? '') ?? { ready: true },
+      script: (pod) => script.get(`${pod.metadata?.annotations?.[PACKAGE_ANNOTATIONS.ref]}@${pod.spec?.nodeName}`) ?? script.get(pod.metadata?.annotations?.[PACKAGE_ANNOTATIONS.ref] ?? '') ?? { ready: true },
     });
     cluster = new BpfCluster(nodes.kubeConfig, NS);
   });
@@ -79,7 +79,7 @@ describe('katabot bpf on a cluster (API double, scripted kubelets)', () => {
     assert.equal(cm.data['program.bt'], v1.source);
     assert.deepEqual(JSON.parse(cm.data['params.json']), { skip_comm: 'sh' });
     assert.deepEqual(cm.metadata.ownerReferences.map((o: { kind: string; uid: string }) => [o.kind, o.uid]), [['Job', job.metadata.uid]], 'the ConfigMap goes with its Job');
-    const pod = double.objects('pods', NS).find((p) => p.metadata.labels[LABELS.instance] === started.id);
+    const pod = double.objects('pods', NS).find((p) => p.metadata.labels[PACKAGE_LABELS.instance] === started.id);
     assert.equal(pod.spec.nodeName, 'node-a');
     assert.equal(pod.spec.hostPID, true);
     const rows = await cluster.list();
@@ -124,26 +124,26 @@ describe('katabot bpf on a cluster (API double, scripted kubelets)', () => {
       return true;
     });
     assert.equal(double.objects('configmaps', NS).length, before);
-    assert.deepEqual(double.objects('jobs', NS).concat(double.objects('pods', NS).filter((p) => p.metadata.labels?.[LABELS.package])), []);
+    assert.deepEqual(double.objects('jobs', NS).concat(double.objects('pods', NS).filter((p) => p.metadata.labels?.[PACKAGE_LABELS.package])), []);
   });
 
   it('a failing node undoes a DaemonSet on every node', async () => {
     script.set('syscount@2.0.0@node-b', { fail: 'probe does not exist on this kernel' });
     await assert.rejects(cluster.run({ pkg: v2, params: {}, target: { kind: 'nodes', nodes: ['node-a', 'node-b'] }, image: IMAGE }), /did not start .*: probe does not exist on this kernel/);
     assert.deepEqual(double.objects('daemonsets', NS), []);
-    assert.deepEqual(double.objects('configmaps', NS).filter((c) => c.metadata.labels?.[LABELS.package]), []);
+    assert.deepEqual(double.objects('configmaps', NS).filter((c) => c.metadata.labels?.[PACKAGE_LABELS.package]), []);
     script.delete('syscount@2.0.0@node-b');
   });
 
   it('a failed create (the API server answers 500) removes what was created before it — also when the write happened', async () => {
     double.faults.failNext({ verb: 'create', resource: 'jobs', status: 500 });
     await assert.rejects(cluster.run({ pkg: v1, params: {}, target: { kind: 'nodes', nodes: ['node-a'] }, image: IMAGE }), /cannot create instance syscount-\w+: .*500/);
-    assert.deepEqual(double.objects('configmaps', NS).filter((c) => c.metadata.labels?.[LABELS.package]), []);
+    assert.deepEqual(double.objects('configmaps', NS).filter((c) => c.metadata.labels?.[PACKAGE_LABELS.package]), []);
     double.faults.failNext({ verb: 'create', resource: 'daemonsets', status: 503, after: true });
     await assert.rejects(cluster.run({ pkg: v1, params: {}, target: { kind: 'all-nodes' }, image: IMAGE }), /cannot create instance/);
     assert.deepEqual(double.objects('daemonsets', NS), [], 'created, answer lost: found by label and deleted');
-    assert.deepEqual(double.objects('configmaps', NS).filter((c) => c.metadata.labels?.[LABELS.package]), []);
-    assert.deepEqual(double.objects('pods', NS).filter((p) => p.metadata.labels?.[LABELS.package]), []);
+    assert.deepEqual(double.objects('configmaps', NS).filter((c) => c.metadata.labels?.[PACKAGE_LABELS.package]), []);
+    assert.deepEqual(double.objects('pods', NS).filter((p) => p.metadata.labels?.[PACKAGE_LABELS.package]), []);
   });
 
   it('a start that does not finish in time is undone', async () => {

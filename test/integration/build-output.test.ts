@@ -1,5 +1,5 @@
-// `npm run build` output runs with plain `node`, laid out as the Dockerfile's bot image lays it out (bin/, dist/,
-// package.json, node_modules; no src/), because no Docker engine is available to build the image itself.
+// `npm run build` output runs with plain `node`, laid out as the Dockerfile's bot image lays it out (bin/, data/,
+// dist/, package.json, node_modules; no src/), because no Docker engine is available to build the image itself.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -21,6 +21,7 @@ describe('the built JavaScript (the image layout, without Docker)', () => {
     // What `npm run build` does (tsc -p tsconfig.build.json), into the copy instead of the work tree's dist/.
     await execFileAsync(TSC, ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(app, 'dist')], { cwd: ROOT, timeout: 120_000 });
     cpSync(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'data'), join(app, 'data'), { recursive: true });
     cpSync(join(ROOT, 'package.json'), join(app, 'package.json'));
     cpSync(join(ROOT, 'app.yml'), join(app, 'app.yml'));
     symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
@@ -55,10 +56,37 @@ describe('the built JavaScript (the image layout, without Docker)', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('`katabot guest` (inside every traced Kata guest) runs its own small entry, without the bot\'s modules', async () => {
+    assert.ok(existsSync(join(app, 'dist', 'cli', 'guest-main.js')));
+    const { stdout } = await execFileAsync(process.execPath, [join(app, 'bin', 'katabot.js'), 'guest', '--help'], { cwd: app, timeout: 30_000 });
+    assert.match(stdout, /--collector <host:port>/);
+    // the entry's import graph stays the tracer's: no bot, no Kubernetes client at load time
+    const seen = new Set<string>();
+    const visit = (f: string): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const m of readFileSync(f, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.[^'"]+)['"]/g)) visit(join(f, '..', m[1]!));
+    };
+    visit(join(app, 'dist', 'cli', 'guest-main.js'));
+    const loaded = [...seen].map((f) => f.slice(join(app, 'dist').length + 1)).sort();
+    assert.deepEqual(loaded.filter((f) => /^(server|handlers|reporter|adapters|behavior|dashboard)\//.test(f)), [], loaded.join(', '));
+  });
+
   it('`node bin/katabot.js --help` lists the verbs', async () => {
     const { stdout } = await execFileAsync(process.execPath, [join(app, 'bin', 'katabot.js'), '--help'], { cwd: app, timeout: 30_000 });
     assert.match(stdout, /\bserve\b/);
     assert.match(stdout, /\btrace\b/);
+  });
+
+  const SPEC = join(ROOT, '..', 'shared', 'kubernetes', 'openapi-v2-swagger.json.gz');
+  it('`katabot apis` reads its data (Kubernetes\' ineligible endpoints) beside dist/', { skip: existsSync(SPEC) ? false : `no spec at ${SPEC}` }, async () => {
+    const log = join(app, 'audit.log');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(log, JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'a', stage: 'ResponseComplete', verb: 'get', requestURI: '/api/v1/nodes/n/proxy' }) + '\n');
+    const { stdout } = await execFileAsync(process.execPath, [join(app, 'bin', 'katabot.js'), 'apis', log, '--openapi', SPEC], { cwd: app, timeout: 60_000 });
+    const u = JSON.parse(stdout) as { endpoints: Array<{ endpoint: string; ineligibleReason?: string }>; ineligible: unknown[] };
+    assert.equal(u.endpoints[0]!.ineligibleReason, 'Unable to be tested, and likely soon deprecated');
+    assert.ok(u.ineligible.length > 80);
   });
 
   it('`node bin/katabot.js serve` answers /healthz and /readyz, and stops on SIGTERM', async () => {

@@ -2,7 +2,7 @@
 // config file it refuses to start with one line naming the file and key, and no stack trace.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -68,5 +68,39 @@ describe('katabot serve', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /serve/);
     assert.match(r.stdout, /trace/);
+  });
+});
+
+describe('katabot import', () => {
+  const FIXTURES = join(ROOT, 'test/fixtures/importers');
+
+  it('converts real Tetragon output into a trace that katabot profile reads', async () => {
+    const out = join(dir, 'tetragon.trace.jsonl');
+    const r = await run(['import', '--from', 'tetragon', join(FIXTURES, 'tetragon-lifecycle.jsonl'), '--out', out], {});
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'katabot import: 4 events from tetragon (2 exec, 2 exit)\n');
+    const p = await run(['profile', out], {});
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /\/usr\/bin\/nc/);
+  });
+
+  it('skips and counts a malformed line; --strict fails on it with one line', async () => {
+    const broken = join(dir, 'broken.jsonl');
+    writeFileSync(broken, '{"process_exec": \n' + readFileSync(join(FIXTURES, 'tetragon-events.jsonl'), 'utf8'));
+    const lenient = await run(['import', '--from', 'tetragon', broken], {});
+    assert.equal(lenient.code, 0, lenient.stderr);
+    assert.match(lenient.stderr, /3 events from tetragon \(3 exec\); 1 malformed line skipped/);
+    assert.equal(lenient.stdout.trim().split('\n').length, 5, 'header, 3 events, footer');
+    const strict = await run(['import', '--from', 'tetragon', '--strict', broken], {});
+    assert.equal(strict.code, 1);
+    assert.equal(strict.stdout, '');
+    assert.match(strict.stderr, /^katabot import: .*broken\.jsonl: line 1: not JSON/);
+    assert.equal(strict.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+  });
+
+  it('names the tools it knows when --from is wrong', async () => {
+    const r = await run(['import', '--from', 'falco', join(FIXTURES, 'tetragon-events.jsonl')], {});
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'katabot import: --from wants tetragon, inspektor-gadget, kubearmor, got "falco"\n');
   });
 });

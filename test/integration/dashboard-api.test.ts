@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobRunsView, NightlyView, PrChecksView, PullSummary, PullView, RunDetail, BehaviorInfo, JobCatalogue } from '../../src/dashboard/types.ts';
+import type { ServiceGraphView } from '../../src/render/service-graph.ts';
 import { buildWeb } from '../../web/build.ts';
 import { MAINTAINERS_SAMPLE, PRESUBMITS, REQUIRED_SAMPLE, seedScenario, writeRequiredTests, type Scenario } from './dashboard-scenario.ts';
 import { startHarness, type Harness } from './harness.ts';
@@ -257,6 +258,18 @@ describe('dashboard API', { skip }, () => {
       const byId = await get<BehaviorInfo>(`/api/behavior/${encodeURIComponent(body.id!)}`);
       assert.equal(byId.body.available, true);
       assert.equal(byId.body.run?.prowjob, s.traced.prowjob, 'the run is found from the id');
+    });
+
+    it('its service graph, for the dashboard\'s interactive graph', async () => {
+      const { status, body } = await get<ServiceGraphView>(`/api/behavior/${s.traced.prowjob}/graph`);
+      assert.equal(status, 200);
+      assert.deepEqual(body.graph.nodes.map((n) => [n.id, n.kind]), [['job', 'workload'], ['quay.io', 'host']]);
+      assert.deepEqual(body.graph.edges.map((e) => [e.id, e.status]), [['job → quay.io tcp/443', 'same']]);
+      // laid out on the server: every node and edge has a place
+      assert.deepEqual(body.layout.nodes.map((n) => n.id), ['job', 'quay.io']);
+      assert.ok(body.layout.nodes[1]!.x > body.layout.nodes[0]!.x, 'left to right');
+      assert.equal(body.layout.edges[0]!.points.length >= 2, true);
+      assert.equal((await get(`/api/behavior/${s.tracedWaiting}/graph`)).status, 404, 'no report yet, no graph');
     });
 
     const missing: Array<[string, () => string, RegExp]> = [

@@ -2,17 +2,23 @@
 // writes them, recorded through the reporter's own recording code (RedisResultsStore.record) in the order the
 // reporter sees them (triggered → pending → final). One PR job is traced: its trace and its base branch's trace go
 // into a file:// bucket laid out as Prow uploads, and the behavior diff (onTracedJobFinished) stores its report.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Both traced runs also upload an apiserver audit log and their cluster's /openapi/v2 (the real spec from
+// ../shared), so they have Kubernetes API usage (the dashboard's API usage page and downloads).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { RedisResultsStore } from '../../src/adapters/results-store.ts';
 import { RedisStore } from '../../src/adapters/store.ts';
-import { openArtifactStore, traceArtifactPath, type JobRef } from '../../src/artifacts/index.ts';
-import { onTracedJobFinished } from '../../src/behavior/report.ts';
+import { jobBuildPath, openArtifactStore, traceArtifactPath, type JobRef } from '../../src/artifacts/index.ts';
+import { onTracedJobFinished } from '../../src/behavior/traced-run.ts';
 import { parseYaml } from '../../src/config/yaml.ts';
 import { LABELS, type ProwJob, type ProwJobState } from '../../src/jobs/types.ts';
 import { serializeTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
+import { buildWeb } from '../../web/build.ts';
+import { REAL_USER_AGENTS } from '../fixtures/k8s/user-agents.ts';
+import { startHarness, type Harness } from './harness.ts';
 
 export const ORG = 'kata-containers';
 export const REPO = 'kata-containers';
@@ -184,6 +190,51 @@ function upload(bucketDir: string, pj: ProwJob, t: Trace): void {
   writeFileSync(path, serializeTrace(t));
 }
 
+/** The Kubernetes spec the traced runs' clusters "served" (../shared; without it the runs upload no audit log). */
+export const SHARED_SPEC = new URL('../../../shared/kubernetes/openapi-v2-swagger.json.gz', import.meta.url).pathname;
+
+let auditId = 0;
+const USER_AGENT = {
+  conformance: REAL_USER_AGENTS.find((u) => u.want.conformance)!.ua,
+  e2e: REAL_USER_AGENTS.find((u) => u.want.e2e && !u.want.conformance)!.ua,
+  kubectl: REAL_USER_AGENTS.find((u) => u.want.program === 'kubectl')!.ua,
+  controller: REAL_USER_AGENTS.find((u) => u.want.program === 'kube-controller-manager')!.ua,
+};
+function auditLine(verb: string, requestURI: string, who: keyof typeof USER_AGENT): string {
+  return JSON.stringify({
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: `sc-${++auditId}`, stage: 'ResponseComplete', verb, requestURI,
+    user: { username: who === 'controller' ? 'system:serviceaccount:kube-system:namespace-controller' : 'kubernetes-admin' }, userAgent: USER_AGENT[who],
+  });
+}
+
+/** What the job's e2e tests and tools asked the apiserver; the PR's run also creates a beta resource. */
+const AUDIT_LOG = (head: boolean): string => [
+  auditLine('create', '/api/v1/namespaces', 'conformance'),
+  auditLine('get', '/api/v1/namespaces/e2e-1/pods/p', 'conformance'),
+  auditLine('create', '/api/v1/namespaces/e2e-1/events', 'conformance'),
+  auditLine('patch', '/api/v1/namespaces/e2e-1/events/ev', 'conformance'),
+  auditLine('list', '/apis/apps/v1/namespaces/e2e-1/statefulsets', 'e2e'),
+  auditLine('create', '/apis/apps/v1/namespaces/e2e-1/statefulsets', 'e2e'),
+  auditLine('get', '/api/v1/nodes/n1/proxy', 'kubectl'),
+  auditLine('list', '/api/v1/namespaces/e2e-1/configmaps', 'controller'),
+  auditLine('deletecollection', '/api/v1/namespaces/e2e-1/configmaps', 'controller'),
+  ...(head ? [auditLine('create', '/apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies', 'kubectl')] : []),
+  // the log rotated mid-line
+  auditLine('get', '/api/v1/namespaces/e2e-1', 'kubectl').slice(0, 70),
+].join('\n') + '\n';
+
+function uploadAudit(bucketDir: string, pj: ProwJob, head: boolean): boolean {
+  if (!existsSync(SHARED_SPEC)) return false;
+  const ref: JobRef = { type: pj.spec.type, job: pj.spec.job, buildId: pj.status!.build_id!, org: ORG, repo: REPO };
+  const pull = pj.spec.refs?.pulls?.[0]?.number;
+  if (pull !== undefined) ref.pull = pull;
+  const dir = join(bucketDir, jobBuildPath(ref), 'artifacts', 'katabot');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'kube-apiserver-audit.log'), AUDIT_LOG(head));
+  writeFileSync(join(dir, 'openapi-v2.json.gz'), readFileSync(SHARED_SPEC));
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface Scenario {
@@ -194,6 +245,8 @@ export interface Scenario {
   traced: { prowjob: string; pull: number; job: string };
   /** A traced run whose report is still waiting for a baseline. */
   tracedWaiting: string;
+  /** The traced runs uploaded apiserver audit logs and their spec (needs ../shared), so they have API usage. */
+  apiUsage: { base: string; head: string } | undefined;
   /** ProwJob names by PR, job and attempt: `${pull}:${job}:${attempt}` (newest SHA). */
   names: Map<string, string>;
 }
@@ -262,6 +315,7 @@ export async function seedScenario(redisUrl: string, prefix: string, bucketDir: 
     await record(store, baseline);
     upload(bucketDir, baseline, trace([]));
     upload(bucketDir, pr103!, trace(HEAD_EXTRA()));
+    const audited = uploadAudit(bucketDir, baseline, false) && uploadAudit(bucketDir, pr103!, true);
     const deps = { store: kv, artifacts: (url: string) => openArtifactStore(url), reportUrl: (id: string) => `/dashboard/behavior/${id}` };
     const b = await onTracedJobFinished(deps, baseline);
     if (b.kind !== 'baseline') throw new Error(`scenario: baseline run was ${JSON.stringify(b)}`);
@@ -273,9 +327,34 @@ export async function seedScenario(redisUrl: string, prefix: string, bucketDir: 
       shas,
       traced: { prowjob: pr103!.metadata.name, pull: 103, job: PRESUBMITS.nerdctl.job },
       tracedWaiting: pr104!.metadata.name,
+      apiUsage: audited ? { base: baseline.metadata.name, head: pr103!.metadata.name } : undefined,
       names,
     };
   } finally {
     redis.disconnect();
   }
+}
+
+/** A complete katabot (reporter off) serving the dashboard, built into a temporary directory, its store seeded. */
+export interface ScenarioBot {
+  h: Harness;
+  s: Scenario;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startScenarioBot(name: string, web: { sourcemap?: boolean } = {}): Promise<ScenarioBot> {
+  const dir = mkdtempSync(join(tmpdir(), `katabot-${name}-`));
+  const built = await buildWeb(join(dir, 'web'), web);
+  const h = await startHarness({
+    env: { KATABOT_REPORTER: 'false', KATABOT_REQUIRED_TESTS: writeRequiredTests(dir), KATABOT_MAINTAINERS: MAINTAINERS_SAMPLE, KATABOT_DASHBOARD_ASSETS: built.outDir },
+  });
+  const s = await seedScenario(h.redis.url, h.redis.prefix, join(dir, 'bucket'));
+  return {
+    h, s, dir,
+    async close() {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

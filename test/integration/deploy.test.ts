@@ -12,11 +12,13 @@ import { CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } fro
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { kubeProwJobClient } from '../../src/adapters/kube.ts';
 import { loadConfigSnapshot, type ConfigSnapshot } from '../../src/config/load.ts';
+import { APP_ONLY_ACTIONS, eventsViaHook } from '../../src/config/plugins-config.ts';
 import { REGISTRATIONS } from '../../src/handlers/index.ts';
 import { buildPeriodicProwJob, buildPresubmitProwJob } from '../../src/jobs/prowjob.ts';
 import { presubmitsFor } from '../../src/jobs/select.ts';
 import { injectTracer, TRACER_CONTAINER } from '../../src/jobs/trace.ts';
-import { LABELS, type Presubmit, type ProwJob } from '../../src/jobs/types.ts';
+import { LABELS, type ProwJob } from '../../src/jobs/types.ts';
+import { type Presubmit } from '../../src/config/prow-types.ts';
 import { isTdxJob } from '../../src/policy/tdx.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
 import { kustomizationDirs, kustomizeBuild, kustomizeUnavailable, loadOpenApiValidator, type K8sObject, type OpenApiValidator } from '../fixtures/kustomize.ts';
@@ -160,9 +162,9 @@ describe('kustomize overlays', { skip: NO_KUSTOMIZE }, () => {
           if (source.items) assert.ok(source.items.some((i: { path: string }) => i.path === rest), `${name}: ${rest} is not an item of ${vol.name}`);
           if (vol.configMap) {
             const cm = find(objs, 'ConfigMap', vol.configMap.name);
-            // Prow's own ConfigMaps (config, job-config) exist in the cluster already; ours must carry the key.
+            // Prow's own ConfigMaps (config, job-config, plugins) exist in the cluster already; ours must carry the key.
             if (cm) assert.ok(rest in (cm.data ?? {}), `${name}: ConfigMap ${cm.metadata.name} has no key ${rest}`);
-            else assert.ok(['config', 'job-config'].includes(vol.configMap.name), `${name}: ConfigMap ${vol.configMap.name} is neither rendered nor Prow's`);
+            else assert.ok(['config', 'job-config', 'plugins'].includes(vol.configMap.name), `${name}: ConfigMap ${vol.configMap.name} is neither rendered nor Prow's`);
           }
         }
       });
@@ -389,7 +391,9 @@ describe('the example job config', () => {
  */
 const WEBHOOK_DOCS = readFileSync(join(ROOT, 'node_modules', '@octokit', 'openapi-webhooks-types', 'types.d.ts'), 'utf8');
 function deliveredToRepoWebhooks(eventAction: string): boolean {
-  const [event, action] = eventAction.split('.') as [string, string];
+  const [event, action] = eventAction.split('.') as [string, string | undefined];
+  // An event without actions (push) reaches every webhook subscribed to it.
+  if (action === undefined) return new RegExp(`\\n  "?${event.replaceAll('_', '-')}"?: \\{`).test(WEBHOOK_DOCS);
   const key = `"${event.replaceAll('_', '-')}-${action.replaceAll('_', '-')}": {`;
   const at = WEBHOOK_DOCS.indexOf(key);
   assert.ok(at >= 0, `GitHub's webhook docs have no ${eventAction}`);
@@ -433,6 +437,9 @@ describe('plugins.yaml', () => {
     const viaHook = [...new Set(registered.filter(deliveredToRepoWebhooks).map((ea) => ea.split('.')[0]!))].sort();
     const appOnly = [...new Set(registered.map((ea) => ea.split('.')[0]!))].filter((e) => !viaHook.includes(e)).sort();
     for (const e of entries) assert.deepEqual([...(e.events ?? [])].sort(), viaHook);
+    // katabot's own list (its start-up warning about plugins.yaml) agrees with GitHub's docs.
+    for (const ea of registered) assert.equal(!APP_ONLY_ACTIONS.has(ea), deliveredToRepoWebhooks(ea), ea);
+    assert.deepEqual(eventsViaHook(registered), viaHook);
     // Documented for the admin: these reach katabot through the GitHub App's own webhook.
     const readme = readFileSync(join(PROW, 'README.md'), 'utf8');
     for (const e of appOnly) assert.ok(readme.includes(`\`${e}\``), `deploy/prow/README.md does not explain where ${e} comes from`);

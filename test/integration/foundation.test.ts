@@ -106,7 +106,8 @@ describe('/test', () => {
     assert.deepEqual(pj.spec.refs?.pulls?.[0]?.number, pr.number);
     assert.equal(pj.spec.refs?.pulls?.[0]?.sha, pr.headSha);
     assert.equal(pj.spec.refs?.pulls?.[0]?.author, 'contributor-x');
-    assert.equal(pj.spec.decoration_config?.timeout, '2h');
+    // As Prow's ProwJob carries it: prowapi.Duration marshals `2h` as Go's Duration.String().
+    assert.equal(pj.spec.decoration_config?.timeout, '2h0m0s');
     assert.equal(pj.status?.state, 'triggered');
     const labels = pj.metadata.labels!;
     assert.equal(labels[LABELS.createdByProw], 'true');
@@ -293,14 +294,18 @@ describe('trust', () => {
     }
   });
 
-  it('closing and converting to draft abort too', async () => {
-    const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
-    await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/test e2e-kata-qemu'));
-    await waitFor('job', () => jobsFor(pr.number).length === 1);
-    pr.draft = true;
-    await h.send('pull_request', h.gh.pullRequestEvent(pr.number, 'converted_to_draft'));
-    await waitFor('aborted', () => jobsFor(pr.number)[0]?.status?.state === 'aborted');
-  });
+  for (const action of ['converted_to_draft', 'closed'] as const) {
+    it(`${action === 'closed' ? 'closing' : 'converting to draft'} aborts the PR's unfinished jobs too`, async () => {
+      const pr = h.gh.addPull({ number: ++prNumber, author: 'maintainer' });
+      await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/test e2e-kata-qemu'));
+      await waitFor('job', () => jobsFor(pr.number).length === 1);
+      if (action === 'closed') pr.state = 'closed';
+      else pr.draft = true;
+      await h.send('pull_request', h.gh.pullRequestEvent(pr.number, action));
+      const aborted = await waitFor('aborted', () => (jobsFor(pr.number)[0]?.status?.state === 'aborted' ? jobsFor(pr.number)[0] : undefined));
+      assert.match(aborted.status?.description ?? '', action === 'closed' ? /closed/ : /draft/);
+    });
+  }
 });
 
 describe('TDX', () => {
@@ -315,7 +320,8 @@ describe('TDX', () => {
 
     await h.send('issue_comment', h.gh.commentEvent(pr.number, 'tdx-approver', '/ok-to-test-tdx'));
     await waitFor('tdx job', () => names(pr.number).includes('e2e-kata-qemu-tdx'));
-    assert.ok(h.gh.labels.get(pr.number)!.has('ok-to-test-tdx'));
+    // Jobs start before GitHub is written (labels are paced writes), so the label follows.
+    await waitFor('tdx label', () => h.gh.labels.get(pr.number)!.has('ok-to-test-tdx'));
     assert.deepEqual(names(pr.number), ['e2e-kata-qemu-tdx']);
 
     // A push removes the approval (sticky: false) and the TDX job does not run for the new commit.
@@ -359,7 +365,7 @@ describe('/trace --probe', () => {
     const c = tracer(pj!);
     assert.ok(c, 'the pod has the tracer sidecar');
     const args = c.args ?? [];
-    assert.equal(args[args.indexOf('--probe') + 1], 'exec,syscount@1.0.0');
+    assert.equal(args[args.indexOf('--probe') + 1], 'exec,syscount@1.1.0');
     const bundle = c.env?.find((e) => e.name === PACKAGES_ENV)?.value;
     assert.ok(bundle, `${PACKAGES_ENV} is set`);
     const [pkg, ...more] = unbundlePackages(bundle);
@@ -377,7 +383,7 @@ describe('/trace --probe', () => {
       h.gh.contents.set(`.katabot/probes/evil/program.bt@${ref}`, probeFile('program.bt'));
     }
     await h.send('issue_comment', h.gh.commentEvent(pr.number, 'maintainer', '/trace --probe evil e2e-kata-qemu'));
-    const reply = await waitFor('unknown-probe reply', () => h.gh.comments.find((c) => c.issue === pr.number && c.body.includes('katabot:unknown-probes')));
+    const reply = await waitFor('unknown-probe reply', () => h.gh.comments.find((c) => c.issue === pr.number && /katabot:reply \S+:unknown-probes -->/.test(c.body)));
     assert.match(reply.body, /`evil`/);
     assert.match(reply.body, /Known probes.*`exec`/);
     await h.settle();

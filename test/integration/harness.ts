@@ -12,6 +12,7 @@ import { startKatabot, type Katabot, type StartOverrides } from '../../src/serve
 import { FakeGitHub, deliver } from '../fixtures/github.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
+import { JOBS_YAML, KATABOT_YAML, PROW_YAML } from '../fixtures/config.ts';
 
 export const SECRET = 'new-secret';
 export const OLD_SECRET = 'old-secret';
@@ -19,89 +20,7 @@ export const ROOT = new URL('../../', import.meta.url).pathname;
 export const CRD = join(ROOT, '../shared/prow/prowjob_customresourcedefinition.yaml');
 export const HAVE_CRD = existsSync(CRD);
 
-export const JOBS_YAML = `
-presubmits:
-  kata-containers/kata-containers:
-  - name: e2e-kata-qemu
-    always_run: true
-    decorate: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-        command: [tests/run-e2e.sh]
-        args: [qemu]
-  - name: e2e-kata-clh
-    run_if_changed: '^src/runtime/'
-    decorate: true
-    spec:
-      runtimeClassName: kata-clh
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-        command: [tests/run-e2e.sh]
-  - name: docs-lint
-    skip_if_only_changed: '^src/'
-    optional: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/lint:latest
-  - name: e2e-kata-qemu-tdx
-    always_run: true
-    decorate: true
-    spec:
-      runtimeClassName: kata-qemu-tdx
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-  - name: stress-manual
-    optional: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-  - name: metrics-silent
-    always_run: true
-    skip_report: true
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-  - name: release-only
-    always_run: true
-    branches: [stable-3.2]
-    spec:
-      containers:
-      - image: quay.io/kata-containers/ci:latest
-`;
-
-export const PROW_YAML = `
-prowjob_namespace: prow
-pod_namespace: test-pods
-plank:
-  job_url_prefix_config:
-    '*': https://prow.kata.example/view/
-  default_decoration_config_entries:
-  - config:
-      timeout: 2h
-      grace_period: 15m
-      utility_images:
-        clonerefs: us-docker.pkg.dev/k8s-infra-prow/images/clonerefs:v20260801
-        initupload: us-docker.pkg.dev/k8s-infra-prow/images/initupload:v20260801
-        entrypoint: us-docker.pkg.dev/k8s-infra-prow/images/entrypoint:v20260801
-        sidecar: us-docker.pkg.dev/k8s-infra-prow/images/sidecar:v20260801
-      gcs_configuration:
-        bucket: s3://kata-prow-logs
-        path_strategy: explicit
-      s3_credentials_secret: s3-credentials
-`;
-
-export const KATABOT_YAML = `
-orgs: [kata-containers]
-only_org_members: false
-trusted_apps: [dependabot]
-tdx:
-  label: ok-to-test-tdx
-  approvers: [tdx-approver]
-  jobs: ".*-tdx.*"
-  sticky: false
-deck_url: https://prow.kata.example
-`;
+export { JOBS_YAML, KATABOT_YAML, PROW_YAML } from '../fixtures/config.ts';
 
 export interface Harness {
   bot: Katabot;
@@ -109,6 +28,8 @@ export interface Harness {
   kube: KubeApiDouble;
   redis: TestRedis;
   dir: string;
+  /** The file:// bucket's directory (fileBucket), removed by close(). */
+  bucket: string;
   env: Record<string, string>;
   send(event: string, payload: unknown, delivery?: string, secret?: string): Promise<Response>;
   prowjobs(): ProwJob[];
@@ -129,8 +50,16 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Appended to KATABOT_YAML. */
   katabotYaml?: string;
+  /** Rewrites KATABOT_YAML (before katabotYaml is appended), e.g. to change a key it sets. */
+  katabotYamlEdit?: (yaml: string) => string;
   /** Replaces PROW_YAML (e.g. a file:// artifact bucket). */
   prowYaml?: string;
+  /** A second job config file beside JOBS_YAML (e.g. postsubmits). */
+  extraJobsYaml?: string;
+  /** The repository FakeGitHub serves (default kata-containers/kata-containers); `maintainer` is a member of its org. */
+  repo?: { owner: string; name: string };
+  /** Jobs upload to a file:// bucket in a fresh directory (h.bucket), laid out as Prow's decoration lays it out. */
+  fileBucket?: boolean;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -139,17 +68,21 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   clearGitHubCaches();
   const redis = opts.redis ?? (await startRedis());
   const kube = await startKubeApiServer(HAVE_CRD ? { crds: [CRD] } : {});
-  const gh = new FakeGitHub();
-  gh.members.add('kata-containers/maintainer');
-  gh.members.add('kata-containers/tdx-approver');
+  const gh = opts.repo ? new FakeGitHub(opts.repo.owner, opts.repo.name) : new FakeGitHub();
+  gh.members.add(`${gh.owner}/maintainer`);
+  gh.members.add(`${gh.owner}/tdx-approver`);
   gh.collaborators.add('collaborator');
   gh.intercept();
 
   const dir = mkdtempSync(join(tmpdir(), 'katabot-it-'));
+  const bucket = opts.fileBucket ? mkdtempSync(join(tmpdir(), 'katabot-bucket-')) : '';
+  const prowYaml = opts.fileBucket ? PROW_YAML.replace('bucket: s3://kata-prow-logs', `bucket: file://${bucket}`) : (opts.prowYaml ?? PROW_YAML);
+  if (opts.fileBucket && prowYaml === PROW_YAML) throw new Error('harness: PROW_YAML names no s3://kata-prow-logs bucket to replace');
   mkdirSync(join(dir, 'jobs/kata-containers'), { recursive: true });
   writeFileSync(join(dir, 'jobs/kata-containers/presubmits.yaml'), JOBS_YAML);
-  writeFileSync(join(dir, 'prow.yaml'), opts.prowYaml ?? PROW_YAML);
-  writeFileSync(join(dir, 'katabot.yaml'), KATABOT_YAML + (opts.katabotYaml ?? ''));
+  if (opts.extraJobsYaml) writeFileSync(join(dir, 'jobs/kata-containers/extra.yaml'), opts.extraJobsYaml);
+  writeFileSync(join(dir, 'prow.yaml'), prowYaml);
+  writeFileSync(join(dir, 'katabot.yaml'), (opts.katabotYamlEdit?.(KATABOT_YAML) ?? KATABOT_YAML) + (opts.katabotYaml ?? ''));
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -181,6 +114,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     kube,
     redis,
     dir,
+    bucket,
     env,
     send: (event, payload, delivery, secret = SECRET) => deliver(bot.url, secret, event, payload, delivery),
     prowjobs: () => kube.objects('prowjobs', 'prow') as ProwJob[],
@@ -223,6 +157,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await kube.close();
       if (!opts.redis) await redis.close();
       rmSync(dir, { recursive: true, force: true });
+      if (bucket) rmSync(bucket, { recursive: true, force: true });
       nock.cleanAll();
       nock.enableNetConnect();
     },

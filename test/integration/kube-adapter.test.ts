@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { AbortIncompleteError, KubeApiError, fileProwJobClient, isComplete, kubeProwJobClient, type ProwJobClient } from '../../src/adapters/kube.ts';
+import { isComplete } from '../../src/jobs/state.ts';
+import { AbortIncompleteError, KubeApiError, fileProwJobClient, kubeProwJobClient, type ProwJobClient } from '../../src/adapters/kube.ts';
 import { LABELS, type ProwJob, type ProwJobState, type ProwJobStatus } from '../../src/jobs/types.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
 
@@ -264,6 +265,19 @@ describe('kubeProwJobClient', { skip: NO_CRD }, () => {
       [500, 409],
       'applied, response lost; the retry conflicts with our own write and the re-read shows it applied',
     );
+  });
+
+  it('a patch whose response was lost counts as applied although it carried undefined fields (JSON drops them)', async () => {
+    await client.create(prowJob({ name: 'lost-undefined' }));
+    kube.faults.failNext({ verb: 'patch', resource: 'prowjobs', name: 'lost-undefined', status: 500, after: true });
+    let calls = 0;
+    const updated = await client.updateStatus('lost-undefined', () => {
+      calls += 1;
+      return { description: 'patched', url: undefined };
+    });
+    assert.equal(calls, 1, 'the re-read showed the patch applied: mutate was not asked again');
+    assert.equal(updated?.status?.description, 'patched');
+    assert.deepEqual(kube.requests({ verb: 'patch', name: 'lost-undefined' }).map((r) => r.status), [500, 409]);
   });
 
   it('abortIncomplete skips a job that completes while it runs, and reports partial failures', async () => {

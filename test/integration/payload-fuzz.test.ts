@@ -97,6 +97,7 @@ function mutate(payload: any, ms: Mutation[]): string[] {
   return done;
 }
 
+/** How deliveries ended: in the worker (ok, invalid, dropped, no_work, error), or at intake (`intake_no_work`). */
 async function handlingCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const v of (await h.bot.metrics.handlingSeconds.get()).values) {
@@ -104,8 +105,12 @@ async function handlingCounts(): Promise<Record<string, number>> {
     const r = String(v.labels.result);
     out[r] = (out[r] ?? 0) + v.value;
   }
+  for (const v of (await h.bot.metrics.webhooks.get()).values) if (v.labels.result === 'no_work') out.intake_no_work = (out.intake_no_work ?? 0) + v.value;
   return out;
 }
+
+/** Every way a delivery ends without a retry. */
+const ENDED = ['ok', 'invalid', 'dropped', 'no_work', 'intake_no_work'];
 
 describe('fuzz: webhook payloads through the handlers', () => {
   it(`${DELIVERIES} mutated payloads each end handled or cleanly dropped`, { timeout: 180_000 }, async (t) => {
@@ -150,7 +155,7 @@ describe('fuzz: webhook payloads through the handlers', () => {
       'every fuzzed delivery to end',
       async () => {
         const now = await handlingCounts();
-        const ended = ['ok', 'invalid', 'dropped'].reduce((n, r) => n + (now[r] ?? 0) - (before[r] ?? 0), 0);
+        const ended = ENDED.reduce((n, r) => n + (now[r] ?? 0) - (before[r] ?? 0), 0);
         return ended >= sent.length || (now.error ?? 0) > (before.error ?? 0);
       },
       120_000,
@@ -166,7 +171,7 @@ describe('fuzz: webhook payloads through the handlers', () => {
       'a handler failed on a payload the schema let through',
     );
     assert.equal(delta('error'), 0);
-    assert.equal(delta('ok') + delta('invalid') + delta('dropped'), sent.length, 'every delivery ended exactly once');
+    assert.equal(ENDED.reduce((n, r) => n + delta(r), 0), sent.length, 'every delivery ended exactly once');
     assert.deepEqual(rejections, [], 'unhandled rejections');
     assert.deepEqual(lines.filter((l) => l.level >= 50).map((l) => l.msg), [], 'error-level log lines');
 
@@ -179,7 +184,7 @@ describe('fuzz: webhook payloads through the handlers', () => {
 
     // The mix is real: untouched or harmlessly mutated payloads started jobs, others were refused.
     const fuzzJobs = h.prowjobs().filter((pj) => sent.some((s) => s.delivery === pj.metadata.labels?.[LABELS.eventGuid]));
-    t.diagnostic(`handled ${delta('ok')}, invalid ${delta('invalid')}, refused by GitHub/Kubernetes ${delta('dropped')}; ${fuzzJobs.length} ProwJobs from fuzzed deliveries`);
+    t.diagnostic(`handled ${delta('ok')}, invalid ${delta('invalid')}, refused by GitHub/Kubernetes ${delta('dropped')}, needing no work ${delta('intake_no_work')} at intake and ${delta('no_work')} in the worker; ${fuzzJobs.length} ProwJobs from fuzzed deliveries`);
     assert.ok(delta('ok') > sent.length / 4, 'many deliveries were handled');
     assert.ok(delta('invalid') > sent.length / 10, 'many deliveries were refused for a missing or odd field');
     assert.ok(fuzzJobs.length > 0, 'fuzzed deliveries still started jobs');

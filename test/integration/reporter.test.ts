@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { kubeProwJobClient, type ProwJobClient } from '../../src/adapters/kube.ts';
 import { LABELS, type ProwJob, type ProwJobStatus } from '../../src/jobs/types.ts';
-import { BASE_SHA_DELIMITER } from '../../src/report/status.ts';
-import { FAILURE_COMMENT_MARKER } from '../../src/report/failure-comment.ts';
+import { BASE_SHA_DELIMITER } from '../../src/render/status.ts';
+import { FAILURE_COMMENT_MARKER } from '../../src/render/failure-comment.ts';
 import type { Call } from '../fixtures/github.ts';
 import { startHarness, waitFor, type Harness } from './harness.ts';
 
@@ -94,7 +94,8 @@ async function transition(name: string, state: keyof typeof PLANK, until: () => 
   return apiCalls(from);
 }
 
-const shape = (calls: Call[]) => calls.map((c) => `${c.method} ${c.path.replace(/\?.*$/, '').replace(/^\/repos\/[^/]+\/[^/]+/, '')}`);
+// Sorted: a job's channels are written concurrently (src/reporter/reporter.ts), their order is no contract.
+const shape = (calls: Call[]) => calls.map((c) => `${c.method} ${c.path.replace(/\?.*$/, '').replace(/^\/repos\/[^/]+\/[^/]+/, '')}`).sort();
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ describe('lifecycle → check runs and statuses', () => {
     const calls = await transition(name, 'failure', () => h.gh.comments.some((c) => c.issue === pr));
     assert.deepEqual(
       shape(calls),
-      [`PATCH /check-runs/${runFor(name)!.id}`, `POST /statuses/${pj.spec.refs!.pulls![0]!.sha}`, `POST /issues/${pr}/comments`],
+      [`PATCH /check-runs/${runFor(name)!.id}`, `POST /issues/${pr}/comments`, `POST /statuses/${pj.spec.refs!.pulls![0]!.sha}`],
     );
     const run = runFor(name)!;
     assert.equal(run.conclusion, 'failure');
@@ -397,7 +398,7 @@ describe('/retest and GitHub Actions', () => {
       { id: 9004, name: 'Docs', workflow_id: 3, event: 'pull_request', head_sha: sha, status: 'completed', conclusion: 'success', created_at: '2026-11-01T10:00:00Z', html_url: url(9004) },
     );
     await h.send('issue_comment', h.gh.commentEvent(pr, 'maintainer', '/retest'));
-    const reply = await waitFor('reply', () => h.gh.comments.find((c) => c.issue === pr && c.body.includes('<!-- katabot:retest -->')));
+    const reply = await waitFor('reply', () => h.gh.comments.find((c) => c.issue === pr && /<!-- katabot:reply [^ ]+:retest -->/.test(c.body)));
     assert.deepEqual(h.gh.rerunFailedJobs, [9001]);
     assert.match(reply.body, /\*\*Prow\*\*: .*`e2e-kata-qemu`/);
     assert.match(reply.body, /\*\*GitHub Actions\*\*: failed jobs of \[CI\]\(https:\/\/github\.com\/kata-containers\/kata-containers\/actions\/runs\/9001\)/);
@@ -515,7 +516,7 @@ describe('restart safety', () => {
     await waitFor('reported after restart', () => runFor(name)?.conclusion === 'failure' && h.gh.comments.some((c) => c.issue === pr));
     await quiet();
     const sha = h.gh.pulls.get(pr)!.headSha;
-    assert.deepEqual(shape(apiCalls(from)).filter((c) => !c.startsWith('GET')), [`PATCH /check-runs/${runFor(name)!.id}`, `POST /statuses/${sha}`, `POST /issues/${pr}/comments`]);
+    assert.deepEqual(shape(apiCalls(from)).filter((c) => !c.startsWith('GET')), [`PATCH /check-runs/${runFor(name)!.id}`, `POST /issues/${pr}/comments`, `POST /statuses/${sha}`]);
     assert.equal(h.gh.checkRuns.filter((r) => r.external_id === name).length, 1);
 
     // Another restart finds everything reported: not one write, for this job or any earlier one.

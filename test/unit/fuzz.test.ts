@@ -10,7 +10,7 @@ import { ConfigError } from '../../src/config/errors.ts';
 import { parseKatabotConfig } from '../../src/config/katabot-config.ts';
 import { parseJobConfig, parseProwConfig } from '../../src/config/prow-config.ts';
 import { runtimeOptions } from '../../src/config/env.ts';
-import { AuditParseError, auditEventsOf } from '../../src/trace/audit.ts';
+import { AuditParseError, auditEventsOf } from '../../src/trace/audit-parse.ts';
 import { TraceParseError, parseTrace } from '../../src/trace/format.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20260807);

@@ -3,7 +3,7 @@ import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { pageUrl, type DashboardQuery, type Display } from '../../src/dashboard/query.ts';
 import { describeRequirement } from '../../src/dashboard/required-text.ts';
-import type { AttemptChip, MaintainerGroup, Outcome, Requirement } from '../../src/dashboard/types.ts';
+import type { AttemptChip, MaintainerGroup, Outcome, Requirement, Source } from '../../src/dashboard/types.ts';
 import { ago, when } from './format.ts';
 import { Chevron, ExternalIcon, OUTCOME_LABELS, OutcomeIcon } from './icons.tsx';
 import { currentQuery, navigate } from './router.ts';
@@ -127,7 +127,7 @@ export function WindowSelect({ q, param, label, choices }: { q: DashboardQuery; 
  * cell, the tags after the job name, the cells between it and the maintainers, and the details. It stays mounted
  * while no row matches (and renders nothing), so rows a maintainer opened stay open across a filter that matched none.
  */
-export function JobTable<R extends { job: string; maintainers: string[] }>({
+export function JobTable<R extends { job: string; maintainers: string[]; source?: Source; typeable?: string }>({
   class: tableClass,
   head,
   rows,
@@ -176,7 +176,11 @@ export function JobTable<R extends { job: string; maintainers: string[] }>({
                     <Chevron open={isOpen} />
                     <span class="job-name">{r.job}</span>
                   </button>
-                  <span class="tags">{tags(r)}</span>
+                  <span class="tags">
+                    <SourceBadge source={r.source} />
+                    {tags(r)}
+                  </span>
+                  <Typeable name={r.typeable} />
                 </td>
                 {cells(r)}
                 <td class="c-owners" data-label="Maintainers">
@@ -193,6 +197,26 @@ export function JobTable<R extends { job: string; maintainers: string[] }>({
         })}
       </tbody>
     </table>
+  );
+}
+
+/** Which CI system runs a job: a small marker beside its name. */
+export function SourceBadge({ source }: { source: Source | undefined }) {
+  const s = source ?? 'prow';
+  return (
+    <span class={`badge source source-${s}`} title={s === 'actions' ? 'Runs on GitHub Actions' : 'Runs on Prow'}>
+      {s === 'actions' ? 'Actions' : 'Prow'}
+    </span>
+  );
+}
+
+/** The name `/test` takes for a GitHub Actions job. */
+export function Typeable({ name }: { name: string | undefined }) {
+  if (!name) return null;
+  return (
+    <span class="typeable mono small muted" title="Its name for /test and in URLs">
+      {name}
+    </span>
   );
 }
 
@@ -310,7 +334,7 @@ export function Attempt({ a, showBehavior = true }: { a: AttemptChip; showBehavi
   return (
     <span class={`attempt attempt-${a.outcome}`}>
       {a.url ? (
-        <a class="attempt-main" href={a.url} target="_blank" rel="noopener noreferrer" title={outcomeTitle(a, ' · open in Deck')}>
+        <a class="attempt-main" href={a.url} target="_blank" rel="noopener noreferrer" title={outcomeTitle(a, a.source === 'actions' ? ' · open in GitHub Actions' : ' · open in Deck')}>
           <OutcomeIcon outcome={a.outcome} size={14} />
           {text}
           <ExternalIcon />

@@ -6,6 +6,25 @@ import {
 export interface ImportOptions {
   /** katabot version recorded in the header. */
   katabot?: string;
+  /** Fail on the first malformed input line (TraceParseError naming it) instead of skipping and counting it. */
+  strict?: boolean;
+}
+
+/** Malformed input of one import: thrown when strict, else skipped and counted (the footer's `malformed`). */
+export interface MalformedLines {
+  count: number;
+  skip(err: TraceParseError): void;
+}
+
+export function malformedLines(opts: ImportOptions): MalformedLines {
+  const lines: MalformedLines = {
+    count: 0,
+    skip(err) {
+      if (opts.strict) throw err;
+      lines.count += 1;
+    },
+  };
+  return lines;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -69,10 +88,10 @@ export function parseJsonDocument(text: string): unknown {
 }
 
 /**
- * Reads JSON Lines: one object (or an array of objects) a line. Blank lines are skipped. A bad line throws a
- * TraceParseError naming it.
+ * Reads JSON Lines: one object (or an array of objects) a line. Blank lines are skipped; a bad line goes to
+ * `malformed` (a TraceParseError naming it).
  */
-export function* jsonLines(text: string): Generator<{ line: number; value: Record<string, unknown> }> {
+export function* jsonLines(text: string, malformed: MalformedLines): Generator<{ line: number; value: Record<string, unknown> }> {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
@@ -81,13 +100,15 @@ export function* jsonLines(text: string): Generator<{ line: number; value: Recor
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new TraceParseError(i + 1, `not JSON: ${(err as Error).message}`);
+      malformed.skip(new TraceParseError(i + 1, `not JSON: ${(err as Error).message}`));
+      continue;
     }
     const items = Array.isArray(value) ? value : [value];
-    for (const item of items) {
-      if (!isObject(item)) throw new TraceParseError(i + 1, 'expected a JSON object');
-      yield { line: i + 1, value: item };
+    if (!items.every(isObject)) {
+      malformed.skip(new TraceParseError(i + 1, 'expected a JSON object'));
+      continue;
     }
+    for (const item of items) yield { line: i + 1, value: item };
   }
 }
 
@@ -98,7 +119,7 @@ export interface Imported {
 }
 
 /** Builds the trace: `ts` counts from the earliest timestamp; events keep their input order. */
-export function assembleTrace(source: TraceSource, items: Imported[], opts: ImportOptions, host: string | null): Trace {
+export function assembleTrace(source: TraceSource, items: Imported[], opts: ImportOptions, host: string | null, malformed: number): Trace {
   const times = items.map((i) => i.at).filter((t): t is bigint => t !== undefined);
   const start = times.length > 0 ? times.reduce((a, b) => (b < a ? b : a)) : 0n;
   const end = times.length > 0 ? times.reduce((a, b) => (b > a ? b : a)) : 0n;
@@ -122,7 +143,7 @@ export function assembleTrace(source: TraceSource, items: Imported[], opts: Impo
       type: 'footer',
       counts: countKinds(events),
       lost: { reported: 0, gap: 0, incomplete: 0, total: 0 },
-      malformed: 0,
+      malformed,
       truncated: events.filter((e) => e.truncated).length,
       duration_ms: Number((end - start) / 1_000_000n),
       end: new Date(Number(end / 1_000_000n)).toISOString(),

@@ -10,19 +10,25 @@
 //    namespace, pod, container} or the same at top level; `type` normal|err|warn|debug|info.
 import { bareContainerId } from '../cgroup.ts';
 import type { Trace, TraceEvent } from '../format.ts';
-import { decodeOpenFlags, errnoNumber, openFlagsFromNames } from '../linux.ts';
+import { decodeOpenFlags, errnoName, errnoNumber, openFlagsFromNames } from '../linux.ts';
 import { splitTetragonArguments } from './tetragon.ts';
-import { assembleTrace, isObject, jsonLines, num, str, timestampNs, type ImportOptions, type Imported } from './common.ts';
+import { assembleTrace, isObject, jsonLines, malformedLines, num, str, timestampNs, type ImportOptions, type Imported } from './common.ts';
 import { TraceParseError } from '../format.ts';
 
 export type GadgetKind = 'exec' | 'open' | 'tcp';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (isObject(v) ? v : undefined);
+/** A Kubernetes name; the built-in gadgets write "<>" for "none" (a process outside any pod). */
+const k8sName = (v: unknown): string | undefined => {
+  const s = str(v);
+  return s === '<>' ? undefined : s;
+};
 
 /** Which gadget produced an event, from its fields. */
 export function detectGadget(v: Obj): GadgetKind | undefined {
-  if ('fname' in v || 'fpath' in v || 'fullPath' in v || ('path' in v && 'fd' in v)) return 'open';
+  // The built-in trace open reports path, flags and mode, and fd only in newer versions.
+  if ('fname' in v || 'fpath' in v || 'fullPath' in v || ('path' in v && ('fd' in v || 'flags' in v))) return 'open';
   if (('src' in v && 'dst' in v) || 'operation' in v || ('saddr' in v && 'daddr' in v)) return 'tcp';
   if ('args' in v || 'exepath' in v) return 'exec';
   return undefined;
@@ -41,12 +47,12 @@ function common(v: Obj): Omit<TraceEvent, 'ts' | 'kind' | 'type'> {
   const uid = num(obj(proc?.['creds'])?.['uid']) ?? num(v['uid']);
   if (uid !== undefined) out.uid = uid;
   const containerId = str(runtime?.['containerId']);
-  const container = str(k8s?.['containerName']) ?? str(k8s?.['container']) ?? str(runtime?.['containerName']) ?? str(v['container']);
+  const container = k8sName(k8s?.['containerName']) ?? k8sName(k8s?.['container']) ?? str(runtime?.['containerName']) ?? k8sName(v['container']);
   if (container ?? containerId) out.container = container ?? bareContainerId(containerId!);
   if (containerId) out.container_id = bareContainerId(containerId);
-  const pod = str(k8s?.['podName']) ?? str(k8s?.['pod']) ?? str(v['pod']);
+  const pod = k8sName(k8s?.['podName']) ?? k8sName(k8s?.['pod']) ?? k8sName(v['pod']);
   if (pod) out.pod = pod;
-  const namespace = str(k8s?.['namespace']) ?? str(v['namespace']);
+  const namespace = k8sName(k8s?.['namespace']) ?? k8sName(v['namespace']);
   if (namespace) out.namespace = namespace;
   return out;
 }
@@ -66,7 +72,7 @@ function errorResult(v: Obj): number | undefined {
 function withError(e: Omit<TraceEvent, 'ts'>, result: number | undefined, v: Obj): void {
   if (result === undefined) return;
   e.result = result;
-  if (result < 0) e.error = str(v['error']) ?? `E${-result}`;
+  if (result < 0) e.error = str(v['error']) ?? errnoName(result);
 }
 
 function execEvent(v: Obj): Omit<TraceEvent, 'ts'> {
@@ -134,14 +140,18 @@ const LOG_TYPES = new Set(['err', 'warn', 'debug', 'info']);
 
 export function importInspektorGadget(text: string, opts: ImportOptions & { gadget?: GadgetKind } = {}): Trace {
   const items: Imported[] = [];
+  const malformed = malformedLines(opts);
   let host: string | null = null;
-  for (const { line, value } of jsonLines(text)) {
+  for (const { line, value } of jsonLines(text, malformed)) {
     if (LOG_TYPES.has(str(value['type']) ?? '')) continue; // the gadget's own log messages
     const kind = opts.gadget ?? detectGadget(value);
-    if (!kind) throw new TraceParseError(line, 'not an Inspektor Gadget trace exec/open/tcp event');
+    if (!kind) {
+      malformed.skip(new TraceParseError(line, 'not an Inspektor Gadget trace exec/open/tcp event'));
+      continue;
+    }
     host ??= str(obj(value['k8s'])?.['node']) ?? str(value['node']) ?? null;
     const event = kind === 'exec' ? execEvent(value) : kind === 'open' ? openEvent(value) : tcpEvent(value);
     if (event) items.push({ at: timestampNs(value['timestamp']) ?? timestampNs(value['timestamp_raw']), event });
   }
-  return assembleTrace('inspektor-gadget', items, opts, host);
+  return assembleTrace('inspektor-gadget', items, opts, host, malformed.count);
 }

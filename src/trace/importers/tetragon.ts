@@ -7,7 +7,7 @@ import { bareContainerId } from '../cgroup.ts';
 import type { Trace, TraceEvent } from '../format.ts';
 import { signalNumber, type OpenFlag } from '../linux.ts';
 import {
-  assembleTrace, commOf, isObject, jsonLines, num, str, timestampNs, type ImportOptions, type Imported,
+  assembleTrace, commOf, isObject, jsonLines, malformedLines, num, str, timestampNs, type ImportOptions, type Imported,
 } from './common.ts';
 
 type Obj = Record<string, unknown>;
@@ -97,8 +97,9 @@ function kprobeEvent(k: Obj): Omit<TraceEvent, 'ts' | 'type'> | undefined {
 
 export function importTetragon(text: string, opts: ImportOptions = {}): Trace {
   const items: Imported[] = [];
+  const malformed = malformedLines(opts);
   let host: string | null = null;
-  for (const { value } of jsonLines(text)) {
+  for (const { value } of jsonLines(text, malformed)) {
     host ??= str(value['node_name']) ?? null;
     const at = timestampNs(value['time']);
     const exec = obj(value['process_exec']);
@@ -134,5 +135,5 @@ export function importTetragon(text: string, opts: ImportOptions = {}): Trace {
     }
     // process_loader, process_throttle, process_lsm, ... carry nothing katabot compares.
   }
-  return assembleTrace('tetragon', items, opts, host);
+  return assembleTrace('tetragon', items, opts, host, malformed.count);
 }

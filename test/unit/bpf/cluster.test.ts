@@ -9,7 +9,7 @@ import { before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { builtinPackage } from '../../../src/bpf/builtin.ts';
 import {
-  AGENT_PATHS, LABELS, buildConfigMap, buildPackageConfigMap, buildWorkload, instanceRows, instanceStart, newInstanceId, podStartState,
+  AGENT_PATHS, PACKAGE_LABELS, buildConfigMap, buildPackageConfigMap, buildWorkload, instanceRows, instanceStart, newInstanceId, podStartState,
   type InstanceSpec, type InstanceTarget,
 } from '../../../src/bpf/cluster.ts';
 import { parsePackageYaml, type BpfPackage } from '../../../src/bpf/package.ts';
@@ -59,7 +59,7 @@ describe('instance objects', () => {
       const values = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values;
       assert.deepEqual(values, nodes);
       if (target.kind === 'pod') assert.deepEqual(c.args!.slice(c.args!.indexOf('--pod')), ['--pod', 'p', '--namespace', 'test-pods', '--pod-uid', 'u-1', '--duration', '60']);
-      assert.equal(w.object.metadata!.labels![LABELS.version], '1.2.0_build.5', 'a semver + is not a label character');
+      assert.equal(w.object.metadata!.labels![PACKAGE_LABELS.version], '1.2.0_build.5', 'a semver + is not a label character');
       assert.equal(w.object.metadata!.annotations!['katabot.dev/bpf-package-ref'], 'syscount@1.2.0+build.5');
     });
   }
@@ -94,7 +94,7 @@ describe('instance objects', () => {
 });
 
 function pod(status: V1Pod['status'], extra: Partial<V1Pod['metadata']> = {}): V1Pod {
-  return { metadata: { name: 'p1', labels: { [LABELS.instance]: 'syscount-x2b4k', [LABELS.revision]: '1' }, ...extra }, spec: { containers: [], nodeName: 'n1' }, status };
+  return { metadata: { name: 'p1', labels: { [PACKAGE_LABELS.instance]: 'syscount-x2b4k', [PACKAGE_LABELS.revision]: '1' }, ...extra }, spec: { containers: [], nodeName: 'n1' }, status };
 }
 const cs = (state: object, o: object = {}): NonNullable<V1Pod['status']>['containerStatuses'] => [{ name: 'bpftrace', ready: false, restartCount: 0, image: 'i', imageID: '', state, ...o }];
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  PackageError, bundlePackages, compareVersions, packageFromFiles, parsePackageMeta, parsePackageRef, parsePackageYaml,
+  PackageError, bundlePackages, compareVersions, isVersion, packageFromFiles, parsePackageMeta, parsePackageRef, parsePackageYaml,
   parseParamArgs, resolveParams, stringifyPackageMeta, unbundlePackages, unnamedPackage, versionAtLeast, type PackageMeta,
 } from '../../../src/bpf/package.ts';
 
@@ -79,6 +79,16 @@ describe('parsePackageMeta', () => {
 describe('versions and references', () => {
   const order = ['0.9.0', '1.0.0-alpha', '1.0.0-beta', '1.0.0', '1.2.0', '1.10.0', '2.0.0'];
   it('orders versions as semver', () => assert.deepEqual([...order].reverse().sort(compareVersions), order));
+  const preReleases = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0-rc.2', '1.0.0-rc.10', '1.0.0'];
+  it('orders pre-releases as semver does (numeric identifiers as numbers: rc.2 before rc.10)', () => {
+    assert.deepEqual([...preReleases].reverse().sort(compareVersions), preReleases);
+  });
+  it('ignores build metadata in the order', () => assert.equal(compareVersions('1.0.0+build.1', '1.0.0+build.2'), 0));
+  const versions: Array<[string, boolean]> = [
+    ['1.2.3', true], ['1.0.0-rc.10', true], ['1.0.0+build.5', true], ['1.0.0-rc.1+b', true],
+    ['v1.2.3', false], [' 1.2.3', false], ['1.2.3 ', false], ['01.2.3', false], ['1.2', false], ['1.0.0-01', false], ['6.1.0-13-amd64 ', false],
+  ];
+  for (const [v, want] of versions) it(`${JSON.stringify(v)} is ${want ? '' : 'not '}a package version`, () => assert.equal(isVersion(v), want));
   const atLeast: Array<[string, string, boolean]> = [
     ['v0.17.0', '0.17.0', true], ['v0.17.1', '0.18', false], ['6.1.0-13-amd64', '5.8', true], ['5.4.0', '5.8', false], ['6.18.44-fc', '6.18.44', true],
   ];

@@ -78,5 +78,9 @@ describe('scopeExpression', () => {
   it('own pod: below the pod cgroup, not the tracer itself', () => {
     assert.match(scopeExpression({ kind: 'own-pod', self: 5n, pod: 4n }, '__parent', 1), /^cgroup != 5 && \(\(\(struct kernfs_node \*\)/);
   });
+  it('host mode: a subtree but the excluded cgroups', () => {
+    assert.match(scopeExpression({ kind: 'cgroups', ids: [11n], exclude: [9n, 8n] }, '__parent', 1), /^\(cgroup == 11 \|\| .*->id == 11\) && cgroup != 9 && cgroup != 8$/);
+  });
+  it('all but self (a guest tracer): any cgroup but the tracer\'s', () => assert.equal(scopeExpression({ kind: 'all-but-self', self: 9n }, '__parent'), 'cgroup != 9'));
   it('refuses an empty scope', () => assert.throws(() => scopeExpression({ kind: 'cgroups', ids: [] }, '__parent'), /no cgroup to trace/));
 });

@@ -54,6 +54,9 @@ const cases: Array<{ name: string; body: string; want: ParsedCommand[] }> = [
   { name: '/retest then another command (Prow case)', body: '/retest \r\n/other-command', want: [{ name: 'retest' }] },
   { name: '/retest-required', body: '/retest-required', want: [{ name: 'retest-required' }] },
   { name: '/retest-required x is nothing', body: '/retest-required x', want: [] },
+  { name: '/test-manual-required', body: '/test-manual-required', want: [{ name: 'test-manual-required' }] },
+  { name: '/test-manual-required with trailing blanks', body: '/test-manual-required  \nthanks', want: [{ name: 'test-manual-required' }] },
+  { name: '/test-manual-required x is nothing', body: '/test-manual-required x', want: [] },
   // /ok-to-test.
   { name: '/ok-to-test', body: 'looks great, thanks!\n/ok-to-test', want: [{ name: 'ok-to-test' }] },
   { name: '/ok-to-test trailing space', body: 'looks great, thanks!\n/ok-to-test \r', want: [{ name: 'ok-to-test' }] },

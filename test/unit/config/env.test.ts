@@ -8,7 +8,7 @@ describe('runtimeOptions', () => {
     assert.equal(o.port, 3000);
     assert.equal(o.host, '0.0.0.0');
     assert.equal(o.githubApiUrl, 'https://api.github.com');
-    assert.equal(o.prowjobNamespace, 'default');
+    assert.equal(o.prowjobNamespace, undefined, 'unset: config.yaml decides');
     assert.equal(o.generatedSecret, true);
     assert.equal(o.webhookSecrets.length, 1);
     assert.match(o.webhookSecrets[0]!, /^development-[0-9a-f]{24}$/);

@@ -1,6 +1,6 @@
 // Loading config files and reloading them when they change on disk.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,7 @@ describe('loadConfigSnapshot', () => {
     await mkdir(join(d, 'a', 'b'), { recursive: true });
     await writeFile(join(d, 'a', 'b', 'bad.yaml'), job('bad name'));
     await assert.rejects(loadConfigSnapshot({ JOB_CONFIG: d }), {
-      message: `${join(d, 'a', 'b', 'bad.yaml')}: presubmits.kata-containers/kata-containers[0].name: "bad name" must match ^[A-Za-z0-9-._]+$`,
+      message: `${join(d, 'a', 'b', 'bad.yaml')}: line 3, column 11: presubmits.kata-containers/kata-containers[0].name: "bad name" must match ^[A-Za-z0-9-._]+$`,
     });
   });
 });
@@ -186,5 +186,111 @@ describe('ConfigSource', () => {
     assert.deepEqual(results.map((r) => r.status), ['applied', 'unchanged']);
     assert.deepEqual(names(source.current()), ['two']);
     source.close();
+  });
+});
+
+const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `cond()` or fails after `ms`. */
+async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await settle(20);
+  }
+}
+
+describe('ConfigSource: reloads that cost what changed', () => {
+  it('a log file written next to KATABOT_CONFIG, or a README in the job tree, causes no reload', async () => {
+    const d = await tempDir();
+    await mkdir(join(d, 'jobs'));
+    await writeFile(join(d, 'katabot.yaml'), 'tdx:\n  approvers: [alice]\n');
+    await writeFile(join(d, 'jobs', 'a.yaml'), job('one'));
+    const source = new ConfigSource({ KATABOT_CONFIG: join(d, 'katabot.yaml'), JOB_CONFIG: join(d, 'jobs') }, capturingLogger().log, { debounceMs: 30 });
+    try {
+      await source.start();
+      for (let i = 0; i < 20; i++) {
+        await writeFile(join(d, 'katabot.log'), `line ${i}\n`, { flag: 'a' });
+        await writeFile(join(d, 'jobs', 'README.md'), `# notes ${i}\n`);
+        await settle(15);
+      }
+      await settle(150);
+      assert.equal(source.stats().reloads, 0, 'no reload for files that are not config');
+      // Control: the config file itself does reload.
+      await writeFile(join(d, 'katabot.yaml'), 'tdx:\n  approvers: [bob]\n');
+      await until(() => source.current().katabot.tdx.approvers[0] === 'bob', 5000, 'the katabot.yaml change');
+      assert.equal(source.stats().reloads, 1);
+    } finally {
+      source.close();
+    }
+  });
+
+  it('parses only the changed job file; presets from other files still apply to it; a preset change rebuilds the files using it', async () => {
+    const d = await tempDir();
+    const presets = (value: string): string => `presets:\n- labels: {preset-kvm: "true"}\n  env: [{name: KVM, value: ${value}}]\n`;
+    const withPreset = (name: string): string => job(name).replace('    always_run: true\n', '    always_run: true\n    labels: {preset-kvm: "true"}\n');
+    await writeFile(join(d, 'presets.yaml'), presets('1'));
+    for (const n of ['a', 'b', 'c', 'd']) await writeFile(join(d, `${n}.yaml`), withPreset(`job-${n}`).replace('kata-containers/kata-containers', `kata-containers/${n}`));
+    const source = new ConfigSource({ JOB_CONFIG: d }, capturingLogger().log, { watch: false });
+    try {
+      const first = await source.start();
+      // presets.yaml is parsed first to learn the presets (its own jobs take none), then each job file once.
+      assert.equal(source.stats().last?.parsed, 5);
+      assert.deepEqual(first.jobs.presubmits['kata-containers/a']?.[0]?.spec?.containers[0]?.env, [{ name: 'KVM', value: '1' }]);
+
+      await writeFile(join(d, 'b.yaml'), withPreset('job-b2').replace('kata-containers/kata-containers', 'kata-containers/b'));
+      const one = await source.reload();
+      assert.equal(one.status, 'applied');
+      assert.equal(one.status === 'applied' && one.stats.parsed, 1, 'only b.yaml was parsed again');
+      assert.deepEqual(one.snapshot.jobs.presubmits['kata-containers/b']?.[0]?.spec?.containers[0]?.env, [{ name: 'KVM', value: '1' }], "presets.yaml's preset applies to the re-parsed file");
+      assert.equal(one.snapshot.jobs.presubmits['kata-containers/a']?.[0], first.jobs.presubmits['kata-containers/a']?.[0], 'jobs of unchanged files are reused, not rebuilt');
+
+      await writeFile(join(d, 'presets.yaml'), presets('2'));
+      const all = await source.reload();
+      // presets.yaml first (to learn the new presets), then every job file that takes the changed preset.
+      assert.equal(all.status === 'applied' && all.stats.parsed, 5, 'a preset change rebuilds the job files that use it');
+      assert.deepEqual(all.snapshot.jobs.presubmits['kata-containers/d']?.[0]?.spec?.containers[0]?.env, [{ name: 'KVM', value: '2' }]);
+
+      await writeFile(join(d, 'presets.yaml'), `${presets('2')}- labels: {preset-unused: "true"}\n  env: [{name: UNUSED, value: x}]\n`);
+      const unused = await source.reload();
+      assert.equal(unused.status === 'applied' && unused.stats.parsed, 1, 'a preset no job takes rebuilds nothing else');
+      assert.equal(unused.snapshot.jobs.presubmits['kata-containers/d']?.[0], all.snapshot.jobs.presubmits['kata-containers/d']?.[0]);
+
+      await writeFile(join(d, 'c.yaml'), await readFile(join(d, 'c.yaml'), 'utf8'));
+      const touched = await source.reload();
+      assert.equal(touched.status, 'unchanged', 'a rewrite with the same content is no change');
+      assert.equal(touched.status === 'unchanged' && touched.stats.parsed, 0);
+    } finally {
+      source.close();
+    }
+  });
+
+  it('follows a file replaced by rename (editors) and a ConfigMap ..data swap, again and again', async () => {
+    const d = await tempDir();
+    // ConfigMap layout: katabot.yaml -> ..data/katabot.yaml, ..data -> ..2026_01_01
+    await mkdir(join(d, '..v1'));
+    await writeFile(join(d, '..v1', 'katabot.yaml'), 'tdx:\n  approvers: [alice]\n');
+    await symlink('..v1', join(d, '..data'));
+    await symlink(join('..data', 'katabot.yaml'), join(d, 'katabot.yaml'));
+    await writeFile(join(d, 'plugins.yaml'), 'triggers: []\n');
+    const source = new ConfigSource({ KATABOT_CONFIG: join(d, 'katabot.yaml'), PLUGIN_CONFIG: join(d, 'plugins.yaml') }, capturingLogger().log, { debounceMs: 30 });
+    try {
+      await source.start();
+      for (const [i, who] of ['bob', 'carol'].entries()) {
+        await mkdir(join(d, `..v${i + 2}`));
+        await writeFile(join(d, `..v${i + 2}`, 'katabot.yaml'), `tdx:\n  approvers: [${who}]\n`);
+        await symlink(`..v${i + 2}`, join(d, '..tmp'));
+        await rename(join(d, '..tmp'), join(d, '..data')); // atomic swap, as kubelet does
+        await rm(join(d, `..v${i + 1}`), { recursive: true });
+        await until(() => source.current().katabot.tdx.approvers[0] === who, 5000, `ConfigMap swap to ${who}`);
+      }
+      for (const only of [true, false]) {
+        await writeFile(join(d, 'plugins.tmp'), `triggers:\n- repos: [kata-containers]\n  only_org_members: ${only}\n`);
+        await rename(join(d, 'plugins.tmp'), join(d, 'plugins.yaml'));
+        await until(() => source.current().plugins?.triggers[0]?.only_org_members === only, 5000, `plugins.yaml replaced (${only})`);
+      }
+    } finally {
+      source.close();
+    }
   });
 });

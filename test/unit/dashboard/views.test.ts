@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { Requirement } from '../../../src/dashboard/types.ts';
 import { isFlaky, nightlyRow, nightlyView, prChecksView, pullView, recentPulls, type Classifier, type ViewContext } from '../../../src/dashboard/views.ts';
 import type { ProwJobState } from '../../../src/jobs/types.ts';
-import type { JobResult } from '../../../src/report/results.ts';
+import type { RunRecord } from '../../../src/render/results.ts';
 
 const classifier: Classifier = {
   requirement: (r): Requirement => (r.job.includes('req') ? { required: true, by: ['required_tests'] } : { required: false, by: [] }),
@@ -16,7 +16,7 @@ const ctx: ViewContext = { now: new Date('2026-01-20T00:00:00Z'), classifier, gi
 const S: Record<string, ProwJobState> = { P: 'success', F: 'failure', E: 'error', A: 'aborted', R: 'pending' };
 let seq = 0;
 
-function periodic(job: string, pattern: string): JobResult[] {
+function periodic(job: string, pattern: string): RunRecord[] {
   // newest first; day i ago
   return pattern.split(' ').map((l, i) => ({
     name: `pj-${seq++}`, job, type: 'periodic', state: S[l]!, retest: false, traced: false, attempt: 1,
@@ -25,7 +25,7 @@ function periodic(job: string, pattern: string): JobResult[] {
   }));
 }
 
-function presubmit(job: string, pull: number, sha: string, pattern: string, hour: number, extra: Partial<JobResult> = {}): JobResult[] {
+function presubmit(job: string, pull: number, sha: string, pattern: string, hour: number, extra: Partial<RunRecord> = {}): RunRecord[] {
   return pattern.split(' ').map((l, i) => ({
     name: `pj-${seq++}`, job, type: 'presubmit', state: S[l]!, retest: i > 0, traced: false, attempt: i + 1, org: 'kata-containers', repo: 'kata-containers',
     pull, sha, author: 'alice', baseRef: 'main', start: new Date(Date.UTC(2026, 0, 10, hour + i)).toISOString(), buildId: String(1000 + seq), ...extra,
@@ -113,7 +113,7 @@ describe('PR checks', () => {
   });
 
   it('recent PRs, newest activity first', () => {
-    const h = new Map(Object.values(results).flat().map((r) => [r.job, [] as JobResult[]]));
+    const h = new Map(Object.values(results).flat().map((r) => [r.job, [] as RunRecord[]]));
     for (const r of Object.values(results).flat()) h.get(r.job)!.push(r);
     assert.deepEqual(recentPulls(h.values(), 2).map((p) => p.pull), [3, 2]);
   });

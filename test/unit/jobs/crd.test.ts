@@ -9,7 +9,8 @@ import { parse } from 'yaml';
 import { loadConfigSnapshot, type ConfigSnapshot } from '../../../src/config/load.ts';
 import { prowJobName } from '../../../src/jobs/names.ts';
 import { buildPeriodicProwJob, buildPostsubmitProwJob, buildPresubmitProwJob } from '../../../src/jobs/prowjob.ts';
-import type { Presubmit, ProwJob } from '../../../src/jobs/types.ts';
+import type { ProwJob } from '../../../src/jobs/types.ts';
+import type { Presubmit } from '../../../src/config/prow-types.ts';
 import { crdSkipReason, EXAMPLE_PROWJOB_PATH, loadProwJobValidator, type ProwJobValidator } from '../../fixtures/jobs/crd-schema.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'jobs');

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deckBaseUrl, deckLinkForProwJob, gcsPathForJob, jobUrlPrefix, pathJoin, repoPathSegment } from '../../../src/jobs/deck.ts';
-import type { DecorationConfig, ProwConfig, ProwJob } from '../../../src/jobs/types.ts';
+import type { ProwJob } from '../../../src/jobs/types.ts';
+import type { DecorationConfig, ProwConfig } from '../../../src/config/prow-types.ts';
 
 const PROW: ProwConfig = { plank: { job_url_prefix_config: { '*': 'https://prow.k8s.io/view/' } } };
 

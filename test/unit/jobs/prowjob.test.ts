@@ -2,17 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseProwConfig } from '../../../src/config/prow-config.ts';
-import {
-  buildPeriodicProwJob,
-  buildPostsubmitProwJob,
-  buildPresubmitProwJob,
-  completePodSpec,
-  deepMerge,
-  entryMatches,
-  mergedDecorationConfig,
-  type PresubmitJobInput,
-} from '../../../src/jobs/prowjob.ts';
-import type { Presubmit, ProwConfig } from '../../../src/jobs/types.ts';
+import { buildPeriodicProwJob, buildPostsubmitProwJob, buildPresubmitProwJob, completePodSpec, deepMerge, entryMatches, mergedDecorationConfig, type PresubmitJobInput } from '../../../src/jobs/prowjob.ts';
+import type { Presubmit, ProwConfig } from '../../../src/config/prow-types.ts';
 
 const REPO_LINK = 'https://github.com/kata-containers/kata-containers';
 const HEAD = '8f3b5c1d2e4a6b7c8d9e0f1a2b3c4d5e6f7a8b9c';

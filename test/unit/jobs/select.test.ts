@@ -1,10 +1,13 @@
 // Job selection, table-driven after Prow's pkg/pjutil/filter_test.go and pkg/config/jobs_test.go.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { distance } from 'fastest-levenshtein';
 import {
   branchMatches,
   closestNames,
   contextOf,
+  defaultTriggerWords,
   isFailedResult,
   jobLists,
   needsChangedFiles,
@@ -15,11 +18,15 @@ import {
   selectForRetest,
   selectForTestAll,
   shouldRun,
+  SUGGESTED_TARGETS,
   triggerOf,
   triggerSourceOf,
   unknownTargets,
 } from '../../../src/jobs/select.ts';
-import type { JobConfig, Presubmit } from '../../../src/jobs/types.ts';
+import type { JobConfig, Presubmit } from '../../../src/config/prow-types.ts';
+import { parseCommands } from '../../../src/commands/registry.ts';
+import { MAX_TARGETS } from '../../../src/commands/types.ts';
+import { MAX_UNKNOWN_LISTED } from '../../../src/render/replies.ts';
 
 const job = (name: string, extra: Partial<Presubmit> = {}): Presubmit => ({ name, spec: { containers: [{ name: '', image: 'x' }] }, ...extra });
 
@@ -73,6 +80,71 @@ describe('defaults: context, rerun command, trigger', () => {
       assert.equal(triggerSourceOf(c.job), c.trigger);
     });
   }
+});
+
+describe('default trigger (Prow DefaultTriggerFor): the regex and defaultTriggerWords agree', () => {
+  const cases: Array<{ job: string; body: string; want: boolean }> = [
+    { job: 'job', body: '/test job', want: true },
+    { job: 'job', body: '/test job,', want: true },
+    { job: 'job', body: '/test job ', want: true },
+    { job: 'job', body: '/test job\nthanks', want: true },
+    { job: 'job', body: '/test job\r\n', want: true },
+    { job: 'job', body: '/test other job', want: true },
+    { job: 'job', body: '/test other, job', want: true },
+    { job: 'job', body: '/test job other', want: true },
+    { job: 'job', body: '/test job, other', want: true },
+    { job: 'job', body: '/test all job', want: true },
+    { job: 'job', body: 'hi\n/test job', want: true },
+    { job: 'job', body: '/test jobs', want: false },
+    { job: 'job', body: '/test ajob', want: false },
+    { job: 'job', body: '/test job-x', want: false },
+    { job: 'job', body: '/test other,job', want: false },
+    { job: 'job', body: '/testjob', want: false },
+    { job: 'job', body: '/test\tjob', want: false },
+    { job: 'job', body: ' /test job', want: false },
+    { job: 'job', body: 'please /test job', want: false },
+    { job: 'job', body: '/test all', want: false },
+    { job: 'job', body: '/retest job', want: false },
+    { job: 'job', body: '/test job\u00a0', want: false }, // NBSP is not Go whitespace
+    { job: 'job', body: '/test \u00a0job', want: false },
+    { job: 'e2e.kata', body: '/test e2e.kata', want: true },
+    { job: 'e2e.kata', body: '/test e2eXkata', want: false }, // the dot is escaped
+    { job: 'a+b', body: '/test a+b', want: true },
+    { job: 'a+b', body: '/test aab', want: false },
+  ];
+  for (const c of cases) {
+    it(`${c.job} vs ${JSON.stringify(c.body)} → ${c.want}`, () => {
+      assert.equal(triggerOf(job(c.job)).test(c.body), c.want);
+      assert.equal(selectForCommentText([job(c.job)], 'main', c.body).length, c.want ? 1 : 0);
+    });
+  }
+
+  it('the default rerun command matches the default trigger (Prow validation)', () => {
+    for (const name of ['e2e-kata-qemu', 'a.b', 'x_y-1']) assert.ok(triggerOf(job(name)).test(rerunCommandOf(job(name))));
+  });
+
+  it('a 200 KB line', () => {
+    const body = '/test ' + 'x '.repeat(100_000) + 'job';
+    assert.equal(triggerOf(job('job')).test(body), true);
+    assert.equal(triggerOf(job('nope')).test(body), false);
+    assert.deepEqual(names(selectForCommentText([job('job'), job('nope')], 'main', body)), ['job']);
+  });
+});
+
+describe('defaultTriggerWords decides the default trigger exactly as the regex does', () => {
+  // Texts built from the pieces that matter to the regex: line starts, blanks Go's \s has and has not (\v, NBSP),
+  // commas, names and their look-alikes.
+  const NAMES = ['a', 'ab', 'a.b', 'a-b', 'b_1'];
+  const piece = fc.constantFrom('/test', '/test ', ' ', '  ', '\t', '\n', '\r', '\f', '\v', '\u00a0', ',', ',,', 'a', 'ab', 'a.b', 'aXb', 'a-b', 'b_1', 'all', 'x', '/retest');
+  it('for 20,000 generated comments and every name', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }).map((p) => p.join('')), (text) => {
+        const words = defaultTriggerWords(text);
+        for (const name of NAMES) assert.equal(words.has(name), triggerOf(job(name)).test(text), `${name} in ${JSON.stringify(text)}`);
+      }),
+      { numRuns: 20_000, seed: 20260822 },
+    );
+  });
 });
 
 describe('triggerOf (Prow default trigger semantics)', () => {
@@ -272,6 +344,53 @@ describe('unknownTargets', () => {
   it('closestNames is case-insensitive and capped', () => {
     assert.deepEqual(closestNames('E2E-KATA-CLH', ['e2e-kata-clh', 'x']), ['e2e-kata-clh']);
     assert.equal(closestNames('e', ['e1', 'e2', 'e3', 'e4']).length, 3);
+  });
+  it('a long target gets the names it contains; one longer than any job name gets none', () => {
+    const names = KATA.map((p) => p.name);
+    assert.deepEqual(closestNames('e2e-kata-qemu' + 'x'.repeat(200), names), ['e2e-kata-qemu']);
+    assert.deepEqual(closestNames('e2e-kata-qemu' + 'x'.repeat(65536), names), []);
+  });
+  it('only the unknown targets the reply lists get suggestions', () => {
+    assert.equal(SUGGESTED_TARGETS, MAX_UNKNOWN_LISTED);
+    const targets = Array.from({ length: 30 }, (_, i) => `e2e-kata-qemu-${i}`);
+    const got = unknownTargets(targets, KATA, 'main');
+    assert.equal(got.unknown.length, 30);
+    assert.deepEqual(Object.keys(got.suggestions), targets.slice(0, SUGGESTED_TARGETS));
+    assert.equal(got.suggestions['e2e-kata-qemu-0']?.[0], 'e2e-kata-qemu');
+  });
+  it('skipping hopeless edit distances changes no answer (against computing every distance)', () => {
+    // The plain rule: prefix, then substring, then Levenshtein within the limit; nearer first, then by name.
+    const plain = (target: string, names: readonly string[]): string[] => {
+      const t = target.toLowerCase();
+      const limit = Math.max(2, Math.floor(t.length / 3));
+      return names
+        .map((name) => {
+          const n = name.toLowerCase();
+          const d = distance(t, n);
+          const rank = t.length > 0 && n.startsWith(t) ? 0 : (t.length >= 3 && n.includes(t)) || (n.length >= 3 && t.includes(n)) ? 1 : d <= limit ? 2 : 3;
+          return { name, rank, d };
+        })
+        .filter((x) => x.rank < 3)
+        .sort((a, b) => a.rank - b.rank || a.d - b.d || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .slice(0, 3)
+        .map((x) => x.name);
+    };
+    const word = fc.array(fc.constantFrom('e2e', '-', 'kata', 'qemu', 'q', 'x', 'E', 'tdx'), { maxLength: 8 }).map((p) => p.join(''));
+    fc.assert(fc.property(word, fc.array(word, { maxLength: 12 }), (target, names) => assert.deepEqual(closestNames(target, names), plain(target, names))), { numRuns: 5000, seed: 20260822 });
+  });
+});
+
+describe('MAX_TARGETS bounds the replies, not the jobs', () => {
+  const many = Array.from({ length: MAX_TARGETS + 10 }, (_, i) => job(`e2e-job-${i}`));
+  const body = '/test ' + many.map((p) => p.name).join(' ') + ' e2e-jb-1';
+  it('every named job runs, also those past the cap', () => {
+    assert.equal(selectForCommentText(many, 'main', body).length, many.length);
+  });
+  it('only the first MAX_TARGETS targets are checked for typos', () => {
+    const [cmd] = parseCommands(body);
+    assert.ok(cmd?.name === 'test');
+    assert.equal(cmd.targets.length, MAX_TARGETS);
+    assert.deepEqual(unknownTargets(cmd.targets, many, 'main').unknown, []);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GoRegExpError } from '../../../src/commands/go-regexp.ts';
-import { isApprover, isTdxApprover, isTdxJob, isTdxLabel, partitionTdxJobs, tdxApproved, tdxLabelsOnPush } from '../../../src/policy/tdx.ts';
+import { GoRegExpError } from '../../../src/config/go-regexp.ts';
+import { isTdxApprover, isTdxJob, isTdxLabel, tdxAllows, tdxApproved, tdxGate, tdxLabelsOnPush } from '../../../src/policy/tdx.ts';
 import { policy } from './fixtures.ts';
 
 describe('isTdxJob', () => {
@@ -55,13 +55,34 @@ describe('TDX labels and approvers', () => {
   for (const [login, want] of approvers) {
     it(`isTdxApprover(${JSON.stringify(login)}) = ${want}`, () => {
       assert.equal(isTdxApprover(policy(), login), want);
-      assert.equal(isApprover(policy(), login), want);
     });
   }
 
-  it('partitionTdxJobs blocks TDX jobs without the label', () => {
-    const jobs = ['unit', 'e2e-kata-qemu-tdx', 'e2e-kata-clh'];
-    assert.deepEqual(partitionTdxJobs(policy(), [], jobs), { allowed: ['unit', 'e2e-kata-clh'], blocked: ['e2e-kata-qemu-tdx'] });
-    assert.deepEqual(partitionTdxJobs(policy(), ['ok-to-test-tdx'], jobs), { allowed: jobs, blocked: [] });
-  });
+});
+
+describe('tdxGate: the TDX label counts for the head an approver gave it on', () => {
+  const head = 'a'.repeat(40);
+  const older = 'b'.repeat(40);
+  const jobs = ['unit', 'e2e-kata-qemu-tdx', 'e2e-kata-clh'];
+  const cases: Array<{ name: string; labels: string[]; approved: string | null; sticky?: boolean; jobs?: string[]; want: { approved: boolean; stale: boolean }; asks: boolean; allowed: string[] }> = [
+    { name: 'no label: TDX jobs blocked, no lookup', labels: [], approved: head, want: { approved: false, stale: false }, asks: false, allowed: ['unit', 'e2e-kata-clh'] },
+    { name: 'label given on this head', labels: ['ok-to-test-tdx'], approved: head, want: { approved: true, stale: false }, asks: true, allowed: jobs },
+    { name: 'label given on an older head is stale', labels: ['ok-to-test-tdx'], approved: older, want: { approved: false, stale: true }, asks: true, allowed: ['unit', 'e2e-kata-clh'] },
+    { name: 'label without a recorded approval (added by hand before katabot saw it)', labels: ['OK-To-Test-TDX'], approved: null, want: { approved: false, stale: true }, asks: true, allowed: ['unit', 'e2e-kata-clh'] },
+    { name: 'sticky label needs no recorded approval', labels: ['ok-to-test-tdx'], approved: null, sticky: true, want: { approved: true, stale: false }, asks: false, allowed: jobs },
+    { name: 'no TDX job asked for: no lookup', labels: ['ok-to-test-tdx'], approved: older, jobs: ['unit'], want: { approved: false, stale: false }, asks: false, allowed: ['unit'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      let asked = false;
+      const p = policy({}, c.sticky ? { sticky: true } : {});
+      const gate = tdxGate(p, c.labels, c.jobs ?? jobs, head, () => {
+        asked = true;
+        return c.approved;
+      });
+      assert.deepEqual(gate, c.want);
+      assert.equal(asked, c.asks, 'the recorded approval is read only when it decides');
+      assert.deepEqual((c.jobs ?? jobs).filter((j) => tdxAllows(p, gate, j)), c.allowed);
+    });
+  }
 });

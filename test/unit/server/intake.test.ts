@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { InboundDelivery, WebhookQueue } from '../../../src/adapters/queue.ts';
 import { createIntake } from '../../../src/server/intake.ts';
-import { createMetrics } from '../../../src/server/metrics.ts';
+import { createMetrics } from '../../../src/adapters/metrics.ts';
 import { sign } from '../../../src/server/signature.ts';
 
 const queued: InboundDelivery[] = [];
@@ -29,7 +29,16 @@ let server: Server;
 let url: string;
 
 before(async () => {
-  const intake = createIntake({ secrets: () => ['k1', 'k2'], queue, metrics, log: pino({ level: 'silent' }), maxBodyBytes: 1024, handledEvents: new Set(['issue_comment']) });
+  const intake = createIntake({
+    secrets: () => ['k1', 'k2'],
+    queue,
+    metrics,
+    log: pino({ level: 'silent' }),
+    maxBodyBytes: 1024,
+    handledEvents: new Set(['issue_comment']),
+    // Stands for src/plan/deliveries.ts: this contract test only needs "some deliveries need no work".
+    needsWork: (_event, body) => (JSON.parse(body.toString('utf8')) as { zen?: string }).zen !== 'no work here',
+  });
   server = createServer((req, res) => void intake(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -53,6 +62,22 @@ const headers = (over: Record<string, string> = {}) => ({
 });
 
 describe('intake', () => {
+  it('acknowledges a delivery that needs no work without persisting it, and counts it', async () => {
+    const quiet = '{"action":"created","zen":"no work here"}';
+    const res = await post(quiet, headers({ 'x-hub-signature-256': sign('k1', quiet) }));
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /needs no work/);
+    assert.equal(queued.length, 0);
+    assert.match(await metrics.registry.metrics(), /katabot_webhooks_total\{event="issue_comment",result="no_work"\} 1/);
+  });
+
+  it('persists a delivery whose body is not JSON (the worker says what is wrong with it)', async () => {
+    const odd = 'not json';
+    const res = await post(odd, headers({ 'x-hub-signature-256': sign('k1', odd), 'x-github-delivery': 'odd-1' }));
+    assert.equal(res.status, 200);
+    assert.equal(queued.length, 1);
+  });
+
   it('verifies, persists and acknowledges a signed delivery', async () => {
     const res = await post(body, headers());
     assert.equal(res.status, 200);

@@ -1,5 +1,6 @@
 // cgroup path attribution, one case per path shape: systemd and cgroupfs drivers, each QoS class, containerd,
-// CRI-O (and conmon), docker, kind's nested hierarchy, static pods, and Kata's sandbox and overhead cgroups.
+// CRI-O (and conmon), docker, kind's nested hierarchy, static pods, Kata's sandbox and overhead cgroups, and the
+// paths a kata-agent gives containers inside the guest.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bareContainerId, findCgroup2Mount, parseCgroupPath, parseMountInfo, parseProcCgroup, type CgroupAttribution } from '../../../src/trace/cgroup.ts';
@@ -9,6 +10,8 @@ const UID_ = UID.replaceAll('-', '_');
 const CID = 'f3a1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80';
 const SANDBOX = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d';
 const NODE = '4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b';
+
+const PODMAN_POD = '24174ce62b72626a89fb77a1ec16ac8be2e0525fc2a48e6b931e1210472c2e79';
 
 const cases: Array<{ name: string; path: string; want: CgroupAttribution | undefined }> = [
   {
@@ -97,6 +100,26 @@ const cases: Array<{ name: string; path: string; want: CgroupAttribution | undef
     want: { kind: 'kata-sandbox', driver: 'systemd', qos: 'besteffort', podUid: UID, containerId: SANDBOX, runtime: 'kata' },
   },
   {
+    name: 'Kata guest, kata-agent as init: the systemd cgroupsPath with its colons as slashes',
+    path: `/kubepods-besteffort-pod${UID_}.slice/cri-containerd/${CID}`,
+    want: { kind: 'container', driver: 'systemd', qos: 'besteffort', podUid: UID, containerId: CID, runtime: 'containerd' },
+  },
+  {
+    name: 'Kata guest, guaranteed pod, CRI-O',
+    path: `/kubepods-pod${UID_}.slice/crio/${CID}`,
+    want: { kind: 'container', driver: 'systemd', qos: 'guaranteed', podUid: UID, containerId: CID, runtime: 'cri-o' },
+  },
+  {
+    name: 'Kata guest, the pod cgroup the kata-agent created',
+    path: `/kubepods-burstable-pod${UID_}.slice`,
+    want: { kind: 'pod', driver: 'systemd', qos: 'burstable', podUid: UID },
+  },
+  {
+    name: 'Kata guest, a runtime prefix without an id stays a subpath',
+    path: `/kubepods-burstable-pod${UID_}.slice/cri-containerd`,
+    want: { kind: 'pod', driver: 'systemd', qos: 'burstable', podUid: UID, subpath: '/cri-containerd' },
+  },
+  {
     name: 'Kata VMM overhead outside the pod (legacy mode)',
     path: `/kata_overhead/${SANDBOX}`,
     want: { kind: 'kata-overhead', containerId: SANDBOX, runtime: 'kata' },
@@ -110,6 +133,32 @@ const cases: Array<{ name: string; path: string; want: CgroupAttribution | undef
     name: 'plain docker, cgroupfs',
     path: `/docker/${CID}`,
     want: { kind: 'docker', containerId: CID, runtime: 'docker', driver: 'cgroupfs' },
+  },
+  // Podman 4.3 on Debian (cgroupfs manager, runc), read from /proc/PID/cgroup of a pod's container
+  {
+    name: 'podman pod, cgroupfs',
+    path: `/libpod_parent/${PODMAN_POD}`,
+    want: { kind: 'pod', driver: 'cgroupfs', runtime: 'podman', podUid: PODMAN_POD },
+  },
+  {
+    name: 'podman pod container, cgroupfs',
+    path: `/libpod_parent/${PODMAN_POD}/libpod-${CID}`,
+    want: { kind: 'container', driver: 'cgroupfs', runtime: 'podman', podUid: PODMAN_POD, containerId: CID },
+  },
+  {
+    name: 'podman container without a pod',
+    path: `/libpod_parent/libpod-${CID}`,
+    want: { kind: 'container', driver: 'cgroupfs', runtime: 'podman', containerId: CID },
+  },
+  {
+    name: 'podman pod container, systemd (with its inner cgroup)',
+    path: `/machine.slice/machine-libpod_pod_${PODMAN_POD}.slice/libpod-${CID}.scope/container`,
+    want: { kind: 'container', driver: 'systemd', runtime: 'podman', podUid: PODMAN_POD, containerId: CID, subpath: '/container' },
+  },
+  {
+    name: 'podman conmon, systemd',
+    path: `/machine.slice/machine-libpod_pod_${PODMAN_POD}.slice/libpod-conmon-${CID}.scope`,
+    want: { kind: 'conmon', driver: 'systemd', runtime: 'podman', podUid: PODMAN_POD, containerId: CID },
   },
   { name: 'a systemd service is no container', path: '/system.slice/ssh.service', want: undefined },
   { name: 'katabot trace cgroup', path: '/katabot/trace-1234-1', want: undefined },

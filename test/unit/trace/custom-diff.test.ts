@@ -8,8 +8,8 @@ import {
 } from '../../../src/trace/format.ts';
 import { diffProfiles, diffToJson, hasChanges } from '../../../src/trace/diff.ts';
 import { ProfileBuilder, profileTrace } from '../../../src/trace/profile.ts';
-import { CUSTOM_TITLE, renderBehaviorComment } from '../../../src/report/behavior.ts';
-import { renderBehaviorHtml } from '../../../src/report/behavior-html.ts';
+import { CUSTOM_TITLE, renderBehaviorComment } from '../../../src/render/behavior.ts';
+import { renderBehaviorHtml } from '../../../src/render/behavior-html.ts';
 import { parseIgnoreFile } from '../../../src/trace/profile-rules.ts';
 import { renderProfileText } from '../../../src/cli/profile.ts';
 
@@ -37,7 +37,7 @@ function trace(custom: CustomTraceEvent[]): Trace {
   };
 }
 
-/** Through the streaming reader the behavior report uses (src/behavior/report.ts). */
+/** Through the streaming reader the behavior report uses (src/behavior/traced-run.ts). */
 async function profileOf(t: Trace) {
   const b = new ProfileBuilder();
   await readTraceInto(b, bufferChunks(Buffer.from(serializeTrace(t))), 'trace');

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseTrace, serializeTrace, TraceParseError, type Trace } from '../../../src/trace/format.ts';
 import { importInspektorGadget } from '../../../src/trace/importers/inspektor-gadget.ts';
-import { importKubeArmorSummary } from '../../../src/trace/importers/kubearmor.ts';
+import { importKubeArmor } from '../../../src/trace/importers/kubearmor.ts';
 import { importTetragon, splitTetragonArguments } from '../../../src/trace/importers/tetragon.ts';
 
 const sample = (name: string): string => readFileSync(new URL(`./samples/${name}`, import.meta.url), 'utf8');
@@ -59,7 +59,10 @@ describe('Tetragon importer', () => {
 
   it('names the line of malformed input', () => {
     const text = sample('tetragon.jsonl').split('\n').slice(0, 2).join('\n') + '\n{"process_exec": \n';
-    assert.throws(() => importTetragon(text), (e: unknown) => e instanceof TraceParseError && e.line === 3);
+    assert.throws(() => importTetragon(text, { strict: true }), (e: unknown) => e instanceof TraceParseError && e.line === 3);
+    const lenient = importTetragon(text);
+    assert.equal(lenient.footer.malformed, 1, 'without strict the line is skipped and counted');
+    assert.equal(lenient.events.length, importTetragon(sample('tetragon.jsonl').split('\n').slice(0, 2).join('\n')).events.length);
   });
 });
 
@@ -89,12 +92,15 @@ describe('Inspektor Gadget importer', () => {
   });
 
   it('rejects lines that are no gadget event, naming the line', () => {
-    assert.throws(() => importInspektorGadget('{"args":"x"}\n\n{"hello":1}\n'), /line 3: not an Inspektor Gadget/);
+    assert.throws(() => importInspektorGadget('{"args":"x"}\n\n{"hello":1}\n', { strict: true }), /line 3: not an Inspektor Gadget/);
+    const lenient = importInspektorGadget('{"args":"x"}\n\n{"hello":1}\n[1]\n');
+    assert.equal(lenient.footer.malformed, 2);
+    assert.equal(lenient.events.length, 1);
   });
 });
 
 describe('KubeArmor importer', () => {
-  const t = importKubeArmorSummary(sample('kubearmor-summary.json'));
+  const t = importKubeArmor(sample('kubearmor-summary.json'));
 
   it('maps process, file and network summaries with counts and verdicts', () => {
     assert.equal(t.header.source, 'kubearmor');
@@ -118,12 +124,13 @@ describe('KubeArmor importer', () => {
   it('reads the pre-2023 output of concatenated Response objects', () => {
     const old = '{"PodName":"a","Namespace":"n","ProcessData":[{"Source":"/bin/sh","Destination":"/bin/ls","Count":"1"}]}\n'
       + '{"PodName":"b","Namespace":"n","OutNwData":[{"Protocol":"UDP","Command":"/bin/nslookup","IP":"10.96.0.10","Port":"53","Count":"2"}]}\n';
-    const t2 = importKubeArmorSummary(old);
+    const t2 = importKubeArmor(old);
     assert.deepEqual(pick(t2, 'kind', 'pod', 'proto', 'daddr', 'dport'), [{ kind: 'exec', pod: 'a' }, { kind: 'connect', pod: 'b', proto: 'udp', daddr: '10.96.0.10', dport: 53 }]);
   });
 
   it('names the line of a syntax error inside the array', () => {
     const broken = sample('kubearmor-summary.json').replace('"Count": "40",', '"Count": 40,,');
-    assert.throws(() => importKubeArmorSummary(broken), (e: unknown) => e instanceof TraceParseError && e.line === 14);
+    assert.throws(() => importKubeArmor(broken, { strict: true }), (e: unknown) => e instanceof TraceParseError && e.line === 14);
+    assert.equal(importKubeArmor(broken).footer.malformed, 1);
   });
 });

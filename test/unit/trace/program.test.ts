@@ -43,6 +43,21 @@ describe('generateProgram', () => {
     assert.match(own, /clear\(@self_cg\);/);
   });
 
+  it('host scope: a subtree (the root cgroup for the whole machine) but the tracer\'s own cgroup', () => {
+    const host = generateProgram(opts({ scope: { kind: 'cgroups', targets: [1n], exclude: [77n, 78n] } }));
+    assert.match(host, /if \(cgroup == 1\) \{ \$in = 1; \}/);
+    assert.match(host, /if \(cgroup == 77 \|\| cgroup == 78\) \{ \$in = 0; \}\n {2}\$ppid/);
+    assert.doesNotMatch(generateProgram(opts({ scope: { kind: 'cgroups', targets: [1n] } })), /\$in = 0; \}/);
+  });
+
+  it('guest scope: everything but its own cgroup, with no walk up the tree', () => {
+    const guest = generateProgram(opts({ scope: { kind: 'all-but-self' } }));
+    assert.match(guest, /@self_cg = cgroup;/);
+    assert.match(guest, /if \(cgroup != @self_cg\) \{ \$in = 1; \}/);
+    assert.doesNotMatch(guest, /@pod_cg|unroll/);
+    assert.match(guest, /clear\(@self_cg\);/);
+  });
+
   it('triggers the flush marker only from the agent', () => {
     assert.match(program, /sys_enter_kill \/pid == 4321 && args->sig == 0 && args->pid >= 4194304\//);
   });

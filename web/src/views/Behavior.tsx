@@ -7,6 +7,7 @@ import type { ApiState } from '../api.ts';
 import { Attempt, Loading, Notice } from '../components.tsx';
 import { ago, shortSha, when } from '../format.ts';
 import { ExternalIcon } from '../icons.tsx';
+import { ServiceGraphPanel } from './ServiceGraph.tsx';
 
 export function Behavior({ q, api }: { q: DashboardQuery; api: ApiState<BehaviorInfo> }) {
   const b = api.data;
@@ -38,12 +39,14 @@ export function Behavior({ q, api }: { q: DashboardQuery; api: ApiState<Behavior
                 Open the report on its own <ExternalIcon />
               </a>
             )}
+            <a href={pageUrl({ display: 'apis', apiScope: 'run', key: run.prowjob })}>Kubernetes API usage</a>
           </p>
         )}
       </div>
       {api.error && !b && <Notice kind="error" title="Cannot load the behavior report">{api.error}</Notice>}
       {!b && !api.error && <Loading rows={3} />}
       {b && !b.available && <Notice title="No behavior report for this run">{b.reason}</Notice>}
+      {b?.available && (q.key ?? b.id) && <ServiceGraphPanel id={(q.key ?? b.id)!} />}
       {b?.available && b.reportUrl && (
         <iframe
           class="report-frame"

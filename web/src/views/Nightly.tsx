@@ -45,7 +45,7 @@ function Details({ row, groups }: { row: NightlyRow; groups: NightlyView['groups
               <span class="run-dur">{duration(r.durationSec)}</span>
               {r.url ? (
                 <a href={r.url} target="_blank" rel="noopener noreferrer" class="deck-link">
-                  {r.buildId ? `Build ${r.buildId.slice(-6)}` : 'Deck'}
+                  {r.actions ? `Run ${r.actions.runId}${r.actions.runAttempt > 1 ? ` #${r.actions.runAttempt}` : ''}` : r.buildId ? `Build ${r.buildId.slice(-6)}` : 'Deck'}
                   <ExternalIcon />
                 </a>
               ) : (
@@ -79,7 +79,7 @@ export function Nightly({ q, api }: { q: DashboardQuery; api: ApiState<NightlyVi
     <>
       <div class="view-head">
         <h1>Nightly jobs</h1>
-        <p class="lede">Periodic jobs over their last {v?.window ?? q.runs} finished runs. Weather from the failure ratio, worst first.</p>
+        <p class="lede">Prow periodics and scheduled GitHub Actions jobs over their last {v?.window ?? q.runs} finished runs. Weather from the failure ratio, worst first.</p>
       </div>
       <FilterBar
         q={q}
@@ -152,7 +152,7 @@ export function Nightly({ q, api }: { q: DashboardQuery; api: ApiState<NightlyVi
         )}
         details={(r) => <Details row={r} groups={v!.groups} />}
       />
-      {v && <p class="foot-note">{plural(v.totals.jobs, 'periodic job')} in katabot's store; each run links to its Deck page.</p>}
+      {v && <p class="foot-note">{plural(v.totals.jobs, 'nightly job')} in katabot's store (Prow periodics and scheduled GitHub Actions jobs); each run links to its Deck or Actions page.</p>}
     </>
   );
 }

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { pageRows, pageUrl, type DashboardQuery } from '../../../src/dashboard/query.ts';
 import type { PullJob, PullSummary, PullView } from '../../../src/dashboard/types.ts';
 import type { ApiState } from '../api.ts';
-import { Attempt, FilterBar, Loading, Notice, Owners, RequiredBadge, Stat } from '../components.tsx';
+import { Attempt, FilterBar, Loading, Notice, Owners, RequiredBadge, SourceBadge, Stat, Typeable } from '../components.tsx';
 import { ago, duration, plural, shortSha, when } from '../format.ts';
 import { ExternalIcon, OUTCOME_LABELS, OutcomeIcon } from '../icons.tsx';
 import { navigate } from '../router.ts';
@@ -85,9 +85,11 @@ function JobRow({ j, groups }: { j: PullJob; groups: PullView['groups'] }) {
       <td class="c-job">
         <span class="job-name">{j.job}</span>
         <span class="tags">
+          <SourceBadge source={j.source} />
           <RequiredBadge requirement={j.requirement} />
           {j.flaky && <span class="badge flaky">flaky</span>}
         </span>
+        <Typeable name={j.typeable} />
         {newest?.description && <span class="muted small desc">{newest.description}</span>}
       </td>
       <td class="c-attempts attempts" data-label="Attempts">
@@ -147,6 +149,21 @@ export function SinglePr({ q, api }: { q: DashboardQuery; api: ApiState<PullView
             <a href={v.links.commit} target="_blank" rel="noopener noreferrer" class="mono">
               {shortSha(v.sha)}
             </a>
+          </p>
+        )}
+        {v?.labels && v.labels.length > 0 && (
+          <p class="pr-labels" aria-label="CI labels">
+            {v.labels.map((l) => {
+              const tdx = /tdx/i.test(l);
+              const current = v.tdxApprovedSha === v.sha;
+              const title = tdx && v.tdxApprovedSha ? (current ? 'Approved for this commit' : `Approved for ${shortSha(v.tdxApprovedSha)}, not for this commit`) : undefined;
+              return (
+                <span class={`label-chip${tdx && v.tdxApprovedSha && !current ? ' stale' : ''}`} title={title}>
+                  {l}
+                  {tdx && v.tdxApprovedSha && <span class="mono"> @{shortSha(v.tdxApprovedSha)}</span>}
+                </span>
+              );
+            })}
           </p>
         )}
       </div>
