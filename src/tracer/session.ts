@@ -7,13 +7,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { builtinKinds, builtinPackage, DEFAULT_PROGRAM_OPTIONS, generateProgram, MARKER_BASE, type TraceScope } from '../bpf/builtin.ts';
 import { tracePackageInfo, type DecoderStats } from '../bpf/decode.ts';
-import { packageId, type BpfPackage, type ParamValue } from '../bpf/package.ts';
+import { packageId, sha256, type BpfPackage, type ParamValue } from '../bpf/package.ts';
 import { scopeExpression, type ScopeIds } from '../bpf/source.ts';
 import { cgroupAttribution, dnsNaming, pipeline, type Attribution, type Enricher } from '../trace/enrich.ts';
 import type { KindCounts, TraceEvent, TraceFooter, TraceHeader, TraceTarget } from '../trace/format.ts';
 import type { NormalizerStats } from '../trace/normalize.ts';
 import type { BeginRecord } from '../trace/protocol.ts';
-import { sha256 } from '../adapters/bpf-packages.ts';
 import { BpftraceProcess } from './bpftrace-process.ts';
 import { PackageRun } from './package-run.ts';
 import type { Preflight } from './preflight.ts';
@@ -271,9 +270,10 @@ export class TraceSession {
     } catch {
       // ESRCH is expected: no such process; the probe has fired anyway
     }
-    // the timeout must not keep the process alive once the marker came
+    // the timeout must not keep the process alive once the marker came; it is long because a bpftrace that is
+    // behind (a loaded machine) needs the time, and every record it has not read when SIGINT comes is lost
     const timeout = new AbortController();
-    await Promise.race([seen, delay(3000, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+    await Promise.race([seen, delay(10_000, undefined, { signal: timeout.signal }).catch(() => undefined)]);
     timeout.abort();
     await delay(100);
   }
