@@ -1,6 +1,5 @@
 // Where packages come from (imperative shell): the repo's `.katabot/probes/`, a path given on the command line
 // (a package directory or a bare `.bt` file), the built-in packages, and ConfigMaps in the cluster.
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { BUILTIN_VERSION, builtinPackage, builtinPackages, isBuiltinName } from '../bpf/builtin.ts';
@@ -22,10 +21,6 @@ export function findProbesDir(cwd = process.cwd()): string | undefined {
     if (parent === dir) return undefined;
     dir = parent;
   }
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function readDir(dir: string): Record<string, string> {

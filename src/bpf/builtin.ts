@@ -2,10 +2,10 @@
 // as packages. Pure: no I/O. Only tracepoints are used, so it runs where kprobes cannot.
 // Every probe prints records of the protocol in src/trace/protocol.ts and counts them in @sent, so the agent can
 // tell records the kernel produced from records it received (lost events "from gaps"). Each built-in package
-// contributes the probes of its trace kinds; generateProgram (re-exported by src/tracer/program.ts) joins the
-// packages asked for into one program with one scope filter, one BEGIN and one END.
+// contributes the probes of its trace kinds; generateProgram joins the packages asked for into one program with
+// one scope filter, one BEGIN and one END.
 import { EVENT_KINDS, type EventKind } from '../trace/format.ts';
-import { RECORD_FIELDS, type RecordTag } from '../trace/protocol.ts';
+import { CONNECT_KEY_BIT, RECORD_FIELDS, type RecordTag } from '../trace/protocol.ts';
 import { DEFAULT_MIN_BPFTRACE, type BpfPackage, type EventSpec, type PackageMeta } from './package.ts';
 
 /** Which cgroups are traced. The filter runs in the kernel on the event's own cgroup. */
@@ -35,6 +35,10 @@ export interface ProgramOptions {
   kernfsParentField: '__parent' | 'parent';
   /** How many levels below a target cgroup are still matched. */
   maxCgroupDepth: number;
+  /** Count repeated opens and connects in the kernel instead of printing each one (below). */
+  aggregate: boolean;
+  /** BPFTRACE_MAP_KEYS_MAX the program runs with: every map holds at most this many keys. */
+  mapKeys: number;
   kinds?: readonly EventKind[];
 }
 
@@ -47,12 +51,14 @@ export const DEFAULT_PROGRAM_OPTIONS = {
   dnsBytes: 128,
   kernfsParentField: '__parent',
   maxCgroupDepth: 8,
+  aggregate: true,
+  mapKeys: 16384,
 } as const satisfies Partial<ProgramOptions>;
 
 const S = '\\x1f'; // field separator, as a bpftrace string escape
 
 const FORMATS: Record<string, string> = {
-  ts: '%llu', cgid: '%llu', sk: '%llu', selfcg: '%llu', parentcg: '%llu', a0: '%u', a1: '%u', a2: '%u', a3: '%u',
+  ts: '%llu', cgid: '%llu', sk: '%llu', selfcg: '%llu', parentcg: '%llu', a0: '%u', a1: '%u', a2: '%u', a3: '%u', img: '%llu', key: '%llu',
 };
 const STRING_NAMES = new Set(['comm', 'filename', 'arg', 'path', 'saddr', 'daddr']);
 
@@ -114,7 +120,8 @@ function sockFromFd(fdExpr: string): string {
 `;
 }
 
-function execProbes(o: ProgramOptions, f: string): string {
+function execProbes(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKind>): string {
+  const names = namesExe(o, kinds);
   return `
 tracepoint:syscalls:sys_enter_execve, tracepoint:syscalls:sys_enter_execveat {
 ${f}  if ($in) {
@@ -129,14 +136,51 @@ ${emit('A', ['tid', '$i', 'str($p)'], '      ')}      $i++;
 ${emit('E', ['nsecs', 'tid', 'pid', '$ppid', 'uid', 'cgroup', '$i', 'comm'])}  }
 }
 
+${names ? exeIdProbe(f) : ''}
 tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat {
 ${f}  if ($in) {
-${emit('R', ['nsecs', 'tid', 'pid', 'args->ret', 'comm'])}  }
+${emit('R', ['nsecs', 'tid', 'pid', IMAGE, 'args->ret', 'comm'])}${names ? `    if (args->ret == 0) {
+      delete(@pexe[pid]);
+      $e = @exec_pending[pid];
+      if ($e != 0) { @pexe[pid] = $e; }
+    }
+    delete(@exec_pending[pid]);
+` : ''}  }
 }
 
 tracepoint:sched:sched_process_fork {
 ${f}  if ($in) {
-${emit('F', ['nsecs', 'pid', 'args->child_pid'])}  }
+${emit('F', ['nsecs', 'pid', IMAGE, 'args->child_pid'])}${names ? `    $e = @pexe[pid];
+    if ($e != 0) { @pexe[args->child_pid] = $e; }
+` : ''}  }
+}
+`;
+}
+
+/** Whether aggregation keys name the executable: the exec kind is traced, so the agent knows executables too. */
+function namesExe(o: ProgramOptions, kinds: ReadonlySet<EventKind>): boolean {
+  return aggregates(o, kinds) && kinds.has('exec');
+}
+
+/**
+ * The executable's id, for aggregation keys: one id per filename execve was given (the agent's `exe`), kept per
+ * process in @pexe from a successful exec, inherited by fork. A probe of its own: the exec probe has no stack left
+ * for a 200-byte key. When a map is full the process has no id and its opens and connects are printed one by one.
+ */
+function exeIdProbe(f: string): string {
+  return `
+tracepoint:syscalls:sys_enter_execve, tracepoint:syscalls:sys_enter_execveat {
+${f}  if ($in) {
+    $x = @exeid[str(args->filename)];
+    if ($x == 0) {
+      @eseq[cpu] = @eseq[cpu] + 1;
+      $x = (@eseq[cpu] << 12) | cpu;
+      @exeid[str(args->filename)] = $x;
+      // another CPU may have named it first; 0 when the map is full
+      $x = @exeid[str(args->filename)];
+    }
+    @exec_pending[pid] = $x;
+  }
 }
 `;
 }
@@ -153,11 +197,102 @@ ${emit('X', [...COMMON.slice(0, 4), 'cgroup', 'curtask->exit_code', 'comm'])}  }
 // Open flags are saved with bit 62 set, so O_RDONLY (0) still marks "entry seen".
 const OPEN_SEEN = '0x4000000000000000';
 
-function openProbes(f: string): string {
+/** The process image: the thread group leader's self_exec_id, bumped by every exec and inherited by fork. */
+const IMAGE = 'curtask->group_leader->self_exec_id';
+
+/** The leading fields of an aggregation key: the executable's id (or 0 when the exec kind is not traced: then the
+ * agent knows no executable either), uid and cgroup. Not the process: the profile keys by executable, so the
+ * same open by a thousand runs of one program is one key. */
+function whoKey(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string {
+  return `${namesExe(o, kinds) ? '@pexe[pid]' : '0'}, uid, cgroup`;
+}
+
+/** Only processes with an executable id aggregate (when ids are kept): one without is printed one by one. */
+function hasExeKey(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string {
+  return namesExe(o, kinds) ? '@pexe[pid] != 0' : '1';
+}
+
+// In-kernel aggregation. The profile keys files by (executable, path, access) and network by (executable,
+// destination), so an open or connect that repeats one already printed needs no record of its own, only a count.
+// The key is what the profile reads from the record: executable (exec filename), uid, cgroup and comm, plus the
+// open's flags and path, or the connect's family, addresses and port and its process's last DNS query (after a new
+// lookup a connect may be named differently, so it is printed). The first occurrence is printed (key 0) and
+// remembered in a seen-once filter (@oseen, @cseen: cleared when they fill); the second is printed with a fresh id
+// and kept in @opromo/@cpromo; later ones only count, in @rep[id, class] (opens: class = the result, 0 or -errno;
+// connects: 0 all, 1 established, 2 refused or timed out), which END prints. @nrep bounds what those maps may
+// hold below the map size: past it, occurrences are printed one by one as without aggregation, so counts stay
+// exact. Opens decide at entry, where the probe has the stack for the 200-byte path in a key, and only when the
+// path could be read there (at entry its page may not be resident yet).
+const AGG_SLACK = 1024;
+
+function repBudget(o: ProgramOptions): number {
+  return o.mapKeys - AGG_SLACK;
+}
+
+/** A new id for a key seen again (unique: a per-CPU sequence and the CPU; `tag` marks the kind), if @nrep has room
+ * for `weight` more entries; `then` runs with it in `$key`. */
+function promote(weight: number, tag: bigint, then: string, o: ProgramOptions, i: string): string {
+  return `${i}if (@nrep < ${repBudget(o)}) {
+${i}  @seq[cpu] = @seq[cpu] + 1;
+${i}  $key = (uint64)((@seq[cpu] << 12) | cpu${tag ? ` | ${tag}` : ''});
+${then.replace(/^/gm, `${i}  `)}
+${i}  @nrep = @nrep + ${weight};
+${i}}
+`;
+}
+
+/** Runs `first` when `k` is not in the seen-once filter (and adds it), `again` when it is. */
+function seenOnce(seen: string, k: string, again: string, o: ProgramOptions, i: string): string {
+  return `${i}if (${seen}[${k}] == 0) {
+${i}  ${seen}[${k}] = 1;
+${i}  @nseen = @nseen + 1;
+${i}} else {
+${again}${i}}
+`;
+}
+
+function openProbes(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKind>): string {
+  const key = `${whoKey(o, kinds)}, $fl, comm, str(args->filename)`;
+  // A path that could not be read is all zeros: such a key is never promoted (checked below), so the lookup that
+  // comes first cannot find one; it saves the check's read on the path that matters, the counted repeat.
+  const decide = `    if (${hasExeKey(o, kinds)}) {
+      $p = @opromo[${key}];
+      if ($p != 0) {
+        @open_agg[tid] = $p;
+      } else {
+        if (strncmp(str(args->filename), "", 1) != 0) {
+${seenOnce('@oseen', key, promote(1, 0n, `@opromo[${key}] = $key;
+@open_promo[tid] = $key;`, o, '            '), o, '          ')}        }
+      }
+    }
+`;
   const entry = (flags: string): string => `${f}  if ($in) {
     @open_path[tid] = (uint64)args->filename;
-    @open_flags[tid] = ${flags} | ${OPEN_SEEN};
-  }
+    $fl = ${flags};
+    @open_flags[tid] = $fl | ${OPEN_SEEN};
+${o.aggregate ? decide : ''}  }
+`;
+  const record = (k: string, indent: string): string => emit('O', [...COMMON, IMAGE, k, '$flags & ~' + OPEN_SEEN, 'args->ret', 'comm', 'str(@open_path[tid])'], indent);
+  // a counted repeat: one more in its result's class, when that class has room, else it is printed after all
+  const count = `    $key = @open_agg[tid];
+    if ($key != 0) {
+      $res = args->ret;
+      if ($res > 0) { $res = 0; }
+      if (@rclass[$key, $res] == 0) {
+        if (@nrep < ${repBudget(o)}) {
+          @rclass[$key, $res] = 1;
+          @nrep = @nrep + 1;
+        } else {
+          $key = 0;
+        }
+      }
+      if ($key != 0) { @rep[$key, $res] = count(); }
+      delete(@open_agg[tid]);
+    }
+    if ($key == 0) {
+      $ppid = curtask->real_parent->tgid;
+${record('@open_promo[tid]', '      ')}      delete(@open_promo[tid]);
+    }
 `;
   return `
 tracepoint:syscalls:sys_enter_openat, tracepoint:syscalls:sys_enter_open {
@@ -169,31 +304,61 @@ ${entry('*(uint64 *)uptr(args->how)')}}
 tracepoint:syscalls:sys_exit_openat, tracepoint:syscalls:sys_exit_open, tracepoint:syscalls:sys_exit_openat2 {
   $flags = @open_flags[tid];
   if ($flags != 0) {
-    $ppid = curtask->real_parent->tgid;
-${emit('O', [...COMMON, `$flags & ~${OPEN_SEEN}`, 'args->ret', 'comm', 'str(@open_path[tid])'])}    delete(@open_flags[tid]);
+${o.aggregate ? count : `    $ppid = curtask->real_parent->tgid;
+${record('0', '    ')}`}    delete(@open_flags[tid]);
     delete(@open_path[tid]);
   }
 }
 `;
 }
 
-function tcpStateProbe(f: string, kinds: ReadonlySet<EventKind>): string {
+function tcpStateProbe(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKind>): string {
   const connect = kinds.has('connect');
   const listen = kinds.has('listen');
   let body = '';
   if (connect) {
+    const record = (v: '' | '_v6', key: string, indent: string): string => emit('C', [
+      ...COMMON, IMAGE, key, '(uint64)args->skaddr', 'args->family', 'args->dport', `ntop(args->saddr${v})`, `ntop(args->daddr${v})`, 'comm',
+    ], indent);
+    // a connect after a new DNS query of its process is a new key: the profile may name it differently
+    const lastDns = kinds.has('dns') ? '@dnslast[pid]' : '0';
+    const family = (v: '' | '_v6', i: string): string => {
+      if (!o.aggregate) return `${i}@syn[args->skaddr] = 1;\n${record(v, '0', i)}`;
+      const key = `${whoKey(o, kinds)}, ${lastDns}, args->family, args->dport, ntop(args->daddr${v}), ntop(args->saddr${v}), comm`;
+      return `${i}$key = (uint64)0;
+${i}$counted = 0;
+${i}if (${hasExeKey(o, kinds)}) {
+${i}  $p = @cpromo[${key}];
+${i}  if ($p != 0) {
+${i}    @rep[$p, 0] = count();
+${i}    @synrep[args->skaddr] = $p;
+${i}    $counted = 1;
+${i}  } else {
+${seenOnce('@cseen', key, promote(3, CONNECT_KEY_BIT, `@cpromo[${key}] = $key;`, o, `${i}      `), o, `${i}    `)}${i}  }
+${i}}
+${i}if ($counted == 0) {
+${i}  @syn[args->skaddr] = 1;
+${record(v, '$key', `${i}  `)}${i}}
+`;
+    };
     body += `  if (args->oldstate == 7 && args->newstate == 2) {
 ${f.replace(/^/gm, '  ')}    if ($in) {
-      @syn[args->skaddr] = 1;
       if (args->family == 10) {
-${emit('C', [...COMMON, '(uint64)args->skaddr', 'args->family', 'args->dport', 'ntop(args->saddr_v6)', 'ntop(args->daddr_v6)', 'comm'], '        ')}      } else {
-${emit('C', [...COMMON, '(uint64)args->skaddr', 'args->family', 'args->dport', 'ntop(args->saddr)', 'ntop(args->daddr)', 'comm'], '        ')}      }
+${family('_v6', '        ')}      } else {
+${family('', '        ')}      }
     }
   }
   // the outcome arrives in softirq context: match it to a traced connect by socket address, not by cgroup
-  if (args->oldstate == 2 && @syn[args->skaddr] == 1) {
-${emit('S', ['nsecs', '(uint64)args->skaddr', 'args->newstate', 'args->sport'], '    ')}    delete(@syn[args->skaddr]);
-  }
+  if (args->oldstate == 2) {
+    if (@syn[args->skaddr] == 1) {
+${emit('S', ['nsecs', '(uint64)args->skaddr', 'args->newstate', 'args->sport'], '      ')}      delete(@syn[args->skaddr]);
+    }
+${o.aggregate ? `    $rk = @synrep[args->skaddr];
+    if ($rk != 0) {
+      if (args->newstate == 1) { @rep[$rk, 1] = count(); } else { @rep[$rk, 2] = count(); }
+      delete(@synrep[args->skaddr]);
+    }
+` : ''}  }
 `;
   }
   if (listen) {
@@ -233,7 +398,7 @@ ${emit('K', [...COMMON, '$family', '$sk->__sk_common.skc_num', 'bswap($sk->__sk_
  * The address is printed as four raw u32 words and formatted by the agent: one printf call site is all the BPF
  * stack allows here. buf() copies a constant length because a variable one reserves BPFTRACE_STRLEN bytes of
  * stack in v0.17; the agent cuts the copy to `len`. */
-function dnsEmit(o: ProgramOptions): string {
+function dnsEmit(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string {
   return `    $dport = bswap($sk->__sk_common.skc_dport);
     $dfamily = $family;
     if ($dport == 0 && $name != 0) {
@@ -261,18 +426,24 @@ function dnsEmit(o: ProgramOptions): string {
           $a0 = $sk->__sk_common.skc_daddr;
         }
       }
-${emit('D', [...COMMON, '$dfamily', '$sk->sk_protocol', '$dport', '$len', '$a0', '$a1', '$a2', '$a3', 'comm', `buf($data, ${o.dnsBytes})`], '      ')}    }
+${emit('D', [...COMMON, '$dfamily', '$sk->sk_protocol', '$dport', '$len', '$a0', '$a1', '$a2', '$a3', 'comm', `buf($data, ${o.dnsBytes})`], '      ')}${
+  usesLastDns(o, kinds) ? '      @dnslast[pid] = nsecs;\n' : ''}    }
 `;
 }
 
-function dnsProbes(o: ProgramOptions, f: string): string {
+/** Connects are keyed by their process's last DNS query (aggregated connects and DNS both traced). */
+function usesLastDns(o: ProgramOptions, kinds: ReadonlySet<EventKind>): boolean {
+  return o.aggregate && kinds.has('dns') && kinds.has('connect');
+}
+
+function dnsProbes(o: ProgramOptions, f: string, kinds: ReadonlySet<EventKind>): string {
   return `
 tracepoint:syscalls:sys_enter_sendto {
 ${f}  if ($in) {
 ${sockFromFd('args->fd')}    $name = (uint64)args->addr;
     $data = args->buff;
     $len = args->len;
-${dnsEmit(o)}  }
+${dnsEmit(o, kinds)}  }
 }
 
 tracepoint:syscalls:sys_enter_sendmsg {
@@ -282,7 +453,7 @@ ${sockFromFd('args->fd')}    $msg = (struct user_msghdr *)args->msg;
     $iov = (struct iovec *)$msg->msg_iov;
     $data = $iov->iov_base;
     $len = $iov->iov_len;
-${dnsEmit(o)}  }
+${dnsEmit(o, kinds)}  }
 }
 
 tracepoint:syscalls:sys_enter_sendmmsg {
@@ -292,17 +463,54 @@ ${sockFromFd('args->fd')}    $m = (struct mmsghdr *)args->mmsg;
     $iov = (struct iovec *)$m->msg_hdr.msg_iov;
     $data = $iov->iov_base;
     $len = $iov->iov_len;
-${dnsEmit(o)}    // glibc sends the A and AAAA questions in one sendmmsg
+${dnsEmit(o, kinds)}    // glibc sends the A and AAAA questions in one sendmmsg
     if (args->vlen > 1) {
       $m = $m + 1;
       $name = (uint64)$m->msg_hdr.msg_name;
       $iov = (struct iovec *)$m->msg_hdr.msg_iov;
       $data = $iov->iov_base;
       $len = $iov->iov_len;
-${dnsEmit(o).replace(/^/gm, '  ')}    }
+${dnsEmit(o, kinds).replace(/^/gm, '  ')}    }
   }
 }
 `;
+}
+
+/** Whether any probe of the program aggregates. */
+function aggregates(o: ProgramOptions, kinds: ReadonlySet<EventKind>): boolean {
+  return o.aggregate && (kinds.has('open') || kinds.has('connect'));
+}
+
+/** The seen-once filters are cleared when they have taken half the map's keys; their repeats are then printed
+ * once more and counted again. @pexe and @dnslast go with their task. */
+function aggregationProbes(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string {
+  if (!aggregates(o, kinds)) return '';
+  const filters = [...(kinds.has('open') ? ['@oseen'] : []), ...(kinds.has('connect') ? ['@cseen'] : [])];
+  let code = `
+interval:ms:200 {
+  if (@nseen > ${Math.floor(o.mapKeys / 2)}) {
+${filters.map((m) => `    clear(${m});\n`).join('')}    @nseen = 0;
+  }
+}
+`;
+  if (usesLastDns(o, kinds) || namesExe(o, kinds)) {
+    code += `
+tracepoint:sched:sched_process_exit {
+${namesExe(o, kinds) ? '  delete(@pexe[tid]);\n' : ''}${usesLastDns(o, kinds) ? '  if (pid == tid) { delete(@dnslast[pid]); }\n' : ''}}
+`;
+  }
+  return code;
+}
+
+function aggregationMaps(o: ProgramOptions, kinds: ReadonlySet<EventKind>): string[] {
+  if (!aggregates(o, kinds)) return [];
+  return [
+    ...(kinds.has('open') ? ['@oseen', '@opromo', '@open_agg', '@open_promo', '@rclass'] : []),
+    ...(kinds.has('connect') ? ['@cseen', '@cpromo', '@synrep'] : []),
+    '@seq', '@nseen', '@nrep',
+    ...(usesLastDns(o, kinds) ? ['@dnslast'] : []),
+    ...(namesExe(o, kinds) ? ['@exeid', '@eseq', '@exec_pending', '@pexe'] : []),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -337,7 +545,7 @@ const PARTS: readonly BuiltinPart[] = [
       kindEvent('exit', ['ts', 'pid', 'ppid', 'uid', 'comm', 'result', 'signal']),
     ]),
     kinds: ['exec', 'exit'],
-    probes: (o, f, kinds) => (kinds.has('exec') ? execProbes(o, f) : '') + (kinds.has('exit') ? exitProbe(f) : ''),
+    probes: (o, f, kinds) => (kinds.has('exec') ? execProbes(o, f, kinds) : '') + (kinds.has('exit') ? exitProbe(f) : ''),
     helperMaps: () => [],
   },
   {
@@ -345,7 +553,7 @@ const PARTS: readonly BuiltinPart[] = [
       kindEvent('open', ['ts', 'pid', 'ppid', 'uid', 'comm', 'path', 'flags', 'result']),
     ]),
     kinds: ['open'],
-    probes: (_o, f, kinds) => (kinds.has('open') ? openProbes(f) : ''),
+    probes: (o, f, kinds) => (kinds.has('open') ? openProbes(o, f, kinds) : ''),
     helperMaps: (kinds) => (kinds.has('open') ? ['@open_path', '@open_flags'] : []),
   },
   {
@@ -355,7 +563,7 @@ const PARTS: readonly BuiltinPart[] = [
       kindEvent('listen', ['ts', 'pid', 'ppid', 'uid', 'comm', 'saddr', 'sport']),
     ]),
     kinds: ['connect', 'accept', 'listen'],
-    probes: (_o, f, kinds) => (kinds.has('connect') || kinds.has('listen') ? tcpStateProbe(f, kinds) : '') + (kinds.has('accept') ? acceptProbe(f) : ''),
+    probes: (o, f, kinds) => (kinds.has('connect') || kinds.has('listen') ? tcpStateProbe(o, f, kinds) : '') + (kinds.has('accept') ? acceptProbe(f) : ''),
     helperMaps: (kinds) => (kinds.has('connect') ? ['@syn'] : []),
   },
   {
@@ -363,7 +571,7 @@ const PARTS: readonly BuiltinPart[] = [
       kindEvent('dns', ['ts', 'pid', 'ppid', 'uid', 'comm', 'proto', 'daddr', 'dport', 'query', 'qtype']),
     ]),
     kinds: ['dns'],
-    probes: (o, f, kinds) => (kinds.has('dns') ? dnsProbes(o, f) : ''),
+    probes: (o, f, kinds) => (kinds.has('dns') ? dnsProbes(o, f, kinds) : ''),
     helperMaps: () => [],
   },
 ];
@@ -424,6 +632,7 @@ BEGIN {
   program += `${emit('B', ['cgroup', '$cg->level', '$parent->id'], '  ')}}
 `;
   for (const part of PARTS) program += part.probes(o, f, kinds);
+  program += aggregationProbes(o, kinds);
   program += `
 tracepoint:syscalls:sys_enter_kill /pid == ${o.agentPid} && args->sig == 0 && args->pid >= ${MARKER_BASE}/ {
 ${emit('M', ['nsecs', 'args->pid - ' + MARKER_BASE], '  ')}}
@@ -433,8 +642,10 @@ END {
   const helperMaps = [
     ...PARTS.flatMap((part) => part.helperMaps(kinds)),
     ...(o.scope.kind === 'own-pod' ? ['@self_cg', '@pod_cg'] : o.scope.kind === 'all-but-self' ? ['@self_cg'] : []),
+    ...aggregationMaps(o, kinds),
   ];
-  // Only @sent is printed at exit: the agent reads it to count records lost on the way.
+  // Only @sent and @rep are printed at exit: the agent reads them to count records lost on the way and to count
+  // the repeats the kernel aggregated.
   for (const m of helperMaps) program += `  clear(${m});\n`;
   program += '}\n';
   return program;

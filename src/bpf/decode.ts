@@ -5,7 +5,7 @@ import {
   CUSTOM_EVENT_KIND, type CustomFieldValue, type CustomTraceEvent, type EventKind, type TraceEvent, type TracePackageInfo,
 } from '../trace/format.ts';
 import { decodeOpenFlags, errnoName } from '../trace/linux.ts';
-import type { Attribution } from '../trace/normalize.ts';
+import type { Enricher, EventFacts } from '../trace/enrich.ts';
 import { CUSTOM_KIND, type EventSpec, type FieldSpec, type PackageMeta, type PackageOrigin } from './package.ts';
 import { ATTACH_MARKER } from './source.ts';
 import { mapEventName } from './validate.ts';
@@ -19,7 +19,8 @@ export interface DecoderOptions {
   tsFromNsecs: (ns: bigint) => number;
   /** The trace `ts` of now, for events without a ts field (maps printed at exit). */
   now: () => number;
-  attribute?: (cgroupId: string) => Attribution | undefined;
+  /** Runs on every event the package's output becomes (src/trace/enrich.ts), e.g. cgroup attribution. */
+  enrich?: Enricher;
 }
 
 export interface DecoderStats {
@@ -41,6 +42,12 @@ export interface DecodeResult {
 }
 
 const PROCESS_KEYS = ['pid', 'ppid', 'comm', 'exe', 'uid'] as const;
+
+/** An event as decoded, with the facts the enrichers read. */
+interface Decoded<E extends TraceEvent | CustomTraceEvent = TraceEvent | CustomTraceEvent> {
+  event: E;
+  facts: EventFacts;
+}
 
 function typed(f: FieldSpec, raw: string): number | string | undefined {
   if (f.type === 'string') return raw;
@@ -100,13 +107,20 @@ export class PackageDecoder {
     }
   }
 
-  #count(e: TraceEvent | CustomTraceEvent): void {
-    if (e.kind === CUSTOM_EVENT_KIND) {
-      const key = `${e.package}/${e.name}`;
-      this.stats.custom[key] = (this.stats.custom[key] ?? 0) + 1;
-    } else {
-      this.stats.kinds[e.kind] = (this.stats.kinds[e.kind] ?? 0) + 1;
+  /** The decoded events through the enrichers, counted. */
+  #emit(decoded: Decoded[]): Array<TraceEvent | CustomTraceEvent> {
+    const out: Array<TraceEvent | CustomTraceEvent> = [];
+    for (const { event: e, facts } of decoded) {
+      if (this.#o.enrich?.(e, facts) === false) continue;
+      if (e.kind === CUSTOM_EVENT_KIND) {
+        const key = `${e.package}/${e.name}`;
+        this.stats.custom[key] = (this.stats.custom[key] ?? 0) + 1;
+      } else {
+        this.stats.kinds[e.kind] = (this.stats.kinds[e.kind] ?? 0) + 1;
+      }
+      out.push(e);
     }
+    return out;
   }
 
   #malformed(reason: string): DecodeResult {
@@ -119,11 +133,7 @@ export class PackageDecoder {
     const cols = text.split('\t');
     const spec = this.#printf.get(cols[0]!);
     if (!spec) {
-      if (this.#freeOutput) {
-        const e = this.#custom(OUTPUT_EVENT, { text }, this.#o.now());
-        this.#count(e);
-        return { events: [e] };
-      }
+      if (this.#freeOutput) return { events: this.#emit([this.#custom(OUTPUT_EVENT, { text }, this.#o.now())]) };
       return this.#malformed(`${JSON.stringify(text.slice(0, 80))} is not a declared event (${[...this.#printf.keys()].join(', ')})`);
     }
     const values = cols.slice(1);
@@ -140,15 +150,13 @@ export class PackageDecoder {
       if (v === undefined) return this.#malformed(`event ${spec.name}: ${f.name} is ${JSON.stringify(values[i])}, not an integer`);
       fields[f.name] = v;
     }
-    const event = this.#event(spec, fields);
-    this.#count(event);
-    return { events: [event] };
+    return { events: this.#emit([this.#event(spec, fields)]) };
   }
 
   #map(name: string, value: unknown): Array<TraceEvent | CustomTraceEvent> {
     const spec = this.#maps.get(name);
     const now = this.#o.now();
-    const out: CustomTraceEvent[] = [];
+    const out: Array<Decoded<CustomTraceEvent>> = [];
     if (!spec) {
       // undeclared: one event per entry, the key as printed
       const eventName = mapEventName(name);
@@ -172,17 +180,16 @@ export class PackageDecoder {
         }
       }
     }
-    for (const e of out) this.#count(e);
-    return out;
+    return this.#emit(out);
   }
 
-  #mapEvent(spec: EventSpec, keyFields: Record<string, CustomFieldValue>, value: unknown, ts: number): CustomTraceEvent {
+  #mapEvent(spec: EventSpec, keyFields: Record<string, CustomFieldValue>, value: unknown, ts: number): Decoded<CustomTraceEvent> {
     const valueField = spec.fields.at(-1)!;
     return this.#custom(spec.name, { ...keyFields, [valueField.name]: jsonValue(value) }, ts);
   }
 
   /** A custom event; process fields and cgid move out of `fields`. */
-  #custom(name: string, all: Record<string, CustomFieldValue>, ts: number): CustomTraceEvent {
+  #custom(name: string, all: Record<string, CustomFieldValue>, ts: number): Decoded<CustomTraceEvent> {
     const fields = { ...all };
     const e: CustomTraceEvent = { type: 'event', ts, kind: CUSTOM_EVENT_KIND, pid: 0, package: this.#o.meta.name, name, fields: {} };
     const rec = e as unknown as Record<string, unknown>;
@@ -194,15 +201,16 @@ export class PackageDecoder {
         delete fields[k];
       }
     }
+    const facts: EventFacts = {};
     if (typeof fields['cgid'] === 'number' || typeof fields['cgid'] === 'string') {
-      Object.assign(e, this.#o.attribute?.(String(fields['cgid'])) ?? {});
+      facts.cgid = String(fields['cgid']);
       delete fields['cgid'];
     }
     e.fields = fields;
-    return e;
+    return { event: e, facts };
   }
 
-  #event(spec: EventSpec, fields: Record<string, number | string>): TraceEvent | CustomTraceEvent {
+  #event(spec: EventSpec, fields: Record<string, number | string>): Decoded {
     const ts = typeof fields['ts'] === 'number' || typeof fields['ts'] === 'string' ? this.#o.tsFromNsecs(BigInt(fields['ts'])) : this.#o.now();
     const rest = { ...fields };
     delete rest['ts'];
@@ -229,8 +237,7 @@ export class PackageDecoder {
     if (typeof rest['dport'] === 'number') e.dport = rest['dport'];
     if (typeof rest['query'] === 'string') e.query = rest['query'].toLowerCase();
     if (typeof rest['qtype'] === 'string') e.qtype = rest['qtype'];
-    if (rest['cgid'] !== undefined) Object.assign(e, this.#o.attribute?.(String(rest['cgid'])) ?? {});
-    return e;
+    return { event: e, facts: rest['cgid'] !== undefined ? { cgid: String(rest['cgid']) } : {} };
   }
 }
 

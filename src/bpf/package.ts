@@ -3,6 +3,7 @@
 // A package directory holds `package.yaml` (the metadata below) and the program (`program.bt` unless
 // `program:` says otherwise). A bare `.bt` file is an unnamed package: its name is the file's base name, its
 // version 0.0.0, and its output is taken as it comes (every printf line and every map becomes a custom event).
+import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import semver from 'semver';
 import { EVENT_KINDS, type EventKind } from '../trace/format.ts';
@@ -534,4 +535,9 @@ export function unbundlePackages(text: string): BpfPackage[] {
     if (!isRecord(files) || !Object.values(files).every((v) => typeof v === 'string')) throw new PackageError(`${PACKAGES_ENV}[${i}]`, ['expected {file: text}']);
     return packageFromFiles(files as Record<string, string>, { kind: 'repo', path: `${PACKAGES_ENV}[${i}]` }, `${PACKAGES_ENV}[${i}]`);
   });
+}
+
+/** A package's program digest, for trace headers and the package store (which program ran, byte for byte). */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

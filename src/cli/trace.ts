@@ -37,6 +37,7 @@ interface TraceCliOptions {
   linger?: string;
   probe?: string;
   summary: boolean;
+  aggregate: boolean;
 }
 
 /** `--probe LIST`: built-in packages by name; custom ones from KATABOT_BPF_PACKAGES (a traced job's sidecar), else
@@ -108,7 +109,9 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
 
   if (!podMode) {
     const linger = seconds(o.linger, '--linger');
-    const r = await traceCommand({ argv: commandArgs, out, log, ...(linger !== undefined ? { lingerMs: linger } : {}), ...(probes ?? {}) });
+    const r = await traceCommand({
+      argv: commandArgs, out, log, aggregate: o.aggregate, ...(linger !== undefined ? { lingerMs: linger } : {}), ...(probes ?? {}),
+    });
     if (o.summary) printSummary(r.summary, r.header, out);
     return r.exitCode;
   }
@@ -116,6 +119,7 @@ async function run(commandArgs: string[], o: TraceCliOptions): Promise<number> {
   const r = await tracePods({
     out,
     log,
+    aggregate: o.aggregate,
     ...(o.sidecar ? { sidecar: true } : {}),
     ...(o.podman ? { pods: podmanPodSource() } : {}),
     ...(o.pod !== undefined ? { pod: o.pod } : {}),
@@ -142,6 +146,7 @@ async function runHost(o: TraceCliOptions, log: (line: string) => void): Promise
   const r = await traceHost({
     out,
     log,
+    aggregate: o.aggregate,
     ...(o.cgroup !== undefined ? { cgroup: o.cgroup } : {}),
     ...(o.untilFile ? { untilFiles: o.untilFile } : {}),
     ...(o.readyFile !== undefined ? { readyFile: o.readyFile } : {}),
@@ -174,6 +179,7 @@ export function registerTrace(program: Command): void {
     .option('--linger <seconds>', 'keep tracing descendants that outlive the command this long (default 1)')
     .option('--probe <packages>', 'trace with these eBPF packages only: built-in exec, files, tcp, dns, and custom ones (comma-separated)')
     .option('--no-summary', 'do not print the summary on stderr')
+    .option('--no-aggregate', 'print every open and connect instead of counting repeats in the kernel (docs/trace-format.md)')
     .addHelpText('after', '\nExamples:\n  katabot trace --out run.jsonl -- make test\n  katabot trace --pod test-pod --namespace test-pods --duration 60\n')
     .action(async (commandArgs: string[], options: TraceCliOptions) => {
       try {

@@ -3,7 +3,7 @@
 // read before its entry when the thread moved CPUs. Records are therefore joined by thread id, and finished
 // events pass through a short reorder window keyed by kernel time before they are emitted.
 import type { BpftraceRecord } from './bpftrace-stream.ts';
-import { parseDnsQuery, decodeBpftraceBuffer } from './dns.ts';
+import { dnsNaming, type Enricher, type EventFacts } from './enrich.ts';
 import { emptyCounts, type KindCounts, type TraceEvent } from './format.ts';
 import {
   AF_INET6, IPPROTO_TCP, TCP_STATE, decodeOpenFlags, decodeWaitStatus, errnoName, ipv4FromWord, ipv6FromWords,
@@ -11,15 +11,7 @@ import {
 import {
   parseProtocolRecord, type BeginRecord, type ExecEntryRecord, type ExecReturnRecord, type ProtocolRecord, type RecordTag,
 } from './protocol.ts';
-
-/** Who an event belongs to, resolved from its cgroup id by the agent. */
-export interface Attribution {
-  cgroup?: string;
-  container?: string;
-  container_id?: string;
-  pod?: string;
-  namespace?: string;
-}
+import { KernelRepeats } from './repeats.ts';
 
 export interface NormalizerOptions {
   /** Kernel monotonic time (bpftrace `nsecs`) of the header's start. */
@@ -27,7 +19,8 @@ export interface NormalizerOptions {
   /** BPFTRACE_STRLEN the program ran with: strings of strlen-1 bytes may have been cut. */
   strlen: number;
   emit: (event: TraceEvent) => void;
-  attribute?: (cgroupId: string) => Attribution | undefined;
+  /** Runs on every event as its record arrives (src/trace/enrich.ts); by default only DNS naming. */
+  enrich?: Enricher;
   /** How long an event waits for older ones from other CPUs. */
   reorderWindowNs?: bigint;
   onAttached?: (probes: number) => void;
@@ -46,6 +39,8 @@ export interface NormalizerStats {
   truncated: number;
   receivedByTag: Partial<Record<RecordTag, number>>;
   sentByTag: Partial<Record<RecordTag, number>> | undefined;
+  /** Opens and connects the kernel counted instead of printing (written as events with `count`). */
+  aggregated: number;
 }
 
 interface PendingExec {
@@ -57,6 +52,10 @@ interface Buffered {
   ts: bigint;
   seq: number;
   event: TraceEvent;
+  /** Process image of an open or connect: its executable is looked up when it is emitted. */
+  image?: string;
+  /** Key id under which the kernel counts this event's repeats ('0': none). */
+  key?: string;
 }
 
 const utf8 = new TextEncoder();
@@ -76,6 +75,9 @@ export class TraceNormalizer {
   readonly #connectBySock = new Map<string, TraceEvent>();
   readonly #sockByConnect = new WeakMap<TraceEvent, string>();
   readonly #exeByPid = new Map<number, string>();
+  /** `pid/img` → executable: exact whatever order the records of a process arrive in. */
+  readonly #exeByImage = new Map<string, string>();
+  readonly #repeats = new KernelRepeats();
   readonly #counts = emptyCounts();
   readonly #received: Partial<Record<RecordTag, number>> = {};
   #sent: Partial<Record<RecordTag, number>> | undefined;
@@ -84,9 +86,12 @@ export class TraceNormalizer {
   #malformed = 0;
   #truncated = 0;
 
+  readonly #enrich: Enricher;
+
   constructor(options: NormalizerOptions) {
     this.#opts = options;
     this.#window = options.reorderWindowNs ?? 1_000_000_000n;
+    this.#enrich = options.enrich ?? dnsNaming;
   }
 
   /** Marks a pid's executable, e.g. for processes that were running before tracing began. */
@@ -114,11 +119,15 @@ export class TraceNormalizer {
         this.#opts.onAttached?.(record.probes);
         return;
       case 'map': {
+        if ('@rep' in record.maps && !this.#repeats.read(record.maps['@rep'])) {
+          this.#malformed++;
+          this.#opts.onMalformed?.(record.line, '@rep is not a map of "<id>,<class>" to counts');
+        }
         const sent = record.maps['@sent'];
         if (sent && typeof sent === 'object') {
           this.#sent = {};
           for (const [tag, n] of Object.entries(sent as Record<string, unknown>)) {
-            // keys are the tags' character codes (see src/tracer/program.ts)
+            // keys are the tags' character codes (see src/bpf/builtin.ts)
             if (typeof n === 'number') this.#sent[String.fromCharCode(Number(tag)) as RecordTag] = n;
           }
         }
@@ -140,7 +149,11 @@ export class TraceNormalizer {
     }
     this.#execByTid.clear();
     this.#drain(undefined);
-    let gap = 0;
+    // the repeats the kernel counted, after everything else; those of a lost record are lost too
+    const repeats = this.#repeats.events(Number(this.#maxTs - this.#opts.startNs));
+    for (const e of repeats.events) this.#insert(this.#maxTs, e);
+    this.#drain(undefined);
+    let gap = repeats.orphans;
     if (this.#sent) {
       for (const [tag, n] of Object.entries(this.#sent)) gap += Math.max(0, n - (this.#received[tag as RecordTag] ?? 0));
     }
@@ -153,6 +166,7 @@ export class TraceNormalizer {
       truncated: this.#truncated,
       receivedByTag: { ...this.#received },
       sentByTag: this.#sent ? { ...this.#sent } : undefined,
+      aggregated: repeats.counted,
     };
   }
 
@@ -174,6 +188,7 @@ export class TraceNormalizer {
       case 'X': {
         const { status, signal } = decodeWaitStatus(r.code);
         const event = this.#base(r.ts, 'exit', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.result = status;
         if (signal) event.signal = signal;
         this.#insert(r.ts, event);
@@ -181,23 +196,25 @@ export class TraceNormalizer {
       }
       case 'O': {
         const event = this.#base(r.ts, 'open', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.path = r.path;
         event.flags = decodeOpenFlags(r.flags);
         event.result = r.ret;
         if (r.ret < 0) event.error = errnoName(r.ret);
         if (this.#mayBeCut(r.path)) event.truncated = true;
-        this.#insert(r.ts, event);
+        this.#insert(r.ts, event, r.img, r.key);
         break;
       }
       case 'C': {
         const event = this.#base(r.ts, 'connect', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.proto = 'tcp';
         if (!isUnspecified(r.saddr)) event.saddr = r.saddr;
         event.daddr = r.daddr;
         event.dport = r.dport;
         this.#connectBySock.set(r.sk, event);
         this.#sockByConnect.set(event, r.sk);
-        this.#insert(r.ts, event);
+        this.#insert(r.ts, event, r.img, r.key);
         break;
       }
       case 'S': {
@@ -214,6 +231,7 @@ export class TraceNormalizer {
       }
       case 'L': {
         const event = this.#base(r.ts, 'listen', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.proto = 'tcp';
         event.saddr = r.saddr;
         event.sport = r.sport;
@@ -222,6 +240,7 @@ export class TraceNormalizer {
       }
       case 'K': {
         const event = this.#base(r.ts, 'accept', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+        if (!event) break;
         event.proto = 'tcp';
         event.saddr = r.saddr;
         event.sport = r.sport;
@@ -231,23 +250,22 @@ export class TraceNormalizer {
         break;
       }
       case 'D': {
-        const event = this.#base(r.ts, 'dns', r.pid, r.ppid, r.uid, r.cgid, r.comm);
         const tcp = r.proto === IPPROTO_TCP;
+        const event = this.#base(r.ts, 'dns', r.pid, r.ppid, r.uid, r.cgid, r.comm, { payload: r.payload, len: r.len, tcp });
+        if (!event) break; // not a query (e.g. a reply or another protocol on port 53)
         event.proto = tcp ? 'tcp' : 'udp';
         event.daddr = r.family === AF_INET6 ? ipv6FromWords([r.a0, r.a1, r.a2, r.a3]) : ipv4FromWord(r.a0);
         event.dport = r.dport;
-        const question = parseDnsQuery(decodeBpftraceBuffer(r.payload).subarray(0, r.len), tcp);
-        if (!question) return; // not a query (e.g. a reply or another protocol on port 53)
-        event.query = question.name;
-        if (question.qtype) event.qtype = question.qtype;
-        if (question.truncated) event.truncated = true;
         this.#insert(r.ts, event);
         break;
       }
       case 'F': {
         // A forked child runs its parent's executable until it execs.
-        const exe = this.#exeByPid.get(r.pid);
-        if (exe !== undefined) this.#setExe(r.child, exe);
+        const exe = this.#exeByImage.get(`${r.pid}/${r.img}`) ?? this.#exeByPid.get(r.pid);
+        if (exe !== undefined) {
+          this.#setExe(r.child, exe);
+          this.#setImageExe(r.child, r.img, exe);
+        }
         break;
       }
       case 'M':
@@ -264,6 +282,7 @@ export class TraceNormalizer {
     const acc = this.#argsByTid.get(r.tid);
     this.#argsByTid.delete(r.tid);
     const event = this.#base(r.ts, 'exec', r.pid, r.ppid, r.uid, r.cgid, r.comm);
+    if (!event) return;
     const filename = acc?.filename;
     if (filename !== undefined) event.exe = filename;
     const parentExe = this.#exeByPid.get(r.ppid);
@@ -315,7 +334,10 @@ export class TraceNormalizer {
       event.error = errnoName(r.ret);
     } else {
       event.comm = r.comm;
-      if (event.exe !== undefined) this.#setExe(entry.pid, event.exe);
+      if (event.exe !== undefined) {
+        this.#setExe(entry.pid, event.exe);
+        this.#setImageExe(entry.pid, r.img, event.exe);
+      }
     }
     this.#insert(entry.ts, event);
   }
@@ -323,6 +345,16 @@ export class TraceNormalizer {
   /** bpftrace's str() keeps strlen-1 bytes: a string that long may have been cut. */
   #mayBeCut(s: string): boolean {
     return s.length >= this.#opts.strlen - 1 || (s.length * 3 >= this.#opts.strlen - 1 && utf8.encode(s).length >= this.#opts.strlen - 1);
+  }
+
+  #setImageExe(pid: number, img: string, exe: string): void {
+    const k = `${pid}/${img}`;
+    this.#exeByImage.delete(k);
+    this.#exeByImage.set(k, exe);
+    if (this.#exeByImage.size > MAX_TRACKED_PIDS) {
+      const oldest = this.#exeByImage.keys().next().value;
+      if (oldest !== undefined) this.#exeByImage.delete(oldest);
+    }
   }
 
   #setExe(pid: number, exe: string): void {
@@ -334,20 +366,23 @@ export class TraceNormalizer {
     }
   }
 
-  #base(ts: bigint, kind: TraceEvent['kind'], pid: number, ppid: number, uid: number, cgid: string, comm: string): TraceEvent {
+  /** A new event, through the enrichers; undefined when one of them dropped it. */
+  #base(
+    ts: bigint, kind: TraceEvent['kind'], pid: number, ppid: number, uid: number, cgid: string, comm: string, dns?: EventFacts['dns'],
+  ): TraceEvent | undefined {
     const event: TraceEvent = { type: 'event', ts: Number(ts - this.#opts.startNs), kind, pid, ppid, comm };
     if (kind !== 'exec') {
       const exe = this.#exeByPid.get(pid);
       if (exe !== undefined) event.exe = exe;
     }
     event.uid = uid;
-    const who = this.#opts.attribute?.(cgid);
-    if (who) Object.assign(event, who);
-    return event;
+    return this.#enrich(event, dns ? { cgid, dns } : { cgid }) === false ? undefined : event;
   }
 
-  #insert(ts: bigint, event: TraceEvent): void {
+  #insert(ts: bigint, event: TraceEvent, image?: string, key?: string): void {
     const item: Buffered = { ts, seq: this.#seq++, event };
+    if (image !== undefined) item.image = image;
+    if (key !== undefined && key !== '0') item.key = key;
     // Most events arrive nearly in order: search from the end.
     let i = this.#buffer.length;
     while (i > 0 && this.#buffer[i - 1]!.ts > ts) i--;
@@ -364,8 +399,15 @@ export class TraceNormalizer {
       const sk = this.#sockByConnect.get(e);
       // Emitted: a later state change must not modify a record that is already written.
       if (sk !== undefined && this.#connectBySock.get(sk) === e) this.#connectBySock.delete(sk);
-      if (e.truncated) this.#truncated++;
-      this.#counts[e.kind]++;
+      if (item.image !== undefined) {
+        // by now the exec or fork that started this image has arrived, whichever CPU's ring it came through
+        const exe = this.#exeByImage.get(`${e.pid}/${item.image}`);
+        if (exe !== undefined) e.exe = exe;
+      }
+      if (item.key !== undefined) this.#repeats.remember(item.key, e);
+      const n = e.count ?? 1;
+      if (e.truncated) this.#truncated += n;
+      this.#counts[e.kind] += n;
       this.#opts.emit(e);
     }
   }

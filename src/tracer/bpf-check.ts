@@ -10,7 +10,7 @@ import { PackageError, resolveParams, type BpfPackage } from '../bpf/package.ts'
 import { renderProgram, scopeExpression } from '../bpf/source.ts';
 import { checkPackage, checkRequirements, parseBpftraceDiagnostics, type Problem } from '../bpf/validate.ts';
 import { bpftraceBinary, bpftraceLaunch, checkBpftrace, failureReason, kernfsParentField } from './bpftrace.ts';
-import { PackageProcess } from './bpf-process.ts';
+import { PackageRun } from './package-run.ts';
 import { cgroup2Root } from './cgroups.ts';
 import { EbpfUnavailableError, PackageProgramError } from './errors.ts';
 
@@ -113,7 +113,7 @@ export async function validatePackage(pkg: BpfPackage, o: ValidateOptions = {}):
     return report;
   }
   try {
-    const proc = await PackageProcess.start({
+    const run = await PackageRun.start({
       preflight: { bin, version: { raw: version, major: 0, minor: 0, patch: 0 }, kernfsParent: parent, cgroupRoot: cgroup2Root() },
       pkg,
       params,
@@ -123,7 +123,7 @@ export async function validatePackage(pkg: BpfPackage, o: ValidateOptions = {}):
       onEvent: () => {},
       attachTimeoutMs: 60_000,
     });
-    await proc.stop();
+    await run.stop();
     report.steps.push({ step: 'attach (load through the verifier, attach every probe, stop)', ok: true });
   } catch (err) {
     if (err instanceof PackageProgramError) {

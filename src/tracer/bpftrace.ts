@@ -105,6 +105,8 @@ export interface BpftraceEnv {
   strlen: number;
   /** perf ring pages per CPU (power of two) */
   perfPages: number;
+  /** keys each map may hold (bpftrace's default: 4096) */
+  mapKeys?: number;
 }
 
 export function startBpftrace(bin: string, programPath: string, env: BpftraceEnv): BpftraceChild {
@@ -116,6 +118,7 @@ export function startBpftrace(bin: string, programPath: string, env: BpftraceEnv
       ...process.env,
       BPFTRACE_STRLEN: String(env.strlen),
       BPFTRACE_PERF_RB_PAGES: String(env.perfPages),
+      ...(env.mapKeys !== undefined ? { BPFTRACE_MAP_KEYS_MAX: String(env.mapKeys) } : {}),
     },
   });
 }

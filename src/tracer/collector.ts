@@ -13,6 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_PROGRAM_OPTIONS, MARKER_BASE } from '../bpf/builtin.ts';
 import { GUEST_TRACER_ANNOTATION, annotationReason } from '../jobs/inject.ts';
 import { parseCgroupPath, type CgroupAttribution } from '../trace/cgroup.ts';
 import {
@@ -25,10 +26,10 @@ import {
 import { MergeQueue } from '../trace/merge.ts';
 import { readLines } from './guest/link.ts';
 import { CgroupIndex, cgroup2Dir, cgroupId } from './cgroups.ts';
-import { TraceEngine, preflight, type EngineResult } from './engine.ts';
+import { preflight } from './preflight.ts';
+import { TraceSession, type SessionResult } from './session.ts';
 import { EbpfUnavailableError, TraceUsageError } from './errors.ts';
 import type { PodInfo } from './pods.ts';
-import { DEFAULT_PROGRAM_OPTIONS, MARKER_BASE } from './program.ts';
 import { katabotVersion } from './version.ts';
 import { TraceWriter } from './writer.ts';
 
@@ -107,7 +108,7 @@ export interface CollectorResult {
   footer: TraceFooter;
   /** Events written after a later one (a stalled guest caught up). */
   late: number;
-  host?: EngineResult;
+  host?: SessionResult;
 }
 
 const KUBEPODS_CANDIDATES = ['/kubepods.slice', '/kubepods', '/kubelet.slice/kubelet-kubepods.slice', '/kubelet/kubepods'];
@@ -166,7 +167,7 @@ export class Collector {
   readonly #counts: KindCounts = emptyCounts();
   #truncated = 0;
   #server!: Server;
-  #engine: TraceEngine | undefined;
+  #engine: TraceSession | undefined;
   #startNs!: bigint;
   #startWall!: number;
   #header!: TraceHeader;
@@ -191,7 +192,7 @@ export class Collector {
 
   static async start(o: CollectorOptions): Promise<Collector> {
     const log = o.log ?? (() => {});
-    let engine: TraceEngine | undefined;
+    let engine: TraceSession | undefined;
     let hostCgroups: string[] = [];
     let collector: Collector | undefined;
     if (o.traceHost !== false) {
@@ -215,7 +216,7 @@ export class Collector {
           hostCgroups = [];
         } else {
           const c = collector;
-          engine = await TraceEngine.start({
+          engine = await TraceSession.start({
             preflight: pre,
             scope: { kind: 'cgroups', targets },
             target: { mode: 'node', cgroups: hostCgroups },
@@ -252,7 +253,7 @@ export class Collector {
     return Number(process.hrtime.bigint() - this.#startNs);
   }
 
-  async #begin(engine: TraceEngine | undefined, hostCgroups: string[]): Promise<void> {
+  async #begin(engine: TraceSession | undefined, hostCgroups: string[]): Promise<void> {
     this.#engine = engine;
     if (hostCgroups.length > 0) this.#hostCgroups = hostCgroups;
     this.#startNs = engine?.startNs ?? process.hrtime.bigint();
@@ -542,7 +543,7 @@ export class Collector {
 
   async #finish(): Promise<CollectorResult> {
     for (const t of this.#timers) clearInterval(t);
-    let host: EngineResult | undefined;
+    let host: SessionResult | undefined;
     if (this.#engine) host = await this.#engine.stop(null);
     this.#scanSandboxes();
     // guests whose clock never came (a stream of a few lines): their events still belong in the trace

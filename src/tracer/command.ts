@@ -7,9 +7,9 @@ import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import type { TraceEvent } from '../trace/format.ts';
 import { signalNumber } from '../trace/linux.ts';
 import { CgroupIndex, cgroupPopulated, createTraceCgroup, ownCgroupDir, removeCgroup } from './cgroups.ts';
-import { TraceEngine, preflight, type EngineResult } from './engine.ts';
 import { TraceUsageError } from './errors.ts';
-import { startTracer, type SessionPackage, type SessionResult, type TraceSession } from './session.ts';
+import { preflight } from './preflight.ts';
+import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';
 
 export interface TraceCommandOptions {
   argv: string[];
@@ -25,17 +25,19 @@ export interface TraceCommandOptions {
   builtins?: readonly string[];
   /** Custom packages to run next to the tracer, scoped to CMD's cgroup. */
   packages?: readonly SessionPackage[];
+  /** Count repeated opens and connects in the kernel (default), or print every one (false). */
+  aggregate?: boolean;
+  /** perf ring pages per CPU (tests and benchmarks: a small ring loses records on purpose). */
+  perfPages?: number;
 }
 
-export interface TraceCommandResult extends EngineResult {
+export interface TraceCommandResult extends SessionResult {
   exitCode: number;
   summary: TraceSummary;
   /** pids still running in the trace cgroup when tracing stopped (moved back to the agent's cgroup). */
   leftover: number[];
   /** Wall time of CMD alone, from spawn to exit. */
   commandMs: number;
-  /** Custom packages' results (with builtins/packages). */
-  packages?: SessionResult['packages'];
 }
 
 function isExecutableFile(path: string): boolean {
@@ -73,9 +75,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
   const cg = createTraceCgroup(pre.cgroupRoot);
   const index = new CgroupIndex(pre.cgroupRoot, { subtree: cg.path, minRescanMs: 200 });
   const summary = new SummaryBuilder();
-  let engine: TraceEngine | TraceSession;
+  let session: TraceSession;
   try {
-    const engineOptions = {
+    session = await TraceSession.start({
       preflight: pre,
       scope: { kind: 'cgroups', targets: [cg.id] },
       target: { mode: 'command', argv: opts.argv, cgroup: cg.path },
@@ -90,9 +92,12 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
         summary.add(e);
         opts.onEvent?.(e);
       },
-      log: opts.log,
-    } satisfies Parameters<typeof TraceEngine.start>[0];
-    engine = await startTracer(engineOptions, { builtins: opts.builtins, packages: opts.packages });
+      builtins: opts.builtins,
+      packages: opts.packages,
+      aggregate: opts.aggregate,
+      ...(opts.perfPages !== undefined ? { perfPages: opts.perfPages } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    } satisfies SessionOptions);
   } catch (err) {
     removeCgroup(cg.dir, ownCgroupDir(pre.cgroupRoot));
     throw err;
@@ -123,7 +128,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<TraceComm
   const lingerUntil = Date.now() + (opts.lingerMs ?? 1000);
   while (cgroupPopulated(cg.dir) && Date.now() < lingerUntil) await delay(20);
 
-  const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(exitCode);
+  const result = await session.stop(exitCode);
   const leftover = removeCgroup(cg.dir, ownCgroupDir(pre.cgroupRoot));
   if (leftover.length > 0) opts.log?.(`still running after ${cmd} exited, no longer traced: pids ${leftover.join(' ')}`);
   return { ...result, exitCode, summary: summary.build(result.footer), leftover, commandMs };

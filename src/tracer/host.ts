@@ -7,14 +7,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
-import type { Attribution } from '../trace/normalize.ts';
+import type { Attribution } from '../trace/enrich.ts';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import { parseCgroupPath, parseProcCgroup } from '../trace/cgroup.ts';
 import { CgroupIndex, cgroupId, createTraceCgroup, removeCgroup } from './cgroups.ts';
-import type { EngineResult, Preflight, TraceEngine } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
 import { markFailed, markReady, preflightOrMarkFailed } from './pods.ts';
-import { startTracer, type SessionPackage, type SessionResult, type TraceSession } from './session.ts';
+import type { Preflight } from './preflight.ts';
+import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';
 import { waitForStop } from './stop.ts';
 
 /** Subtrees under this cgroup belong to katabot: `--cgroup` creates them when missing (the action's step cgroup). */
@@ -35,12 +35,13 @@ export interface TraceHostOptions {
   builtins?: readonly string[];
   packages?: readonly SessionPackage[];
   optionalPackages?: boolean;
+  /** Count repeated opens and connects in the kernel (default), or print every one (false). */
+  aggregate?: boolean;
   preflight?: Preflight;
 }
 
-export interface TraceHostResult extends EngineResult {
+export interface TraceHostResult extends SessionResult {
   summary: TraceSummary;
-  packages?: SessionResult['packages'];
 }
 
 /** The agent's own cgroup path from /proc/self/cgroup, relative to the cgroup2 root. */
@@ -104,9 +105,9 @@ export async function traceHost(opts: TraceHostOptions): Promise<TraceHostResult
   const summary = new SummaryBuilder();
   const scope = { kind: 'cgroups' as const, targets: [target], exclude: [own.id] };
   const traceTarget: TraceTarget = { mode: 'host', cgroup: opts.cgroup ?? '/' };
-  let engine: TraceEngine | TraceSession;
+  let session: TraceSession;
   try {
-    engine = await startTracer({
+    session = await TraceSession.start({
       preflight: pre,
       scope,
       target: traceTarget,
@@ -117,7 +118,11 @@ export async function traceHost(opts: TraceHostOptions): Promise<TraceHostResult
         opts.onEvent?.(e);
       },
       log,
-    }, opts);
+      builtins: opts.builtins,
+      packages: opts.packages,
+      optionalPackages: opts.optionalPackages,
+      aggregate: opts.aggregate,
+    } satisfies SessionOptions);
   } catch (err) {
     removeCgroup(own.dir, home);
     if (err instanceof EbpfUnavailableError || err instanceof PackageProgramError) markFailed(opts.readyFile, err.message);
@@ -125,8 +130,8 @@ export async function traceHost(opts: TraceHostOptions): Promise<TraceHostResult
   }
   markReady(opts.readyFile);
   opts.onReady?.();
-  await waitForStop(engine, { ...opts, log });
-  const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(null);
+  await waitForStop(session, { ...opts, log });
+  const result = await session.stop(null);
   // back to where the agent came from; the cgroup goes
   removeCgroup(own.dir, home);
   return { ...result, summary: summary.build(result.footer) };

@@ -4,13 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bareContainerId, parseCgroupPath } from '../trace/cgroup.ts';
+import type { Attribution } from '../trace/enrich.ts';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
-import type { Attribution } from '../trace/normalize.ts';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
-import { TraceEngine, preflight, type EngineResult, type Preflight } from './engine.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
-import { TraceSession, startTracer, type SessionPackage, type SessionResult } from './session.ts';
+import { preflight, type Preflight } from './preflight.ts';
+import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';
 import { waitForStop } from './stop.ts';
 
 export interface PodInfo {
@@ -114,12 +114,13 @@ export interface TracePodsOptions {
   optionalPackages?: boolean;
   /** Preflight already done by the caller. */
   preflight?: Preflight;
+  /** Count repeated opens and connects in the kernel (default), or print every one (false). */
+  aggregate?: boolean;
 }
 
-export interface TracePodsResult extends EngineResult {
+export interface TracePodsResult extends SessionResult {
   summary: TraceSummary;
   pods: PodInfo[];
-  packages?: SessionResult['packages'];
 }
 
 /** Finds the pod-level cgroups (kubepods…pod<uid>) of the given pod UIDs. */
@@ -238,9 +239,9 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
   if (runtime) target.runtime = runtime;
 
   const summary = new SummaryBuilder();
-  let engine: TraceEngine | TraceSession;
+  let session: TraceSession;
   try {
-    const engineOptions = {
+    session = await TraceSession.start({
       preflight: pre,
       scope: opts.node ? { kind: 'all' as const } : opts.sidecar ? { kind: 'own-pod' as const } : { kind: 'cgroups' as const, targets },
       target,
@@ -256,18 +257,22 @@ export async function tracePods(opts: TracePodsOptions): Promise<TracePodsResult
         }
       },
       log,
-    } satisfies Parameters<typeof TraceEngine.start>[0];
-    engine = await startTracer(engineOptions, opts);
+      builtins: opts.builtins,
+      packages: opts.packages,
+      flushEveryMs: opts.flushEveryMs,
+      optionalPackages: opts.optionalPackages,
+      aggregate: opts.aggregate,
+    } satisfies SessionOptions);
   } catch (err) {
     if (err instanceof EbpfUnavailableError || err instanceof PackageProgramError) markFailed(opts.readyFile, err.message);
     throw err;
   }
   // a trace read while it grows (a pod log) starts with its header as soon as the probes are in
-  if (opts.flushEveryMs !== undefined) (engine instanceof TraceSession ? engine.engine : engine).flush();
+  if (opts.flushEveryMs !== undefined) session.flush();
   markReady(opts.readyFile);
   opts.onReady?.();
 
-  await waitForStop(engine, { ...opts, log });
-  const result: EngineResult & { packages?: SessionResult['packages'] } = await engine.stop(null);
+  await waitForStop(session, { ...opts, log });
+  const result = await session.stop(null);
   return { ...result, summary: summary.build(result.footer), pods };
 }

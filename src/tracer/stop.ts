@@ -2,8 +2,7 @@
 // files that all exist (Prow's entrypoint markers, the action's stop file), or a custom package ending by itself.
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { TraceEngine } from './engine.ts';
-import { TraceSession } from './session.ts';
+import type { TraceSession } from './session.ts';
 
 export interface StopConditions {
   /** Stop once all of these files exist. */
@@ -11,12 +10,10 @@ export interface StopConditions {
   durationMs?: number | undefined;
   signal?: AbortSignal | undefined;
   log?: ((line: string) => void) | undefined;
-  /** Hand events to the output this often (a trace read while it grows). */
-  flushEveryMs?: number | undefined;
 }
 
 /** Resolves when one of the stop conditions holds. */
-export async function waitForStop(engine: TraceEngine | TraceSession, o: StopConditions): Promise<void> {
+export async function waitForStop(session: TraceSession, o: StopConditions): Promise<void> {
   const deadline = o.durationMs !== undefined ? Date.now() + o.durationMs : Infinity;
   let stopRequested = false;
   const requestStop = (): void => { stopRequested = true; };
@@ -26,12 +23,7 @@ export async function waitForStop(engine: TraceEngine | TraceSession, o: StopCon
   if (o.signal?.aborted) requestStop();
   const untilFiles = o.untilFiles ?? [];
   // a package whose program ends by itself (exit() in a probe) ends the trace
-  if (engine instanceof TraceSession) void engine.packageExited().then((name) => { o.log?.(`package ${name} ended`); requestStop(); });
-  let flusher: NodeJS.Timeout | undefined;
-  if (engine instanceof TraceEngine && o.flushEveryMs !== undefined) {
-    const e = engine;
-    flusher = setInterval(() => e.flush(), o.flushEveryMs);
-  }
+  void session.packageExited().then((name) => { o.log?.(`package ${name} ended`); requestStop(); });
   try {
     while (!stopRequested && Date.now() < deadline) {
       if (untilFiles.length > 0 && untilFiles.every((f) => existsSync(f))) break;
@@ -41,6 +33,5 @@ export async function waitForStop(engine: TraceEngine | TraceSession, o: StopCon
     process.off('SIGINT', requestStop);
     process.off('SIGTERM', requestStop);
     o.signal?.removeEventListener('abort', requestStop);
-    clearInterval(flusher);
   }
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import yauzl from 'yauzl';
 import { buildAction } from '../../action/build.ts';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import { startResultsDouble, type ResultsDouble, type StoredArtifact } from '../fixtures/actions-results.ts';
 import { FakeRunner } from '../fixtures/actions-runner.ts';

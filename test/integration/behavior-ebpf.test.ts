@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import type { DiffJson } from '../../src/trace/diff.ts';
 import { NET, WORKLOAD, fixedPortListener } from '../fixtures/workload.ts';

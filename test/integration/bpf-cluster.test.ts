@@ -14,7 +14,7 @@ import { BpfCluster, BpfStartError } from '../../src/adapters/bpf-cluster.ts';
 import { loadPackageDir, resolvePackage } from '../../src/adapters/bpf-packages.ts';
 import { PACKAGE_ANNOTATIONS, PACKAGE_LABELS } from '../../src/bpf/cluster.ts';
 import { parseTrace } from '../../src/trace/format.ts';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import { startFakeNodes, type FakeNodes, type ScriptedStart } from '../fixtures/bpf-nodes.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';

@@ -14,7 +14,7 @@ import { PACKAGES_ENV, bundlePackages, parsePackageYaml, resolveParams } from '.
 import { parseTrace, type CustomTraceEvent } from '../../src/trace/format.ts';
 import { validatePackage } from '../../src/tracer/bpf-check.ts';
 import { traceCommand } from '../../src/tracer/command.ts';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

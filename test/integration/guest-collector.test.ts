@@ -21,7 +21,7 @@ import { parseTrace, type Trace, type TraceEvent } from '../../src/trace/format.
 import { cgroup2Root, removeCgroup } from '../../src/tracer/cgroups.ts';
 import { Collector, kubernetesPodDirectory } from '../../src/tracer/collector.ts';
 import { CollectorLink, readLines } from '../../src/tracer/guest/link.ts';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
 

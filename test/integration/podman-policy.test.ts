@@ -15,7 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import type { ServiceGraph } from '../../src/trace/service-graph.ts';
 import { ciliumValidator, kubeArmorValidator, networkPolicyValidator, openApiSkipReason, seccompValidator, type Validate } from '../fixtures/policy/schemas.ts';

@@ -11,8 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parseTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
+import { profileTrace, type BehaviorProfile } from '../../src/trace/profile.ts';
 import { traceCommand } from '../../src/tracer/command.ts';
-import { preflight } from '../../src/tracer/engine.ts';
+import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';
 import { kubernetesPodSource, tracePods } from '../../src/tracer/pods.ts';
 import { startKubeApiServer, type KubeApiDouble } from '../fixtures/kube-apiserver.ts';
@@ -129,9 +130,14 @@ srv.listen(0, '127.0.0.1', () => {
     }
     const [, cat1, cat2, , missing, node] = execs as [TraceEvent, TraceEvent, TraceEvent, TraceEvent, TraceEvent, TraceEvent];
 
-    // every event belongs to bash or one of its children: nothing from outside the cgroup
+    // every event belongs to bash or one of its children: nothing from outside the cgroup. An aggregated record
+    // (pid 0, repeats counted in the kernel) stands for runs of one of their programs.
     const pids = new Set(execs.map((e) => e.pid));
-    for (const e of trace.events) assert.ok(pids.has(e.pid), `unexpected ${e.kind} by pid ${e.pid} (${e.comm})`);
+    const exes = new Set(execs.map((e) => e.exe));
+    for (const e of trace.events) {
+      if (e.pid === 0 && e.count !== undefined) assert.ok(exes.has(e.exe) && e.cgroup === undefined, `unexpected aggregated ${e.kind} by ${e.exe} in ${e.cgroup}`);
+      else assert.ok(pids.has(e.pid), `unexpected ${e.kind} by pid ${e.pid} (${e.comm})`);
+    }
 
     // opens outside the loader's and the kernel's own files, exactly
     const opensOf = (pid: number): Array<[string | undefined, unknown, number | undefined]> => trace.events
@@ -188,6 +194,109 @@ srv.listen(0, '127.0.0.1', () => {
     assert.equal(exec.argv!.length, 32);
     assert.equal(exec.argv![1], 'a'.repeat(199));
     assert.ok(trace.footer.truncated >= 1);
+  });
+});
+
+describe('katabot trace counts repeats in the kernel (real bpftrace)', () => {
+  let server: Server;
+  let port = 0;
+
+  before(async () => {
+    server = createServer((sock) => { sock.resume(); sock.on('error', () => {}); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** The opens of `files` in the trace, `count` included, by path. */
+  const opensOf = (trace: Trace, files: string[]): Record<string, number> => {
+    const out: Record<string, number> = Object.fromEntries(files.map((f) => [f, 0]));
+    for (const e of trace.events) if (e.kind === 'open' && e.path !== undefined && e.path in out && (e.result ?? -1) >= 0) out[e.path]! += e.count ?? 1;
+    return out;
+  };
+  const withoutCounts = (p: BehaviorProfile): unknown => ({ ...p, traces: p.traces.map((t) => ({ ...t, start: '', events: 0 })), events: 0 });
+
+  it('gives the same profile, counts included, as printing every event: N opens of one file are one item of count N', async (t) => {
+    const dir = mkdtempSync(join(work, 'repeats-'));
+    const target = join(dir, 'target');
+    const others = [0, 1, 2].map((i) => join(dir, `other-${i}`));
+    for (const f of [target, ...others]) writeFileSync(f, 'x');
+    const child = join(dir, 'child.mjs');
+    writeFileSync(child, `
+import fs from 'node:fs';
+import net from 'node:net';
+for (let i = 0; i < 2000; i++) fs.closeSync(fs.openSync(${JSON.stringify(target)}, 'r'));
+for (let i = 0; i < 600; i++) fs.closeSync(fs.openSync(${JSON.stringify(others)}[i % 3], 'r'));
+for (let i = 0; i < 30; i++) await new Promise((resolve) => { const c = net.connect(${port}, '127.0.0.1', () => c.end()); c.on('close', resolve); });
+`);
+    // twenty runs of one program open the same files: one key, whichever process
+    const script = join(dir, 'workload.sh');
+    writeFileSync(script, `for i in $(seq 20); do /usr/bin/cat ${target} > /dev/null; done\n${process.execPath} ${child}\n`);
+    const traces: Trace[] = [];
+    for (const aggregate of [true, false]) {
+      const out = join(dir, `${aggregate}.jsonl`);
+      const r = await orSkip(t, () => traceCommand({ argv: ['/bin/bash', script], out, stdio: 'ignore', aggregate }));
+      if (!r) return;
+      assert.equal(r.exitCode, 0);
+      traces.push(parseTrace(readFileSync(out, 'utf8')));
+    }
+    const [counted, printed] = traces as [Trace, Trace];
+    assert.deepEqual(counted.footer.lost, { reported: 0, gap: 0, incomplete: 0, total: 0 });
+    assert.deepEqual(printed.footer.lost, { reported: 0, gap: 0, incomplete: 0, total: 0 });
+    assert.deepEqual(opensOf(counted, [target, ...others]), { [target]: 2020, [others[0]!]: 200, [others[1]!]: 200, [others[2]!]: 200 });
+    assert.deepEqual(opensOf(printed, [target, ...others]), opensOf(counted, [target, ...others]));
+    assert.ok(counted.events.length < printed.events.length / 5, `${counted.events.length} events written, ${printed.events.length} without aggregation`);
+    // the profile the diff compares: every item and its count, the `by` executables, the connects by destination
+    const p1 = profileTrace(counted);
+    const p2 = profileTrace(printed);
+    assert.deepEqual(withoutCounts(p1), withoutCounts(p2));
+    const item = p1.files.find((f) => f.path.endsWith('/target'));
+    assert.deepEqual(item && [item.count, item.by], [2020, ['/usr/bin/cat', process.execPath].sort()], JSON.stringify(item));
+    assert.deepEqual(p1.network.filter((n) => n.port === '<ephemeral>' || n.peer === 'loopback').map((n) => [n.key, n.count]), [['tcp → loopback:<ephemeral>', 30]]);
+    assert.equal(counted.events.filter((e) => e.kind === 'connect').reduce((n, e) => n + (e.count ?? 1), 0), 30);
+    assert.equal(counted.events.filter((e) => e.kind === 'connect' && e.result === 0).reduce((n, e) => n + (e.count ?? 1), 0), 30, 'every connect established');
+  });
+
+  it('loses nothing in a burst of 100k opens of 4 files while 20 programs start', async (t) => {
+    const dir = mkdtempSync(join(work, 'burst-'));
+    const files = [0, 1, 2, 3].map((i) => join(dir, `f${i}`));
+    for (const f of files) writeFileSync(f, 'x');
+    const gen = join(dir, 'gen.mjs');
+    writeFileSync(gen, `import fs from 'node:fs';\nconst f = ${JSON.stringify(files)};\nfor (let i = 0; i < 100000; i++) fs.closeSync(fs.openSync(f[i % 4], 'r'));\n`);
+    const script = join(dir, 'burst.sh');
+    writeFileSync(script, `${process.execPath} ${gen} &\nfor i in $(seq 20); do /bin/true burst-$i; sleep 0.015; done\nwait\n`);
+    const out = join(dir, 'burst.jsonl');
+    const r = await orSkip(t, () => traceCommand({ argv: ['/bin/bash', script], out, stdio: 'ignore' }));
+    if (!r) return;
+    const trace = parseTrace(readFileSync(out, 'utf8'));
+    assert.deepEqual(trace.footer.lost, { reported: 0, gap: 0, incomplete: 0, total: 0 });
+    assert.deepEqual(Object.values(opensOf(trace, files)), [25000, 25000, 25000, 25000]);
+    const execs = trace.events.filter((e) => e.kind === 'exec' && e.argv?.[1]?.startsWith('burst-')).map((e) => e.argv![1]);
+    assert.deepEqual(execs.sort(), Array.from({ length: 20 }, (_, i) => `burst-${i + 1}`).sort());
+  });
+
+  it('keeps the lost-event footer exact when records are lost: nothing counted twice, nothing gone unreported', async (t) => {
+    const dir = mkdtempSync(join(work, 'lossy-'));
+    const files = [0, 1, 2, 3].map((i) => join(dir, `f${i}`));
+    for (const f of files) writeFileSync(f, 'x');
+    // 4000 distinct files too, each opened once: printed records that overflow a one-page ring
+    const gen = join(dir, 'gen.mjs');
+    writeFileSync(gen, `import fs from 'node:fs';
+const f = ${JSON.stringify(files)};
+for (let i = 0; i < 4000; i++) { const p = ${JSON.stringify(dir)} + '/d' + i; fs.writeFileSync(p, 'x'); }
+for (let i = 0; i < 20000; i++) fs.closeSync(fs.openSync(f[i % 4], 'r'));
+`);
+    const out = join(dir, 'lossy.jsonl');
+    const r = await orSkip(t, () => traceCommand({ argv: [process.execPath, gen], out, stdio: 'ignore', perfPages: 1 }));
+    if (!r) return;
+    const trace = parseTrace(readFileSync(out, 'utf8'));
+    const lost = trace.footer.lost;
+    assert.ok(lost.reported > 0, `a one-page ring loses records: ${JSON.stringify(lost)}`);
+    assert.equal(lost.total, Math.max(lost.reported, lost.gap) + lost.incomplete);
+    const creates = trace.events.filter((e) => e.kind === 'open' && e.path?.startsWith(`${dir}/d`)).length;
+    assert.ok(creates <= 4000 && creates + lost.total >= 4000, `${creates} of 4000 creates written, ${lost.total} lost`);
+    const opens = Object.values(opensOf(trace, files)).reduce((a, b) => a + b, 0);
+    assert.ok(opens <= 20000 && opens + lost.total >= 20000, `${opens} of 20000 repeated opens counted, ${lost.total} lost`);
   });
 });
 

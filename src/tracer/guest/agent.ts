@@ -11,11 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { parseCgroupPath } from '../../trace/cgroup.ts';
 import { serializeRecord, type TraceEvent, type TraceFooter } from '../../trace/format.ts';
 import { GUEST_PROTOCOL, detectUntraceable, parseGuestLine, type GuestFacts, type GuestHello } from '../../trace/guest.ts';
-import type { Attribution } from '../../trace/normalize.ts';
+import type { Attribution } from '../../trace/enrich.ts';
+import { MARKER_BASE } from '../../bpf/builtin.ts';
 import { CgroupIndex, cgroup2Root } from '../cgroups.ts';
-import { TraceEngine, preflight, type Preflight } from '../engine.ts';
 import { EbpfUnavailableError } from '../errors.ts';
-import { MARKER_BASE } from '../program.ts';
+import { preflight, type Preflight } from '../preflight.ts';
+import { TraceSession } from '../session.ts';
 import { CgroupWatch } from './cgroup-watch.ts';
 import { CollectorLink } from './link.ts';
 
@@ -101,7 +102,7 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
     type: 'hello', protocol: GUEST_PROTOCOL, namespace: o.pod.namespace, pod: o.pod.name, uid: o.pod.uid, kernel: release(), status: 'traced',
   };
   let watch: CgroupWatch | undefined;
-  let engine: TraceEngine | undefined;
+  let session: TraceSession | undefined;
   const link = new CollectorLink({
     host: o.collector.host,
     port: o.collector.port,
@@ -168,7 +169,7 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
   let held: TraceEvent[] | undefined = [];
   let events = 0;
   try {
-    engine = await TraceEngine.start({
+    session = await TraceSession.start({
       preflight: pre,
       scope: { kind: 'all-but-self' },
       target: { mode: 'pod', pods: [{ namespace: o.pod.namespace, name: o.pod.name, uid: o.pod.uid }], runtime: 'kata' },
@@ -191,7 +192,7 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
     throw err;
   }
   const startupMs = Math.round(performance.now());
-  link.setHello(JSON.stringify({ ...hello, start_ns: engine.startNs.toString() }));
+  link.setHello(JSON.stringify({ ...hello, start_ns: session.startNs.toString() }));
   for (const e of held) link.send(serializeRecord(e));
   held = undefined;
   link.send(JSON.stringify({ type: 'ready', startup_ms: startupMs }));
@@ -199,7 +200,7 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
   o.onReady?.(startupMs);
   log(`tracing the guest for ${o.pod.namespace}/${o.pod.name} (started in ${startupMs} ms), streaming to ${o.collector.host}:${o.collector.port}`);
 
-  const e = engine;
+  const e = session;
   const memory = (): number => Math.max(0, process.resourceUsage().maxRSS) + peakRssKib(e.bpftracePid) + peakRssKib(watch?.pid);
   let peak = memory();
   const tick = setInterval(() => {

@@ -10,7 +10,7 @@ import { DEFAULT_KATABOT_CONFIG } from '../../../src/config/types.ts';
 import { TRACER_CONTAINER, injectTracer } from '../../../src/jobs/trace.ts';
 import type { ProwJob } from '../../../src/jobs/types.ts';
 import { EVENT_KINDS } from '../../../src/trace/format.ts';
-import { generateProgram as tracerProgram } from '../../../src/tracer/program.ts';
+import { generateProgram as tracerProgram } from '../../../src/bpf/builtin.ts';
 
 describe('built-in packages', () => {
   it('exec, files, tcp and dns cover the seven trace kinds, once each', () => {

@@ -6,6 +6,7 @@ import { OUTPUT_EVENT, PackageDecoder, tracePackageInfo } from '../../../src/bpf
 import { parsePackageYaml, unnamedPackage, type PackageMeta } from '../../../src/bpf/package.ts';
 import { ATTACH_MARKER } from '../../../src/bpf/source.ts';
 import { parseBpftraceLine } from '../../../src/trace/bpftrace-stream.ts';
+import { cgroupAttribution } from '../../../src/trace/enrich.ts';
 
 const META = parsePackageYaml(`name: probe
 version: 1.0.0
@@ -21,7 +22,7 @@ function decoder(meta: PackageMeta = META): PackageDecoder {
     meta,
     tsFromNsecs: (ns) => Number(ns - 1000n),
     now: () => 777,
-    attribute: (id) => (id === '42' ? { cgroup: '/kubepods/pod1/c1', pod: 'p', namespace: 'ns' } : undefined),
+    enrich: cgroupAttribution((id) => (id === '42' ? { cgroup: '/kubepods/pod1/c1', pod: 'p', namespace: 'ns' } : undefined)),
   });
 }
 

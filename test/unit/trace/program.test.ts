@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RECORD_FIELDS } from '../../../src/trace/protocol.ts';
-import { DEFAULT_PROGRAM_OPTIONS, generateProgram, type ProgramOptions } from '../../../src/tracer/program.ts';
+import { DEFAULT_PROGRAM_OPTIONS, generateProgram, type ProgramOptions } from '../../../src/bpf/builtin.ts';
 
 const opts = (o: Partial<ProgramOptions> = {}): ProgramOptions => ({
   ...DEFAULT_PROGRAM_OPTIONS, scope: { kind: 'cgroups', targets: [1234n] }, agentPid: 4321, ...o,
@@ -67,6 +67,31 @@ describe('generateProgram', () => {
     assert.match(execOnly, /sys_enter_execve/);
     assert.doesNotMatch(execOnly, /openat|inet_sock_set_state|sendmmsg|accept4/);
     assert.doesNotMatch(execOnly, /clear\(@open_tid\)/);
+  });
+
+  it('counts repeated opens and connects in the kernel and prints only @sent and @rep at exit', () => {
+    assert.match(program, /@opromo\[/);
+    assert.match(program, /@rep\[\$key, \$res\] = count\(\);/);
+    assert.match(program, /@rep\[\$p, 0\] = count\(\);/);
+    assert.match(program, /if \(@nrep < 15360\)/, 'the counted keys stay below the map size');
+    assert.match(program, /interval:ms:200 \{\n  if \(@nseen > 8192\) \{\n    clear\(@oseen\);\n    clear\(@cseen\);/);
+    const end = program.slice(program.indexOf('END {'));
+    for (const m of ['@oseen', '@opromo', '@cseen', '@cpromo', '@rclass', '@seq', '@nseen', '@nrep', '@dnslast']) assert.match(end, new RegExp(`clear\\(${m}\\);`));
+    assert.doesNotMatch(end, /clear\(@rep\)|clear\(@sent\)/);
+  });
+
+  it('keys a connect by its process\'s last DNS query only when DNS is traced', () => {
+    assert.match(program, /@dnslast\[pid\] = nsecs;/);
+    assert.match(program, /cgroup, @dnslast\[pid\], args->family/);
+    const noDns = generateProgram(opts({ kinds: ['connect'] }));
+    assert.doesNotMatch(noDns, /@dnslast/);
+    assert.match(noDns, /cgroup, 0, args->family/);
+  });
+
+  it('prints every open and connect without aggregation', () => {
+    const each = generateProgram(opts({ aggregate: false }));
+    assert.doesNotMatch(each, /@rep|@opromo|@cpromo|interval:/);
+    assert.match(each, /printf\("O.*, 0, \$flags & ~0x4000000000000000, args->ret/);
   });
 
   it('refuses an empty scope', () => {
