@@ -137,12 +137,12 @@ describe('globs and ignore files', () => {
   it('names the line of a malformed rule', () => {
     assert.throws(() => parseIgnoreFile('/ok\nnot a rule\n'), /^Error: line 2: "not a rule"/);
   });
-  it('defaults cover locale, the ld.so cache and /proc/self', () => {
+  it('defaults cover locale, the ld.so cache, /proc/self and what glibc reads on its own', () => {
     const r = parseIgnoreFile('');
-    for (const p of ['/etc/ld.so.cache', '/usr/lib/locale/locale-archive', '/usr/share/locale/locale.alias', '/proc/self/status']) {
+    for (const p of ['/etc/ld.so.cache', '/usr/lib/locale/locale-archive', '/usr/share/locale/locale.alias', '/proc/self/status', '/proc/sys/vm/overcommit_memory']) {
       assert.ok(r.paths.some((re) => re.test(p)), p);
     }
-    assert.ok(!r.paths.some((re) => re.test('/etc/passwd')));
+    for (const p of ['/etc/passwd', '/proc/sys/vm/swappiness', '/proc/sys/net/ipv4/ip_forward']) assert.ok(!r.paths.some((re) => re.test(p)), p);
   });
 });
 
