@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as core from '@actions/core';
-import { cgroup2Root } from '../src/tracer/cgroups.ts';
+import { cgroup2Root } from '../src/tracer/cgroup-fs.ts';
 import { actionPaths, parseInputs, stepsCgroup, tracedWrapper, tracerArgs, type ActionInputs } from './plan.ts';
 import { checkRoot, ensureBpftrace, isRoot, startTracer, waitReady, writeExecutable, type StartedTracer } from './runner.ts';
 import { STATE } from './state.ts';

@@ -19,7 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace, type Trace } from '../src/trace/format.ts';
 import { bpftraceLaunch } from '../src/tracer/bpftrace.ts';
-import { createTraceCgroup, ownCgroupDir, removeCgroup } from '../src/tracer/cgroups.ts';
+import { createTraceCgroup, ownCgroupDir, removeCgroup } from '../src/tracer/cgroup-fs.ts';
 import { traceCommand, type TraceCommandResult } from '../src/tracer/command.ts';
 import { EbpfUnavailableError } from '../src/tracer/errors.ts';
 import { preflight, type Preflight } from '../src/tracer/preflight.ts';

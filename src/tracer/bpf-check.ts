@@ -11,7 +11,7 @@ import { renderProgram, scopeExpression } from '../bpf/source.ts';
 import { checkPackage, checkRequirements, parseBpftraceDiagnostics, type Problem } from '../bpf/validate.ts';
 import { bpftraceBinary, bpftraceLaunch, checkBpftrace, failureReason, kernfsParentField } from './bpftrace.ts';
 import { PackageRun } from './package-run.ts';
-import { cgroup2Root } from './cgroups.ts';
+import { cgroup2Root } from './cgroup-fs.ts';
 import { EbpfUnavailableError, PackageProgramError } from './errors.ts';
 
 export interface ValidateOptions {

@@ -15,7 +15,7 @@ import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PROGRAM_OPTIONS, MARKER_BASE } from '../bpf/builtin.ts';
 import { GUEST_TRACER_ANNOTATION, annotationReason } from '../jobs/inject.ts';
-import { parseCgroupPath, type CgroupAttribution } from '../trace/cgroup.ts';
+import { parseCgroupPath, type CgroupAttribution } from '../trace/cgroup-path.ts';
 import {
   TRACE_FORMAT, TRACE_FORMAT_VERSION_GUESTS, emptyCounts, type GuestSummary, type KindCounts, type TraceEvent,
   type TraceFooter, type TraceHeader,
@@ -25,7 +25,7 @@ import {
 } from '../trace/guest.ts';
 import { MergeQueue } from '../trace/merge.ts';
 import { readLines } from './guest/link.ts';
-import { CgroupIndex, cgroup2Dir, cgroupId } from './cgroups.ts';
+import { CgroupIndex, cgroup2Dir, cgroupId } from './cgroup-fs.ts';
 import { preflight } from './preflight.ts';
 import { TraceSession, type SessionResult } from './session.ts';
 import { EbpfUnavailableError, TraceUsageError } from './errors.ts';

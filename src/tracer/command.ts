@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import type { TraceEvent } from '../trace/format.ts';
 import { signalNumber } from '../trace/linux.ts';
-import { CgroupIndex, cgroupPopulated, createTraceCgroup, ownCgroupDir, removeCgroup } from './cgroups.ts';
+import { CgroupIndex, cgroupPopulated, createTraceCgroup, ownCgroupDir, removeCgroup } from './cgroup-fs.ts';
 import { TraceUsageError } from './errors.ts';
 import { preflight } from './preflight.ts';
 import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';

@@ -1,5 +1,5 @@
 // Podman pods as the pods a trace follows (`katabot trace --podman`): a pod's id is its UID (its cgroup is
-// /libpod_parent/<id> or machine-libpod_pod_<id>.slice, src/trace/cgroup.ts), its containers are named as Podman
+// /libpod_parent/<id> or machine-libpod_pod_<id>.slice, src/trace/cgroup-path.ts), its containers are named as Podman
 // names them, its labels come along. The facts come from the `podman` command, as the API server gives them for
 // Kubernetes pods; a label selector is Podman's label filters (equality and existence terms).
 import { execFile } from 'node:child_process';

@@ -1,13 +1,13 @@
 // Kubernetes mode: trace one or more pods, as a sidecar inside the pod or as an agent on the pod's node.
-// Attribution: cgroup id → cgroup path (CgroupIndex) → pod UID and container id (src/trace/cgroup.ts) → pod and
+// Attribution: cgroup id → cgroup path (CgroupIndex) → pod UID and container id (src/trace/cgroup-path.ts) → pod and
 // container names (from the API server when reachable).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { bareContainerId, parseCgroupPath } from '../trace/cgroup.ts';
+import { bareContainerId, parseCgroupPath } from '../trace/cgroup-path.ts';
 import type { Attribution } from '../trace/enrich.ts';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
-import { CgroupIndex, cgroup2Dir } from './cgroups.ts';
+import { CgroupIndex, cgroup2Dir } from './cgroup-fs.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';

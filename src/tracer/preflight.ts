@@ -1,7 +1,7 @@
 // What must hold before any bpftrace process starts: Linux, root, a supported bpftrace, cgroup v2, and which
 // kernfs field names a cgroup's parent on this kernel.
 import { bpftraceBinary, checkBpftrace, kernfsParentField, type BpftraceVersion } from './bpftrace.ts';
-import { cgroup2Root } from './cgroups.ts';
+import { cgroup2Root } from './cgroup-fs.ts';
 import { EbpfUnavailableError } from './errors.ts';
 
 export interface Preflight {

@@ -18,7 +18,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { finishCollector } from '../../src/cli/collect.ts';
 import { GUEST_TRACER_ANNOTATION } from '../../src/jobs/inject.ts';
 import { parseTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
-import { cgroup2Root, removeCgroup } from '../../src/tracer/cgroups.ts';
+import { cgroup2Root, removeCgroup } from '../../src/tracer/cgroup-fs.ts';
 import { Collector, kubernetesPodDirectory } from '../../src/tracer/collector.ts';
 import { CollectorLink, readLines } from '../../src/tracer/guest/link.ts';
 import { preflight } from '../../src/tracer/preflight.ts';

@@ -22,7 +22,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { diffProfiles, diffToJson, hasChanges, type BehaviorDiff } from '../../src/trace/diff.ts';
 import { parseTrace, type Trace, type TraceEvent } from '../../src/trace/format.ts';
 import { profileTrace } from '../../src/trace/profile.ts';
-import { cgroup2Root, removeCgroup } from '../../src/tracer/cgroups.ts';
+import { cgroup2Root, removeCgroup } from '../../src/tracer/cgroup-fs.ts';
 import { Collector, kubernetesPodDirectory } from '../../src/tracer/collector.ts';
 import { preflight } from '../../src/tracer/preflight.ts';
 import { EbpfUnavailableError } from '../../src/tracer/errors.ts';

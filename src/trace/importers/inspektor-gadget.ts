@@ -8,7 +8,7 @@
 //  - built-in gadgets (`kubectl gadget trace exec|open|tcp -o json`): flat pid, ppid, comm, uid, ret, args[],
 //    cwd; open: fd, ret, err, flags, path, fullPath; tcp: operation, saddr, daddr, sport, dport; `k8s` {node,
 //    namespace, pod, container} or the same at top level; `type` normal|err|warn|debug|info.
-import { bareContainerId } from '../cgroup.ts';
+import { bareContainerId } from '../cgroup-path.ts';
 import type { Trace, TraceEvent } from '../format.ts';
 import { decodeOpenFlags, errnoName, errnoNumber, openFlagsFromNames } from '../linux.ts';
 import { splitTetragonArguments } from './tetragon.ts';

@@ -3,7 +3,7 @@
 // process_exit, process_kprobe, ... plus node_name and time (api/v1/tetragon/events.proto).
 // Network and file events come from TracingPolicies (kprobes): tcp_connect / inet_csk_listen_start /
 // inet_csk_accept with a sock_arg, and fd_install / security_file_open / security_file_permission with a file_arg.
-import { bareContainerId } from '../cgroup.ts';
+import { bareContainerId } from '../cgroup-path.ts';
 import type { Trace, TraceEvent } from '../format.ts';
 import { signalNumber, type OpenFlag } from '../linux.ts';
 import {

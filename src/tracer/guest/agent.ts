@@ -8,12 +8,12 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { release } from 'node:os';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseCgroupPath } from '../../trace/cgroup.ts';
+import { parseCgroupPath } from '../../trace/cgroup-path.ts';
 import { serializeRecord, type TraceEvent, type TraceFooter } from '../../trace/format.ts';
 import { GUEST_PROTOCOL, detectUntraceable, parseGuestLine, type GuestFacts, type GuestHello } from '../../trace/guest.ts';
 import type { Attribution } from '../../trace/enrich.ts';
 import { MARKER_BASE } from '../../bpf/builtin.ts';
-import { CgroupIndex, cgroup2Root } from '../cgroups.ts';
+import { CgroupIndex, cgroup2Root } from '../cgroup-fs.ts';
 import { EbpfUnavailableError } from '../errors.ts';
 import { preflight, type Preflight } from '../preflight.ts';
 import { TraceSession } from '../session.ts';

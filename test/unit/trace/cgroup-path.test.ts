@@ -3,7 +3,7 @@
 // paths a kata-agent gives containers inside the guest.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bareContainerId, findCgroup2Mount, parseCgroupPath, parseMountInfo, parseProcCgroup, type CgroupAttribution } from '../../../src/trace/cgroup.ts';
+import { bareContainerId, findCgroup2Mount, parseCgroupPath, parseMountInfo, parseProcCgroup, type CgroupAttribution } from '../../../src/trace/cgroup-path.ts';
 
 const UID = '0b7d3f2a-1c4e-4f5a-9b8c-7d6e5f4a3b2c';
 const UID_ = UID.replaceAll('-', '_');

@@ -1,7 +1,7 @@
 // cgroup v2 plumbing: find the hierarchy, create the traced command's cgroup, map cgroup ids to paths.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { findCgroup2Mount, parseMountInfo, parseProcCgroup } from '../trace/cgroup.ts';
+import { findCgroup2Mount, parseMountInfo, parseProcCgroup } from '../trace/cgroup-path.ts';
 import { EbpfUnavailableError } from './errors.ts';
 
 /** The cgroup2 mount point (`/sys/fs/cgroup` unified, `/sys/fs/cgroup/unified` hybrid). */
