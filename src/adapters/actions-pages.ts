@@ -25,7 +25,7 @@ interface Kept<T> {
 }
 
 /** The URL of `rel="next"` in a Link header. */
-export function nextLink(link: string | undefined): string | undefined {
+function nextLink(link: string | undefined): string | undefined {
   for (const part of (link ?? '').split(',')) {
     const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
     if (m) return m[1];

@@ -69,7 +69,7 @@ export interface FlushResult {
 }
 
 /** Passes whole lines that are trace records (JSON objects); the agent's diagnostics (stderr, in the same log) are dropped. */
-export class TraceLineFilter extends Writable {
+class TraceLineFilter extends Writable {
   readonly #out: (line: string) => void;
   #tail = '';
   constructor(out: (line: string) => void) {

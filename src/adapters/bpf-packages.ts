@@ -39,7 +39,7 @@ export function loadPackageDir(dir: string, origin: 'repo' | 'file' = 'file'): B
 }
 
 /** A path: a package directory, a package.yaml, or a bare `.bt` file (an unnamed package). */
-export function loadPackagePath(path: string): BpfPackage {
+function loadPackagePath(path: string): BpfPackage {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new PackageError(path, ['no such file or directory']);
   if (statSync(abs).isDirectory()) return loadPackageDir(abs);
@@ -55,7 +55,7 @@ export interface RepoListing {
 
 /** Every package under a probes directory: each subdirectory with a package.yaml (several may hold versions of one
  * package), and bare `.bt` files as unnamed packages. */
-export function listRepoPackages(probesDir: string | undefined): RepoListing {
+function listRepoPackages(probesDir: string | undefined): RepoListing {
   const out: RepoListing = { packages: [], broken: [] };
   if (!probesDir || !existsSync(probesDir)) return out;
   for (const entry of readdirSync(probesDir).sort()) {

@@ -20,7 +20,7 @@ export interface WorkflowJobSummary {
 }
 
 /** Artifacts larger than this are not downloaded (a trace of a long job compresses far below it). */
-export const MAX_ARTIFACT_BYTES = 512 << 20;
+const MAX_ARTIFACT_BYTES = 512 << 20;
 
 export class ActionsTraceApi {
   readonly #gh: GitHub;

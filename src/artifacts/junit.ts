@@ -7,8 +7,8 @@ import { jobBuildPath, JUNIT_IN_ARTIFACTS, type JobArtifacts } from './paths.ts'
 import type { ArtifactStore } from './store.ts';
 
 /** Files read per job, and bytes per file: bounds the time one report may take. */
-export const MAX_JUNIT_FILES = 100;
-export const MAX_JUNIT_BYTES = 256 * 1024 * 1024;
+const MAX_JUNIT_FILES = 100;
+const MAX_JUNIT_BYTES = 256 * 1024 * 1024;
 
 export interface JobJunit {
   result: JunitResult;

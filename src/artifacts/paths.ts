@@ -3,7 +3,7 @@
 import type { ProwJob } from '../jobs/types.ts';
 import { storageUrlFromBucket } from './url.ts';
 
-export type PathStrategy = 'explicit' | 'legacy' | 'single';
+type PathStrategy = 'explicit' | 'legacy' | 'single';
 
 export interface JobRef {
   type: 'presubmit' | 'postsubmit' | 'periodic' | 'batch';
@@ -55,7 +55,7 @@ export function jobBuildPath(ref: JobRef, o: PathOptions = {}): string {
 }
 
 /** `$ARTIFACTS/katabot/trace.jsonl` as uploaded: `<build>/artifacts/katabot/trace.jsonl`. */
-export const TRACE_IN_ARTIFACTS = 'artifacts/katabot/trace.jsonl';
+const TRACE_IN_ARTIFACTS = 'artifacts/katabot/trace.jsonl';
 
 export function traceArtifactPath(ref: JobRef, o: PathOptions = {}): string {
   return `${jobBuildPath(ref, o)}/${TRACE_IN_ARTIFACTS}`;

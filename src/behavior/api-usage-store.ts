@@ -36,7 +36,7 @@ function parse<T>(raw: string | undefined, check: (v: unknown) => boolean): T | 
 }
 
 /** The operations of a spec without what only matching needs (the trie), and their hash. */
-export function specOperations(ops: readonly OpenApiOperation[]): { hash: string; json: string } {
+function specOperations(ops: readonly OpenApiOperation[]): { hash: string; json: string } {
   const json = JSON.stringify(ops);
   return { hash: createHash('sha256').update(json).digest('hex').slice(0, 32), json };
 }

@@ -7,11 +7,11 @@ import type { JobRef, PathOptions } from '../artifacts/index.ts';
 import { isProfile, PROFILE_VERSION, type BehaviorProfile } from '../trace/profile.ts';
 
 /** How many base runs the index keeps per (repo, branch, job). */
-export const BASELINES_KEPT = 5;
+const BASELINES_KEPT = 5;
 const BASELINE_TTL_SECONDS = 90 * 24 * 3600;
 const PENDING_TTL_SECONDS = 2 * 24 * 3600;
 const PROFILE_TTL_SECONDS = 14 * 24 * 3600;
-export const HTML_TTL_SECONDS = 30 * 24 * 3600;
+const HTML_TTL_SECONDS = 30 * 24 * 3600;
 const LOCK_MS = 10_000;
 
 /** Where a traced run's artifacts are. */

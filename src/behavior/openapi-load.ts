@@ -15,7 +15,7 @@ import { BehaviorInputError } from './read.ts';
  * A spec among a job's artifacts: `openapi-v2.json` (what `kubectl get --raw /openapi/v2` prints), gzip ok; also
  * `openapi.json` and `swagger.json`. The one under `katabot/` wins (specArtifact).
  */
-export const SPEC_ARTIFACT = /(^|\/)(openapi-v2|openapi|swagger)\.json(\.gz)?$/i;
+const SPEC_ARTIFACT = /(^|\/)(openapi-v2|openapi|swagger)\.json(\.gz)?$/i;
 
 /** The spec of a run among its artifact keys: the shortest path under `katabot/` first, then the shortest. */
 export function specArtifact(keys: readonly string[]): string | undefined {

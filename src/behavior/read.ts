@@ -210,7 +210,7 @@ export async function forEachAuditEvent(path: string, onEvent: (ev: AuditEvent) 
 export type InputKind = 'trace' | 'audit' | 'profile' | 'unknown';
 
 /** Looks at the first line of a file: a katabot trace, an audit log, a saved profile, or something else. */
-export async function sniff(path: string): Promise<InputKind> {
+async function sniff(path: string): Promise<InputKind> {
   let first = '';
   const stream = await openChunks(path);
   try {

@@ -78,7 +78,7 @@ export type BehaviorOutcome =
 
 
 /** Where a traced ProwJob's artifacts are (src/artifacts/paths.ts jobArtifacts); undefined when it has no bucket. */
-export function tracedRunOf(pj: ProwJob): TracedRun | undefined {
+function tracedRunOf(pj: ProwJob): TracedRun | undefined {
   const at = jobArtifacts(pj);
   return at ? { ...at, prowjob: pj.metadata.name } : undefined;
 }
@@ -122,7 +122,7 @@ async function specForRun(store: ArtifactStore, prefix: string, keys: readonly s
  * The profile of one traced run: its trace, plus any apiserver audit logs among its artifacts. With a spec, the
  * run's API usage is also recorded for the dashboard (when deps.store is given).
  */
-export async function profileOfRun(store: ArtifactStore, run: TracedRun, deps: Pick<BehaviorDeps, 'openapi' | 'openapiCache' | 'ignore'> & { store?: Store }): Promise<BehaviorProfile> {
+async function profileOfRun(store: ArtifactStore, run: TracedRun, deps: Pick<BehaviorDeps, 'openapi' | 'openapiCache' | 'ignore'> & { store?: Store }): Promise<BehaviorProfile> {
   const builder = new ProfileBuilder(deps.ignore ? { ignore: deps.ignore } : {});
   const traceKey = traceArtifactPath(run.ref, run.paths);
   await readTraceInto(builder, await artifactChunks(store, traceKey), traceKey);

@@ -188,7 +188,7 @@ function template(s: InstanceSpec, restartPolicy: 'Never' | 'Always'): V1PodTemp
 }
 
 /** One pod on one node: a Job (a pod's node, or a single --node). */
-export function usesJob(t: InstanceTarget): boolean {
+function usesJob(t: InstanceTarget): boolean {
   return t.kind === 'pod' || (t.kind === 'nodes' && t.nodes.length === 1);
 }
 
@@ -260,7 +260,7 @@ export function podStartState(pod: V1Pod): StartState {
 }
 
 /** Pods needed for a started instance; undefined while the DaemonSet controller has not counted its nodes. */
-export function expectedPods(w: Workload): number | undefined {
+function expectedPods(w: Workload): number | undefined {
   if (w.kind === 'Job') return 1;
   const st = w.object.status;
   if (!st || (w.object.metadata?.generation !== undefined && (st.observedGeneration ?? 0) < w.object.metadata.generation)) return undefined;

@@ -11,17 +11,17 @@ import { EVENT_KINDS, type EventKind } from '../trace/format.ts';
 export const PACKAGE_FILE = 'package.yaml';
 export const PROGRAM_FILE = 'program.bt';
 /** Package names end up in Kubernetes object names and labels: a DNS label, at most 40 characters. */
-export const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 const IDENT_RE = /^[a-z_][a-z0-9_]*$/;
 /** Placeholders katabot fills in itself. */
-export const RESERVED_PARAMS: readonly string[] = ['in_scope'];
+const RESERVED_PARAMS: readonly string[] = ['in_scope'];
 export const CUSTOM_KIND = 'custom';
 /** The oldest bpftrace katabot runs (the one the tracer is written and tested for). */
 export const DEFAULT_MIN_BPFTRACE = '0.17.0';
 
-export type ParamType = 'int' | 'string' | 'bool';
+type ParamType = 'int' | 'string' | 'bool';
 export type ParamValue = number | string | boolean;
-export interface ParamSpec {
+interface ParamSpec {
   name: string;
   type: ParamType;
   /** Without a default the parameter is required. */
@@ -29,13 +29,13 @@ export interface ParamSpec {
   description?: string;
 }
 
-export type FieldType = 'int' | 'string';
+type FieldType = 'int' | 'string';
 export interface FieldSpec {
   name: string;
   type: FieldType;
 }
 
-export type EventTarget = EventKind | typeof CUSTOM_KIND;
+type EventTarget = EventKind | typeof CUSTOM_KIND;
 
 /** One kind of output a package promises, and how it maps to the trace format. */
 export interface EventSpec {
@@ -99,9 +99,9 @@ export class PackageError extends Error {
 /** Fields that are numbers wherever they appear. */
 const INT_FIELDS = new Set(['ts', 'pid', 'ppid', 'uid', 'result', 'sport', 'dport', 'count', 'flags', 'cgid', 'tid']);
 /** Fields every event may have: they go to the event's own keys (ts and cgid are turned into time and attribution). */
-export const COMMON_FIELDS: readonly string[] = ['ts', 'cgid', 'pid', 'ppid', 'comm', 'uid', 'exe'];
+const COMMON_FIELDS: readonly string[] = ['ts', 'cgid', 'pid', 'ppid', 'comm', 'uid', 'exe'];
 /** Fields an event mapped to a trace kind may have besides the common ones. */
-export const KIND_FIELDS: Record<EventKind, readonly string[]> = {
+const KIND_FIELDS: Record<EventKind, readonly string[]> = {
   exec: ['result', 'argv'],
   exit: ['result', 'signal'],
   open: ['path', 'flags', 'result'],
@@ -111,7 +111,7 @@ export const KIND_FIELDS: Record<EventKind, readonly string[]> = {
   dns: ['daddr', 'dport', 'query', 'qtype', 'proto'],
 };
 
-export function defaultFieldType(name: string): FieldType {
+function defaultFieldType(name: string): FieldType {
   return INT_FIELDS.has(name) ? 'int' : 'string';
 }
 
@@ -134,7 +134,7 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** The leading numbers of a loose version: `v0.17.0` → [0,17,0], `6.1.0-13-amd64` → [6,1,0]. */
-export function looseVersion(v: string): number[] | undefined {
+function looseVersion(v: string): number[] | undefined {
   const m = /^v?(\d+(?:\.\d+)*)/.exec(v.trim());
   return m ? m[1]!.split('.').map(Number) : undefined;
 }

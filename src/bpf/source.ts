@@ -9,7 +9,7 @@ import type { ParamValue } from './package.ts';
 export const ATTACH_MARKER = 'katabot\x1fattached';
 const ATTACH_MARKER_SOURCE = 'katabot\\x1fattached';
 
-export interface Placeholder {
+interface Placeholder {
   name: string;
   line: number;
   /** offsets of `${` and just after `}` */
@@ -17,7 +17,7 @@ export interface Placeholder {
   end: number;
 }
 
-export interface PrintfCall {
+interface PrintfCall {
   /** The format with escapes decoded (`\t` is a tab). */
   format: string;
   line: number;

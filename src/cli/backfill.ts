@@ -31,7 +31,7 @@ export interface BackfillCliOptions {
 }
 
 /** `14d`, `36h`, `2w`: how far back, as a time. */
-export function sinceOf(text: string, now: Date): Date {
+function sinceOf(text: string, now: Date): Date {
   const span = /^\d+(\.\d+)?\s*[a-z]+$/i.test(text.trim()) ? (ms(text.trim() as ms.StringValue) as number | undefined) : undefined;
   if (span === undefined || !Number.isFinite(span) || span <= 0) throw new CliInputError(`--since wants a span such as 14d, 36h or 2w, got ${JSON.stringify(text)}`);
   return new Date(now.getTime() - span);
@@ -41,7 +41,7 @@ export function sinceOf(text: string, now: Date): Date {
 const RATE_LIMIT_RETRIES = 8;
 
 /** An Octokit that waits out GitHub's rate limits (Octokit's throttling plugin reads the headers) and resumes. */
-export function backfillOctokit(auth: { token: string } | undefined, baseUrl: string, onWait: (seconds: number, why: string) => void): typeof ProbotOctokit {
+function backfillOctokit(auth: { token: string } | undefined, baseUrl: string, onWait: (seconds: number, why: string) => void): typeof ProbotOctokit {
   const throttle = {
     enabled: true,
     onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => {

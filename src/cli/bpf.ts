@@ -39,7 +39,7 @@ interface CommonOpts extends ClusterOpts {
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** `30`, `30s`, `5m`, `2h` → seconds. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
   if (!m) throw new TraceUsageError(`--duration wants seconds or 30s/5m/2h, got ${JSON.stringify(text)}`);
   return Math.round(Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1));

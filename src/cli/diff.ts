@@ -12,7 +12,7 @@ import type { OpenApiIndex } from '../trace/openapi-index.ts';
 import { defaultIgnores, parseIgnoreFile, type IgnoreRules } from '../trace/profile-rules.ts';
 
 /** diff(1)'s convention: 1 = differences (with --exit-code), 2 = trouble. */
-export const DIFF_TROUBLE = 2;
+const DIFF_TROUBLE = 2;
 
 interface DiffCliOptions {
   format: string;

@@ -15,7 +15,7 @@ interface GuestCliOptions {
 }
 
 /** `host:port`, `[v6]:port` or a bare host (the default port). */
-export function parseHostPort(value: string, defaultPort: number): { host: string; port: number } {
+function parseHostPort(value: string, defaultPort: number): { host: string; port: number } {
   const m = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(value) ?? /^([^:]+)(?::([0-9]+))?$/.exec(value);
   if (!m) {
     // a bare IPv6 address

@@ -28,7 +28,7 @@ const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
-export function policyFromOptions(o: Pick<InjectCliOptions, 'image' | 'runtimeClasses' | 'confidentialClasses' | 'namespaces' | 'collectorPort'>): GuestInjectionPolicy {
+function policyFromOptions(o: Pick<InjectCliOptions, 'image' | 'runtimeClasses' | 'confidentialClasses' | 'namespaces' | 'collectorPort'>): GuestInjectionPolicy {
   const p: GuestInjectionPolicy = { ...DEFAULT_GUEST_INJECTION };
   if (o.image !== undefined) p.image = o.image;
   if (o.runtimeClasses !== undefined) p.runtimeClasses = list(o.runtimeClasses);
@@ -44,7 +44,7 @@ export function policyFromOptions(o: Pick<InjectCliOptions, 'image' | 'runtimeCl
 }
 
 /** Multi-document workload YAML with the tracer added to every Kata pod template; the decisions, one per document. */
-export function injectYaml(text: string, policy: GuestInjectionPolicy): { yaml: string; decisions: string[] } {
+function injectYaml(text: string, policy: GuestInjectionPolicy): { yaml: string; decisions: string[] } {
   const docs = parseAllDocuments(text);
   const out: string[] = [];
   const decisions: string[] = [];
@@ -62,7 +62,7 @@ export function injectYaml(text: string, policy: GuestInjectionPolicy): { yaml: 
 }
 
 /** The webhook's request handler: POST /mutate with an AdmissionReview, GET /healthz. */
-export function webhookHandler(policy: GuestInjectionPolicy, log: (line: string) => void): (req: IncomingMessage, res: ServerResponse) => void {
+function webhookHandler(policy: GuestInjectionPolicy, log: (line: string) => void): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');

@@ -14,8 +14,8 @@ import { renderSeccomp, seccompProfiles } from '../trace/policy/seccomp.ts';
 import { renderYaml, renderYamlStream, type PolicyDoc } from '../trace/policy/yaml.ts';
 import { CliInputError, collect, ignoreRules, reportCliError } from './diff.ts';
 
-export const POLICY_FORMATS = ['networkpolicy', 'cilium', 'kubearmor', 'seccomp'] as const;
-export type PolicyFormat = (typeof POLICY_FORMATS)[number];
+const POLICY_FORMATS = ['networkpolicy', 'cilium', 'kubearmor', 'seccomp'] as const;
+type PolicyFormat = (typeof POLICY_FORMATS)[number];
 
 interface PolicyCliOptions {
   format: string;
@@ -30,7 +30,7 @@ interface PolicyCliOptions {
 }
 
 /** The YAML documents of a format (seccomp is JSON, one file per workload). */
-export function policyDocs(format: Exclude<PolicyFormat, 'seccomp'>, set: PolicySet): PolicyDoc[] {
+function policyDocs(format: Exclude<PolicyFormat, 'seccomp'>, set: PolicySet): PolicyDoc[] {
   switch (format) {
     case 'networkpolicy': return networkPolicies(set);
     case 'cilium': return ciliumPolicies(set);

@@ -2,9 +2,9 @@
 import type { CommandSpec, ParsedCommand } from './types.ts';
 import { compileGoRegExp } from '../config/go-regexp.ts';
 
-export const HELP_RE = compileGoRegExp(String.raw`(?m)^/help\s*$`);
+const HELP_RE = compileGoRegExp(String.raw`(?m)^/help\s*$`);
 
-export function parseHelp(text: string): ParsedCommand[] {
+function parseHelp(text: string): ParsedCommand[] {
   return HELP_RE.test(text) ? [{ name: 'help' }] : [];
 }
 

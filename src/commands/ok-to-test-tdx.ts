@@ -3,9 +3,9 @@ import type { CommandSpec, ParsedCommand } from './types.ts';
 import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Same shape as Prow's OkToTestRe. */
-export const OK_TO_TEST_TDX_RE = compileGoRegExp(String.raw`(?m)^/ok-to-test-tdx\s*$`);
+const OK_TO_TEST_TDX_RE = compileGoRegExp(String.raw`(?m)^/ok-to-test-tdx\s*$`);
 
-export function parseOkToTestTdx(text: string): ParsedCommand[] {
+function parseOkToTestTdx(text: string): ParsedCommand[] {
   return OK_TO_TEST_TDX_RE.test(text) ? [{ name: 'ok-to-test-tdx' }] : [];
 }
 

@@ -3,9 +3,9 @@ import type { CommandSpec, ParsedCommand } from './types.ts';
 import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Prow's RetestRequiredRe. */
-export const RETEST_REQUIRED_RE = compileGoRegExp(String.raw`(?m)^/retest-required\s*$`);
+const RETEST_REQUIRED_RE = compileGoRegExp(String.raw`(?m)^/retest-required\s*$`);
 
-export function parseRetestRequired(text: string): ParsedCommand[] {
+function parseRetestRequired(text: string): ParsedCommand[] {
   return RETEST_REQUIRED_RE.test(text) ? [{ name: 'retest-required' }] : [];
 }
 

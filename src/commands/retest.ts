@@ -4,11 +4,11 @@ import { captures } from './targets.ts';
 import { compileGoRegExp } from '../config/go-regexp.ts';
 
 /** Prow's RetestRe. */
-export const RETEST_RE = compileGoRegExp(String.raw`(?m)^/retest\s*$`);
+const RETEST_RE = compileGoRegExp(String.raw`(?m)^/retest\s*$`);
 /** Prow's RetestWithTargetRe, capturing the first target. */
-export const RETEST_WITH_TARGET_RE = compileGoRegExp(String.raw`(?m)^/retest[ \t]+(\S+)`);
+const RETEST_WITH_TARGET_RE = compileGoRegExp(String.raw`(?m)^/retest[ \t]+(\S+)`);
 
-export function parseRetest(text: string): ParsedCommand[] {
+function parseRetest(text: string): ParsedCommand[] {
   const out: ParsedCommand[] = [];
   if (RETEST_RE.test(text)) out.push({ name: 'retest' });
   const [target] = captures(RETEST_WITH_TARGET_RE, text);

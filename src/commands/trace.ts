@@ -4,8 +4,8 @@ import { MAX_PROBES, type CommandSpec, type ParsedCommand } from './types.ts';
 import { captures, splitTargets } from './targets.ts';
 import { compileGoRegExp } from '../config/go-regexp.ts';
 
-export const TRACE_RE = compileGoRegExp(String.raw`(?m)^/trace\s*$`);
-export const TRACE_WITH_TARGETS_RE = compileGoRegExp(String.raw`(?m)^/trace[ \t]+(\S.*)$`);
+const TRACE_RE = compileGoRegExp(String.raw`(?m)^/trace\s*$`);
+const TRACE_WITH_TARGETS_RE = compileGoRegExp(String.raw`(?m)^/trace[ \t]+(\S.*)$`);
 
 /** A package reference: a package name, optionally `@version`. */
 const PROBE_RE = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?(?:@[0-9A-Za-z.+-]{1,64})?$/;
@@ -29,7 +29,7 @@ function splitProbes(rest: string): { rest: string; probes: string[] } {
   return { rest: kept.join(' '), probes };
 }
 
-export function parseTrace(text: string): ParsedCommand[] {
+function parseTrace(text: string): ParsedCommand[] {
   const rests = captures(TRACE_WITH_TARGETS_RE, text).map(splitProbes);
   const targets = splitTargets(rests.map((r) => r.rest));
   const probes: string[] = [];

@@ -14,7 +14,7 @@ export function formatKeyPath(path: KeyPath): string {
 }
 
 /** Collapses whitespace runs (including newlines) so a message always stays on one line. */
-export function oneLine(text: string): string {
+function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 

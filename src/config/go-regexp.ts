@@ -10,7 +10,7 @@ export class GoRegExpError extends Error {
 }
 
 /** One match: the whole match at [0], then each group (undefined when the group took no part). */
-export type GoMatch = ReadonlyArray<string | undefined> & { readonly index: number };
+type GoMatch = ReadonlyArray<string | undefined> & { readonly index: number };
 
 /** A compiled Go regexp. Stateless: one instance may be shared and used concurrently. */
 export interface GoRegExp {

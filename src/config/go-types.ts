@@ -36,7 +36,7 @@ const QUANTITY_FIELDS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Translates a client-node type string (`Array<V1EnvVar>`, `{ [key: string]: string; }`, `number|int32`…). */
-export function fromClientType(type: string): GoType {
+function fromClientType(type: string): GoType {
   const [t, format = ''] = type.split('|') as [string, string?];
   const list = /^Array<(.+)>$/.exec(t);
   if (list) return { list: fromClientType(format ? `${list[1]}|${format}` : (list[1] as string)) };
@@ -128,7 +128,7 @@ const JOB_CONFIG: Record<string, GoType> = {
   decorate_all_jobs: B,
 };
 
-export const PROW_TYPES: Readonly<Record<string, StructType>> = {
+const PROW_TYPES: Readonly<Record<string, StructType>> = {
   Presubmit: {
     fields: {
       ...JOB_BASE, ...BRANCHER, ...CHANGE_MATCHER, ...REPORTER,

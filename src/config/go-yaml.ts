@@ -55,7 +55,7 @@ function goParseInt(s: string, signed: boolean): bigint | undefined {
 }
 
 /** go-yaml v2 resolve() of an untagged plain scalar (timestamps stay strings, as v2 decodes them into interface{}). */
-export function resolvePlain(text: string): Resolved {
+function resolvePlain(text: string): Resolved {
   if (text === '') return NULL;
   const c = text.charCodeAt(0);
   const digitOrSign = (c >= 48 && c <= 57) || c === 43 || c === 45;

@@ -6,7 +6,7 @@ import type { JobConfig, Postsubmit, Presubmit, ProwConfig } from './prow-types.
 import { ConfigError } from './errors.ts';
 import { applyPresets, checkDuplicates, parseProwYamlFile, type JobOrigin, type Preset } from './prow-config.ts';
 
-export const IN_REPO_CONFIG_FILE = '.prow.yaml';
+const IN_REPO_CONFIG_FILE = '.prow.yaml';
 export const IN_REPO_CONFIG_DIR = '.prow';
 export const PROW_IGNORE_FILE = '.prowignore';
 /** kube.DefaultClusterAlias: the cluster in-repo jobs may use when allowed_clusters does not say. */

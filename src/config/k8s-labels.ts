@@ -1,7 +1,7 @@
 // Kubernetes label rules as Prow applies them to ProwJob labels (pkg/pod-utils/decorate/podspec.go).
 
 /** k8s validation.LabelValueMaxLength */
-export const LABEL_VALUE_MAX_LENGTH = 63;
+const LABEL_VALUE_MAX_LENGTH = 63;
 
 const LABEL_VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;

@@ -61,9 +61,9 @@ const PER_REPO: Record<string, SchemaNode> = {
 };
 
 /** `org` or `org/repo` */
-export const REPO_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9._-]+)?$/;
+const REPO_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9._-]+)?$/;
 
-export const KATABOT_CONFIG_SCHEMA: SchemaNode = {
+const KATABOT_CONFIG_SCHEMA: SchemaNode = {
   type: 'object',
   additionalProperties: false,
   'x-message': 'must be a mapping',
@@ -139,7 +139,7 @@ function decodePointer(pointer: string): string[] {
 }
 
 /** Turns ajv's first error into a ConfigError with katabot's wording. */
-export function schemaError(file: string, schema: SchemaNode, err: ErrorObject, data: unknown): ConfigError {
+function schemaError(file: string, schema: SchemaNode, err: ErrorObject, data: unknown): ConfigError {
   const segments = decodePointer(err.instancePath);
   // Walk schema and data together, remembering the deepest node with a string message.
   const path: Array<string | number> = [];
@@ -184,7 +184,7 @@ function dropNulls(v: unknown): unknown {
 }
 
 /** Validates an already-parsed KATABOT_CONFIG value and applies defaults. */
-export function katabotConfigFromValue(raw: unknown, file: string): KatabotConfig {
+function katabotConfigFromValue(raw: unknown, file: string): KatabotConfig {
   const data = raw === null || raw === undefined ? {} : dropNulls(raw);
   if (!validate(data)) {
     const first = validate.errors?.[0];

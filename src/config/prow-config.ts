@@ -13,7 +13,7 @@ import { isValidLabelKey, isValidLabelValue } from './k8s-labels.ts';
 import { DEFAULT_NAMESPACE } from './prow-types.ts';
 
 /** config.go jobNameRegex */
-export const JOB_NAME_RE = /^[A-Za-z0-9-._]+$/;
+const JOB_NAME_RE = /^[A-Za-z0-9-._]+$/;
 
 /** Labels decoration reserves (decorate.Labels() plus the build id); a job may not set them. */
 const RESERVED_LABELS = new Set(['created-by-prow', 'prow.k8s.io/type', 'prow.k8s.io/id', 'prow.k8s.io/build-id']);
@@ -90,7 +90,7 @@ export function parseProwConfig(text: string, file: string): ProwConfig {
 }
 
 /** Validates a decoded config.yaml (see parseProwConfig). `text`, when given, lets errors name a line. */
-export function prowConfigFromValue(raw: Record<string, unknown>, file: string, text?: string): ProwConfig {
+function prowConfigFromValue(raw: Record<string, unknown>, file: string, text?: string): ProwConfig {
   const fail = failer(file, text, () => ({ struct: 'ProwConfig' }));
   const cfg = raw as ProwConfig;
   for (const key of ['prowjob_namespace', 'pod_namespace'] as const) {
@@ -146,7 +146,7 @@ export function prowConfigFromValue(raw: Record<string, unknown>, file: string, 
 interface Brancher { branches?: string[]; skip_branches?: string[] }
 
 /** Prow's Brancher.Intersects: could two jobs with these branch lists run for the same branch? */
-export function branchersIntersect(a: Brancher, b: Brancher, shouldRun: (br: Brancher, branch: string) => boolean): boolean {
+function branchersIntersect(a: Brancher, b: Brancher, shouldRun: (br: Brancher, branch: string) => boolean): boolean {
   const aB = a.branches ?? [];
   const aS = a.skip_branches ?? [];
   const bB = b.branches ?? [];
@@ -403,7 +403,7 @@ export function checkPresets(files: ReadonlyArray<Pick<JobFile, 'path' | 'preset
 }
 
 /** All presets of the files, in file order (Prow appends them as it reads the files). */
-export function presetsOf(files: ReadonlyArray<Pick<JobFile, 'presets'>>): Preset[] {
+function presetsOf(files: ReadonlyArray<Pick<JobFile, 'presets'>>): Preset[] {
   return files.flatMap((f) => f.presets);
 }
 
@@ -458,7 +458,7 @@ export function* assembleJobConfigSteps(files: readonly AppliedJobFile[]): Gener
 }
 
 /** Runs a step generator to its end at once. */
-export function runSteps<T>(steps: Generator<void, T>): T {
+function runSteps<T>(steps: Generator<void, T>): T {
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;

@@ -126,7 +126,7 @@ export interface ProwConfig {
   [key: string]: unknown;
 }
 
-export interface Pull {
+interface Pull {
   number: number;
   author: string;
   sha: string;

@@ -11,7 +11,7 @@ const MAX_ALLOWED = (1n << 63n) - 1n;
 type Format = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
 
 /** Go's error texts (resource.ErrFormatWrong, ErrSuffix, ErrNumeric). */
-export const QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+const QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 
 export class QuantityError extends Error {
   constructor(message: string) {

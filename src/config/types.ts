@@ -1,5 +1,5 @@
 // katabot's own policy (KATABOT_CONFIG), after defaults are applied.
-export interface TdxPolicy {
+interface TdxPolicy {
   /** Label that approves TDX jobs for the current head commit. */
   label: string;
   /** Logins allowed to say /ok-to-test-tdx. */
@@ -31,7 +31,7 @@ export interface ActionsDispatch {
 }
 
 /** GitHub Actions as a CI backend. */
-export interface ActionsPolicy {
+interface ActionsPolicy {
   /** Workflow files (names or paths) whose every run is a nightly job, whatever triggered it (e.g. ci-nightly.yaml). */
   nightly_workflows: string[];
   /** `/test <name>` dispatches these workflows. */

@@ -22,7 +22,7 @@ export interface ApiUsageRun {
   pull?: number;
 }
 
-export type ApiUsageEndpoint = Pick<EndpointUsage, 'endpoint' | 'level' | 'category' | 'method' | 'path' | 'hits' | 'status' | 'eligible' | 'ineligibleReason'> & {
+type ApiUsageEndpoint = Pick<EndpointUsage, 'endpoint' | 'level' | 'category' | 'method' | 'path' | 'hits' | 'status' | 'eligible' | 'ineligibleReason'> & {
   /** How many e2e tests hit it (names: in the exports). */
   tests: number;
   apps: NamedCount[];
@@ -48,7 +48,7 @@ export interface ApiUsageView {
   exports: Array<{ name: ExportName; url: string; columns: readonly string[] }>;
 }
 
-export const MAX_ENDPOINTS = 300;
+const MAX_ENDPOINTS = 300;
 
 export interface ApiUsageInput {
   scope: 'run' | 'job';

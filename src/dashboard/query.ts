@@ -3,7 +3,7 @@
 
 export type Display = 'nightly' | 'prchecks' | 'prsingle' | 'behavior' | 'apis';
 
-export const DISPLAYS: readonly Display[] = ['nightly', 'prchecks', 'prsingle', 'behavior', 'apis'];
+const DISPLAYS: readonly Display[] = ['nightly', 'prchecks', 'prsingle', 'behavior', 'apis'];
 
 export interface DashboardQuery {
   display: Display;

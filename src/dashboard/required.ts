@@ -17,7 +17,7 @@ import { isPlainObject, parseYaml } from '../config/yaml.ts';
 import type { ProwJobType } from '../jobs/types.ts';
 import type { Requirement } from './types.ts';
 
-export interface RequiredSet {
+interface RequiredSet {
   names: string[];
   regexps: RegExp[];
   labels: string[];

@@ -36,7 +36,7 @@ export interface MaintainerGroup {
 export type Source = 'prow' | 'actions';
 
 /** What a GitHub Actions attempt adds to its run. */
-export interface ActionsRunInfo {
+interface ActionsRunInfo {
   workflow: string;
   workflowFile?: string;
   runId: number;

@@ -31,11 +31,11 @@ function timeOf(r: Pick<RunRecord, 'start' | 'pending' | 'end'>): number {
 const newestFirst = (a: RunRecord, b: RunRecord) => timeOf(b) - timeOf(a) || b.name.localeCompare(a.name);
 
 /** The dashboard path of a traced PR run's behavior report. */
-export function behaviorPath(prowjob: string): string {
+function behaviorPath(prowjob: string): string {
   return `/dashboard/behavior/${encodeURIComponent(prowjob)}`;
 }
 
-export function attemptChip(r: RunRecord): AttemptChip {
+function attemptChip(r: RunRecord): AttemptChip {
   const { prowjob, source, state, outcome, attempt, start, url, traced, behavior } = runView(r);
   const c: AttemptChip = { prowjob, source, state, outcome, attempt, traced };
   if (start) c.start = start;
@@ -143,7 +143,7 @@ export function nightlyRow(history: readonly RunRecord[], window: number, c: Cla
 }
 
 /** Worst first: weather, then failures, then failures in a row, then name. */
-export function worstFirst(a: NightlyRow, b: NightlyRow): number {
+function worstFirst(a: NightlyRow, b: NightlyRow): number {
   return weatherRank(b.weather) - weatherRank(a.weather) || b.fails - a.fails || b.failStreak - a.failStreak || a.job.localeCompare(b.job);
 }
 
@@ -170,7 +170,7 @@ export function nightlyView(histories: ReadonlyMap<string, readonly RunRecord[]>
 // ---------------------------------------------------------------------------------------------------------------
 // Pull requests
 
-export function pullKey(repo: string, pull: number): string {
+function pullKey(repo: string, pull: number): string {
   return `${repo.toLowerCase()}#${pull}`;
 }
 

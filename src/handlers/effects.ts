@@ -16,7 +16,7 @@ import { RECORD_TTL_SECONDS, type HandlerDeps } from './deps.ts';
 import { tdxApprovalKey } from './facts.ts';
 
 /** How long one PR's handling holds its lock before it must have renewed it (renewed while held). */
-export const PR_LOCK_MS = 30_000;
+const PR_LOCK_MS = 30_000;
 
 /** Runs `fn` holding the PR's lock, so replicas and workers handle one PR's events one at a time. */
 export function withPrLock<T>(deps: HandlerDeps, gh: GitHub, pr: number, fn: () => Promise<T>): Promise<T> {

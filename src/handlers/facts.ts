@@ -122,7 +122,7 @@ function actionsError(deps: HandlerDeps, err: unknown, what: string): string {
 const RUN_TTL_SECONDS = 30 * 24 * 3600;
 
 /** The Redis key of a workflow run's facts (src/jobs/actions.ts RunInfo). */
-export function workflowRunKey(repo: string, runId: number): string {
+function workflowRunKey(repo: string, runId: number): string {
   return `actions-run:${repo.toLowerCase()}:${runId}`;
 }
 

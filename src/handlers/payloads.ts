@@ -68,7 +68,7 @@ function event(properties: Schema, required: string[]): Schema {
   };
 }
 
-export const PAYLOAD_SCHEMAS: Record<string, Schema> = {
+const PAYLOAD_SCHEMAS: Record<string, Schema> = {
   issue_comment: event(
     {
       issue: {

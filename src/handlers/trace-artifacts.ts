@@ -38,7 +38,7 @@ interface RunPayload {
   pull_requests?: Array<{ number: number }> | null;
 }
 
-export function completedRun(r: RunPayload): CompletedRun {
+function completedRun(r: RunPayload): CompletedRun {
   return {
     id: r.id,
     attempt: r.run_attempt ?? 1,
@@ -64,7 +64,7 @@ export const traceArtifactsConsumer: WorkflowConsumer = {
 };
 
 /** Reports every katabot trace artifact of one completed run (the handler's body, also called by tests). */
-export async function reportTracedRun(deps: HandlerDeps, gh: GitHub, api: ActionsTraceApi, run: CompletedRun): Promise<void> {
+async function reportTracedRun(deps: HandlerDeps, gh: GitHub, api: ActionsTraceApi, run: CompletedRun): Promise<void> {
   const log = deps.log.child({ run: run.id, attempt: run.attempt, workflow: run.name });
   const first = pickUp(run, await api.runArtifacts(run.id));
   if ('skip' in first) {

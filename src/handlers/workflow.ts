@@ -9,14 +9,14 @@ import type { WorkflowJobObject, WorkflowRunObject } from '../jobs/actions.ts';
 import type { HandlerDeps } from './deps.ts';
 
 /** One job event: `action` is queued, waiting, in_progress or completed. */
-export interface WorkflowJobEvent {
+interface WorkflowJobEvent {
   action: string;
   delivery: string;
   job: WorkflowJobObject;
 }
 
 /** One run event: `action` is requested, in_progress or completed. */
-export interface WorkflowRunEvent {
+interface WorkflowRunEvent {
   action: string;
   delivery: string;
   run: WorkflowRunObject;

@@ -83,7 +83,7 @@ export function runInfoOf(r: WorkflowRunObject): RunInfo {
 }
 
 /** The workflow file's name without directory and extension: `.github/workflows/ci-on-push.yaml` → `ci-on-push`. */
-export function workflowStem(path: string): string {
+function workflowStem(path: string): string {
   const file = path.split('/').pop() ?? path;
   return file.replace(/\.ya?ml$/i, '');
 }
@@ -138,7 +138,7 @@ export function actionsJobType(run: Pick<RunInfo, 'event' | 'path'>, nightlyWork
 }
 
 /** Whether a configured workflow (a file name or a path) names the run's workflow file. */
-export function sameWorkflowFile(configured: string, path: string): boolean {
+function sameWorkflowFile(configured: string, path: string): boolean {
   const c = configured.replace(/^\.?\/+/, '');
   return c.includes('/') ? path.replace(/^\.?\/+/, '') === c : (path.split('/').pop() ?? path) === c;
 }

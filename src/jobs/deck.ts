@@ -80,7 +80,7 @@ export function gcsPathForJob(pj: ProwJob): string | undefined {
 }
 
 /** Spyglass URL as plank sets status.url for decorated jobs, or undefined when prefix, bucket or build id are missing. */
-export function spyglassUrl(pj: ProwJob, prow: ProwConfig): string | undefined {
+function spyglassUrl(pj: ProwJob, prow: ProwConfig): string | undefined {
   const bucket = pj.spec.decoration_config?.gcs_configuration?.bucket;
   const prefix = jobUrlPrefix(pj, prow);
   const gcsPath = gcsPathForJob(pj);

@@ -16,7 +16,7 @@ export const GUEST_READY_FILE = '/run/katabot/ready';
 /** The port the node collector listens on for guest streams (on the node's address). */
 export const DEFAULT_COLLECTOR_PORT = 7701;
 /** How long the pod's containers wait for the tracer at most: the probe passes after this even without it. */
-export const GUEST_READY_WAIT_SECONDS = 60;
+const GUEST_READY_WAIT_SECONDS = 60;
 
 export interface GuestInjectionPolicy {
   /** The tracer image: katabot and bpftrace (Dockerfile target `tracer`). */
@@ -71,12 +71,12 @@ export function decideInjection(pod: PodLike, namespace: string | undefined, pol
   return { action: 'inject', runtimeClass: rc };
 }
 
-export function hasTracer(spec: V1PodSpec): boolean {
+function hasTracer(spec: V1PodSpec): boolean {
   return [...(spec.initContainers ?? []), ...spec.containers].some((c) => c.name === GUEST_TRACER_CONTAINER);
 }
 
 /** The sidecar. The downward API gives it the pod's identity and the node's address, where the collector listens. */
-export function guestTracerContainer(policy: GuestInjectionPolicy): V1Container {
+function guestTracerContainer(policy: GuestInjectionPolicy): V1Container {
   return {
     name: GUEST_TRACER_CONTAINER,
     image: policy.image,
@@ -102,14 +102,14 @@ export function guestTracerContainer(policy: GuestInjectionPolicy): V1Container 
   };
 }
 
-export interface JsonPatchOp {
+interface JsonPatchOp {
   op: 'add' | 'replace';
   path: string;
   value: unknown;
 }
 
 /** RFC 6901: `~` and `/` in a key. */
-export function pointerToken(key: string): string {
+function pointerToken(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -120,7 +120,7 @@ function annotationOps(pod: PodLike, value: string): JsonPatchOp[] {
 }
 
 /** The JSON patch (RFC 6902) for a pod being created, and the decision behind it (an empty patch when skipped). */
-export function injectionPatch(pod: PodLike, namespace: string | undefined, policy: GuestInjectionPolicy): { decision: InjectionDecision; patch: JsonPatchOp[] } {
+function injectionPatch(pod: PodLike, namespace: string | undefined, policy: GuestInjectionPolicy): { decision: InjectionDecision; patch: JsonPatchOp[] } {
   const decision = decideInjection(pod, namespace, policy);
   if (decision.action === 'skip') return { decision, patch: [] };
   if (decision.action === 'annotate') return { decision, patch: annotationOps(pod, `not traced: ${decision.reason}`) };

@@ -68,7 +68,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** A JSON deep copy (job configs come from YAML: plain data only). */
-export function deepCopy<T>(v: T): T {
+function deepCopy<T>(v: T): T {
   return v === undefined ? v : (structuredClone(v) as T);
 }
 
@@ -129,7 +129,7 @@ const DECORATION_LIST_FIELDS = ['ssh_key_secrets', 'ssh_host_fingerprints', 'git
  * github_app_id) take `def`'s; utility images and GCS settings merge field by field (an empty string is unset),
  * each utility container's resources are replaced as a whole, censoring and scheduling options merge per field.
  */
-export function applyDecorationDefault(d: DecorationConfig | undefined, def: DecorationConfig | undefined): DecorationConfig | undefined {
+function applyDecorationDefault(d: DecorationConfig | undefined, def: DecorationConfig | undefined): DecorationConfig | undefined {
   if (!d) return deepCopy(def);
   if (!def) return deepCopy(d);
   const merged: Obj = deepCopy(d);
@@ -163,7 +163,7 @@ export function mergedDecorationConfig(prow: ProwConfig, orgRepo: string, cluste
 }
 
 /** Prow's ProwConfig.mergeProwJobDefault (ProwJobDefault.ApplyDefault), with tenant_id defaulting to GlobalDefaultID. */
-export function mergedProwJobDefault(prow: ProwConfig, orgRepo: string, cluster: string, jobDefault: ProwJobDefault | undefined): ProwJobDefault {
+function mergedProwJobDefault(prow: ProwConfig, orgRepo: string, cluster: string, jobDefault: ProwJobDefault | undefined): ProwJobDefault {
   const apply = (d: ProwJobDefault | undefined, def: ProwJobDefault | undefined): ProwJobDefault | undefined =>
     (applyNested(d, def, (m, x) => {
       fillFrom(m, x, ['resultstore_config'], unset);
@@ -279,7 +279,7 @@ function jenkinsSpecOf(job: Presubmit | Postsubmit): { github_branch_source_job?
  * extra_refs[0]; then `extra` overrides; then every value is made valid or dropped. Annotations: job and context
  * at full length, then the job's annotations.
  */
-export function labelsAndAnnotationsForSpec(spec: ProwJobSpec, extraLabels: Record<string, string>, extraAnnotations: Record<string, string>): { labels: Record<string, string>; annotations: Record<string, string> } {
+function labelsAndAnnotationsForSpec(spec: ProwJobSpec, extraLabels: Record<string, string>, extraAnnotations: Record<string, string>): { labels: Record<string, string>; annotations: Record<string, string> } {
   const labels: Record<string, string> = {
     [LABELS.createdByProw]: 'true',
     [LABELS.type]: spec.type,

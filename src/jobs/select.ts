@@ -58,7 +58,7 @@ export function rerunCommandOf(p: Presubmit): string {
  * Prow's DefaultTriggerFor: `(?m)^/test( | .* )<name>,?($|\s.*)`. Prow interpolates the raw name (so `.` in a
  * name matches any character); katabot escapes it (QuoteMeta).
  */
-export function defaultTriggerSource(name: string): string {
+function defaultTriggerSource(name: string): string {
   return String.raw`(?m)^/test( | .* )` + quoteMeta(name) + String.raw`,?($|\s.*)`;
 }
 

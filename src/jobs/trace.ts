@@ -15,26 +15,26 @@ import { type JobBase, type ProwConfig } from '../config/prow-types.ts';
 export const TRACER_CONTAINER = 'katabot-tracer';
 export const TRACE_VOLUME = 'katabot-trace';
 /** Shared between the tracer and the test containers: the tracer's ready file lives here. */
-export const TRACE_SHARED_DIR = '/var/run/katabot';
+const TRACE_SHARED_DIR = '/var/run/katabot';
 export const TRACE_READY_FILE = `${TRACE_SHARED_DIR}/ready`;
 /** The trace inside the job's artifacts; Prow's decoration sets ARTIFACTS=/logs/artifacts. */
-export const TRACE_ARTIFACT = 'katabot/trace.jsonl';
+const TRACE_ARTIFACT = 'katabot/trace.jsonl';
 export const TRACE_RUNTIME_ANNOTATION = 'katabot.dev/trace-runtime';
 /** Prow's log mount in decorated containers; entrypoint writes `<container>-marker.txt` there on exit. */
 const PROW_LOG_DIR = '/logs';
 /** How long a test container waits for the tracer before it starts anyway. */
-export const READY_WAIT_SECONDS = 60;
+const READY_WAIT_SECONDS = 60;
 /** The tracer image's scripts and manifests for tracing the Kata pods of a cluster the job builds
  * (scripts/kata-trace.sh, deploy/kata-trace), copied where the test containers see them. */
 export const KATA_TRACE_DIR = `${TRACE_SHARED_DIR}/kata`;
 export const KATA_TRACE_SCRIPT = `${KATA_TRACE_DIR}/scripts/kata-trace.sh`;
 /** The test containers' variable naming that script: a job that builds a Kata cluster calls it when it is set. */
-export const KATA_TRACE_ENV = 'KATABOT_KATA_TRACE';
+const KATA_TRACE_ENV = 'KATABOT_KATA_TRACE';
 const KATA_TRACE_INIT = 'katabot-kata-trace';
 
-export type TraceRuntime = 'kata' | 'runc';
+type TraceRuntime = 'kata' | 'runc';
 
-export function traceRuntime(spec: V1PodSpec, policy: TracePolicy): TraceRuntime {
+function traceRuntime(spec: V1PodSpec, policy: TracePolicy): TraceRuntime {
   return spec.runtimeClassName !== undefined && policy.kata_runtime_classes.includes(spec.runtimeClassName) ? 'kata' : 'runc';
 }
 
@@ -53,7 +53,7 @@ export interface TraceProbes {
 }
 
 /** Custom packages travel in the pod spec; a pod object must stay far below etcd's 1.5 MiB. */
-export const MAX_PACKAGES_BYTES = 256 * 1024;
+const MAX_PACKAGES_BYTES = 256 * 1024;
 
 function tracerContainer(policy: TracePolicy, runtime: TraceRuntime, markerFiles: string[], probes: TraceProbes): V1Container {
   const args = ['trace', '--sidecar', '--out', `$ARTIFACTS/${TRACE_ARTIFACT}`, '--ready-file', TRACE_READY_FILE];

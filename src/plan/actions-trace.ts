@@ -10,7 +10,7 @@ import type { PullFacts } from './facts.ts';
 import type { ActionsTraceRun } from './runs.ts';
 
 /** The workflow whose traced jobs include `target`: the first in config order. */
-export function actionsWorkflowFor(configured: readonly ActionsTraceWorkflow[] | undefined, target: string): ActionsTraceWorkflow | undefined {
+function actionsWorkflowFor(configured: readonly ActionsTraceWorkflow[] | undefined, target: string): ActionsTraceWorkflow | undefined {
   return configured?.find((w) => w.jobs.some((glob) => new Minimatch(glob, { nobrace: true, noext: true, nonegate: true, nocomment: true }).match(target)));
 }
 

@@ -32,7 +32,7 @@ export interface ActionsContext {
 }
 
 /** An Actions job of the head commit, as commands name it. */
-export interface HeadJob {
+interface HeadJob {
   /** `<workflow> / <job>`, as GitHub's checks list shows it. */
   display: string;
   /** The check run's name (the job's name). */
@@ -75,7 +75,7 @@ function jobsOfRuns(runs: readonly WorkflowRunObject[], facts: Facts): Map<numbe
 }
 
 /** Every job of the head commit's latest runs, or why GitHub could not list them. */
-export function headJobs(facts: Facts): { jobs: HeadJob[] } | { error: string } {
+function headJobs(facts: Facts): { jobs: HeadJob[] } | { error: string } {
   const runs = need(facts.headRuns, { fact: 'headRuns' });
   if ('error' in runs) return runs;
   const jobs: HeadJob[] = [];
@@ -173,7 +173,7 @@ export function actionsListing(c: ActionsContext, facts: Facts): { jobs: string[
 }
 
 /** A run held back: its failed jobs include TDX jobs this head has no approval for. */
-export interface HeldRun {
+interface HeldRun {
   name: string;
   url: string;
   /** The failed TDX jobs. */

@@ -60,7 +60,7 @@ export type Need =
 
 
 /** Files of `.katabot/probes/<dir>` on the base branch, as read through the contents API. */
-export interface ProbeDir {
+interface ProbeDir {
   path: string;
   files: Record<string, string>;
 }
@@ -105,7 +105,7 @@ export type InRepoFacts =
   | { error: { file: string; line?: number; message: string } };
 
 /** Thrown by `need()`; caught by `step()`. Not an error: a request for a fact. */
-export class MissingFact {
+class MissingFact {
   readonly need: Need;
   constructor(need: Need) {
     this.need = need;

@@ -56,7 +56,7 @@ export function planChannels(i: { state: ProwJobState; reported: Reported; statu
 }
 
 /** A finished job's check run shows its state but not yet every batch of annotations (each batch is a write). */
-export function annotationsPending(state: ProwJobState, reported: Reported): boolean {
+function annotationsPending(state: ProwJobState, reported: Reported): boolean {
   const a = reported.annotations;
   return isFinalState(state) && reported.check === state && a !== undefined && a.written < a.total;
 }

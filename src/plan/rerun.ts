@@ -23,7 +23,7 @@ export interface RerunInput {
   inRepoConfig: boolean;
 }
 
-export type RerunSkip = 'no-jobs' | 'no-pull' | 'not-open' | 'stale-head' | 'untrusted' | 'unmergeable';
+type RerunSkip = 'no-jobs' | 'no-pull' | 'not-open' | 'stale-head' | 'untrusted' | 'unmergeable';
 
 export type RerunPlan =
   | { skipped: RerunSkip; reason: string; command?: { command: string; outcome: 'run' | 'denied' } }

@@ -70,7 +70,7 @@ export interface ActionsDispatchRun {
 export type ActionsRun = ActionsRerun | ActionsJobRerun | ActionsDispatchRun;
 
 /** A postsubmit to start as a ProwJob for a pushed commit. */
-export interface PostsubmitRun {
+interface PostsubmitRun {
   backend: 'prow-postsubmit';
   job: string;
   postsubmit: Postsubmit;

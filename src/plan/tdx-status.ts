@@ -26,7 +26,7 @@ export function planTdxStatus(input: TdxStatusInput, facts: Facts): Step<TdxStat
 }
 
 /** The status for the head, or none when it is off (tdx.status: false) or nobody could approve (no approvers). */
-export function tdxStatus(i: TdxStatusInput, approvedSha: () => string | null): TdxStatus | undefined {
+function tdxStatus(i: TdxStatusInput, approvedSha: () => string | null): TdxStatus | undefined {
   const { tdx } = i.policy;
   if (!tdx.status || tdx.approvers.length === 0) return undefined;
   const approved = tdxApproved(i.policy, i.labels) && (tdx.sticky || approvedSha() === i.headSha);

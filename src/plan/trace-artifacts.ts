@@ -54,12 +54,12 @@ export interface BaseRunRef {
 
 /** Base-branch runs of these events make baselines: pushes (merges) and nightly schedules. Dispatched runs do not:
  * `/trace` dispatches run a pull request's code on the base branch. */
-export const BASELINE_EVENTS: readonly string[] = ['push', 'schedule'];
+const BASELINE_EVENTS: readonly string[] = ['push', 'schedule'];
 /** Runs of pull requests: their traces are diffed and reported. */
-export const PR_EVENTS: readonly string[] = ['pull_request', 'pull_request_target', 'workflow_dispatch'];
-export const MAX_BASELINES = 3;
+const PR_EVENTS: readonly string[] = ['pull_request', 'pull_request_target', 'workflow_dispatch'];
+const MAX_BASELINES = 3;
 /** Base runs looked at (one artifacts listing each) before giving up on finding three baselines. */
-export const MAX_BASE_RUNS_LOOKED = 10;
+const MAX_BASE_RUNS_LOOKED = 10;
 
 /** The newest unexpired katabot trace artifact of each name. */
 export function traceArtifacts(artifacts: readonly ArtifactRef[]): ArtifactRef[] {
@@ -91,7 +91,7 @@ export function pullCandidates(run: CompletedRun, manifest: ActionManifest): num
 }
 
 /** The commit that was traced: the manifest's PR head (pull_request_target and dispatches run on the base), else the run's. */
-export function tracedHead(run: CompletedRun, manifest: ActionManifest): string {
+function tracedHead(run: CompletedRun, manifest: ActionManifest): string {
   return run.event === 'pull_request' ? run.headSha : manifest.run.pull?.headSha ?? run.headSha;
 }
 

@@ -7,7 +7,7 @@ import { skipsText } from '../trace/audit-parse.ts';
 import type { BehaviorDiff } from '../trace/diff.ts';
 import type { ApiItem, ApiLevel } from '../trace/profile.ts';
 
-export interface OperationChange {
+interface OperationChange {
   operationId: string;
   level: ApiLevel | null;
   category: string;

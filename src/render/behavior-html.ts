@@ -17,16 +17,16 @@ function hasCustom(d: BehaviorDiff): boolean {
   return (d.head.custom?.length ?? 0) > 0 || (c !== undefined && c.added.length + c.removed.length + c.flaky.length + c.unchanged > 0);
 }
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** JSON inside <script>: nothing can close the element or open a comment. */
-export function scriptJson(value: unknown): string {
+function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-export type ItemStatus = 'added' | 'removed' | 'flaky' | 'same';
+type ItemStatus = 'added' | 'removed' | 'flaky' | 'same';
 
 function statusMap<T extends { key: string }>(c: { added: DiffEntry[]; removed: DiffEntry[]; flaky: DiffEntry[] }): Map<string, ItemStatus> {
   const m = new Map<string, ItemStatus>();
@@ -113,7 +113,7 @@ function renderTree(nodes: TreeNode[]): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Network graph (SVG, laid out here: sources left, peers right)
 
-export function networkSvg(d: BehaviorDiff): string {
+function networkSvg(d: BehaviorDiff): string {
   const status = statusMap(d.network);
   const items = new Map<string, NetworkItem>();
   for (const n of d.head.network) items.set(n.key, n);

@@ -15,7 +15,7 @@ import { serviceGraphMermaid } from './service-graph.ts';
 import { serviceGraphSvg } from './service-graph-layout.ts';
 
 /** Grouped by this label when any workload has it (Juno's "service graph by label selectors"). */
-export const DEFAULT_GROUP_LABEL = 'app.kubernetes.io/part-of';
+const DEFAULT_GROUP_LABEL = 'app.kubernetes.io/part-of';
 
 export interface PolicyReport {
   base: PolicySet;
@@ -23,14 +23,14 @@ export interface PolicyReport {
   changes: PolicyChange[];
 }
 
-export function policyReport(d: BehaviorDiff): PolicyReport {
+function policyReport(d: BehaviorDiff): PolicyReport {
   const base = learnPolicies(d.bases);
   const head = learnPolicies([d.head]);
   return { base, head, changes: policyChanges(base, head) };
 }
 
 /** The diff's service graph, grouped by `groupBy`, else by DEFAULT_GROUP_LABEL when the pods carry it. */
-export function behaviorGraph(d: BehaviorDiff, groupBy?: string): ServiceGraph {
+function behaviorGraph(d: BehaviorDiff, groupBy?: string): ServiceGraph {
   const labels = [...d.bases, d.head].flatMap((p) => Object.values(p.labels ?? {}));
   const label = groupBy ?? (labels.some((l) => l[DEFAULT_GROUP_LABEL] !== undefined) ? DEFAULT_GROUP_LABEL : undefined);
   return serviceGraph(d.head, d.bases, label ? { groupBy: label } : {});
@@ -70,7 +70,7 @@ export function behaviorExtraSections(d: BehaviorDiff, o: ExtraSectionOptions): 
 }
 
 /** The head's documents that apply a workload's changes, by format. */
-export function documentsFor(r: PolicyReport, workload: string, changes: readonly PolicyChange[]): Array<{ format: string; text: string; lang: 'yaml' | 'json' }> {
+function documentsFor(r: PolicyReport, workload: string, changes: readonly PolicyChange[]): Array<{ format: string; text: string; lang: 'yaml' | 'json' }> {
   const w = r.head.workloads.find((x) => x.id === workload);
   if (!w) return [];
   const formats = new Set(changes.flatMap((c) => formatsOf(c.kind)));
@@ -92,7 +92,7 @@ function byWorkload(changes: readonly PolicyChange[]): Map<string, PolicyChange[
 // ---------------------------------------------------------------------------------------------------------------
 // markdown (comment, check run)
 
-export interface PolicyMarkdownOptions {
+interface PolicyMarkdownOptions {
   /** Questions listed at most (the rest are counted). */
   maxQuestions: number;
   /** Include the documents to apply. */
@@ -106,7 +106,7 @@ function fenceText(text: string, lang: string): string {
 }
 
 /** The comment's policy section, or undefined when the PR needs no rule the base lacks. */
-export function policyMarkdown(r: PolicyReport, o: PolicyMarkdownOptions): string | undefined {
+function policyMarkdown(r: PolicyReport, o: PolicyMarkdownOptions): string | undefined {
   if (r.changes.length === 0) return undefined;
   const lines: string[] = ['Rules this PR\'s run needs that the policy learned from the base branch lacks. If a change is intended, the policy to apply is below it.', ''];
   let shown = 0;
@@ -131,7 +131,7 @@ export function policyMarkdown(r: PolicyReport, o: PolicyMarkdownOptions): strin
 }
 
 /** The comment's service-graph section: mermaid, cut to `maxEdges` with a pointer to the full graph. */
-export function graphMarkdown(g: ServiceGraph, o: { maxEdges: number; moreNote: string; link?: string }): string | undefined {
+function graphMarkdown(g: ServiceGraph, o: { maxEdges: number; moreNote: string; link?: string }): string | undefined {
   const m = serviceGraphMermaid(g, { maxEdges: o.maxEdges, ...(o.link ? { link: o.link } : {}) });
   if (!m) return undefined;
   const changed = g.edges.filter((e) => e.status === 'added' || e.status === 'removed');

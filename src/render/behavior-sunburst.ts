@@ -47,7 +47,7 @@ export function apiSunburst(d: BehaviorDiff): SunburstNode | undefined {
  * Who called each operation, from the attribution of its calls (`user agent (principal)`, the e2e framework putting
  * the test in the user agent): a conformance test, another e2e test, or something else.
  */
-export function apiCallers(d: BehaviorDiff): Map<string, 'conformance' | 'tested' | 'hit'> {
+function apiCallers(d: BehaviorDiff): Map<string, 'conformance' | 'tested' | 'hit'> {
   const rank = { hit: 0, tested: 1, conformance: 2 } as const;
   const out = new Map<string, 'conformance' | 'tested' | 'hit'>();
   for (const a of apiItems(d)) {

@@ -63,7 +63,7 @@ export function behaviorCheckRunName(job: string): string {
 }
 
 /** Inline code that survives tables: HTML-escaped, pipes as entities. */
-export function code(s: string): string {
+function code(s: string): string {
   const esc = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '&#124;').replace(/\n/g, ' ');
   return `<code>${esc}</code>`;
 }

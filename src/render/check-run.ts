@@ -3,7 +3,7 @@
 import { LABELS, type ProwJob, type ProwJobState } from '../jobs/types.ts';
 import { isFinalState } from '../jobs/state.ts';
 
-export interface CheckRunAction {
+interface CheckRunAction {
   label: string;
   description: string;
   identifier: string;
@@ -35,7 +35,7 @@ export interface CheckAnnotation {
 }
 
 /** A check run's output. Annotations are appended by GitHub on every request that carries them (≤50 each). */
-export interface CheckRunOutput {
+interface CheckRunOutput {
   title: string;
   summary: string;
   text?: string;
@@ -57,7 +57,7 @@ export const MAX_OUTPUT_BYTES = 65_535;
 /** Annotations per create/update request; more need further PATCHes (they append). */
 export const MAX_ANNOTATIONS_PER_REQUEST = 50;
 /** Longest error description quoted in a summary. */
-export const MAX_DESCRIPTION_CHARS = 4000;
+const MAX_DESCRIPTION_CHARS = 4000;
 
 /** The requested actions katabot puts on failed check runs (≤3 actions, label and identifier ≤20 chars). */
 export const CHECK_ACTIONS = {
@@ -163,12 +163,12 @@ function isTraced(pj: ProwJob): boolean {
 }
 
 /** The head commit a presubmit's check run belongs to (pulls[0].sha), or the base SHA. */
-export function checkRunSha(pj: ProwJob): string {
+function checkRunSha(pj: ProwJob): string {
   return pj.spec.refs?.pulls?.[0]?.sha ?? pj.spec.refs?.base_sha ?? '';
 }
 
 /** The check run's name: the job's status context. */
-export function checkRunName(pj: ProwJob): string {
+function checkRunName(pj: ProwJob): string {
   return pj.spec.context || pj.spec.job;
 }
 
@@ -224,7 +224,7 @@ function summaryFor(pj: ProwJob, state: ProwJobState, ctx: CheckRunContext): str
 }
 
 /** The title shown next to the check's name. */
-export function checkRunTitle(pj: ProwJob, state: ProwJobState): string {
+function checkRunTitle(pj: ProwJob, state: ProwJobState): string {
   return truncateUtf8(`${pj.spec.job}: ${STATE_WORD[state]}`, 255);
 }
 

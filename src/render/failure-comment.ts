@@ -99,7 +99,7 @@ export function mergeRows(state: RowsState, update: ResultUpdate): RowsState {
   }
 }
 
-export function sameRows(a: readonly FailureRow[], b: readonly FailureRow[]): boolean {
+function sameRows(a: readonly FailureRow[], b: readonly FailureRow[]): boolean {
   return a.length === b.length && a.every((r, i) => JSON.stringify(r) === JSON.stringify(b[i]));
 }
 

@@ -33,7 +33,7 @@ export interface JunitFailure {
   text: string;
 }
 
-export interface JunitCounts {
+interface JunitCounts {
   tests: number;
   failed: number;
   skipped: number;

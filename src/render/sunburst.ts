@@ -20,7 +20,7 @@ export interface SunburstLeaf {
 }
 
 /** Level order, as APISnoop sorts them; operations without a spec go last. */
-export const SUNBURST_LEVELS: readonly string[] = ['stable', 'beta', 'alpha', 'unknown'];
+const SUNBURST_LEVELS: readonly string[] = ['stable', 'beta', 'alpha', 'unknown'];
 
 /** Statuses in legend order, with their labels; a leaf's status sorts it within its category. */
 export const STATUS_LABELS: Readonly<Record<string, string>> = {
@@ -150,11 +150,11 @@ export function arcPath(arcs: readonly Arc[], i: number, focus: number, size: nu
 }
 
 /** APISnoop's level colours (apps/web/src/lib/colours.js). */
-export const LEVEL_COLOURS: Readonly<Record<string, string>> = {
+const LEVEL_COLOURS: Readonly<Record<string, string>> = {
   stable: 'rgb(60,180,75)', beta: 'rgb(0,130,200)', alpha: 'rgb(230,25,75)', unknown: 'rgb(140,149,159)',
 };
 /** Category colours, assigned in order of first appearance. */
-export const CATEGORY_PALETTE: readonly string[] = [
+const CATEGORY_PALETTE: readonly string[] = [
   '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324', '#469990', '#800000', '#808000', '#000075', '#e6194b', '#3cb44b', '#bfef45', '#fabed4',
 ];
 /** Diff statuses keep fixed colours; `untested` follows the page (a CSS variable, light or dark). */
@@ -162,7 +162,7 @@ export const STATUS_FILLS: Readonly<Record<string, string>> = {
   added: '#2da44e', removed: '#e5534b', flaky: '#d4a72c', untested: 'var(--sb-untested, #d0d7de)',
 };
 /** How strongly a leaf shows its category's colour. */
-export const STATUS_OPACITY: Readonly<Record<string, number>> = { conformance: 1, tested: 0.6, hit: 0.3, same: 0.45 };
+const STATUS_OPACITY: Readonly<Record<string, number>> = { conformance: 1, tested: 0.6, hit: 0.3, same: 0.45 };
 
 /** Fill and opacity of an arc: levels and categories by colour, leaves by status (APISnoop: tested fades). */
 export function arcStyle(arcs: readonly Arc[], i: number): { fill: string; opacity: number } {

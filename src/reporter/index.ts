@@ -52,7 +52,7 @@ const OCTOKIT_TTL_MS = 10 * 60 * 1000;
 const INSTALLATION_TTL_SECONDS = 7 * 24 * 3600;
 
 /** Installation-authenticated GitHub per repo: the installation id is persisted in the store. */
-export function installationGitHub(app: GitHubApp, store: Store): (owner: string, repo: string) => Promise<GitHub> {
+function installationGitHub(app: GitHubApp, store: Store): (owner: string, repo: string) => Promise<GitHub> {
   const octokits = new Map<number, { octokit: Octokit; until: number }>();
   return async (owner, repo) => {
     if (app.dryRun) return new GitHub((await app.probot.auth()) as Octokit, owner, repo);

@@ -33,7 +33,7 @@ export interface LeaderOptions {
   identity?: string;
 }
 
-export const LEASE_KEY = 'reporter:leader';
+const LEASE_KEY = 'reporter:leader';
 const TOKEN_KEY = 'reporter:term';
 
 export class LeaderElector {

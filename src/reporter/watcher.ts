@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { PROWJOB_GROUP, PROWJOB_PLURAL, PROWJOB_VERSION, type ProwJobClient } from '../adapters/kube.ts';
 import type { ProwJob } from '../jobs/types.ts';
 
-export interface SourceHandlers {
+interface SourceHandlers {
   /** A job was added or changed. */
   onJob(pj: ProwJob): void;
   /** The full current set, after a (re-)list, a restart or a periodic resync. */

@@ -12,7 +12,7 @@ import type { OpenApiOperation } from '../trace/openapi-index.ts';
 import { sendJson } from './api.ts';
 
 /** The job view's default window (`runs`), as the nightly weather's. */
-export const DEFAULT_USAGE_RUNS = 10;
+const DEFAULT_USAGE_RUNS = 10;
 
 class NotFound extends Error {}
 class BadRequest extends Error {}

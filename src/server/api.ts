@@ -65,7 +65,7 @@ const REGEX_BUDGET_MS = 50;
  * The names a user's job regex finds, evaluated in a separate V8 context with a time budget: a pattern that
  * backtracks catastrophically is stopped (and answered with 400) instead of stalling the bot's event loop.
  */
-export function namesMatching(pattern: string, names: readonly string[]): Set<string> {
+function namesMatching(pattern: string, names: readonly string[]): Set<string> {
   if (pattern.length > LIMITS.jobRegex) throw new BadRequest(`job: longer than ${LIMITS.jobRegex} characters`);
   try {
     new RegExp(pattern, 'i');

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { apiUrlFor, parseQuery } from '../dashboard/query.ts';
 import type { DashboardData } from './dashboard-data.ts';
 
-export interface WebAssets {
+interface WebAssets {
   dir: string;
   /** Logical name (app.js, app.css) → hashed file name. */
   manifest: Record<string, string>;
@@ -26,12 +26,12 @@ const TYPES: Record<string, string> = {
 };
 
 /** Where `npm run build` puts the front end: dist/web, seen from src/server (development) or dist/server (image). */
-export function defaultAssetsDir(): string | undefined {
+function defaultAssetsDir(): string | undefined {
   const candidates = [new URL('../../dist/web/', import.meta.url), new URL('../web/', import.meta.url)].map((u) => fileURLToPath(u));
   return candidates.find((d) => existsSync(join(d, 'manifest.json')));
 }
 
-export function loadAssets(dir: string): WebAssets {
+function loadAssets(dir: string): WebAssets {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, string>;
   const files: WebAssets['files'] = new Map();
   for (const name of readdirSync(dir)) {
@@ -51,7 +51,7 @@ function escapeAttr(s: string): string {
 }
 
 /** The page's CSP; `ancestors` are the origins that may embed it in an iframe (none: no one may). */
-export function shellCsp(ancestors: readonly string[] = []): string {
+function shellCsp(ancestors: readonly string[] = []): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -75,7 +75,7 @@ const REPORT_CSP = [
   "frame-ancestors 'self'",
 ].join('; ');
 
-export function shellHtml(assets: WebAssets, req: Request): string {
+function shellHtml(assets: WebAssets, req: Request): string {
   const q = parseQuery(new URLSearchParams(req.url.split('?')[1] ?? ''), req.baseUrl + req.path);
   const api = apiUrlFor(q);
   const js = `/dashboard/assets/${assets.manifest['app.js']}`;

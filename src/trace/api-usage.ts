@@ -9,10 +9,10 @@ import { conformanceEligibility, parseUserAgent, type IneligibleEndpoint } from 
 import { findOperation, type OpenApiIndex, type OpenApiOperation } from './openapi-index.ts';
 import type { ApiLevel } from './profile.ts';
 
-export const API_USAGE_FORMAT = 'katabot-api-usage';
+const API_USAGE_FORMAT = 'katabot-api-usage';
 /** Names (tests, user agents, apps, service accounts) kept per endpoint; the rest count under OTHER. */
-export const MAX_NAMES = 100;
-export const OTHER = '(other)';
+const MAX_NAMES = 100;
+const OTHER = '(other)';
 const MAX_UNMATCHED = 200;
 
 export const LEVELS: readonly ApiLevel[] = ['stable', 'beta', 'alpha'];
@@ -34,7 +34,7 @@ interface HitCounts<C> {
 export type EndpointHitRecord = HitCounts<Record<string, number>>;
 
 /** How much of a log was read, and how it mapped. */
-export interface UsageTotals {
+interface UsageTotals {
   spec: { title: string; version: string; endpoints: number };
   /** Runs merged (1 for one run). */
   runs: number;
@@ -249,7 +249,7 @@ export interface LevelSummary {
   percent: number;
 }
 
-export interface CategorySummary {
+interface CategorySummary {
   category: string;
   level: ApiLevel;
   endpoints: number;
@@ -270,11 +270,11 @@ export interface ApiUsageReport extends UsageTotals {
   unmatchedRequests: Array<{ verb: string; path: string; count: number }>;
 }
 
-export function pct(hit: number, total: number): number {
+function pct(hit: number, total: number): number {
   return total === 0 ? 0 : Math.round((hit / total) * 10000) / 100;
 }
 
-export function namedCounts(r: Record<string, number>): NamedCount[] {
+function namedCounts(r: Record<string, number>): NamedCount[] {
   return Object.entries(r).map(([name, hits]) => ({ name, hits })).sort((a, b) => b.hits - a.hits || (a.name < b.name ? -1 : 1));
 }
 

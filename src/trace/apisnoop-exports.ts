@@ -36,7 +36,7 @@ export interface ExportInput {
   app?: string;
 }
 
-export function csvCell(v: string | number): string {
+function csvCell(v: string | number): string {
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -117,7 +117,7 @@ function endpointsCsv(input: ExportInput): string {
 }
 
 /** coverage-spreadsheet's `conforms`: yes (a conformance test hit it), e2e (only other e2e tests), no. */
-export function conformsOf(hit: Pick<EndpointHitRecord, 'e2e' | 'conformance'> | undefined): 'yes' | 'e2e' | 'no' {
+function conformsOf(hit: Pick<EndpointHitRecord, 'e2e' | 'conformance'> | undefined): 'yes' | 'e2e' | 'no' {
   if (!hit) return 'no';
   return hit.conformance > 0 ? 'yes' : hit.e2e > 0 ? 'e2e' : 'no';
 }

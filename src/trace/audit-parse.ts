@@ -19,13 +19,13 @@ export interface AuditEvent {
 }
 
 /** Why a line (or an item of an EventList) was skipped, in the order reports list them. */
-export const SKIP_REASONS = [
+const SKIP_REASONS = [
   'bad JSON', 'not a JSON object', 'not an audit event', 'wrong apiVersion', 'EventList without items', 'no requestURI', 'no verb',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** audit.k8s.io versions whose Event has the fields katabot reads (v1beta1 has them too; v1alpha1 did not). */
-export const AUDIT_API_VERSIONS: readonly string[] = ['audit.k8s.io/v1', 'audit.k8s.io/v1beta1'];
+const AUDIT_API_VERSIONS: readonly string[] = ['audit.k8s.io/v1', 'audit.k8s.io/v1beta1'];
 
 export class AuditParseError extends Error {
   readonly line: number;
@@ -130,7 +130,7 @@ function checkEvent(v: unknown, inheritedVersion: boolean, skip: OnSkip): AuditE
  * The audit events of one parsed JSON value: an Event, or an EventList (the webhook backend's batches, whose
  * items are checked one by one). Whatever is not an event is reported to `skip` and left out.
  */
-export function eventsOfValue(value: unknown, skip: OnSkip): AuditEvent[] {
+function eventsOfValue(value: unknown, skip: OnSkip): AuditEvent[] {
   if (!isObject(value)) { skip('not a JSON object'); return []; }
   if (value['kind'] === 'EventList') {
     const version = value['apiVersion'];

@@ -10,9 +10,9 @@
 //                    systemd form `slice:prefix:id` into a path: /kubepods-besteffort-pod<uid_>.slice/cri-containerd/<id>;
 //                    with systemd in the guest, the systemd layout above; with the cgroupfs driver, the same path.
 
-export type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'kata' | 'podman' | 'unknown';
-export type CgroupDriver = 'systemd' | 'cgroupfs';
-export type QosClass = 'guaranteed' | 'burstable' | 'besteffort';
+type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'kata' | 'podman' | 'unknown';
+type CgroupDriver = 'systemd' | 'cgroupfs';
+type QosClass = 'guaranteed' | 'burstable' | 'besteffort';
 
 export interface CgroupAttribution {
   /** pod: the pod's own cgroup; container: a container; conmon: CRI-O's monitor; kata-sandbox: the Kata shim and

@@ -41,13 +41,13 @@ export interface BehaviorDiff {
 }
 
 /** docs/diff-format.md: the JSON `katabot diff --format json` prints. */
-export interface DiffJsonItem {
+interface DiffJsonItem {
   key: string;
   count: number;
   risk: string[];
 }
 
-export interface DiffJsonCategory {
+interface DiffJsonCategory {
   added: DiffJsonItem[];
   removed: DiffJsonItem[];
   flaky: DiffJsonItem[];

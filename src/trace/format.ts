@@ -147,7 +147,7 @@ export interface TraceEvent {
   truncated?: true;
 }
 
-export type EventKernel = 'host' | 'guest';
+type EventKernel = 'host' | 'guest';
 
 /** 1.2: a Kata guest of a node collector's trace: traced (its tracer streamed to the collector), or known to the
  * collector (a Kata sandbox on the node, a pod the webhook left out) and not traced, with the reason. */
@@ -268,7 +268,7 @@ export function canonicalCustomEvent(event: CustomTraceEvent): CustomTraceEvent 
   return ordered(event, CUSTOM_EVENT_KEY_ORDER);
 }
 
-export function isCustomEvent(event: TraceEvent | CustomTraceEvent): event is CustomTraceEvent {
+function isCustomEvent(event: TraceEvent | CustomTraceEvent): event is CustomTraceEvent {
   return event.kind === CUSTOM_EVENT_KIND;
 }
 

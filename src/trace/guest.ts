@@ -23,19 +23,19 @@ export interface GuestHello {
 }
 
 /** The probes are attached: how long the tracer took from its process start. */
-export interface GuestReady {
+interface GuestReady {
   type: 'ready';
   startup_ms: number;
 }
 
 /** No event with a `ts` below this one will follow on this stream (the guest's reorder window has passed it). */
-export interface GuestTick {
+interface GuestTick {
   type: 'tick';
   ts: number;
 }
 
 /** The tracer's own footprint, sent now and then: peak resident memory of the agent and bpftrace, KiB. */
-export interface GuestStats {
+interface GuestStats {
   type: 'stats';
   memory_kib: number;
   /** Events the tracer could not send (collector unreachable, buffer full). */
@@ -43,7 +43,7 @@ export interface GuestStats {
 }
 
 /** Clock probe: the collector sends `host_ns`; the guest answers with the same id and its own `guest_ns`. */
-export interface ClockProbe {
+interface ClockProbe {
   type: 'clock';
   id: number;
   host_ns: string;
@@ -144,7 +144,7 @@ export interface GuestFacts {
   confidentialDevices: readonly string[];
 }
 
-export const CONFIDENTIAL_CPU_FLAGS = ['tdx_guest', 'sev_snp', 'sev_es'] as const;
+const CONFIDENTIAL_CPU_FLAGS = ['tdx_guest', 'sev_snp', 'sev_es'] as const;
 
 /** Why a guest cannot be traced, or undefined when it can (as far as these facts tell). A confidential guest is not
  * traced even when it could be: its memory is the tenant's, and its policy only admits containers it was told of. */

@@ -68,7 +68,7 @@ const SIGNAL_NAMES: Record<number, string> = {
   17: 'SIGCHLD', 24: 'SIGXCPU', 25: 'SIGXFSZ', 31: 'SIGSYS',
 };
 
-export function signalName(n: number): string {
+function signalName(n: number): string {
   return SIGNAL_NAMES[n] ?? `SIG${n}`;
 }
 

@@ -50,7 +50,7 @@ const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'pat
 const BETA_OPS = new Set(['getServiceAccountIssuerOpenIDConfiguration', 'getServiceAccountIssuerOpenIDKeyset']);
 const DISCOVERY_OP = /^(getCoreAPIVersions|getAPIVersions|getCodeVersion|get\w*APIGroup|get\w*APIResources)$/;
 
-export function levelOfPath(path: string, operationId = ''): ApiLevel {
+function levelOfPath(path: string, operationId = ''): ApiLevel {
   if (path.includes('alpha')) return 'alpha';
   if (path.includes('beta') || BETA_OPS.has(operationId)) return 'beta';
   return 'stable';
@@ -139,7 +139,7 @@ export function methodForVerb(verb: string, uri: string): string | null {
 }
 
 /** APISnoop's IGNORED_PATHS (whole segments) and /openapi/v2. */
-export const IGNORED_SEGMENTS: readonly string[] = [
+const IGNORED_SEGMENTS: readonly string[] = [
   'metrics', 'readyz', 'livez', 'healthz', 'example.com', 'kope.io', 'snapshot.storage.k8s.io', 'metrics.k8s.io', 'wardle.k8s.io',
 ];
 

@@ -5,7 +5,7 @@
 import { Minimatch } from 'minimatch';
 
 /** Placeholders, as they appear in keys. */
-export const PH = {
+const PH = {
   tmp: '<tmp>',
   pid: '<pid>',
   tid: '<tid>',
@@ -39,7 +39,7 @@ const POD_HASH_RE = /-(?=[bcdfghjklmnpqrstvwxz2456789-]*[2456789])[bcdfghjklmnpq
 const IPV4_RE = /^(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/;
 
 /** Generic token rules for one path segment or argument: uuid, hex, hash, version, numbers. */
-export function normalizeToken(s: string): string {
+function normalizeToken(s: string): string {
   if (!/[0-9]/.test(s)) return s; // every rule below needs a digit
   return s
     .replace(POD_HASH_RE, `-${PH.rand}`)
@@ -52,7 +52,7 @@ export function normalizeToken(s: string): string {
 }
 
 /** A temp name directly below a temp root: tmp.vXAN6nRGP8 → tmp.<tmp>, work-AbC12x → work-<tmp>, tmpa1b2c3d4 → tmp<tmp>. */
-export function normalizeTempName(segment: string): string {
+function normalizeTempName(segment: string): string {
   let m = /^(.*[._-])([A-Za-z0-9]{6,})((?:\.[A-Za-z0-9]{1,5})?)$/.exec(segment);
   if (m && m[1] !== '.' && !/^[0-9]+$/.test(m[2]!)) return `${normalizeToken(m[1]!)}${PH.tmp}${m[3]}`;
   m = /^(tmp|temp)([A-Za-z0-9_]{6,})((?:\.[A-Za-z0-9]{1,5})?)$/i.exec(segment);
@@ -95,7 +95,7 @@ export function normalizeExe(exe: string | undefined): string {
 const MAX_ARG = 120;
 
 /** One argv element: embedded paths, `host:port`, `--opt=value` and bare numbers are normalised. */
-export function normalizeArg(arg: string): string {
+function normalizeArg(arg: string): string {
   let a = arg;
   // --flag=value: normalise the value part
   const eq = /^(--?[A-Za-z0-9][A-Za-z0-9_.-]*=)(.*)$/s.exec(a);
@@ -219,8 +219,8 @@ export function normalizeNamespace(ns: string): string {
 
 /** Container part of a scope for what runs in a Kata pod outside its containers: in the guest (the kata-agent, the
  * guest's own processes), and on the host (the shim, the VMM, virtiofsd). */
-export const GUEST_SCOPE = '(guest)';
-export const SANDBOX_SCOPE = '(sandbox)';
+const GUEST_SCOPE = '(guest)';
+const SANDBOX_SCOPE = '(sandbox)';
 
 /** `[ns/workload:container]` prefix of a key in pod mode, '' in command mode. A Kata guest's events are scoped by
  * their pod and container like a runc pod's (never by sandbox id, which changes every run). */
@@ -310,7 +310,7 @@ export interface IgnoreRules {
   custom: Glob[];
 }
 
-export function emptyIgnores(): IgnoreRules {
+function emptyIgnores(): IgnoreRules {
   return { paths: [], keys: { processes: [], files: [], network: [], k8sApi: [] }, custom: [] };
 }
 
@@ -356,7 +356,7 @@ const PRIVILEGED = new Set([
   'modprobe', 'rmmod', 'kexec', 'mknod', 'runuser', 'setuid', 'crontab', 'at',
 ]);
 
-export function basename(path: string): string {
+function basename(path: string): string {
   const i = path.lastIndexOf('/');
   return i >= 0 ? path.slice(i + 1) : path;
 }

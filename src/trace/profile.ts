@@ -9,7 +9,7 @@ import {
   normalizePort, scopeOf, unmapIpv4, type AddressClass, type Category, type IgnoreRules,
 } from './profile-rules.ts';
 
-export const PROFILE_FORMAT = 'katabot-profile';
+const PROFILE_FORMAT = 'katabot-profile';
 export const PROFILE_VERSION = '1.0';
 
 export type FileAccess = 'read' | 'write' | 'create' | 'exec';
@@ -41,7 +41,7 @@ export interface FileItem extends ItemBase {
   by: string[];
 }
 
-export type NetworkDirection = 'egress' | 'ingress' | 'listen' | 'dns';
+type NetworkDirection = 'egress' | 'ingress' | 'listen' | 'dns';
 
 export interface NetworkItem extends ItemBase {
   direction: NetworkDirection;
@@ -103,7 +103,7 @@ export interface ProfileSource {
   guests?: ProfileGuest[];
 }
 
-export interface ProfileGuest {
+interface ProfileGuest {
   pod: string;
   status: GuestSummary['status'];
   reason?: string;
@@ -136,18 +136,18 @@ export interface BehaviorProfile {
   labels?: Record<string, Record<string, string>>;
 }
 
-export function emptyProfile(): BehaviorProfile {
+function emptyProfile(): BehaviorProfile {
   return {
     format: PROFILE_FORMAT, version: PROFILE_VERSION, traces: [], lostEvents: 0, events: 0, auditEvents: 0, servers: [],
     processes: [], files: [], network: [], k8sApi: [],
   };
 }
 
-export function byKey<T extends { key: string }>(a: T, b: T): number {
+function byKey<T extends { key: string }>(a: T, b: T): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-export const MAX_BY = 5;
+const MAX_BY = 5;
 const MAX_TRACKED_PIDS = 65536;
 const PATH_CACHE_MAX = 100_000;
 /** DNS names queried by a process are tied to its next connects for this long. */
@@ -179,15 +179,15 @@ function scoped(scope: string, key: string): string {
   return scope ? `[${scope}] ${key}` : key;
 }
 
-export function fileKey(access: FileAccess, path: string, denied?: boolean, scope?: string): string {
+function fileKey(access: FileAccess, path: string, denied?: boolean, scope?: string): string {
   return scoped(scope ?? '', `${access} ${path}${denied ? ' (denied)' : ''}`);
 }
 
-export function processKey(parent: string, exe: string, args: string, error?: string, scope?: string): string {
+function processKey(parent: string, exe: string, args: string, error?: string, scope?: string): string {
   return scoped(scope ?? '', `${parent} → ${exe}${args ? ` ${args}` : ''}${error ? ` (${error})` : ''}`);
 }
 
-export function networkKey(i: Pick<NetworkItem, 'direction' | 'proto' | 'peer' | 'port' | 'scope'>): string {
+function networkKey(i: Pick<NetworkItem, 'direction' | 'proto' | 'peer' | 'port' | 'scope'>): string {
   const peer = i.peer.includes(':') && !i.peer.startsWith('[') && /^[0-9a-f:]+$/i.test(i.peer) ? `[${i.peer}]` : i.peer;
   switch (i.direction) {
     case 'egress': return scoped(i.scope ?? '', `${i.proto} → ${peer}:${i.port}`);
@@ -198,7 +198,7 @@ export function networkKey(i: Pick<NetworkItem, 'direction' | 'proto' | 'peer' |
 }
 
 /** open flags → one access: exclusive creation is `create`, anything that can modify is `write`, else `read`. */
-export function accessOf(flags: readonly string[] | undefined): FileAccess {
+function accessOf(flags: readonly string[] | undefined): FileAccess {
   const f = flags ?? [];
   if (f.includes('tmpfile') || (f.includes('create') && f.includes('excl'))) return 'create';
   if (f.includes('write') || f.includes('create') || f.includes('truncate') || f.includes('append')) return 'write';
@@ -216,7 +216,7 @@ export interface ProfileOptions {
 }
 
 /** Parent of a path (`/a/b` → `/a`; `a` → ''). */
-export function parentDir(path: string): string {
+function parentDir(path: string): string {
   const i = path.lastIndexOf('/');
   if (i < 0) return '';
   return i === 0 ? '/' : path.slice(0, i);
@@ -648,9 +648,9 @@ export function profileTrace(
 // Directory collapse over several profiles
 
 /** Directories with more direct children than this become `dir/**` (decided over all compared profiles). */
-export const DEFAULT_COLLAPSE_THRESHOLD = 20;
+const DEFAULT_COLLAPSE_THRESHOLD = 20;
 /** `/usr/lib` (depth 2) may collapse; `/etc` (depth 1) never does. */
-export const MIN_COLLAPSE_DEPTH = 2;
+const MIN_COLLAPSE_DEPTH = 2;
 
 export interface CollapseOptions {
   threshold?: number;

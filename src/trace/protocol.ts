@@ -50,26 +50,26 @@ export type RecordTag = keyof typeof RECORD_FIELDS;
 export const CONNECT_KEY_BIT = 1n << 62n;
 
 export type ExecEntryRecord = { tag: 'E'; ts: bigint; tid: number; pid: number; ppid: number; uid: number; cgid: string; argc: number; comm: string };
-export type ExecFilenameRecord = { tag: 'N'; tid: number; filename: string };
-export type ExecArgRecord = { tag: 'A'; tid: number; index: number; arg: string };
+type ExecFilenameRecord = { tag: 'N'; tid: number; filename: string };
+type ExecArgRecord = { tag: 'A'; tid: number; index: number; arg: string };
 export type ExecReturnRecord = { tag: 'R'; ts: bigint; tid: number; pid: number; img: string; ret: number; comm: string };
-export type ExitRecord = { tag: 'X'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; code: number; comm: string };
-export type OpenRecord = {
+type ExitRecord = { tag: 'X'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; code: number; comm: string };
+type OpenRecord = {
   tag: 'O'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; img: string; key: string; flags: number; ret: number; comm: string; path: string;
 };
-export type ConnectRecord = {
+type ConnectRecord = {
   tag: 'C'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; img: string; key: string; sk: string; family: number; dport: number;
   saddr: string; daddr: string; comm: string;
 };
-export type StateRecord = { tag: 'S'; ts: bigint; sk: string; newstate: number; sport: number };
-export type ListenRecord = { tag: 'L'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; family: number; sport: number; saddr: string; comm: string };
-export type AcceptRecord = { tag: 'K'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; family: number; sport: number; dport: number; saddr: string; daddr: string; comm: string };
-export type DnsRecord = {
+type StateRecord = { tag: 'S'; ts: bigint; sk: string; newstate: number; sport: number };
+type ListenRecord = { tag: 'L'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; family: number; sport: number; saddr: string; comm: string };
+type AcceptRecord = { tag: 'K'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; family: number; sport: number; dport: number; saddr: string; daddr: string; comm: string };
+type DnsRecord = {
   tag: 'D'; ts: bigint; pid: number; ppid: number; uid: number; cgid: string; family: number; proto: number; dport: number;
   len: number; a0: number; a1: number; a2: number; a3: number; comm: string; payload: string;
 };
-export type ForkRecord = { tag: 'F'; ts: bigint; pid: number; img: string; child: number };
-export type MarkerRecord = { tag: 'M'; ts: bigint; marker: number };
+type ForkRecord = { tag: 'F'; ts: bigint; pid: number; img: string; child: number };
+type MarkerRecord = { tag: 'M'; ts: bigint; marker: number };
 export type BeginRecord = { tag: 'B'; selfcg: string; selflevel: number; parentcg: string };
 
 export type ProtocolRecord =

@@ -6,7 +6,7 @@
 import { workloadOfScope } from './peers.ts';
 import type { BehaviorProfile, NetworkItem } from './profile.ts';
 
-export type NodeKind = 'workload' | 'service' | 'host' | 'block' | 'world';
+type NodeKind = 'workload' | 'service' | 'host' | 'block' | 'world';
 export type GraphStatus = 'added' | 'removed' | 'flaky' | 'same';
 
 export interface GraphNode {
@@ -43,7 +43,7 @@ export interface ServiceGraph {
 }
 
 /** The workload of a command-mode trace (no pods). */
-export const JOB_NODE = 'job';
+const JOB_NODE = 'job';
 const K8S_SERVICE_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
 
 interface Part {

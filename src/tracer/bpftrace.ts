@@ -9,7 +9,7 @@ const execFileAsync = promisify(execFile);
 
 /** The versions the generated program and the JSON parser are written for. v0.17.0 is the tested one; later
  * 0.x releases renamed `args->` to `args.` and changed JSON records, so they need a new review first. */
-export const SUPPORTED_BPFTRACE = { min: [0, 17, 0], below: [0, 20, 0], tested: 'v0.17.0' } as const;
+const SUPPORTED_BPFTRACE = { min: [0, 17, 0], below: [0, 20, 0], tested: 'v0.17.0' } as const;
 
 export interface BpftraceVersion {
   raw: string;
@@ -18,7 +18,7 @@ export interface BpftraceVersion {
   patch: number;
 }
 
-export function parseBpftraceVersion(output: string): BpftraceVersion | undefined {
+function parseBpftraceVersion(output: string): BpftraceVersion | undefined {
   const m = /bpftrace v?(\d+)\.(\d+)\.(\d+)\S*/.exec(output);
   if (!m) return undefined;
   return { raw: m[0].replace(/^bpftrace /, ''), major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
@@ -29,7 +29,7 @@ function compare(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
-export function isSupportedVersion(v: BpftraceVersion): boolean {
+function isSupportedVersion(v: BpftraceVersion): boolean {
   const n = [v.major, v.minor, v.patch];
   return compare(n, SUPPORTED_BPFTRACE.min) >= 0 && compare(n, SUPPORTED_BPFTRACE.below) < 0;
 }
@@ -74,7 +74,7 @@ export async function kernfsParentField(bin = bpftraceBinary()): Promise<'__pare
 
 const TRACEFS_EVENTS = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'];
 
-export function tracefsMounted(): boolean {
+function tracefsMounted(): boolean {
   return TRACEFS_EVENTS.some((p) => existsSync(p));
 }
 
@@ -125,7 +125,7 @@ export function startBpftrace(bin: string, programPath: string, env: BpftraceEnv
 
 /** Lines of bpftrace's stderr that are noise: warnings about memlock (kernels ≥5.11 account BPF memory to the
  * cgroup instead) and address-space hints for user pointers. */
-export function isBenignStderrLine(line: string): boolean {
+function isBenignStderrLine(line: string): boolean {
   return line.trim() === ''
     || /RLIMIT_MEMLOCK/.test(line)
     || /Addrspace mismatch/.test(line)

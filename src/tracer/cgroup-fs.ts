@@ -68,7 +68,7 @@ export function cgroupPopulated(dir: string): boolean {
   }
 }
 
-export function cgroupPids(dir: string): number[] {
+function cgroupPids(dir: string): number[] {
   const out: number[] = [];
   const walk = (d: string): void => {
     try {

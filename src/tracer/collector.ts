@@ -112,10 +112,10 @@ export interface CollectorResult {
 }
 
 const KUBEPODS_CANDIDATES = ['/kubepods.slice', '/kubepods', '/kubelet.slice/kubelet-kubepods.slice', '/kubelet/kubepods'];
-export const KATA_OVERHEAD = '/kata_overhead';
+const KATA_OVERHEAD = '/kata_overhead';
 
 /** The host cgroups a collector traces: the kubepods trees that exist, and Kata's overhead cgroup. */
-export function defaultHostCgroups(root: string): string[] {
+function defaultHostCgroups(root: string): string[] {
   const found = KUBEPODS_CANDIDATES.filter((p) => existsSync(join(root, p)));
   return [...found, KATA_OVERHEAD];
 }

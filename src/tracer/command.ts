@@ -50,7 +50,7 @@ function isExecutableFile(path: string): boolean {
 }
 
 /** PATH lookup done here, so the trace shows one exec of CMD instead of a shell's failed attempts per PATH entry. */
-export function resolveExecutable(name: string, path = process.env['PATH'] ?? '/usr/bin:/bin'): string {
+function resolveExecutable(name: string, path = process.env['PATH'] ?? '/usr/bin:/bin'): string {
   if (name.includes('/')) {
     const abs = resolve(name);
     if (!isExecutableFile(abs)) throw new TraceUsageError(`${name}: not an executable file`, 126);

@@ -18,7 +18,7 @@ import { TraceSession, type SessionOptions, type SessionPackage, type SessionRes
 import { waitForStop } from './stop.ts';
 
 /** Subtrees under this cgroup belong to katabot: `--cgroup` creates them when missing (the action's step cgroup). */
-export const KATABOT_CGROUP_PREFIX = '/katabot/';
+const KATABOT_CGROUP_PREFIX = '/katabot/';
 
 export interface TraceHostOptions {
   out: string;

@@ -124,7 +124,7 @@ export interface TracePodsResult extends SessionResult {
 }
 
 /** Finds the pod-level cgroups (kubepods…pod<uid>) of the given pod UIDs. */
-export function findPodCgroups(index: CgroupIndex, uids: Set<string>): Map<string, bigint> {
+function findPodCgroups(index: CgroupIndex, uids: Set<string>): Map<string, bigint> {
   index.scan();
   const found = new Map<string, bigint>();
   for (const [id, path] of index.entries()) {

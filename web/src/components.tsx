@@ -308,7 +308,7 @@ export function OwnersPanel({ names, groups }: { names: string[]; groups: Record
   );
 }
 
-export function outcomeTitle(a: Pick<AttemptChip, 'outcome' | 'attempt' | 'start'>, extra = ''): string {
+function outcomeTitle(a: Pick<AttemptChip, 'outcome' | 'attempt' | 'start'>, extra = ''): string {
   return `Attempt ${a.attempt}: ${OUTCOME_LABELS[a.outcome]}${a.start ? ` · ${when(a.start)}` : ''}${extra}`;
 }
 

@@ -41,7 +41,7 @@ export function num(value: unknown): number | undefined {
   return undefined;
 }
 
-export function basename(path: string): string {
+function basename(path: string): string {
   const i = path.lastIndexOf('/');
   return i >= 0 ? path.slice(i + 1) : path;
 }

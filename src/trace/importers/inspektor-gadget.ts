@@ -26,7 +26,7 @@ const k8sName = (v: unknown): string | undefined => {
 };
 
 /** Which gadget produced an event, from its fields. */
-export function detectGadget(v: Obj): GadgetKind | undefined {
+function detectGadget(v: Obj): GadgetKind | undefined {
   // The built-in trace open reports path, flags and mode, and fd only in newer versions.
   if ('fname' in v || 'fpath' in v || 'fullPath' in v || ('path' in v && ('fd' in v || 'flags' in v))) return 'open';
   if (('src' in v && 'dst' in v) || 'operation' in v || ('saddr' in v && 'daddr' in v)) return 'tcp';

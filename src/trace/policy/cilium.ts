@@ -11,7 +11,7 @@ function toPorts(list: readonly PortRule[]): Array<Record<string, unknown>> {
 }
 
 /** A DNS name as a Cilium DNS matcher: exact, or a pattern where the profile normalised a label (`<n>` → `*`). */
-export function dnsMatcher(name: string): Record<string, string> {
+function dnsMatcher(name: string): Record<string, string> {
   return name.includes('<') ? { matchPattern: name.replace(/<[a-z]+>/g, '*') } : { matchName: name };
 }
 

@@ -13,7 +13,7 @@ const MAX_PATH = 200;
  * locales, /dev/null…): an allow-list without it would stop the workload. Read-write, as /dev/null and ttys are.
  * A glob inside a segment (gconv under /usr/lib/<arch>) stays a pattern (KubeArmor's matchPatterns).
  */
-export function runtimeFiles(): { rules: FileRule[]; patterns: string[] } {
+function runtimeFiles(): { rules: FileRule[]; patterns: string[] } {
   const out = new Map<string, FileRule>();
   const patterns: string[] = [];
   for (const glob of DEFAULT_FILE_IGNORES) {

@@ -8,9 +8,9 @@ import { EPHEMERAL_PORT_MIN } from '../profile-rules.ts';
 import { x86_64SyscallName } from './syscalls-x86_64.ts';
 
 /** Linux's default ip_local_port_range ends here: an `<ephemeral>` port becomes this range. */
-export const EPHEMERAL_PORT_MAX = 60999;
+const EPHEMERAL_PORT_MAX = 60999;
 
-export type PeerKind = 'workload' | 'service' | 'fqdn' | 'cidr' | 'world';
+type PeerKind = 'workload' | 'service' | 'fqdn' | 'cidr' | 'world';
 
 export interface Peer {
   kind: PeerKind;
@@ -101,7 +101,7 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function peerKey(p: Peer): string {
+function peerKey(p: Peer): string {
   return `${p.kind}:${p.id}`;
 }
 
@@ -227,7 +227,7 @@ function syscallOf(identity: Record<string, string>): { name: string } | { nr: n
 }
 
 /** A short description of each trace behind a profile. */
-export function describeRuns(p: BehaviorProfile): string[] {
+function describeRuns(p: BehaviorProfile): string[] {
   return p.traces.map((t) => `${t.source} ${t.mode} trace on ${t.host ?? 'an unknown host'} started ${t.start || '?'}`);
 }
 

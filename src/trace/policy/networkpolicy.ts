@@ -7,7 +7,7 @@ import { provenance, type PolicyDoc } from './yaml.ts';
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_LABELS = { 'k8s-app': 'kube-dns' } as const;
 /** Private blocks kept out of the "world" peer: in-cluster traffic gets its own rules. */
-export const PRIVATE_BLOCKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
+const PRIVATE_BLOCKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
 
 const NS_LABEL = 'kubernetes.io/metadata.name';
 

@@ -3,7 +3,7 @@
 // probe: custom items whose identity has a `syscall` name or an x86_64 `nr` (docs/policy.md). Pure.
 import type { PolicySet, WorkloadPolicy } from './model.ts';
 
-export interface SeccompProfile {
+interface SeccompProfile {
   defaultAction: 'SCMP_ACT_ERRNO';
   defaultErrnoRet: number;
   architectures: string[];

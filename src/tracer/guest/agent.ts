@@ -20,7 +20,7 @@ import { TraceSession } from '../session.ts';
 import { CgroupWatch } from './cgroup-watch.ts';
 import { CollectorLink } from './link.ts';
 
-export interface GuestPod {
+interface GuestPod {
   namespace: string;
   name: string;
   uid: string;
@@ -53,7 +53,7 @@ export interface GuestTracerResult {
 }
 
 /** What the guest says about itself: BTF, and the marks of a confidential VM. */
-export function readGuestFacts(): GuestFacts {
+function readGuestFacts(): GuestFacts {
   let cpuFlags: string[] = [];
   try {
     const m = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -69,7 +69,7 @@ export function readGuestFacts(): GuestFacts {
 }
 
 /** Peak resident set (VmHWM) of a process, KiB; 0 when it is gone. */
-export function peakRssKib(pid: number | undefined): number {
+function peakRssKib(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     const m = /^VmHWM:\s*([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -11,12 +11,12 @@ import type { Preflight } from '../preflight.ts';
 const READY = 'katabot-cgroup-watch-ready';
 
 /** The program: hierarchy 0 is cgroup v2. A path is at most BPFTRACE_STRLEN-1 bytes (kubepods paths are ~150). */
-export const CGROUP_WATCH_PROGRAM = `BEGIN { printf("${READY}\\n"); }
+const CGROUP_WATCH_PROGRAM = `BEGIN { printf("${READY}\\n"); }
 tracepoint:cgroup:cgroup_mkdir /args->root == 0/ { printf("%llu %s\\n", args->id, str(args->path)); }
 `;
 
 /** `id path` lines of the program's printf records; undefined for anything else. */
-export function parseCgroupWatchLine(text: string): { id: string; path: string } | undefined {
+function parseCgroupWatchLine(text: string): { id: string; path: string } | undefined {
   const m = /^([0-9]+) (\/.*)\n?$/.exec(text);
   return m ? { id: m[1]!, path: m[2]! } : undefined;
 }
