@@ -1,11 +1,14 @@
-// The Redis webhook queue on a real redis-server: intake appends to a stream (dedupe + XADD in one script), the
-// pump moves entries into BullMQ and only then acknowledges them. Every crash window between the stages is
+// The Redis webhook queue on a real redis-server: intake stores the body once and appends a reference to a stream
+// (dedupe + SET + XADD in one script), the pump moves references into BullMQ and only then acknowledges them, the
+// worker reads the body and deletes it when the job is done for good. Every crash window between the stages is
 // replayed with raw Redis commands, and each delivery must reach the handler exactly once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { createMetrics } from '../../src/adapters/metrics.ts';
 import { RedisWebhookQueue, type InboundDelivery, type WebhookTask } from '../../src/adapters/queue.ts';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
 import { waitFor } from './harness.ts';
@@ -25,7 +28,7 @@ after(async () => {
 });
 
 /** A queue on its own key prefix, with a handler that records what it was given. */
-async function queue(prefix: string, opts: { replica?: string; claimIdleMs?: number } = {}) {
+async function queue(prefix: string, opts: { replica?: string; claimIdleMs?: number; attempts?: number } = {}) {
   const q = new RedisWebhookQueue({ redisUrl: redis.url, prefix, concurrency: 4, log, ...opts });
   await q.ready(); // as katabot starts: intake's connection refuses commands until it is up
   const handled: WebhookTask[] = [];
@@ -35,6 +38,13 @@ async function queue(prefix: string, opts: { replica?: string; claimIdleMs?: num
 
 function task(id: string): InboundDelivery {
   return { id, name: 'issue_comment', body: Buffer.from(JSON.stringify({ action: 'created', n: id })), receivedAt: Date.now() };
+}
+
+/** The BullMQ queue under a prefix, to read jobs as the pump wrote them and to write them as an older version did. */
+function bull(prefix: string): Queue {
+  // Connection options rather than a client, so that close() ends the connection BullMQ makes from them.
+  const { hostname: host, port } = new URL(redis.url);
+  return new Queue('katabot-webhooks', { connection: { host, port: Number(port) }, prefix });
 }
 
 function prefix(): string {
@@ -127,13 +137,127 @@ describe('redis webhook queue', () => {
       await waitFor('m1 handled', () => handled.length === 1);
       // Replay the window: the same entry is back in the stream, as if its acknowledgement had been lost.
       const t = task('m1');
-      await raw.xadd(`${p}:intake`, '*', 'id', t.id, 'name', t.name, 'at', String(t.receivedAt), 'body', t.body);
+      await raw.xadd(`${p}:intake`, '*', 'id', t.id, 'name', t.name, 'at', String(t.receivedAt));
       assert.equal(typeof handled[0]!.body, 'string', 'handlers get the body as text');
       await waitFor('the replayed entry moved', async () => (await raw.xlen(`${p}:intake`)) === 0);
       await sleep(500);
       assert.equal(handled.length, 1);
     } finally {
       await q.close();
+    }
+  });
+
+  it('stores the body once, by reference: no body in the stream entry or the BullMQ job; deleted once handled', async () => {
+    const p = prefix();
+    const { q, handled } = await queue(p);
+    const jobs = bull(p);
+    // Bytes a decode/encode round trip would change: non-ASCII, an escaped slash, odd spacing.
+    const body = '{"action":"created",  "comment":{"body":"/test all — ✓ 😀 \\/ é"}}';
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    try {
+      await q.enqueue({ id: 'b1', name: 'issue_comment', body: Buffer.from(body), receivedAt: 1 });
+      const [[, fields]] = (await raw.xrange(`${p}:intake`, '-', '+')) as [[string, string[]]];
+      assert.deepEqual(fields, ['id', 'b1', 'name', 'issue_comment', 'at', '1'], 'the stream entry is a reference');
+      assert.equal(await raw.get(`${p}:body:b1`), body);
+      assert.equal(await raw.ttl(`${p}:body:b1`), -1, 'the body does not expire while its delivery waits');
+      q.consume(async (t) => {
+        handled.push(t);
+        await gate;
+      });
+      await waitFor('the handler called', () => handled.length === 1);
+      const job = await jobs.getJob('b1');
+      assert.deepEqual(job?.data, { id: 'b1', name: 'issue_comment', receivedAt: 1 }, 'the job is a reference');
+      assert.equal(handled[0]!.body, body, 'the handler gets the exact bytes');
+      assert.equal(await raw.exists(`${p}:body:b1`), 1, 'kept while the job runs');
+      release();
+      await waitFor('the body deleted after success', async () => (await raw.exists(`${p}:body:b1`)) === 0);
+      await waitFor('the job completed', async () => (await jobs.getJob('b1').then((j) => j?.getState())) === 'completed');
+      // The same delivery again: refused by intake, so no body is stored again and nothing runs twice.
+      await q.enqueue({ id: 'b1', name: 'issue_comment', body: Buffer.from(body), receivedAt: 2 });
+      assert.equal(await raw.exists(`${p}:body:b1`), 0);
+      assert.equal(await raw.xlen(`${p}:intake`), 0);
+      await sleep(300);
+      assert.equal(handled.length, 1);
+    } finally {
+      release();
+      await q.close();
+      await jobs.close();
+    }
+  });
+
+  it('keeps the body between failed attempts and deletes it after the final one', async () => {
+    const p = prefix();
+    const q = new RedisWebhookQueue({ redisUrl: redis.url, prefix: p, concurrency: 2, log, attempts: 2 });
+    const jobs = bull(p);
+    const seen: Array<{ attempt: number; body: string; stored: number }> = [];
+    await q.ready();
+    try {
+      await q.enqueue(task('f1'));
+      q.consume(async (t, attempt) => {
+        seen.push({ attempt, body: t.body, stored: await raw.exists(`${p}:body:f1`) });
+        throw new Error('transient');
+      });
+      await waitFor('the job failed for good', async () => (await jobs.getJob('f1').then((j) => j?.getState())) === 'failed', 10_000);
+      await waitFor('the body deleted after the final attempt', async () => (await raw.exists(`${p}:body:f1`)) === 0);
+      assert.deepEqual(seen.map((s) => [s.attempt, s.stored]), [[1, 1], [2, 1]], 'both attempts ran with the body stored');
+      assert.deepEqual(JSON.parse(seen[1]!.body), { action: 'created', n: 'f1' });
+    } finally {
+      await q.close();
+      await jobs.close();
+    }
+  });
+
+  it('a delivery whose body is gone is logged, counted and failed without retries', async () => {
+    const p = prefix();
+    const lines: string[] = [];
+    const metrics = createMetrics();
+    const q = new RedisWebhookQueue({
+      redisUrl: redis.url,
+      prefix: p,
+      concurrency: 2,
+      log: pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }),
+      metrics,
+    });
+    const jobs = bull(p);
+    const handled: WebhookTask[] = [];
+    await q.ready();
+    try {
+      await q.enqueue(task('gone'));
+      await q.enqueue(task('here'));
+      await raw.del(`${p}:body:gone`);
+      q.consume(async (t) => void handled.push(t));
+      await waitFor('the job failed', async () => (await jobs.getJob('gone').then((j) => j?.getState())) === 'failed', 10_000);
+      await waitFor('the other delivery handled', () => handled.length === 1);
+      const job = await jobs.getJob('gone');
+      assert.equal(job?.attemptsMade, 1, 'not retried');
+      assert.deepEqual(handled.map((t) => t.id), ['here']);
+      const line = lines.map((l) => JSON.parse(l) as { delivery?: string; msg: string }).find((l) => /body missing/.test(l.msg));
+      assert.equal(line?.delivery, 'gone');
+      assert.equal((await metrics.bodiesMissing.get()).values[0]?.value, 1);
+    } finally {
+      await q.close();
+      await jobs.close();
+    }
+  });
+
+  it('handles stream entries and BullMQ jobs an older version wrote with the body inline', async () => {
+    const p = prefix();
+    const { q, handled, consume } = await queue(p);
+    const jobs = bull(p);
+    try {
+      await raw.xadd(`${p}:intake`, '*', 'id', 'old-entry', 'name', 'issue_comment', 'at', '5', 'body', '{"old":"entry ✓"}');
+      await jobs.add('issue_comment', { id: 'old-job', name: 'issue_comment', receivedAt: 6, body: '{"old":"job"}' }, { jobId: 'old-job' });
+      consume();
+      await waitFor('both handled', () => handled.length === 2);
+      assert.deepEqual(
+        handled.map((t) => [t.id, t.body, t.receivedAt]).sort(),
+        [['old-entry', '{"old":"entry ✓"}', 5], ['old-job', '{"old":"job"}', 6]],
+      );
+      assert.deepEqual(await raw.keys(`${p}:body:*`), [], 'no body key was made for them');
+    } finally {
+      await q.close();
+      await jobs.close();
     }
   });
 
@@ -155,7 +279,7 @@ describe('redis webhook queue', () => {
       await waitFor('the good entry handled', () => handled.length === 1);
       assert.equal(handled[0]!.id, 'ok1');
       await waitFor('the stream emptied', async () => (await raw.xlen(`${p}:intake`)) === 0);
-      assert.match(lines.join(''), /intake stream entry without delivery id, event or body; dropped/);
+      assert.match(lines.join(''), /intake stream entry without delivery id or event; dropped/);
     } finally {
       await q.close();
     }
