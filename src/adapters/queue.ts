@@ -59,6 +59,8 @@ return 1`;
 /**
  * What the stream entry and the BullMQ job carry: a reference to the body's key. Entries and jobs written by
  * versions before bodies were stored by reference carry the body inline; those are still handled as they are.
+ * The reverse does not hold: a replica of such a version drops a reference it reads (it finds no body), so it
+ * must not consume while a replica of this one takes webhooks.
  */
 interface QueuedDelivery extends Omit<WebhookTask, 'body'> {
   body?: string;
