@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createMetrics } from '../../src/adapters/metrics.ts';
-import { RedisWebhookQueue, type InboundDelivery, type WebhookTask } from '../../src/adapters/queue.ts';
+import { RedisWebhookQueue, type InboundDelivery, type RedisQueueOptions, type WebhookTask } from '../../src/adapters/queue.ts';
 import { startRedis, type TestRedis } from '../fixtures/redis.ts';
 import { waitFor } from './harness.ts';
 
@@ -27,13 +27,14 @@ after(async () => {
   await redis?.close();
 });
 
-/** A queue on its own key prefix, with a handler that records what it was given. */
-async function queue(prefix: string, opts: { replica?: string; claimIdleMs?: number; attempts?: number } = {}) {
-  const q = new RedisWebhookQueue({ redisUrl: redis.url, prefix, concurrency: 4, log, ...opts });
+/** A queue on its own key prefix, with a handler that records what it was given, and its error log lines. */
+async function queue(prefix: string, opts: Partial<Pick<RedisQueueOptions, 'replica' | 'claimIdleMs' | 'attempts' | 'metrics'>> = {}) {
+  const lines: string[] = [];
+  const q = new RedisWebhookQueue({ redisUrl: redis.url, prefix, concurrency: 4, log: pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }), ...opts });
   await q.ready(); // as katabot starts: intake's connection refuses commands until it is up
   const handled: WebhookTask[] = [];
   const consume = () => q.consume(async (task) => void handled.push(task));
-  return { q, handled, consume };
+  return { q, handled, consume, lines };
 }
 
 function task(id: string): InboundDelivery {
@@ -188,10 +189,9 @@ describe('redis webhook queue', () => {
 
   it('keeps the body between failed attempts and deletes it after the final one', async () => {
     const p = prefix();
-    const q = new RedisWebhookQueue({ redisUrl: redis.url, prefix: p, concurrency: 2, log, attempts: 2 });
+    const { q } = await queue(p, { attempts: 2 });
     const jobs = bull(p);
     const seen: Array<{ attempt: number; body: string; stored: number }> = [];
-    await q.ready();
     try {
       await q.enqueue(task('f1'));
       q.consume(async (t, attempt) => {
@@ -210,23 +210,14 @@ describe('redis webhook queue', () => {
 
   it('a delivery whose body is gone is logged, counted and failed without retries', async () => {
     const p = prefix();
-    const lines: string[] = [];
     const metrics = createMetrics();
-    const q = new RedisWebhookQueue({
-      redisUrl: redis.url,
-      prefix: p,
-      concurrency: 2,
-      log: pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }),
-      metrics,
-    });
+    const { q, handled, consume, lines } = await queue(p, { metrics });
     const jobs = bull(p);
-    const handled: WebhookTask[] = [];
-    await q.ready();
     try {
       await q.enqueue(task('gone'));
       await q.enqueue(task('here'));
       await raw.del(`${p}:body:gone`);
-      q.consume(async (t) => void handled.push(t));
+      consume();
       await waitFor('the job failed', async () => (await jobs.getJob('gone').then((j) => j?.getState())) === 'failed', 10_000);
       await waitFor('the other delivery handled', () => handled.length === 1);
       const job = await jobs.getJob('gone');
@@ -263,19 +254,11 @@ describe('redis webhook queue', () => {
 
   it('drops a malformed stream entry with a log line and moves the rest', async () => {
     const p = prefix();
-    const lines: string[] = [];
-    const q = new RedisWebhookQueue({
-      redisUrl: redis.url,
-      prefix: p,
-      concurrency: 2,
-      log: pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }),
-    });
-    const handled: WebhookTask[] = [];
-    await q.ready();
+    const { q, handled, consume, lines } = await queue(p);
     try {
       await raw.xadd(`${p}:intake`, '*', 'id', 'broken');
       await q.enqueue(task('ok1'));
-      q.consume(async (t) => void handled.push(t));
+      consume();
       await waitFor('the good entry handled', () => handled.length === 1);
       assert.equal(handled[0]!.id, 'ok1');
       await waitFor('the stream emptied', async () => (await raw.xlen(`${p}:intake`)) === 0);
