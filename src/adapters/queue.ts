@@ -37,7 +37,11 @@ export interface WebhookQueue {
 
 /** GitHub redelivers for up to 3 days; dedupe covers the whole window. */
 export const DEDUPE_TTL_MS = 3 * 24 * 3600 * 1000;
-const QUEUE_NAME = 'katabot-webhooks';
+/** Jobs that carry a reference to their body. Their own name: a replica of a version that kept bodies inline
+ * reads only the legacy names below, so during a rollout it never meets a reference it could not resolve. */
+const QUEUE_NAME = 'katabot-webhooks-refs';
+/** Where versions that kept the body inline put deliveries; drained by this version too, until they are gone. */
+const LEGACY_QUEUE_NAME = 'katabot-webhooks';
 const ATTEMPTS = 8;
 const PUMP_GROUP = 'pump';
 /** Entries read by a replica that died are taken over after this long without an acknowledgement. */
@@ -58,9 +62,9 @@ return 1`;
 
 /**
  * What the stream entry and the BullMQ job carry: a reference to the body's key. Entries and jobs written by
- * versions before bodies were stored by reference carry the body inline; those are still handled as they are.
- * The reverse does not hold: a replica of such a version drops a reference it reads (it finds no body), so it
- * must not consume while a replica of this one takes webhooks.
+ * versions before bodies were stored by reference carry the body inline, under the legacy stream and queue names;
+ * this version drains those too, so a rolling upgrade loses nothing either way: old replicas never see a
+ * reference (other names), and what they appended is handled by whichever replica reads it first.
  */
 interface QueuedDelivery extends Omit<WebhookTask, 'body'> {
   body?: string;
@@ -102,18 +106,19 @@ export class RedisWebhookQueue implements WebhookQueue {
   readonly #producer: Redis;
   readonly #connection: Redis;
   readonly #queue: Queue;
+  readonly #legacyQueue: Queue;
   readonly #opts: RedisQueueOptions;
-  readonly #keys: { stream: string; seen: (id: string) => string; body: (id: string) => string };
-  #worker?: Worker;
+  readonly #keys: { stream: string; legacyStream: string; seen: (id: string) => string; body: (id: string) => string };
+  readonly #workers: Worker[] = [];
   #workerConnection?: Redis;
-  #pump?: Promise<void>;
-  #pumpConnection?: Redis;
+  readonly #pumps: Array<Promise<void>> = [];
+  readonly #pumpConnections: Redis[] = [];
   #closing = false;
 
   constructor(opts: RedisQueueOptions) {
     this.#opts = opts;
     const prefix = opts.prefix ?? 'katabot';
-    this.#keys = { stream: `${prefix}:intake`, seen: (id) => `${prefix}:delivery:${id}`, body: (id) => `${prefix}:body:${id}` };
+    this.#keys = { stream: `${prefix}:intake:refs`, legacyStream: `${prefix}:intake`, seen: (id) => `${prefix}:delivery:${id}`, body: (id) => `${prefix}:body:${id}` };
     // Fail fast while Redis is down, so intake answers 503 instead of acknowledging what it cannot persist.
     this.#producer = new Redis(opts.redisUrl, {
       enableOfflineQueue: false,
@@ -130,6 +135,8 @@ export class RedisWebhookQueue implements WebhookQueue {
     this.#connection.on('error', (err) => opts.log.debug({ err: err.message }, 'queue connection error'));
     this.#queue = new Queue(QUEUE_NAME, { connection: this.#connection, prefix });
     this.#queue.on('error', (err) => opts.log.debug({ err: err.message }, 'queue error'));
+    this.#legacyQueue = new Queue(LEGACY_QUEUE_NAME, { connection: this.#connection, prefix });
+    this.#legacyQueue.on('error', (err) => opts.log.debug({ err: err.message }, 'queue error'));
   }
 
   async enqueue(task: InboundDelivery): Promise<void> {
@@ -152,22 +159,21 @@ export class RedisWebhookQueue implements WebhookQueue {
       retryStrategy: (n) => Math.min(n * 100, 1000),
     });
     this.#workerConnection.on('error', (err) => this.#opts.log.debug({ err: err.message }, 'worker connection error'));
-    this.#worker = new Worker(
-      QUEUE_NAME,
-      async (job: Job<QueuedDelivery>) => {
-        const { id, name, receivedAt, body: inline } = job.data;
-        const body = inline ?? (await this.#connection.get(this.#keys.body(id)));
-        if (body === null) {
-          this.#opts.log.error({ delivery: id, event: name }, 'webhook body missing (deleted, or the job ran again after it finished); dropped');
-          this.#opts.metrics?.bodiesMissing.inc();
-          throw new UnrecoverableError(`webhook body ${id} missing`);
-        }
-        await handler({ id, name, body, receivedAt }, job.attemptsMade + 1);
-        // Deleted here rather than once BullMQ has recorded the success, so a crash in between cannot leak it: the
-        // job then runs again, finds no body and ends (its handler already succeeded).
-        if (inline === undefined) await this.#dropBody(id);
-      },
-      {
+    const handle = async (job: Job<QueuedDelivery>): Promise<void> => {
+      const { id, name, receivedAt, body: inline } = job.data;
+      const body = inline ?? (await this.#connection.get(this.#keys.body(id)));
+      if (body === null) {
+        this.#opts.log.error({ delivery: id, event: name }, 'webhook body missing (deleted, or the job ran again after it finished); dropped');
+        this.#opts.metrics?.bodiesMissing.inc();
+        throw new UnrecoverableError(`webhook body ${id} missing`);
+      }
+      await handler({ id, name, body, receivedAt }, job.attemptsMade + 1);
+      // Deleted here rather than once BullMQ has recorded the success, so a crash in between cannot leak it: the
+      // job then runs again, finds no body and ends (its handler already succeeded).
+      if (inline === undefined) await this.#dropBody(id);
+    };
+    for (const queue of [QUEUE_NAME, LEGACY_QUEUE_NAME]) {
+      const worker = new Worker(queue, handle, {
         connection: this.#workerConnection,
         prefix: this.#opts.prefix ?? 'katabot',
         concurrency: this.#opts.concurrency,
@@ -175,15 +181,17 @@ export class RedisWebhookQueue implements WebhookQueue {
         lockDuration: this.#opts.lockMs ?? 30_000,
         stalledInterval: (this.#opts.lockMs ?? 30_000) / 2,
         maxStalledCount: 5,
-      },
-    );
-    this.#worker.on('failed', (job, err) => {
-      this.#opts.log.warn({ delivery: job?.id, attempt: job?.attemptsMade, err: err.message }, 'webhook handling failed');
-      // finishedOn is set only when BullMQ failed the job for good; a job with retries left keeps its body.
-      if (job?.finishedOn && job.data.body === undefined) void this.#dropBody(job.data.id);
-    });
-    this.#worker.on('error', (err) => this.#opts.log.debug({ err: err.message }, 'worker error'));
-    this.#pump = this.#runPump();
+      });
+      worker.on('failed', (job, err) => {
+        this.#opts.log.warn({ delivery: job?.id, attempt: job?.attemptsMade, err: err.message }, 'webhook handling failed');
+        // finishedOn is set only when BullMQ failed the job for good; a job with retries left keeps its body.
+        if (job?.finishedOn && job.data.body === undefined) void this.#dropBody(job.data.id);
+      });
+      worker.on('error', (err) => this.#opts.log.debug({ err: err.message }, 'worker error'));
+      this.#workers.push(worker);
+    }
+    // Both streams go into the new queue: the legacy stream's entries carry their body, which the worker uses.
+    this.#pumps.push(this.#runPump(this.#keys.stream), this.#runPump(this.#keys.legacyStream));
   }
 
   async #dropBody(id: string): Promise<void> {
@@ -192,15 +200,14 @@ export class RedisWebhookQueue implements WebhookQueue {
     );
   }
 
-  /** Moves intake stream entries into BullMQ until closed; survives Redis restarts. */
-  async #runPump(): Promise<void> {
+  /** Moves a stream's entries into BullMQ until closed; survives Redis restarts. */
+  async #runPump(stream: string): Promise<void> {
     const log = this.#opts.log;
-    const { stream } = this.#keys;
     const consumer = this.#opts.replica ?? hostname();
     // XREADGROUP BLOCK holds its connection, so the pump reads on one of its own.
     const conn = new Redis(this.#opts.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
     conn.on('error', (err) => log.debug({ err: err.message }, 'pump connection error'));
-    this.#pumpConnection = conn;
+    this.#pumpConnections.push(conn);
     let ownPending = true; // first what this replica read before a restart and did not acknowledge
     const claimIdle = this.#opts.claimIdleMs ?? CLAIM_IDLE_MS;
     let claimCursor = '0-0';
@@ -224,7 +231,7 @@ export class RedisWebhookQueue implements WebhookQueue {
           } else {
             entries = readGroupEntries(await conn.xreadgroup('GROUP', PUMP_GROUP, consumer, 'COUNT', PUMP_BATCH, 'BLOCK', 500, 'STREAMS', stream, '>'));
           }
-          if (entries.length) await this.#move(conn, entries);
+          if (entries.length) await this.#move(conn, stream, entries);
         }
       } catch (err) {
         if (this.#closing) break;
@@ -235,8 +242,7 @@ export class RedisWebhookQueue implements WebhookQueue {
     }
   }
 
-  async #move(conn: Redis, entries: StreamEntry[]): Promise<void> {
-    const { stream } = this.#keys;
+  async #move(conn: Redis, stream: string, entries: StreamEntry[]): Promise<void> {
     const jobs = entries.flatMap((e) => {
       const task = taskOf(e.fields);
       if (!task) {
@@ -251,11 +257,12 @@ export class RedisWebhookQueue implements WebhookQueue {
   }
 
   async depth(): Promise<number> {
-    const [counts, unmoved] = await Promise.all([
-      this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+    const counted = await Promise.all([
+      ...[this.#queue, this.#legacyQueue].map(async (q) => Object.values(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0)),
       this.#connection.xlen(this.#keys.stream),
+      this.#connection.xlen(this.#keys.legacyStream),
     ]);
-    return Object.values(counts).reduce((a, b) => a + b, 0) + unmoved;
+    return counted.reduce((a, b) => a + b, 0);
   }
 
   async ready(): Promise<void> {
@@ -266,10 +273,10 @@ export class RedisWebhookQueue implements WebhookQueue {
   async close(): Promise<void> {
     this.#closing = true;
     // Ends a blocked XREADGROUP at once; the pump loop then stops.
-    this.#pumpConnection?.disconnect();
-    await this.#pump;
-    await this.#worker?.close();
-    await this.#queue.close();
+    for (const c of this.#pumpConnections) c.disconnect();
+    await Promise.all(this.#pumps);
+    await Promise.all(this.#workers.map((w) => w.close()));
+    await Promise.all([this.#queue.close(), this.#legacyQueue.close()]);
     this.#producer.disconnect();
     this.#connection.disconnect();
     this.#workerConnection?.disconnect();

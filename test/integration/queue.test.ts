@@ -41,11 +41,12 @@ function task(id: string): InboundDelivery {
   return { id, name: 'issue_comment', body: Buffer.from(JSON.stringify({ action: 'created', n: id })), receivedAt: Date.now() };
 }
 
-/** The BullMQ queue under a prefix, to read jobs as the pump wrote them and to write them as an older version did. */
-function bull(prefix: string): Queue {
+/** A BullMQ queue under a prefix: the pump's (`refs`), to read jobs as it wrote them, or the one an older version
+ * wrote to with the body inline (`legacy`). */
+function bull(prefix: string, which: 'refs' | 'legacy' = 'refs'): Queue {
   // Connection options rather than a client, so that close() ends the connection BullMQ makes from them.
   const { hostname: host, port } = new URL(redis.url);
-  return new Queue('katabot-webhooks', { connection: { host, port: Number(port) }, prefix });
+  return new Queue(which === 'refs' ? 'katabot-webhooks-refs' : 'katabot-webhooks', { connection: { host, port: Number(port) }, prefix });
 }
 
 function prefix(): string {
@@ -69,7 +70,7 @@ describe('redis webhook queue', () => {
       await sleep(300);
       assert.deepEqual([...counts(handled)].sort(), [['d1', 1], ['d2', 1]]);
       assert.deepEqual(JSON.parse(handled.find((t) => t.id === 'd1')!.body), { action: 'created', n: 'd1' });
-      assert.equal(await raw.xlen(`${p}:intake`), 0, 'moved entries leave the stream');
+      assert.equal(await raw.xlen(`${p}:intake:refs`), 0, 'moved entries leave the stream');
       assert.equal(await q.depth(), 0);
     } finally {
       await q.close();
@@ -99,8 +100,8 @@ describe('redis webhook queue', () => {
       await q.enqueue(task('r1'));
       await q.enqueue(task('r2'));
       // The replica's previous life read both entries and died before moving them.
-      await raw.xgroup('CREATE', `${p}:intake`, 'pump', '0', 'MKSTREAM');
-      await raw.xreadgroup('GROUP', 'pump', 'pod-0', 'COUNT', 10, 'STREAMS', `${p}:intake`, '>');
+      await raw.xgroup('CREATE', `${p}:intake:refs`, 'pump', '0', 'MKSTREAM');
+      await raw.xreadgroup('GROUP', 'pump', 'pod-0', 'COUNT', 10, 'STREAMS', `${p}:intake:refs`, '>');
       consume();
       await waitFor('its own pending entries handled', () => handled.length === 2, 5000);
       assert.deepEqual([...counts(handled)].sort(), [['r1', 1], ['r2', 1]]);
@@ -114,15 +115,15 @@ describe('redis webhook queue', () => {
     const { q, handled, consume } = await queue(p, { replica: 'pod-1', claimIdleMs: 300 });
     try {
       await q.enqueue(task('x1'));
-      await raw.xgroup('CREATE', `${p}:intake`, 'pump', '0', 'MKSTREAM');
-      await raw.xreadgroup('GROUP', 'pump', 'pod-gone', 'COUNT', 10, 'STREAMS', `${p}:intake`, '>');
+      await raw.xgroup('CREATE', `${p}:intake:refs`, 'pump', '0', 'MKSTREAM');
+      await raw.xreadgroup('GROUP', 'pump', 'pod-gone', 'COUNT', 10, 'STREAMS', `${p}:intake:refs`, '>');
       consume();
       await q.enqueue(task('x2'));
       await waitFor('the new entry handled', () => handled.some((t) => t.id === 'x2'), 5000);
       await waitFor('the dead replica’s entry taken over', () => handled.some((t) => t.id === 'x1'), 5000);
       await sleep(300);
       assert.deepEqual([...counts(handled)].sort(), [['x1', 1], ['x2', 1]]);
-      const pending = (await raw.xpending(`${p}:intake`, 'pump')) as [number, ...unknown[]];
+      const pending = (await raw.xpending(`${p}:intake:refs`, 'pump')) as [number, ...unknown[]];
       assert.equal(pending[0], 0, 'nothing left unacknowledged');
     } finally {
       await q.close();
@@ -138,9 +139,9 @@ describe('redis webhook queue', () => {
       await waitFor('m1 handled', () => handled.length === 1);
       // Replay the window: the same entry is back in the stream, as if its acknowledgement had been lost.
       const t = task('m1');
-      await raw.xadd(`${p}:intake`, '*', 'id', t.id, 'name', t.name, 'at', String(t.receivedAt));
+      await raw.xadd(`${p}:intake:refs`, '*', 'id', t.id, 'name', t.name, 'at', String(t.receivedAt));
       assert.equal(typeof handled[0]!.body, 'string', 'handlers get the body as text');
-      await waitFor('the replayed entry moved', async () => (await raw.xlen(`${p}:intake`)) === 0);
+      await waitFor('the replayed entry moved', async () => (await raw.xlen(`${p}:intake:refs`)) === 0);
       await sleep(500);
       assert.equal(handled.length, 1);
     } finally {
@@ -158,8 +159,9 @@ describe('redis webhook queue', () => {
     const gate = new Promise<void>((r) => (release = r));
     try {
       await q.enqueue({ id: 'b1', name: 'issue_comment', body: Buffer.from(body), receivedAt: 1 });
-      const [[, fields]] = (await raw.xrange(`${p}:intake`, '-', '+')) as [[string, string[]]];
+      const [[, fields]] = (await raw.xrange(`${p}:intake:refs`, '-', '+')) as [[string, string[]]];
       assert.deepEqual(fields, ['id', 'b1', 'name', 'issue_comment', 'at', '1'], 'the stream entry is a reference');
+      assert.equal(await raw.xlen(`${p}:intake`), 0, 'nothing in the stream older versions read: they cannot resolve a reference');
       assert.equal(await raw.get(`${p}:body:b1`), body);
       assert.equal(await raw.ttl(`${p}:body:b1`), -1, 'the body does not expire while its delivery waits');
       q.consume(async (t) => {
@@ -169,6 +171,9 @@ describe('redis webhook queue', () => {
       await waitFor('the handler called', () => handled.length === 1);
       const job = await jobs.getJob('b1');
       assert.deepEqual(job?.data, { id: 'b1', name: 'issue_comment', receivedAt: 1 }, 'the job is a reference');
+      const legacy = bull(p, 'legacy');
+      assert.equal(await legacy.getJob('b1'), undefined, 'nor in the queue older versions work on');
+      await legacy.close();
       assert.equal(handled[0]!.body, body, 'the handler gets the exact bytes');
       assert.equal(await raw.exists(`${p}:body:b1`), 1, 'kept while the job runs');
       release();
@@ -177,7 +182,7 @@ describe('redis webhook queue', () => {
       // The same delivery again: refused by intake, so no body is stored again and nothing runs twice.
       await q.enqueue({ id: 'b1', name: 'issue_comment', body: Buffer.from(body), receivedAt: 2 });
       assert.equal(await raw.exists(`${p}:body:b1`), 0);
-      assert.equal(await raw.xlen(`${p}:intake`), 0);
+      assert.equal(await raw.xlen(`${p}:intake:refs`), 0);
       await sleep(300);
       assert.equal(handled.length, 1);
     } finally {
@@ -232,10 +237,10 @@ describe('redis webhook queue', () => {
     }
   });
 
-  it('handles stream entries and BullMQ jobs an older version wrote with the body inline', async () => {
+  it('handles stream entries and BullMQ jobs an older version wrote with the body inline, under its own names', async () => {
     const p = prefix();
     const { q, handled, consume } = await queue(p);
-    const jobs = bull(p);
+    const jobs = bull(p, 'legacy');
     try {
       await raw.xadd(`${p}:intake`, '*', 'id', 'old-entry', 'name', 'issue_comment', 'at', '5', 'body', '{"old":"entry ✓"}');
       await jobs.add('issue_comment', { id: 'old-job', name: 'issue_comment', receivedAt: 6, body: '{"old":"job"}' }, { jobId: 'old-job' });
@@ -246,6 +251,7 @@ describe('redis webhook queue', () => {
         [['old-entry', '{"old":"entry ✓"}', 5], ['old-job', '{"old":"job"}', 6]],
       );
       assert.deepEqual(await raw.keys(`${p}:body:*`), [], 'no body key was made for them');
+      assert.equal(await raw.xlen(`${p}:intake`), 0, 'the legacy stream was drained');
     } finally {
       await q.close();
       await jobs.close();
@@ -256,12 +262,12 @@ describe('redis webhook queue', () => {
     const p = prefix();
     const { q, handled, consume, lines } = await queue(p);
     try {
-      await raw.xadd(`${p}:intake`, '*', 'id', 'broken');
+      await raw.xadd(`${p}:intake:refs`, '*', 'id', 'broken');
       await q.enqueue(task('ok1'));
       consume();
       await waitFor('the good entry handled', () => handled.length === 1);
       assert.equal(handled[0]!.id, 'ok1');
-      await waitFor('the stream emptied', async () => (await raw.xlen(`${p}:intake`)) === 0);
+      await waitFor('the stream emptied', async () => (await raw.xlen(`${p}:intake:refs`)) === 0);
       assert.match(lines.join(''), /intake stream entry without delivery id or event; dropped/);
     } finally {
       await q.close();
