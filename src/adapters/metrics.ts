@@ -16,6 +16,7 @@ export interface Metrics {
   reporterBacklog: Gauge;
   actionsJobsRecorded: Counter<'state'>;
   reporterWrites: Gauge;
+  bodiesMissing: Counter;
 }
 
 export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Promise<number> } = {}): Metrics {
@@ -95,6 +96,11 @@ export function createMetrics(opts: { defaults?: boolean; queueDepth?: () => Pro
     reporterWrites: new Gauge({
       name: 'katabot_reporter_pending_writes',
       help: 'GitHub writes the reporter has pending (one per check run, status or PR comment; each shows the latest state when it goes out).',
+      registers: [registry],
+    }),
+    bodiesMissing: new Counter({
+      name: 'katabot_webhook_bodies_missing_total',
+      help: 'Queued deliveries whose stored body was gone when the worker came to them; each is dropped without retries (its delivery id is logged).',
       registers: [registry],
     }),
   };

@@ -2,10 +2,11 @@
 // the 2xx loses nothing. A Redis stream feeding BullMQ in production; an in-process queue for a single dev replica.
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import type { Metrics } from './metrics.ts';
 
 export interface WebhookTask {
   /** X-GitHub-Delivery */
@@ -35,22 +36,39 @@ export interface WebhookQueue {
 }
 
 /** GitHub redelivers for up to 3 days; dedupe covers the whole window. */
-export const DEDUPE_TTL_MS = 3 * 24 * 3600 * 1000;
-const QUEUE_NAME = 'katabot-webhooks';
+const DEDUPE_TTL_MS = 3 * 24 * 3600 * 1000;
+/** Jobs that carry a reference to their body. Their own name: a replica of a version that kept bodies inline
+ * reads only the legacy names below, so during a rollout it never meets a reference it could not resolve. */
+const QUEUE_NAME = 'katabot-webhooks-refs';
+/** Where versions that kept the body inline put deliveries; drained by this version too, until they are gone. */
+const LEGACY_QUEUE_NAME = 'katabot-webhooks';
 const ATTEMPTS = 8;
 const PUMP_GROUP = 'pump';
 /** Entries read by a replica that died are taken over after this long without an acknowledgement. */
 const CLAIM_IDLE_MS = 60_000;
 const PUMP_BATCH = 200;
 
-// The intake's only Redis call: refuse a delivery id seen in the last 3 days, else append the delivery to the
-// intake stream and remember its id. The append comes before the remembering, so a failed append (out of memory)
-// leaves nothing behind that would refuse GitHub's redelivery. One script: atomic, one round trip.
+// The intake's only Redis call: refuse a delivery id seen in the last 3 days, else store the body under its own
+// key, append a reference to it ({id, name, at}) to the intake stream and remember the id. Body and append come
+// before the remembering, so a failed write (out of memory) leaves nothing behind that would refuse GitHub's
+// redelivery. One script: atomic, one round trip. The body has no TTL: however long its delivery waits (no replica
+// consuming, a long backlog) it is there when the worker runs; the worker deletes it once the job is done for good.
 const INTAKE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'name', ARGV[3], 'at', ARGV[4], 'body', ARGV[5])
+redis.call('SET', KEYS[3], ARGV[5])
+redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'name', ARGV[3], 'at', ARGV[4])
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 return 1`;
+
+/**
+ * What the stream entry and the BullMQ job carry: a reference to the body's key. Entries and jobs written by
+ * versions before bodies were stored by reference carry the body inline, under the legacy stream and queue names;
+ * this version drains those too, so a rolling upgrade loses nothing either way: old replicas never see a
+ * reference (other names), and what they appended is handled by whichever replica reads it first.
+ */
+interface QueuedDelivery extends Omit<WebhookTask, 'body'> {
+  body?: string;
+}
 
 export interface RedisQueueOptions {
   redisUrl: string;
@@ -63,32 +81,44 @@ export interface RedisQueueOptions {
   claimIdleMs?: number;
   /** BullMQ's lock on a job being handled, renewed while it runs; a crashed replica's job is retried after it. */
   lockMs?: number;
+  /** Attempts per delivery before BullMQ fails it for good (default 8, with exponential backoff from 500 ms). */
+  attempts?: number;
+  /** Counts deliveries whose body was gone when the worker came to them. */
+  metrics?: Pick<Metrics, 'bodiesMissing'>;
 }
 
 /**
- * Two stages. Intake appends each delivery to a Redis stream (one small script: dedupe + XADD), which is all a
- * webhook waits for. A pump on every consuming replica moves stream entries into BullMQ in batches (retries,
- * backoff, stalled-job recovery, concurrency) and only then acknowledges them; a crash between the two re-adds
- * the same job ids, which BullMQ ignores. BullMQ's own add, one Lua script per job, costs about twice the
- * append (npm run bench:intake), so it stays off the webhook's path.
+ * Two stages. Intake stores each delivery's body once under `<prefix>:body:<id>` and appends a reference
+ * ({id, name, at}) to a Redis stream (one small script: dedupe + SET + XADD), which is all a webhook waits for. A
+ * pump on every consuming replica moves the references into BullMQ in batches (retries, backoff, stalled-job
+ * recovery, concurrency) and only then acknowledges them; a crash between the two re-adds the same job ids, which
+ * BullMQ ignores. BullMQ's own add, one Lua script per job, costs about twice the append (npm run bench:intake),
+ * so it stays off the webhook's path; with bodies by reference neither the pump nor BullMQ copies the body.
+ *
+ * The worker GETs the body before calling the handler and deletes it when the handler succeeds, or when BullMQ
+ * fails the job for the last time (after its final attempt, an UnrecoverableError, or too many stalls); between
+ * retries it stays, so a stalled or retried job finds it. A body that is gone (deleted by hand, or a job run again
+ * after a crash between its deletion and BullMQ recording the success) is logged with the delivery id, counted in
+ * katabot_webhook_bodies_missing_total, and fails the job without retries.
  */
 export class RedisWebhookQueue implements WebhookQueue {
   readonly kind = 'redis' as const;
   readonly #producer: Redis;
   readonly #connection: Redis;
   readonly #queue: Queue;
+  readonly #legacyQueue: Queue;
   readonly #opts: RedisQueueOptions;
-  readonly #keys: { stream: string; seen: (id: string) => string };
-  #worker?: Worker;
+  readonly #keys: { stream: string; legacyStream: string; seen: (id: string) => string; body: (id: string) => string };
+  readonly #workers: Worker[] = [];
   #workerConnection?: Redis;
-  #pump?: Promise<void>;
-  #pumpConnection?: Redis;
+  readonly #pumps: Array<Promise<void>> = [];
+  readonly #pumpConnections: Redis[] = [];
   #closing = false;
 
   constructor(opts: RedisQueueOptions) {
     this.#opts = opts;
     const prefix = opts.prefix ?? 'katabot';
-    this.#keys = { stream: `${prefix}:intake`, seen: (id) => `${prefix}:delivery:${id}` };
+    this.#keys = { stream: `${prefix}:intake:refs`, legacyStream: `${prefix}:intake`, seen: (id) => `${prefix}:delivery:${id}`, body: (id) => `${prefix}:body:${id}` };
     // Fail fast while Redis is down, so intake answers 503 instead of acknowledging what it cannot persist.
     this.#producer = new Redis(opts.redisUrl, {
       enableOfflineQueue: false,
@@ -98,13 +128,15 @@ export class RedisWebhookQueue implements WebhookQueue {
       retryStrategy: (n) => Math.min(n * 100, 1000),
     } satisfies RedisOptions);
     this.#producer.on('error', (err) => opts.log.debug({ err: err.message }, 'intake connection error'));
-    this.#producer.defineCommand('katabotIntake', { numberOfKeys: 2, lua: INTAKE_LUA });
+    this.#producer.defineCommand('katabotIntake', { numberOfKeys: 3, lua: INTAKE_LUA });
     // BullMQ adds and queue statistics: they fail after one reconnection attempt rather than hang while Redis is
     // down (the pump retries; /metrics and /readyz answer).
     this.#connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 100, 1000) });
     this.#connection.on('error', (err) => opts.log.debug({ err: err.message }, 'queue connection error'));
     this.#queue = new Queue(QUEUE_NAME, { connection: this.#connection, prefix });
     this.#queue.on('error', (err) => opts.log.debug({ err: err.message }, 'queue error'));
+    this.#legacyQueue = new Queue(LEGACY_QUEUE_NAME, { connection: this.#connection, prefix });
+    this.#legacyQueue.on('error', (err) => opts.log.debug({ err: err.message }, 'queue error'));
   }
 
   async enqueue(task: InboundDelivery): Promise<void> {
@@ -112,6 +144,7 @@ export class RedisWebhookQueue implements WebhookQueue {
     await (this.#producer as Redis & { katabotIntake: (...args: Array<string | number | Buffer>) => Promise<number> }).katabotIntake(
       this.#keys.seen(task.id),
       this.#keys.stream,
+      this.#keys.body(task.id),
       DEDUPE_TTL_MS,
       task.id,
       task.name,
@@ -126,10 +159,21 @@ export class RedisWebhookQueue implements WebhookQueue {
       retryStrategy: (n) => Math.min(n * 100, 1000),
     });
     this.#workerConnection.on('error', (err) => this.#opts.log.debug({ err: err.message }, 'worker connection error'));
-    this.#worker = new Worker(
-      QUEUE_NAME,
-      async (job: Job<WebhookTask>) => handler(job.data, job.attemptsMade + 1),
-      {
+    const handle = async (job: Job<QueuedDelivery>): Promise<void> => {
+      const { id, name, receivedAt, body: inline } = job.data;
+      const body = inline ?? (await this.#connection.get(this.#keys.body(id)));
+      if (body === null) {
+        this.#opts.log.error({ delivery: id, event: name }, 'webhook body missing (deleted, or the job ran again after it finished); dropped');
+        this.#opts.metrics?.bodiesMissing.inc();
+        throw new UnrecoverableError(`webhook body ${id} missing`);
+      }
+      await handler({ id, name, body, receivedAt }, job.attemptsMade + 1);
+      // Deleted here rather than once BullMQ has recorded the success, so a crash in between cannot leak it: the
+      // job then runs again, finds no body and ends (its handler already succeeded).
+      if (inline === undefined) await this.#dropBody(id);
+    };
+    for (const queue of [QUEUE_NAME, LEGACY_QUEUE_NAME]) {
+      const worker = new Worker(queue, handle, {
         connection: this.#workerConnection,
         prefix: this.#opts.prefix ?? 'katabot',
         concurrency: this.#opts.concurrency,
@@ -137,24 +181,33 @@ export class RedisWebhookQueue implements WebhookQueue {
         lockDuration: this.#opts.lockMs ?? 30_000,
         stalledInterval: (this.#opts.lockMs ?? 30_000) / 2,
         maxStalledCount: 5,
-      },
-    );
-    this.#worker.on('failed', (job, err) =>
-      this.#opts.log.warn({ delivery: job?.id, attempt: job?.attemptsMade, err: err.message }, 'webhook handling failed'),
-    );
-    this.#worker.on('error', (err) => this.#opts.log.debug({ err: err.message }, 'worker error'));
-    this.#pump = this.#runPump();
+      });
+      worker.on('failed', (job, err) => {
+        this.#opts.log.warn({ delivery: job?.id, attempt: job?.attemptsMade, err: err.message }, 'webhook handling failed');
+        // finishedOn is set only when BullMQ failed the job for good; a job with retries left keeps its body.
+        if (job?.finishedOn && job.data.body === undefined) void this.#dropBody(job.data.id);
+      });
+      worker.on('error', (err) => this.#opts.log.debug({ err: err.message }, 'worker error'));
+      this.#workers.push(worker);
+    }
+    // Both streams go into the new queue: the legacy stream's entries carry their body, which the worker uses.
+    this.#pumps.push(this.#runPump(this.#keys.stream), this.#runPump(this.#keys.legacyStream));
   }
 
-  /** Moves intake stream entries into BullMQ until closed; survives Redis restarts. */
-  async #runPump(): Promise<void> {
+  async #dropBody(id: string): Promise<void> {
+    await this.#connection.del(this.#keys.body(id)).catch((err: Error) =>
+      this.#opts.log.warn({ delivery: id, err: err.message }, 'webhook body not deleted; it stays in Redis'),
+    );
+  }
+
+  /** Moves a stream's entries into BullMQ until closed; survives Redis restarts. */
+  async #runPump(stream: string): Promise<void> {
     const log = this.#opts.log;
-    const { stream } = this.#keys;
     const consumer = this.#opts.replica ?? hostname();
     // XREADGROUP BLOCK holds its connection, so the pump reads on one of its own.
     const conn = new Redis(this.#opts.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
     conn.on('error', (err) => log.debug({ err: err.message }, 'pump connection error'));
-    this.#pumpConnection = conn;
+    this.#pumpConnections.push(conn);
     let ownPending = true; // first what this replica read before a restart and did not acknowledge
     const claimIdle = this.#opts.claimIdleMs ?? CLAIM_IDLE_MS;
     let claimCursor = '0-0';
@@ -178,7 +231,7 @@ export class RedisWebhookQueue implements WebhookQueue {
           } else {
             entries = readGroupEntries(await conn.xreadgroup('GROUP', PUMP_GROUP, consumer, 'COUNT', PUMP_BATCH, 'BLOCK', 500, 'STREAMS', stream, '>'));
           }
-          if (entries.length) await this.#move(conn, entries);
+          if (entries.length) await this.#move(conn, stream, entries);
         }
       } catch (err) {
         if (this.#closing) break;
@@ -189,15 +242,14 @@ export class RedisWebhookQueue implements WebhookQueue {
     }
   }
 
-  async #move(conn: Redis, entries: StreamEntry[]): Promise<void> {
-    const { stream } = this.#keys;
+  async #move(conn: Redis, stream: string, entries: StreamEntry[]): Promise<void> {
     const jobs = entries.flatMap((e) => {
       const task = taskOf(e.fields);
       if (!task) {
-        this.#opts.log.error({ entry: e.id }, 'intake stream entry without delivery id, event or body; dropped');
+        this.#opts.log.error({ entry: e.id }, 'intake stream entry without delivery id or event; dropped');
         return [];
       }
-      return [{ name: task.name, data: task, opts: jobOptions(task.id) }];
+      return [{ name: task.name, data: task, opts: jobOptions(task.id, this.#opts.attempts ?? ATTEMPTS) }];
     });
     if (jobs.length) await this.#queue.addBulk(jobs);
     const ids = entries.map((e) => e.id);
@@ -205,11 +257,12 @@ export class RedisWebhookQueue implements WebhookQueue {
   }
 
   async depth(): Promise<number> {
-    const [counts, unmoved] = await Promise.all([
-      this.#queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+    const counted = await Promise.all([
+      ...[this.#queue, this.#legacyQueue].map(async (q) => Object.values(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0)),
       this.#connection.xlen(this.#keys.stream),
+      this.#connection.xlen(this.#keys.legacyStream),
     ]);
-    return Object.values(counts).reduce((a, b) => a + b, 0) + unmoved;
+    return counted.reduce((a, b) => a + b, 0);
   }
 
   async ready(): Promise<void> {
@@ -220,23 +273,24 @@ export class RedisWebhookQueue implements WebhookQueue {
   async close(): Promise<void> {
     this.#closing = true;
     // Ends a blocked XREADGROUP at once; the pump loop then stops.
-    this.#pumpConnection?.disconnect();
-    await this.#pump;
-    await this.#worker?.close();
-    await this.#queue.close();
+    for (const c of this.#pumpConnections) c.disconnect();
+    await Promise.all(this.#pumps);
+    await Promise.all(this.#workers.map((w) => w.close()));
+    await Promise.all([this.#queue.close(), this.#legacyQueue.close()]);
     this.#producer.disconnect();
     this.#connection.disconnect();
     this.#workerConnection?.disconnect();
   }
 }
 
-function jobOptions(id: string): JobsOptions {
+function jobOptions(id: string, attempts: number): JobsOptions {
   return {
     // The delivery id is the job id, and deduplicated for GitHub's redelivery window: a re-added entry is a no-op.
     jobId: id,
     deduplication: { id, ttl: DEDUPE_TTL_MS },
-    attempts: ATTEMPTS,
+    attempts,
     backoff: { type: 'exponential', delay: 500 },
+    // Records only ({id, name, at}): the worker deletes the body when the job completes or fails for good.
     removeOnComplete: { age: 3600, count: 5000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
@@ -258,11 +312,14 @@ function readGroupEntries(reply: unknown): StreamEntry[] {
   return streams ? streams.flatMap(([, entries]) => entries.flatMap(toEntry)) : [];
 }
 
-function taskOf(fields: string[]): WebhookTask | undefined {
+function taskOf(fields: string[]): QueuedDelivery | undefined {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-  if (!f.id || !f.name || f.body === undefined) return undefined;
-  return { id: f.id, name: f.name, body: f.body, receivedAt: Number(f.at) || Date.now() };
+  if (!f.id || !f.name) return undefined;
+  const task: QueuedDelivery = { id: f.id, name: f.name, receivedAt: Number(f.at) || Date.now() };
+  // An entry appended by a version that kept the body inline.
+  if (f.body !== undefined) task.body = f.body;
+  return task;
 }
 
 /** Waits for a fail-fast connection to come up (it rejects commands until then). */

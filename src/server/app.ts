@@ -94,12 +94,13 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
   let store: Store;
   let queue: WebhookQueue;
   let results: ResultsStore;
+  const metrics = createMetrics({ defaults: true, queueDepth: () => queue.depth() });
   if (opts.redisUrl) {
     const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 100, 1000) });
     redis.on('error', (err) => log.debug({ err: err.message }, 'store connection error'));
     store = new RedisStore(redis, `${prefix}:`);
     results = new RedisResultsStore(redis, `${prefix}:`, opts.resultsRetentionDays);
-    queue = new RedisWebhookQueue({ redisUrl: opts.redisUrl, prefix, concurrency: opts.workerConcurrency, lockMs: opts.jobLockMs, log });
+    queue = new RedisWebhookQueue({ redisUrl: opts.redisUrl, prefix, concurrency: opts.workerConcurrency, lockMs: opts.jobLockMs, log, metrics });
   } else {
     log.warn('REDIS_URL is unset: using an in-memory queue and store; run a single replica only, and a crash loses queued events');
     store = new MemoryStore();
@@ -126,7 +127,6 @@ export async function startKatabot(opts: RuntimeOptions, overrides: StartOverrid
     source = pollingSource(prowjobs, 2000, log.child({ component: 'prowjob-poll' }));
   }
 
-  const metrics = createMetrics({ defaults: true, queueDepth: () => queue.depth() });
   const github = await createGitHubApp(opts, log, metrics);
   if (github.dryRun) log.warn('APP_ID/PRIVATE_KEY are unset: dry-run GitHub, writes are logged and not sent');
   if (opts.generatedSecret) log.warn({ secret: opts.webhookSecrets[0] }, 'WEBHOOK_SECRET is unset: using a development secret');

@@ -6,7 +6,7 @@ import type { WebhookQueue } from '../adapters/queue.ts';
 import type { Metrics } from '../adapters/metrics.ts';
 import { verifySignature } from './signature.ts';
 
-export const WEBHOOK_PATHS: ReadonlySet<string> = new Set(['/', '/api/github/webhooks', '/hook']);
+const WEBHOOK_PATHS: ReadonlySet<string> = new Set(['/', '/api/github/webhooks', '/hook']);
 
 export interface IntakeDeps {
   secrets: () => readonly string[];
