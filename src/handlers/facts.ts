@@ -8,6 +8,7 @@ import type { ProwJob } from '../jobs/types.ts';
 import { ConfigError } from '../config/errors.ts';
 import { parseInRepoConfig } from '../config/in-repo.ts';
 import type { Facts, InRepoFacts, Need, Step } from '../plan/facts.ts';
+import { repoConfig } from '../plan/repo.ts';
 import { failedWorkflowRuns, latestResults } from '../plan/head-results.ts';
 import type { HandlerDeps } from './deps.ts';
 
@@ -27,6 +28,24 @@ export interface FactScope {
 const MAX_STEPS = 16;
 
 /** Calls `planner` with the facts gathered so far until it returns its plan. */
+/**
+ * What every planner of a pull request's event starts from: the repository, its policy and jobs as katabot serves
+ * them, and the bot's login; with the configuration snapshot they were read from.
+ */
+export async function repoInput(deps: HandlerDeps, gh: GitHub) {
+  const snapshot = deps.config();
+  const rc = repoConfig(snapshot, gh.owner, gh.repo);
+  const input = {
+    owner: gh.owner,
+    repo: gh.repo,
+    policy: rc.policy,
+    botLogin: await deps.botLogin(),
+    presubmits: rc.presubmits,
+    inRepoConfig: rc.inRepoConfig,
+  };
+  return { snapshot, input };
+}
+
 export async function planWith<P>(planner: (facts: Facts) => Step<P>, scope: FactScope, facts: Facts = {}): Promise<P> {
   let current = facts;
   const live = new Map<string, ProwJob | undefined>();

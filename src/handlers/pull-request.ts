@@ -4,11 +4,10 @@ import type { Context } from 'probot';
 import { GitHub, pullFacts, type PullPayload } from '../adapters/github.ts';
 import { LABELS } from '../jobs/types.ts';
 import { planPullRequest } from '../plan/pull-request.ts';
-import { repoConfig } from '../plan/repo.ts';
 import { MARKERS } from '../render/markers.ts';
 import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postNotice, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
-import { planWith } from './facts.ts';
+import { planWith, repoInput } from './facts.ts';
 import { recordPullMeta } from './pull-meta.ts';
 import { publishTdxStatus } from './tdx-status.ts';
 import { handleText } from './text.ts';
@@ -16,25 +15,18 @@ import { handleText } from './text.ts';
 export async function onPullRequest(deps: HandlerDeps, context: Context<'pull_request'>): Promise<void> {
   const { payload } = context;
   const gh = new GitHub(context.octokit, payload.repository.owner.login, payload.repository.name);
-  const snapshot = deps.config();
   const pr = pullFacts(payload.pull_request as unknown as PullPayload);
   const sender = payload.sender?.login ?? '';
   const labelAdded = payload.action === 'labeled' ? (payload as { label?: { name: string } }).label?.name : undefined;
   const changes = (payload as { changes?: { base?: { ref?: unknown; sha?: unknown } } }).changes;
-  const rc = repoConfig(snapshot, gh.owner, gh.repo);
   const input = {
-    owner: gh.owner,
-    repo: gh.repo,
+    ...(await repoInput(deps, gh)).input,
     action: payload.action,
-    policy: rc.policy,
-    botLogin: await deps.botLogin(),
     pr,
     sender,
     ...(labelAdded !== undefined ? { labelAdded } : {}),
     baseChanged: Boolean(changes?.base?.ref || changes?.base?.sha),
     body: payload.pull_request.body ?? '',
-    presubmits: rc.presubmits,
-    inRepoConfig: rc.inRepoConfig,
   };
   const plan = await planWith((facts) => planPullRequest(input, facts), { deps, gh, pr });
   deps.log.debug({ pr: pr.number, action: payload.action, plan: { ...plan, runs: plan.runs.map((r) => r.job) } }, 'pull request plan');

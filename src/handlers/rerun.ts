@@ -2,10 +2,9 @@
 // start new ProwJobs labelled prow.k8s.io/retest, each with a new check run.
 import type { GitHub } from '../adapters/github.ts';
 import { planRerun, type RerunPlan } from '../plan/rerun.ts';
-import { repoConfig } from '../plan/repo.ts';
 import type { HandlerDeps } from './deps.ts';
 import { launchRuns, outcomeReplies, postReplies, throwIfFailed, withPrLock } from './effects.ts';
-import { planWith } from './facts.ts';
+import { planWith, repoInput } from './facts.ts';
 
 export interface RerunRequest {
   requester: string;
@@ -21,18 +20,11 @@ export interface RerunRequest {
 }
 
 export async function rerunFromChecks(deps: HandlerDeps, gh: GitHub, req: RerunRequest): Promise<RerunPlan> {
-  const snapshot = deps.config();
-  const rc = repoConfig(snapshot, gh.owner, gh.repo);
   const input = {
-    owner: gh.owner,
-    repo: gh.repo,
-    policy: rc.policy,
-    botLogin: await deps.botLogin(),
+    ...(await repoInput(deps, gh)).input,
     requester: req.requester,
     headSha: req.headSha,
     traced: req.traced,
-    presubmits: rc.presubmits,
-    inRepoConfig: rc.inRepoConfig,
   };
   const scope = { deps, gh, rerun: { targets: req.prowjobs.map((prowjob) => ({ prowjob })), headSha: req.headSha, pullNumbers: req.pullNumbers } };
   const plan = await planWith((facts) => planRerun(input, facts), scope);

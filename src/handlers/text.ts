@@ -2,10 +2,9 @@
 // carry out the plan under the PR's lock.
 import type { GitHub, PullFacts } from '../adapters/github.ts';
 import { planComment, type TextSource } from '../plan/comment.ts';
-import { repoConfig } from '../plan/repo.ts';
 import type { HandlerDeps } from './deps.ts';
 import { applyLabels, launchRuns, outcomeReplies, postReplies, setTdxApproval, throwIfFailed, withPrLock } from './effects.ts';
-import { planWith } from './facts.ts';
+import { planWith, repoInput } from './facts.ts';
 import { recordPullMeta } from './pull-meta.ts';
 import { publishTdxStatus } from './tdx-status.ts';
 
@@ -20,20 +19,14 @@ export interface TextInput {
 }
 
 export async function handleText(deps: HandlerDeps, gh: GitHub, t: TextInput): Promise<void> {
-  const snapshot = deps.config();
-  const rc = repoConfig(snapshot, gh.owner, gh.repo);
+  const repo = await repoInput(deps, gh);
   const input = {
-    owner: gh.owner,
-    repo: gh.repo,
-    policy: rc.policy,
-    prow: snapshot.prow,
-    botLogin: await deps.botLogin(),
+    ...repo.input,
+    prow: repo.snapshot.prow,
     pr: t.pr,
     commenter: t.commenter,
     body: t.body,
     source: t.source,
-    presubmits: rc.presubmits,
-    inRepoConfig: rc.inRepoConfig,
     requiredTests: await deps.requiredTests?.(),
   };
   const plan = await planWith((facts) => planComment(input, facts), { deps, gh, pr: t.pr });

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bufferChunks, readTraceInto } from '../../../src/behavior/read.ts';
 import {
-  TRACE_FORMAT_VERSION_PACKAGES, countKinds, serializeTrace, type CustomTraceEvent, type Trace, type TraceEvent,
+  countKinds, serializeTrace, type CustomTraceEvent, type Trace,
 } from '../../../src/trace/format.ts';
+import { customExec, customHeader, syscalls } from '../../fixtures/custom-trace.ts';
 import { diffProfiles, diffToJson, hasChanges } from '../../../src/trace/diff.ts';
 import { ProfileBuilder, profileTrace } from '../../../src/trace/profile.ts';
 import { CUSTOM_TITLE, renderBehaviorComment } from '../../../src/render/behavior.ts';
@@ -13,17 +14,9 @@ import { renderBehaviorHtml } from '../../../src/render/behavior-html.ts';
 import { parseIgnoreFile } from '../../../src/trace/profile-rules.ts';
 import { renderProfileText } from '../../../src/cli/profile.ts';
 
-const header = {
-  type: 'header', format: 'katabot-trace', version: TRACE_FORMAT_VERSION_PACKAGES, katabot: '0.1.0', source: 'bpftrace', bpftrace: 'v0.17.0',
-  kernel: '6.18.0', host: 'vm', start: '2025-01-01T00:00:00.000Z', target: { mode: 'command', argv: ['make'] },
-  packages: [
-    { name: 'exec', version: '1.0.0', origin: 'builtin', events: [{ name: 'exec', kind: 'exec' }, { name: 'exit', kind: 'exit' }] },
-    { name: 'syscount', version: '1.0.0', origin: 'repo', sha256: 'ab', events: [{ name: 'syscalls', kind: 'custom', identity: ['comm'] }] },
-  ],
-} as const;
-
-const exec: TraceEvent = { type: 'event', ts: 5, kind: 'exec', pid: 2, exe: '/bin/cat', argv: ['cat'], result: 0 };
-const calls = (ts: number, comm: string, count: number): CustomTraceEvent => ({ type: 'event', ts, kind: 'custom', pid: 0, comm, package: 'syscount', name: 'syscalls', fields: { count } });
+const header = customHeader;
+const exec = customExec;
+const calls = syscalls;
 
 function trace(custom: CustomTraceEvent[]): Trace {
   return {

@@ -4,21 +4,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { customItems, identityOf } from '../../../src/trace/custom-items.ts';
 import {
-  TRACE_FORMAT_VERSION_PACKAGES, countKinds, customEventProblem, eventProblem, isCustomEventRecord, parseTrace, serializeRecord,
-  serializeTrace, type CustomTraceEvent, type Trace, type TraceEvent,
+  countKinds, customEventProblem, eventProblem, isCustomEventRecord, parseTrace, serializeRecord,
+  serializeTrace, type CustomTraceEvent, type Trace,
 } from '../../../src/trace/format.ts';
+import { customExec, customHeader, syscalls } from '../../fixtures/custom-trace.ts';
 
-const header = {
-  type: 'header', format: 'katabot-trace', version: TRACE_FORMAT_VERSION_PACKAGES, katabot: '0.1.0', source: 'bpftrace', bpftrace: 'v0.17.0',
-  kernel: '6.18.0', host: 'vm', start: '2025-01-01T00:00:00.000Z', target: { mode: 'command', argv: ['make'] },
-  packages: [
-    { name: 'exec', version: '1.0.0', origin: 'builtin', events: [{ name: 'exec', kind: 'exec' }, { name: 'exit', kind: 'exit' }] },
-    { name: 'syscount', version: '1.0.0', origin: 'repo', sha256: 'ab', events: [{ name: 'syscalls', kind: 'custom', identity: ['comm'] }] },
-  ],
-} as const;
-
-const exec: TraceEvent = { type: 'event', ts: 5, kind: 'exec', pid: 2, exe: '/bin/cat', argv: ['cat'], result: 0 };
-const calls = (ts: number, comm: string, count: number): CustomTraceEvent => ({ type: 'event', ts, kind: 'custom', pid: 0, comm, package: 'syscount', name: 'syscalls', fields: { count } });
+const header = customHeader;
+const exec = customExec;
+const calls = syscalls;
 
 function trace(): Trace {
   return {
