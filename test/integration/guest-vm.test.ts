@@ -131,7 +131,7 @@ describe('the guest tracer in a real guest kernel', { skip: SKIP }, () => {
       ECHO_PORT: echo.port, ECHO_PORT2: echo2.port, BURST, VARIANT: env.variant ? 1 : 0,
       CGROUPNS: env.cgroupns ? 1 : 0, REPO: ROOT.replace(/\/$/, ''), NODE_BIN: dirname(process.execPath),
     }).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n');
-    const vm = await runVm({ kernel, initramfs, share, accel, cgroup: kataDir, timeoutMs: 900_000, onConsole: (l) => log(`[${name}] ${l}`) });
+    const vm = await runVm({ kernel, initramfs, share, accel, cgroup: kataDir, env: { KATABOT_REPO: ROOT.replace(/\/$/, '') }, timeoutMs: 900_000, onConsole: (l) => log(`[${name}] ${l}`) });
     const r = await collector.finish();
     // the sandbox is gone, as Kata's shim removes its cgroup
     rmdirSync(kataDir);
