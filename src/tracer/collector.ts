@@ -221,7 +221,7 @@ export class Collector {
             scope: { kind: 'cgroups', targets },
             target: { mode: 'node', cgroups: hostCgroups },
             // the merged trace is written by the collector
-            out: '/dev/null',
+            out: null,
             attribute: (id) => ({ cgroup: index.lookup(id) ?? `id:${id}` }),
             onEvent: (e) => c.#hostEvent(e),
             log,

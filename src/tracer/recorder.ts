@@ -15,7 +15,8 @@ import { katabotVersion } from './version.ts';
 import { TraceWriter } from './writer.ts';
 
 export interface RecorderOptions {
-  out: string;
+  /** The trace file; null: none, the events only go to onEvent (a stream the guest tracer sends, the collector merges). */
+  out: string | null;
   target: TraceTarget;
   /** bpftrace's version, for the header. */
   bpftrace: string;
@@ -66,7 +67,7 @@ export class TraceRecorder implements BpftraceSink {
   readonly extra = new EventQueue();
   readonly #o: RecorderOptions;
   readonly #startWall: number;
-  readonly #writer: TraceWriter;
+  readonly #writer: TraceWriter | undefined;
   readonly #normalizer: TraceNormalizer;
   #attached: (() => void) | undefined;
   #malformed = 0;
@@ -90,15 +91,15 @@ export class TraceRecorder implements BpftraceSink {
       limits: { strlen: o.strlen, max_args: o.maxArgs },
       ...(o.packages ? { packages: o.packages } : {}),
     };
-    this.#writer = new TraceWriter(o.out);
-    this.#writer.write(this.header);
+    this.#writer = o.out === null ? undefined : new TraceWriter(o.out);
+    this.#writer?.write(this.header);
     this.#normalizer = new TraceNormalizer({
       startNs: this.startNs,
       strlen: o.strlen,
       enrich: o.enrich,
       emit: (event) => {
-        for (const x of this.extra.takeUpTo(event.ts)) this.#writer.write(x);
-        this.#writer.write(event);
+        for (const x of this.extra.takeUpTo(event.ts)) this.#writer?.write(x);
+        this.#writer?.write(event);
         o.onEvent?.(event);
       },
       // Not on `attached_probes`: v0.17 prints that before attaching, while BEGIN runs after every probe is in.
@@ -125,15 +126,15 @@ export class TraceRecorder implements BpftraceSink {
   /** Writes the packages' events up to `upToTs` and hands buffered lines to the output (a trace read as it grows). */
   flush(upToTs?: number): void {
     if (this.#closed) return;
-    if (upToTs !== undefined) for (const x of this.extra.takeUpTo(upToTs)) this.#writer.write(x);
-    this.#writer.flush();
+    if (upToTs !== undefined) for (const x of this.extra.takeUpTo(upToTs)) this.#writer?.write(x);
+    this.#writer?.flush();
   }
 
   /** After bpftrace exited: the events still held back, the rest of the packages' events, and the footer. */
   async finish(exitCode: number | null, extra: ExtraFooter): Promise<{ stats: NormalizerStats; footer: TraceFooter }> {
     this.#closed = true;
     const stats = this.#normalizer.finish();
-    for (const x of this.extra.takeAll()) this.#writer.write(x);
+    for (const x of this.extra.takeAll()) this.#writer?.write(x);
     for (const [k, n] of Object.entries(extra.kinds)) stats.counts[k as EventKind] += n;
     const lostTotal = Math.max(stats.lostReported, stats.gap) + stats.incomplete;
     // Without the counters END prints (bpftrace killed), neither the records lost on the way nor the repeats counted
@@ -151,15 +152,15 @@ export class TraceRecorder implements BpftraceSink {
       ...(extra.custom ? { custom: extra.custom } : {}),
     };
     if (!accounted) this.#o.log?.('bpftrace ended without printing its counters: lost events and repeats counted in the kernel are unknown (footer lost.incomplete -1)');
-    this.#writer.write(footer);
-    await this.#writer.close();
+    this.#writer?.write(footer);
+    await this.#writer?.close();
     return { stats, footer };
   }
 
   /** A trace that never started is not a trace: its partial output goes. */
   async discard(): Promise<void> {
     this.#closed = true;
-    await this.#writer.close();
-    this.#writer.discard();
+    await this.#writer?.close();
+    this.#writer?.discard();
   }
 }

@@ -27,7 +27,8 @@ export interface SessionOptions {
   preflight: Preflight;
   scope: TraceScope;
   target: TraceTarget;
-  out: string;
+  /** The trace file; null: none, the events only go to onEvent. */
+  out: string | null;
   attribute?: (cgroupId: string) => Attribution | undefined;
   onEvent?: (event: TraceEvent) => void;
   onBegin?: (record: BeginRecord) => void;

@@ -174,7 +174,7 @@ export async function runGuestTracer(o: GuestTracerOptions): Promise<GuestTracer
       scope: { kind: 'all-but-self' },
       target: { mode: 'pod', pods: [{ namespace: o.pod.namespace, name: o.pod.name, uid: o.pod.uid }], runtime: 'kata' },
       // the collector writes the trace; the guest keeps none (its root is read-only, its memory the pod's)
-      out: '/dev/null',
+      out: null,
       attribute,
       onEvent: (e) => {
         // a container's first events can come before its cgroup's name did (the cgroup watch is another bpftrace):
