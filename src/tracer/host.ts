@@ -4,13 +4,13 @@
 // The agent moves itself (and so the bpftrace it starts) into a cgroup of its own, `/katabot/trace-<pid>-<n>`,
 // which the kernel-side filter leaves out. Events carry their cgroup path and, for pod cgroups, the container id;
 // pod names are not looked up (no API server is assumed), so keys are not scoped by workload.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
 import type { Attribution } from '../trace/enrich.ts';
 import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
-import { parseCgroupPath, parseProcCgroup } from '../trace/cgroup-path.ts';
-import { CgroupIndex, cgroupId, createTraceCgroup, removeCgroup } from './cgroup-fs.ts';
+import { parseCgroupPath } from '../trace/cgroup-path.ts';
+import { CgroupIndex, cgroupId, createTraceCgroup, ownCgroupDir, removeCgroup } from './cgroup-fs.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
 import { markFailed, markReady, preflightOrMarkFailed } from './pods.ts';
 import type { Preflight } from './preflight.ts';
@@ -44,11 +44,6 @@ export interface TraceHostResult extends SessionResult {
   summary: TraceSummary;
 }
 
-/** The agent's own cgroup path from /proc/self/cgroup, relative to the cgroup2 root. */
-function ownCgroupPath(): string {
-  return parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')) ?? '/';
-}
-
 /** The subtree to trace: must exist, except under /katabot/ where it is created. */
 function subtreeDir(root: string, path: string): string {
   if (!path.startsWith('/') || path.split('/').includes('..')) throw new TraceUsageError(`--cgroup ${path}: give an absolute path below the cgroup2 root, e.g. /system.slice`);
@@ -77,7 +72,7 @@ export async function traceHost(opts: TraceHostOptions): Promise<TraceHostResult
   }
 
   // The agent's own cgroup: bpftrace, started below, inherits it, and the filter leaves it out.
-  const home = join(root, ownCgroupPath());
+  const home = ownCgroupDir(root);
   const own = createTraceCgroup(root);
   try {
     writeFileSync(join(own.dir, 'cgroup.procs'), String(process.pid));
