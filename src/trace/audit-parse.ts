@@ -3,6 +3,7 @@
 // places it was seen, as APISnoop skips what it cannot map; `--strict` callers turn the first skip into an error.
 // Also the bounded per-request dedupe: one count per request over its audit stages, remembering only requests
 // whose final stage has not been seen yet, so a 2 GB log needs no set of every auditID.
+import { isObject } from './json.ts';
 
 export interface AuditEvent {
   kind?: string;
@@ -101,9 +102,6 @@ export function skipsText(s: AuditSkips | undefined): string {
   return `${s.total} malformed audit event${s.total === 1 ? '' : 's'} skipped: ${parts.join(', ')}`;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Whether a parsed JSON line looks like an audit event (used to tell audit logs from traces). */
 export function isAuditEvent(v: unknown): boolean {

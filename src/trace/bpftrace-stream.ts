@@ -1,6 +1,7 @@
 // Parser for bpftrace's `-f json` output: NDJSON, one `{"type": ..., "data": ...}` object a line.
 // Chunks from a pipe split lines anywhere, so the parser keeps the unfinished tail between pushes.
 import { TraceParseError } from './format.ts';
+import { isObject } from './json.ts';
 
 export type BpftraceRecord =
   | { type: 'printf'; line: number; text: string }
@@ -10,9 +11,6 @@ export type BpftraceRecord =
   | { type: 'error'; line: number; message: string }
   | { type: 'other'; line: number; kind: string; data: unknown };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Reads a count that moved between versions: v0.17–0.20 put it in `data.<name>`, later ones also at `count`. */
 function countField(obj: Record<string, unknown>, name: string): number | undefined {

@@ -5,6 +5,7 @@
 // eligible for conformance: stable and not deprecated, minus Kubernetes' own
 // test/conformance/testdata/ineligible_endpoints.yaml (read as data; data/kubernetes/README.md names its commit).
 import type { ApiLevel } from './profile.ts';
+import { isObject } from './json.ts';
 
 export interface UserAgentInfo {
   /** The program: `kubectl`, `e2e.test`, `kube-controller-manager`; `?` without a user agent. */
@@ -48,9 +49,6 @@ export interface IneligibleEndpoint {
   link: string;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Kubernetes' ineligible_endpoints.yaml (a list of `{endpoint, reason, link}`), parsed. Throws one line naming the

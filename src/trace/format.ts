@@ -1,6 +1,7 @@
 // katabot trace format (docs/trace-format.md): JSONL, one header, events, one footer.
 // Records are written with a fixed key order so two traces of the same behaviour diff line by line.
 import type { OpenFlag } from './linux.ts';
+import { isObject } from './json.ts';
 
 export const TRACE_FORMAT = 'katabot-trace';
 /** Bump the major on any change that breaks readers; add a minor for new optional fields. */
@@ -315,9 +316,6 @@ export class TraceParseError extends Error {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Checks one event object; returns a reason when it is not a valid event. */
 export function eventProblem(value: Record<string, unknown>): string | undefined {

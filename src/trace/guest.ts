@@ -2,6 +2,7 @@
 // (docs/tracing-kata-and-runc.md "Guest stream"), and the collector's clock probes back. Pure: parsing, the clock
 // offset estimate, mapping guest time to the merged trace's time, and the wording of a guest's status.
 import { eventProblem, type GuestSummary, type TraceEvent, type TraceFooter } from './format.ts';
+import { isObject } from './json.ts';
 
 export const GUEST_PROTOCOL = 1;
 
@@ -52,9 +53,6 @@ interface ClockProbe {
 
 export type GuestMessage = GuestHello | GuestReady | GuestTick | GuestStats | ClockProbe | TraceEvent | TraceFooter;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const DECIMAL = /^[0-9]{1,20}$/;
 

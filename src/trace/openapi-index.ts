@@ -4,6 +4,7 @@
 // template branch is tried (APISnoop takes the first only, which is why it special-cases namespace status and
 // finalize), and levels, categories and groups follow its open_api table (300_fn_load_open_api.sql).
 import type { ApiLevel } from './profile.ts';
+import { isObject } from './json.ts';
 
 export interface OpenApiOperation {
   operationId: string;
@@ -63,9 +64,6 @@ function groupOfPath(path: string): string {
   return '';
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Builds the index from a parsed Swagger 2.0 / OpenAPI v2 document. Throws when it has no `paths`. */
 export function buildOpenApiIndex(spec: unknown): OpenApiIndex {

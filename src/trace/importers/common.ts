@@ -2,6 +2,7 @@
 import {
   TRACE_FORMAT, TRACE_FORMAT_VERSION, TraceParseError, countKinds, type Trace, type TraceEvent, type TraceSource,
 } from '../format.ts';
+import { isObject } from '../json.ts';
 
 export interface ImportOptions {
   /** katabot version recorded in the header. */
@@ -27,9 +28,6 @@ export function malformedLines(opts: ImportOptions): MalformedLines {
   return lines;
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;

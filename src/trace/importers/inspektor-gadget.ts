@@ -12,8 +12,9 @@ import { bareContainerId } from '../cgroup-path.ts';
 import type { Trace, TraceEvent } from '../format.ts';
 import { decodeOpenFlags, errnoName, errnoNumber, openFlagsFromNames } from '../linux.ts';
 import { splitTetragonArguments } from './tetragon.ts';
-import { assembleTrace, isObject, jsonLines, malformedLines, num, str, timestampNs, type ImportOptions, type Imported } from './common.ts';
+import { assembleTrace, jsonLines, malformedLines, num, str, timestampNs, type ImportOptions, type Imported } from './common.ts';
 import { TraceParseError } from '../format.ts';
+import { isObject } from '../json.ts';
 
 export type GadgetKind = 'exec' | 'open' | 'tcp';
 

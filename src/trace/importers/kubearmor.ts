@@ -17,9 +17,10 @@ import type { Trace, TraceEvent } from '../format.ts';
 import { TraceParseError } from '../format.ts';
 import { errnoNumber, openFlagsFromNames } from '../linux.ts';
 import {
-  assembleTrace, commOf, isObject, malformedLines, num, parseJsonDocument, str, timestampNs, type ImportOptions, type Imported,
+  assembleTrace, commOf, malformedLines, num, parseJsonDocument, str, timestampNs, type ImportOptions, type Imported,
   type MalformedLines,
 } from './common.ts';
+import { isObject } from '../json.ts';
 
 type Obj = Record<string, unknown>;
 

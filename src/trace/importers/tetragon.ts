@@ -7,8 +7,9 @@ import { bareContainerId } from '../cgroup-path.ts';
 import type { Trace, TraceEvent } from '../format.ts';
 import { signalNumber, type OpenFlag } from '../linux.ts';
 import {
-  assembleTrace, commOf, isObject, jsonLines, malformedLines, num, str, timestampNs, type ImportOptions, type Imported,
+  assembleTrace, commOf, jsonLines, malformedLines, num, str, timestampNs, type ImportOptions, type Imported,
 } from './common.ts';
+import { isObject } from '../json.ts';
 
 type Obj = Record<string, unknown>;
 
