@@ -25,7 +25,7 @@ const PURE = ['config', 'commands', 'trace', 'bpf', 'policy', 'jobs', 'render', 
 const IO_MODULES = '^(node:)?(fs|fs/promises|net|http|https|http2|child_process|dgram|dns|tls|worker_threads|cluster|readline)$|^(ioredis|bullmq|probot|express|@kubernetes/client-node|@octokit/.*|@aws-sdk/.*|@google-cloud/.*)$';
 
 /** What the dashboard's browser bundle (web/) may import from src at run time, and what those may import. */
-const BROWSER = '^src/(dashboard/(query|required-text|weather)|render/(graph-viewer|mermaid|service-graph|sunburst))\\.ts$';
+const BROWSER = '^src/(dashboard/(query|required-text|weather)|render/(graph-viewer|html|mermaid|service-graph|sunburst))\\.ts$';
 
 const forbidden = [];
 ORDER.forEach((level, i) => {

@@ -9,6 +9,7 @@ import { behaviorExtras, graphHtml, policyHtml, POLICY_CSS } from './behavior-po
 import { graphViewerScript } from './graph-viewer.ts';
 import { SERVICE_GRAPH_CSS } from './service-graph.ts';
 import { apiSunburstSection } from './behavior-sunburst.ts';
+import { escapeHtml } from './html.ts';
 
 const NO_CUSTOM: BehaviorDiff['custom'] = { added: [], removed: [], flaky: [], unchanged: 0 };
 
@@ -17,9 +18,6 @@ function hasCustom(d: BehaviorDiff): boolean {
   return (d.head.custom?.length ?? 0) > 0 || (c !== undefined && c.added.length + c.removed.length + c.flaky.length + c.unchanged > 0);
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 /** JSON inside <script>: nothing can close the element or open a comment. */
 function scriptJson(value: unknown): string {

@@ -13,6 +13,7 @@ import { renderYaml } from '../trace/policy/yaml.ts';
 import { serviceGraph, type ServiceGraph } from '../trace/service-graph.ts';
 import { serviceGraphMermaid } from './service-graph.ts';
 import { serviceGraphSvg } from './service-graph-layout.ts';
+import { escapeHtml } from './html.ts';
 
 /** Grouped by this label when any workload has it (Juno's "service graph by label selectors"). */
 const DEFAULT_GROUP_LABEL = 'app.kubernetes.io/part-of';
@@ -143,13 +144,10 @@ function graphMarkdown(g: ServiceGraph, o: { maxEdges: number; moreNote: string;
 // ---------------------------------------------------------------------------------------------------------------
 // HTML report
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /** Inline `code` spans of a question as HTML. */
 function questionHtml(q: string): string {
-  return esc(q).replace(/`([^`]+)`/g, '<code>$1</code>');
+  return escapeHtml(q).replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
 export function policyHtml(r: PolicyReport): string {
@@ -158,9 +156,9 @@ export function policyHtml(r: PolicyReport): string {
   }
   const parts: string[] = ['<p class="muted">Rules this run needs that the policy learned from the base branch lacks, with the head\'s policy to apply if intended.</p>'];
   for (const [workload, changes] of byWorkload(r.changes)) {
-    parts.push(`<h3><code>${esc(workload)}</code></h3><ul class="policy">${changes.map((c) => `<li class="${c.risky ? 'risky' : ''}">${c.risky ? '<span class="badge removed">look</span> ' : ''}${questionHtml(c.question)}</li>`).join('')}</ul>`);
+    parts.push(`<h3><code>${escapeHtml(workload)}</code></h3><ul class="policy">${changes.map((c) => `<li class="${c.risky ? 'risky' : ''}">${c.risky ? '<span class="badge removed">look</span> ' : ''}${questionHtml(c.question)}</li>`).join('')}</ul>`);
     for (const doc of documentsFor(r, workload, changes)) {
-      parts.push(`<details><summary>${esc(doc.format)} for <code>${esc(workload)}</code></summary><pre class="policy-doc">${esc(doc.text)}</pre></details>`);
+      parts.push(`<details><summary>${escapeHtml(doc.format)} for <code>${escapeHtml(workload)}</code></summary><pre class="policy-doc">${escapeHtml(doc.text)}</pre></details>`);
     }
   }
   return parts.join('\n');

@@ -8,10 +8,8 @@ import {
 import { skipsText } from '../trace/audit-parse.ts';
 import type { BehaviorDiff, DiffEntry } from '../trace/diff.ts';
 import type { ApiItem } from '../trace/profile.ts';
+import { escapeHtml } from './html.ts';
 
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function statusOf(c: { added: DiffEntry[]; removed: DiffEntry[]; flaky: DiffEntry[] }): Map<string, string> {
   const m = new Map<string, string>();

@@ -5,13 +5,11 @@
 // bundle imports this file. Pure and deterministic.
 import type { GraphEdge, GraphNode, GraphStatus, ServiceGraph } from '../trace/service-graph.ts';
 import { COLORS, mermaidText } from './mermaid.ts';
+import { escapeHtml } from './html.ts';
 
 const FLAKY = '#9a6700';
 const STATUS_COLOR: Record<GraphStatus, string> = { added: COLORS.added, removed: COLORS.removed, flaky: FLAKY, same: '#57606a' };
 
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 export function edgeLabel(e: GraphEdge): string {
   return `${e.proto}/${e.port}${e.count > 1 ? ` ×${e.count}` : ''}`;
@@ -162,15 +160,15 @@ export function renderServiceGraphSvg(g: ServiceGraph, l: GraphLayout): string {
   const parts: string[] = [];
   for (const b of l.groups) {
     parts.push(`<g class="sg-group"><rect x="${b.x.toFixed(1)}" y="${b.y.toFixed(1)}" width="${b.w.toFixed(1)}" height="${b.h.toFixed(1)}" rx="8" fill="#f6f8fa" stroke="#8c959f" stroke-dasharray="4 3"/>`
-      + `<text x="${(b.x + 8).toFixed(1)}" y="${(b.y + 16).toFixed(1)}" font-family="${SANS}" font-size="11" fill="#59636e">${escapeXml(`${g.groupBy}=${b.name}`)}</text></g>`);
+      + `<text x="${(b.x + 8).toFixed(1)}" y="${(b.y + 16).toFixed(1)}" font-family="${SANS}" font-size="11" fill="#59636e">${escapeHtml(`${g.groupBy}=${b.name}`)}</text></g>`);
   }
   for (const edge of g.edges) {
     const e = edgePos.get(edge.id);
     if (!e) continue;
     const title = `${edge.id} · ${edge.count} connection${edge.count === 1 ? '' : 's'}${edge.status === 'same' ? '' : ` · ${edge.status}`}`;
     const color = edge.status === 'same' ? '#59636e' : STATUS_COLOR[edge.status];
-    parts.push(`<g class="sg-edge ${edge.status}" data-from="${escapeXml(edge.from)}" data-to="${escapeXml(edge.to)}"><path d="${path(e.points)}" ${edgePaint(edge)} marker-end="url(#sg-arrow-${edge.status})"/>`
-      + `<text x="${e.label.x.toFixed(1)}" y="${(e.label.y + 4).toFixed(1)}" font-family="${SANS}" font-size="10" fill="${color}" text-anchor="middle" stroke="#fbfcfd" stroke-width="3" paint-order="stroke">${escapeXml(edgeLabel(edge))}</text><title>${escapeXml(title)}</title></g>`);
+    parts.push(`<g class="sg-edge ${edge.status}" data-from="${escapeHtml(edge.from)}" data-to="${escapeHtml(edge.to)}"><path d="${path(e.points)}" ${edgePaint(edge)} marker-end="url(#sg-arrow-${edge.status})"/>`
+      + `<text x="${e.label.x.toFixed(1)}" y="${(e.label.y + 4).toFixed(1)}" font-family="${SANS}" font-size="10" fill="${color}" text-anchor="middle" stroke="#fbfcfd" stroke-width="3" paint-order="stroke">${escapeHtml(edgeLabel(edge))}</text><title>${escapeHtml(title)}</title></g>`);
   }
   for (const node of g.nodes) {
     const n = nodePos.get(node.id);
@@ -178,11 +176,11 @@ export function renderServiceGraphSvg(g: ServiceGraph, l: GraphLayout): string {
     const lines = nodeCaption(node).split('\n');
     const x = n.x - n.w / 2;
     const y = n.y - n.h / 2;
-    const text = lines.map((t, i) => `<tspan x="${n.x.toFixed(1)}" dy="${i === 0 ? 0 : 14}"${i > 0 ? ' font-size="10" fill="#59636e"' : ''}>${escapeXml(t)}</tspan>`).join('');
+    const text = lines.map((t, i) => `<tspan x="${n.x.toFixed(1)}" dy="${i === 0 ? 0 : 14}"${i > 0 ? ' font-size="10" fill="#59636e"' : ''}>${escapeHtml(t)}</tspan>`).join('');
     const title = [node.id, `kind: ${node.kind}`, ...(node.names.length ? [`names: ${node.names.join(', ')}`] : []), ...(node.listens.length ? [`listens: ${node.listens.join(', ')}`] : []), ...(node.status !== 'same' ? [node.status] : [])].join('\n');
-    parts.push(`<g class="sg-node ${node.kind} ${node.status}" data-id="${escapeXml(node.id)}" data-names="${escapeXml(node.names.join(' '))}" cursor="pointer">`
+    parts.push(`<g class="sg-node ${node.kind} ${node.status}" data-id="${escapeHtml(node.id)}" data-names="${escapeHtml(node.names.join(' '))}" cursor="pointer">`
       + `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${n.w.toFixed(1)}" height="${n.h.toFixed(1)}" rx="${node.kind === 'workload' ? 4 : 16}" ${nodePaint(node)}/>`
-      + `<text x="${n.x.toFixed(1)}" y="${(y + 22).toFixed(1)}" font-family="${MONO}" font-size="12" fill="#1f2328" text-anchor="middle">${text}</text><title>${escapeXml(title)}</title></g>`);
+      + `<text x="${n.x.toFixed(1)}" y="${(y + 22).toFixed(1)}" font-family="${MONO}" font-size="12" fill="#1f2328" text-anchor="middle">${text}</text><title>${escapeHtml(title)}</title></g>`);
   }
   const markers = (['same', 'added', 'removed', 'flaky'] as const).map((s) => `<marker id="sg-arrow-${s}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${STATUS_COLOR[s]}"/></marker>`).join('');
   const counts = (['added', 'removed', 'flaky'] as const).map((s) => [s, g.edges.filter((e) => e.status === s).length] as const).filter(([, n]) => n > 0);
@@ -192,7 +190,7 @@ export function renderServiceGraphSvg(g: ServiceGraph, l: GraphLayout): string {
     + `<div class="sg-toolbar"><input class="sg-search" type="search" placeholder="search nodes…" aria-label="search nodes">`
     + `<button type="button" data-action="in" title="zoom in">+</button><button type="button" data-action="out" title="zoom out">−</button><button type="button" data-action="fit" title="fit">fit</button>`
     + `<span class="sg-legend">${legend}</span></div>`
-    + `<div class="sg-info" data-default="${escapeXml(summary)}">${escapeXml(summary)}</div>`
+    + `<div class="sg-info" data-default="${escapeHtml(summary)}">${escapeHtml(summary)}</div>`
     + `<svg class="sg" width="100%" height="${Math.min(640, Math.max(260, l.height + 40))}" role="img" aria-label="service graph"><defs>${markers}</defs><g class="sg-viewport">${parts.join('')}</g></svg></div>`;
 }
 
@@ -219,8 +217,8 @@ export function graphFromReportHtml(html: string): ServiceGraph | undefined {
 /** The graph alone as a self-contained page (`katabot graph --format html`). */
 export function serviceGraphPage(g: ServiceGraph, l: GraphLayout, title: string, viewerScript: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
-    + `<title>${escapeXml(title)}</title><style>body{font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;margin:16px;color:#1f2328}`
+    + `<title>${escapeHtml(title)}</title><style>body{font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;margin:16px;color:#1f2328}`
     + `h1{font-size:18px;margin:0 0 8px}code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}.empty{color:#59636e;font-style:italic}${SERVICE_GRAPH_CSS}</style></head>`
-    + `<body><h1>${escapeXml(title)}</h1>${renderServiceGraphSvg(g, l)}<script type="application/json" id="katabot-graph">${JSON.stringify(g).replace(/</g, '\\u003c')}</script>`
+    + `<body><h1>${escapeHtml(title)}</h1>${renderServiceGraphSvg(g, l)}<script type="application/json" id="katabot-graph">${JSON.stringify(g).replace(/</g, '\\u003c')}</script>`
     + `<script>${viewerScript}</script></body></html>\n`;
 }

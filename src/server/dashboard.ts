@@ -8,6 +8,7 @@ import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { apiUrlFor, parseQuery } from '../dashboard/query.ts';
 import type { DashboardData } from './dashboard-data.ts';
+import { escapeHtml } from '../render/html.ts';
 
 interface WebAssets {
   dir: string;
@@ -46,9 +47,6 @@ function loadAssets(dir: string): WebAssets {
   return { dir, manifest, files };
 }
 
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /** The page's CSP; `ancestors` are the origins that may embed it in an iframe (none: no one may). */
 function shellCsp(ancestors: readonly string[] = []): string {
@@ -89,9 +87,9 @@ function shellHtml(assets: WebAssets, req: Request): string {
 <meta name="description" content="Kata Containers CI health: nightly jobs, PR checks, reruns, flakiness and behavior diffs, from katabot">
 <title>katabot · CI dashboard</title>
 <link rel="icon" href="/dashboard/assets/${assets.manifest['favicon.svg'] ?? ''}" type="image/svg+xml">
-<link rel="stylesheet" href="${escapeAttr(css)}">
-${api ? `<link rel="preload" as="fetch" href="${escapeAttr(api)}" crossorigin="anonymous">\n` : ''}<link rel="modulepreload" href="${escapeAttr(js)}">
-<script type="module" src="${escapeAttr(js)}"></script>
+<link rel="stylesheet" href="${escapeHtml(css)}">
+${api ? `<link rel="preload" as="fetch" href="${escapeHtml(api)}" crossorigin="anonymous">\n` : ''}<link rel="modulepreload" href="${escapeHtml(js)}">
+<script type="module" src="${escapeHtml(js)}"></script>
 </head>
 <body>
 <div id="app"><noscript>The dashboard needs JavaScript. Its data is also in the JSON API under /api/ (docs/dashboard-api.md).</noscript></div>

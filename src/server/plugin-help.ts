@@ -2,6 +2,7 @@
 // on /command-help. Only plugins that declare Commands appear there, so every command is listed.
 import { COMMANDS } from '../commands/registry.ts';
 import type { KatabotConfig } from '../config/types.ts';
+import { escapeHtml } from '../render/html.ts';
 
 export interface PluginHelp {
   Description: string;
@@ -47,6 +48,3 @@ export function pluginHelp(policy: KatabotConfig, events: readonly string[], rep
   };
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
