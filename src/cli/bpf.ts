@@ -23,7 +23,8 @@ import { renderSummary } from '../trace/summary.ts';
 import { validatePackage } from '../tracer/bpf-check.ts';
 import { traceCommand } from '../tracer/command.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from '../tracer/errors.ts';
-import { markFailed, tracePods } from '../tracer/pods.ts';
+import { tracePods } from '../tracer/pods.ts';
+import { markFailed } from '../tracer/ready-file.ts';
 import { TRACER_FAILED } from './trace.ts';
 
 interface ClusterOpts {

@@ -1,8 +1,6 @@
 // Kubernetes mode: trace one or more pods, as a sidecar inside the pod or as an agent on the pod's node.
 // Attribution: cgroup id → cgroup path (CgroupIndex) → pod UID and container id (src/trace/cgroup-path.ts) → pod and
 // container names (from the API server when reachable).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { bareContainerId, parseCgroupPath } from '../trace/cgroup-path.ts';
 import type { Attribution } from '../trace/enrich.ts';
 import type { TraceEvent, TraceTarget } from '../trace/format.ts';
@@ -10,6 +8,7 @@ import { SummaryBuilder, type TraceSummary } from '../trace/summary.ts';
 import { CgroupIndex, cgroup2Dir } from './cgroup-fs.ts';
 import { EbpfUnavailableError, PackageProgramError, TraceUsageError } from './errors.ts';
 import { preflight, type Preflight } from './preflight.ts';
+import { markFailed, markReady } from './ready-file.ts';
 import { TraceSession, type SessionOptions, type SessionPackage, type SessionResult } from './session.ts';
 import { waitForStop } from './stop.ts';
 
@@ -132,18 +131,6 @@ function findPodCgroups(index: CgroupIndex, uids: Set<string>): Map<string, bigi
     if (a?.kind === 'pod' && a.podUid && uids.has(a.podUid) && !found.has(a.podUid)) found.set(a.podUid, BigInt(id));
   }
   return found;
-}
-
-export function markReady(file: string | undefined): void {
-  if (!file) return;
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${new Date().toISOString()}\n`);
-}
-
-export function markFailed(file: string | undefined, reason: string): void {
-  if (!file) return;
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.failed`, `${reason}\n`);
 }
 
 /** The preflight a long-running trace needs; when eBPF is unavailable, the reason goes to `<readyFile>.failed`. */

@@ -4,9 +4,8 @@
 // and streams them as JSON lines to the node collector (src/tracer/collector.ts) with its hello, ticks, stats and
 // clock answers (src/trace/guest.ts). A guest it cannot trace (confidential, no BTF, no eBPF) is reported to the
 // collector as such, and the tracer then idles: a sidecar that exits is restarted by the kubelet.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseCgroupPath } from '../../trace/cgroup-path.ts';
 import { serializeRecord, type TraceEvent, type TraceFooter } from '../../trace/format.ts';
@@ -16,6 +15,7 @@ import { MARKER_BASE } from '../../bpf/builtin.ts';
 import { CgroupIndex, cgroup2Root } from '../cgroup-fs.ts';
 import { EbpfUnavailableError } from '../errors.ts';
 import { preflight, type Preflight } from '../preflight.ts';
+import { markReady } from '../ready-file.ts';
 import { TraceSession } from '../session.ts';
 import { CgroupWatch } from './cgroup-watch.ts';
 import { CollectorLink } from './link.ts';
@@ -76,16 +76,6 @@ function peakRssKib(pid: number | undefined): number {
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
-  }
-}
-
-function markReady(file: string | undefined): void {
-  if (!file) return;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${new Date().toISOString()}\n`);
-  } catch {
-    // the probe then waits for its own time bound
   }
 }
 
