@@ -19,6 +19,7 @@ import { DashboardData } from '../src/server/dashboard-data.ts';
 import { startRedis } from '../test/fixtures/redis.ts';
 import { signedRequest } from '../test/fixtures/github.ts';
 import { SECRET, startHarness, waitFor } from '../test/integration/harness.ts';
+import { median } from './stats.ts';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 10_000);
 const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 100_000);
@@ -28,7 +29,6 @@ const ORG = 'kata-containers';
 const REPO = 'kata-containers';
 const DAY = 24 * 3600_000;
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Kata-like job names: caller job / called workflow job / matrix values. */
 function kataJob(i: number): string {

@@ -8,15 +8,12 @@
 import { performance } from 'node:perf_hooks';
 import { startRedis } from '../test/fixtures/redis.ts';
 import { startHarness, waitFor } from '../test/integration/harness.ts';
+import { percentile } from './stats.ts';
 
 const N = Number(process.env.BENCH_COMMENTS ?? 60);
 const redis = await startRedis({ appendfsync: 'everysec' });
 const h = await startHarness({ redis });
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
 
 async function one(pr: number): Promise<number> {
   const p = h.gh.addPull({ number: pr, author: 'maintainer', files: ['src/runtime/virtcontainers/qemu.go'] });

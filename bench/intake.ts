@@ -13,6 +13,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { sign } from '../src/server/signature.ts';
 import { startRedis } from '../test/fixtures/redis.ts';
+import { median } from './stats.ts';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: any[] }>;
@@ -116,10 +117,6 @@ async function measure(kind: string, extra: string[], paced: boolean): Promise<M
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 // The same AOF policy as the deployed Redis (deploy/prow/redis/redis.conf).
 const redis = await startRedis({ appendfsync: 'everysec' });

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Presubmit } from '../src/config/prow-types.ts';
 import { rng } from '../test/fixtures/rng.ts';
+import { median } from './stats.ts';
 
 const GOAL_MS = 50;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -203,7 +204,6 @@ async function loadPresubmits(): Promise<{ from: string; jobs: Presubmit[] }> {
   return { from: 'generated, kubernetes/test-infra-shaped', jobs: config.presubmits['kubernetes/kubernetes'] ?? [] };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (o: Outcome | 'over budget' | undefined): string =>
   o === undefined ? 'n/a' : o === 'over budget' ? `> ${(BUDGET_MS / 1000).toFixed(0)} s (stopped)` : `${median(o.cpu).toFixed(1)} (${median(o.ms).toFixed(1)}) ms`;
 

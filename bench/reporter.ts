@@ -16,6 +16,7 @@ import { LABELS, type ProwJob } from '../src/jobs/types.ts';
 import type { Call } from '../test/fixtures/github.ts';
 import { startRedis } from '../test/fixtures/redis.ts';
 import { startHarness, waitFor } from '../test/integration/harness.ts';
+import { percentile } from './stats.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 100);
 const PRS = Number(process.env.BENCH_PRS ?? 10);
@@ -64,11 +65,6 @@ function burstOrder(n: number): Array<{ job: number; level: number }> {
 
 const at = (offsetSec = 0) => new Date(Date.now() + offsetSec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
 
 async function measure(coalesce: boolean): Promise<Figures> {
   const redis = await startRedis({ appendfsync: 'everysec' });

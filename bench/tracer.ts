@@ -23,6 +23,7 @@ import { createTraceCgroup, ownCgroupDir, removeCgroup } from '../src/tracer/cgr
 import { traceCommand, type TraceCommandResult } from '../src/tracer/command.ts';
 import { EbpfUnavailableError } from '../src/tracer/errors.ts';
 import { preflight, type Preflight } from '../src/tracer/preflight.ts';
+import { median } from './stats.ts';
 
 const N_EXECS = Number(process.env['BENCH_EXECS'] ?? 1000);
 const M_OPENS = Number(process.env['BENCH_OPENS'] ?? 20000);
@@ -166,7 +167,6 @@ async function runTraced(script: string, name: string, aggregate: boolean): Prom
 }
 
 const pct = (a: number, b: number): string => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(2)}%`);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
 const spread = (xs: number[]): string => `${signed(Math.min(...xs))} … ${signed(Math.max(...xs))}`;
 
