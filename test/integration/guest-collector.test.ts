@@ -185,6 +185,28 @@ describe('the guest tracer\'s link to the collector', () => {
     for (const end = Date.now() + ms; !cond() && Date.now() < end;) await delay(20);
   };
 
+  it('cuts off a peer that sends a line longer than the limit, after the lines before it', async () => {
+    const lines: string[] = [];
+    let closed = false;
+    const server = createServer((s) => {
+      readLines(s, (l) => { lines.push(l); }, 1000);
+      s.on('close', () => { closed = true; });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    client.on('error', () => {});
+    try {
+      client.write('ok\n' + 'x'.repeat(600));
+      client.write('x'.repeat(600));
+      await until(() => closed);
+      assert.ok(closed, 'the connection was closed');
+      assert.deepEqual(lines, ['ok']);
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('waits for a collector that is not there yet, sends its hello first on every connection, and buffers meanwhile', async () => {
     const probe = await lineServer();
     const port = probe.port;

@@ -5,8 +5,14 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** Calls `onLine` for every non-empty line a socket receives; `false` from it stops reading. */
-export function readLines(s: Socket, onLine: (line: string) => boolean | void): void {
+/** Longest line a peer may send; a guest's records are a few KiB. */
+const MAX_LINE_CHARS = 1 << 20;
+
+/**
+ * Calls `onLine` for every non-empty line a socket receives; `false` from it stops reading. A peer that sends a
+ * line longer than `maxLine` without its newline is cut off, so it cannot make the reader hold an endless line.
+ */
+export function readLines(s: Socket, onLine: (line: string) => boolean | void, maxLine = MAX_LINE_CHARS): void {
   let rest = '';
   let stopped = false;
   s.setEncoding('utf8');
@@ -18,6 +24,11 @@ export function readLines(s: Socket, onLine: (line: string) => boolean | void): 
       const line = rest.slice(0, nl);
       rest = rest.slice(nl + 1);
       if (line.trim() !== '' && onLine(line) === false) { stopped = true; return; }
+    }
+    if (rest.length > maxLine) {
+      stopped = true;
+      rest = '';
+      s.destroy();
     }
   });
 }
