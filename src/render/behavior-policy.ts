@@ -14,6 +14,7 @@ import { serviceGraph, type ServiceGraph } from '../trace/service-graph.ts';
 import { serviceGraphMermaid } from './service-graph.ts';
 import { serviceGraphSvg } from './service-graph-layout.ts';
 import { escapeHtml } from './html.ts';
+import { codeBlock } from './markdown.ts';
 
 /** Grouped by this label when any workload has it (Juno's "service graph by label selectors"). */
 const DEFAULT_GROUP_LABEL = 'app.kubernetes.io/part-of';
@@ -101,11 +102,6 @@ interface PolicyMarkdownOptions {
   moreNote: string;
 }
 
-function fenceText(text: string, lang: string): string {
-  const ticks = text.includes('```') ? '````' : '```';
-  return `${ticks}${lang}\n${text.trimEnd()}\n${ticks}`;
-}
-
 /** The comment's policy section, or undefined when the PR needs no rule the base lacks. */
 function policyMarkdown(r: PolicyReport, o: PolicyMarkdownOptions): string | undefined {
   if (r.changes.length === 0) return undefined;
@@ -120,7 +116,7 @@ function policyMarkdown(r: PolicyReport, o: PolicyMarkdownOptions): string | und
     if (list.length < changes.length) lines.push(`- …and ${changes.length - list.length} more`);
     if (o.yaml) {
       for (const doc of documentsFor(r, workload, changes)) {
-        lines.push('', `<details><summary>${doc.format} for <code>${workload}</code></summary>`, '', fenceText(doc.text, doc.lang), '', '</details>');
+        lines.push('', `<details><summary>${doc.format} for <code>${workload}</code></summary>`, '', codeBlock(doc.text.trimEnd(), doc.lang), '', '</details>');
       }
     }
     lines.push('');
@@ -138,7 +134,7 @@ function graphMarkdown(g: ServiceGraph, o: { maxEdges: number; moreNote: string;
   const changed = g.edges.filter((e) => e.status === 'added' || e.status === 'removed');
   const summary = `${g.nodes.length} nodes, ${g.edges.length} edges${changed.length ? ` · +${changed.filter((e) => e.status === 'added').length} −${changed.filter((e) => e.status === 'removed').length}` : ''}`;
   const cut = g.edges.length > o.maxEdges ? `\n\n_Showing the ${o.maxEdges} changed and busiest of ${g.edges.length} edges; ${o.moreNote}._` : '';
-  return `<details><summary><b>Service graph</b> · ${summary}</summary>\n\n${fenceText(m, 'mermaid')}${cut}\n\n</details>`;
+  return `<details><summary><b>Service graph</b> · ${summary}</summary>\n\n${codeBlock(m.trimEnd(), 'mermaid')}${cut}\n\n</details>`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { CATEGORIES, podOfScope, type Category } from '../trace/profile-rules.ts
 import { apiNotes, apiSection } from './behavior-apis.ts';
 import { networkMermaid, processMermaid } from './behavior-mermaid.ts';
 import { behaviorExtraSections } from './behavior-policy.ts';
+import { codeBlock } from './markdown.ts';
 
 /** GitHub's limit for comment bodies and check-run output fields. */
 export const GITHUB_TEXT_LIMIT = 65_535;
@@ -198,10 +199,6 @@ function section(title: string, summary: string, body: string): string {
   return `<details><summary><b>${title}</b> · ${summary}</summary>\n\n${body}\n\n</details>`;
 }
 
-function fence(mermaid: string): string {
-  return '```mermaid\n' + mermaid + '\n```';
-}
-
 function moreNote(ctx: BehaviorRenderContext): string {
   return ctx.reportUrl ? `see the [full report](${ctx.reportUrl})` : 'see the full report (`katabot diff --format html`)';
 }
@@ -231,8 +228,8 @@ function sections(d: BehaviorDiff, ctx: BehaviorRenderContext, v: ReturnType<typ
     const cd = v[c];
     if (cd.added.length === 0 && cd.removed.length === 0) continue;
     const body: string[] = [];
-    if (shape.mermaid && c === 'processes') { const m = processMermaid(d); if (m) body.push(fence(m)); }
-    if (shape.mermaid && c === 'network') { const m = networkMermaid(d); if (m) body.push(fence(m)); }
+    if (shape.mermaid && c === 'processes') { const m = processMermaid(d); if (m) body.push(codeBlock(m, 'mermaid')); }
+    if (shape.mermaid && c === 'network') { const m = networkMermaid(d); if (m) body.push(codeBlock(m, 'mermaid')); }
     body.push(itemRows(cd, shape.maxRows, note));
     out.push(section(CATEGORY_TITLES[c], `+${cd.added.length} −${cd.removed.length}`, body.join('\n\n')));
   }

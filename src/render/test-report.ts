@@ -12,6 +12,7 @@
 // Paths outside the repository (GOROOT, site-packages) are never annotated.
 import { MAX_ANNOTATIONS_PER_REQUEST, truncateUtf8, utf8Length, type CheckAnnotation } from './check-run.ts';
 import type { JunitFailure, JunitResult } from './junit.ts';
+import { codeBlock } from './markdown.ts';
 
 /** Annotations per check run: a batch of 50 per PATCH, each a paced write. */
 export const MAX_ANNOTATIONS = 4 * MAX_ANNOTATIONS_PER_REQUEST;
@@ -188,11 +189,6 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function fence(text: string): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  return '`'.repeat(longest + 1);
-}
-
 /**
  * The test report of a job from its JUnit results (merged over its files). `skipped` lists files that were not
  * read (not well-formed XML, too large), `files` counts those that were.
@@ -221,8 +217,7 @@ export function testReportFor(result: JunitResult, ref: RepoRef, files: number, 
   for (const f of result.failures.slice(0, MAX_DETAILED)) {
     const n = names(f);
     const body = truncateUtf8((f.text.trim() || f.message.trim() || f.kind).replace(/\r\n/g, '\n'), MAX_DETAIL_BYTES);
-    const f3 = fence(body);
-    const block = `#### ${cell(n.suite)} › ${cell(n.test)}\n\n${f3}\n${body}\n${f3}\n`;
+    const block = `#### ${cell(n.suite)} › ${cell(n.test)}\n\n${codeBlock(body)}\n`;
     const size = utf8Length(block);
     if (size > budget) break;
     budget -= size;
